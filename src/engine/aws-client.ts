@@ -1,0 +1,25 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+export interface AwsClientOptions {
+  readonly region: string;
+  /** Overrides the SDK's own endpoint resolution (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL). */
+  readonly endpoint?: string;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly maxAttempts?: number;
+}
+
+/**
+ * The Secrets Manager client for composition roots (service and CLI entries), with every call
+ * bounded: the SDK has no request timeout by default, so a store that accepts connections and
+ * never answers would otherwise hold a refresh forever. Credentials come from the SDK's own chain.
+ */
+export function createSecretsManagerClient(options: AwsClientOptions): SecretsManagerClient {
+  const { region, endpoint, connectionTimeoutMs = 2_000, requestTimeoutMs = 3_000, maxAttempts = 2 } = options;
+  return new SecretsManagerClient({
+    region,
+    maxAttempts,
+    ...(endpoint !== undefined && { endpoint }),
+    requestHandler: { connectionTimeout: connectionTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
+  });
+}

@@ -1,0 +1,44 @@
+import type { CatalogEntry } from './catalog.js';
+
+/** One secret's current value as a source found it. */
+export interface SecretRecord {
+  readonly name: string;
+  readonly raw: string;
+  readonly versionId?: string;
+  /** When this version was created (AWS CreatedDate); the grace window for the previous one starts here. */
+  readonly createdAtMs?: number;
+  readonly stages?: readonly string[];
+  /** The previous value, where the source has it at no extra cost (env mode's `<NAME>_PREVIOUS`). */
+  readonly previous?: { readonly raw: string; readonly versionId?: string };
+}
+
+/** One secret a source could not read, by name and error code (never a message, which may quote input). */
+export interface SecretFailure {
+  readonly name: string;
+  readonly code: string;
+  readonly transient: boolean;
+  /** For InvalidValue: what the validator expected, never the value. */
+  readonly reason?: string;
+}
+
+export interface LoadResult {
+  readonly records: readonly SecretRecord[];
+  readonly failures: readonly SecretFailure[];
+}
+
+/**
+ * Where values come from. `load` may resolve with per-secret failures; it rejects (with a
+ * SourceError) only when nothing could be read at all. It must honour `signal`.
+ */
+export interface SecretSource {
+  readonly kind: 'env' | 'aws';
+  /** For status and logs: "AWS Secrets Manager", "environment". */
+  readonly description: string;
+  readonly region?: string;
+  load(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
+  /** The version before the current one (AWSPREVIOUS), for secrets that accept it during a rotation. */
+  loadPrevious?(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
+}
+
+/** The version stage the operator CLI adds on an immediate rotation: the previous version is refused at once. */
+export const IMMEDIATE_ROTATION_STAGE = 'ROTATION_IMMEDIATE';

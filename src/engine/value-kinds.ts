@@ -1,0 +1,74 @@
+/**
+ * Value kinds: how a raw secret string becomes a typed value. A parser's failure reason describes
+ * what was expected and never quotes the input, unlike envalid or zod, whose messages echo it.
+ */
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+export interface ValueKind<T> {
+  /** What the kind expects, in words, for status and error messages. */
+  readonly label: string;
+  parse(raw: string): Parsed<T>;
+}
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = (reason: string): Parsed<never> => ({ ok: false, reason });
+
+/** A non-empty string; surrounding whitespace is a mistake, not part of a token. */
+export function text(): ValueKind<string> {
+  return {
+    label: 'non-empty string',
+    parse(raw) {
+      if (raw.trim().length === 0) return fail('empty');
+      if (raw.trim() !== raw) return fail('has leading or trailing whitespace');
+      return ok(raw);
+    },
+  };
+}
+
+export function integer(bounds: { min?: number; max?: number } = {}): ValueKind<number> {
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
+  return {
+    label: `integer in [${min}, ${max}]`,
+    parse(raw) {
+      if (!/^[+-]?\d{1,16}$/.test(raw.trim())) return fail('not an integer');
+      const value = Number(raw.trim());
+      if (!Number.isSafeInteger(value) || value < min || value > max) return fail(`out of range [${min}, ${max}]`);
+      return ok(value);
+    },
+  };
+}
+
+export function decimal(bounds: { min?: number; max?: number } = {}): ValueKind<number> {
+  const { min = -Number.MAX_VALUE, max = Number.MAX_VALUE } = bounds;
+  return {
+    label: `number in [${min}, ${max}]`,
+    parse(raw) {
+      if (!/^[+-]?(\d{1,32}(\.\d{0,32})?|\.\d{1,32})([eE][+-]?\d{1,3})?$/.test(raw.trim())) return fail('not a number');
+      const value = Number(raw.trim());
+      if (!Number.isFinite(value) || value < min || value > max) return fail(`out of range [${min}, ${max}]`);
+      return ok(value);
+    },
+  };
+}
+
+/** A URL whose scheme is one of `protocols` (with the colon, as WHATWG URL reports it). */
+export function url(protocols: readonly string[], label: string): ValueKind<string> {
+  return {
+    label,
+    parse(raw) {
+      let parsed: URL;
+      try {
+        parsed = new URL(raw);
+      } catch {
+        // The URL parser's own message quotes the input; ours must not.
+        return fail(`not a valid URL (expected ${label})`);
+      }
+      if (!protocols.includes(parsed.protocol)) return fail(`wrong scheme (expected ${protocols.join(' or ')})`);
+      if (parsed.hostname === '' && !parsed.searchParams.has('host')) return fail('has no host');
+      return ok(raw);
+    },
+  };
+}
+
+export const postgresUrl = (): ValueKind<string> => url(['postgres:', 'postgresql:'], 'postgres URL');
+export const redisUrl = (): ValueKind<string> => url(['redis:', 'rediss:'], 'redis URL');
