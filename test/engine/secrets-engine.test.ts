@@ -1,0 +1,362 @@
+import { describe, expect, it } from 'vitest';
+import { defineCatalog } from '../../src/engine/catalog.js';
+import { MissingSecretsError, SourceError } from '../../src/engine/errors.js';
+import { createSecretsEngine } from '../../src/engine/secrets-engine.js';
+import { IMMEDIATE_ROTATION_STAGE } from '../../src/engine/source.js';
+import { integer, postgresUrl, text } from '../../src/engine/value-kinds.js';
+import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { FakeClock, settle } from '../support/fake-clock.js';
+import { MemorySource } from '../support/memory-source.js';
+
+const HOUR = 3_600_000;
+
+const smallCatalog = () =>
+  defineCatalog({
+    ADMIN_TOKEN: { kind: text(), required: true, description: 'admin', acceptsPrevious: true },
+    DATABASE_URL: { kind: postgresUrl(), required: true, description: 'db' },
+    MAX_TOKENS: { kind: integer({ min: 1 }), required: false, default: 1000, description: 'max' },
+    OPTIONAL_KEY: { kind: text(), required: false, description: 'optional' },
+  });
+
+function setup(opts: { ttlMs?: number; graceMs?: number; random?: () => number; autoRefresh?: boolean } = {}) {
+  const clock = new FakeClock();
+  const source = new MemorySource(() => clock.now());
+  const logger = captureLogger();
+  const dayAgo = clock.now() - 24 * HOUR;
+  source.put('ADMIN_TOKEN', 'admin-v1', [], dayAgo);
+  source.put('DATABASE_URL', 'postgresql://app@db.internal:5432/app', [], dayAgo);
+  const engine = createSecretsEngine({
+    catalog: smallCatalog(),
+    source,
+    clock,
+    logger,
+    ttlMs: opts.ttlMs ?? HOUR,
+    graceMs: opts.graceMs ?? 60_000,
+    random: opts.random ?? (() => 0.5),
+    attemptTimeoutMs: 5_000,
+    ...(opts.autoRefresh !== undefined && { autoRefresh: opts.autoRefresh }),
+  });
+  return { clock, source, logger, engine };
+}
+
+describe('SecretsEngine start-up', () => {
+  it('loads every secret once and serves typed values with defaults for the optional ones', async () => {
+    const { engine, source } = setup();
+    await engine.initialize();
+
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+    expect(engine.get('MAX_TOKENS')).toBe(1000);
+    expect(engine.get('OPTIONAL_KEY')).toBeUndefined();
+    expect(source.calls).toEqual([{ op: 'load', names: ['ADMIN_TOKEN', 'DATABASE_URL', 'MAX_TOKENS', 'OPTIONAL_KEY'] }]);
+  });
+
+  it('parses a stored integer into a number', async () => {
+    const { engine, source } = setup();
+    source.put('MAX_TOKENS', '250');
+    await engine.initialize();
+    expect(engine.get('MAX_TOKENS')).toBe(250);
+  });
+
+  it('fails with one error naming every missing or invalid required secret and no value', async () => {
+    const clock = new FakeClock();
+    const source = new MemorySource(() => clock.now());
+    source.put('DATABASE_URL', 'mysql://canary-db-value-7781@host/x');
+    const logger = captureLogger();
+    const engine = createSecretsEngine({ catalog: smallCatalog(), source, clock, logger });
+
+    const err = await engine.initialize().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(err).toBeInstanceOf(MissingSecretsError);
+    const problems = (err as MissingSecretsError).problems;
+    expect(problems.map((p) => p.name)).toEqual(['ADMIN_TOKEN', 'DATABASE_URL']);
+    expect(problems[0]!.reason).toBe('missing');
+    expect(problems[1]!.reason).toMatch(/invalid: wrong scheme/);
+    expect((err as Error).message).toContain('ADMIN_TOKEN');
+    expect(`${(err as Error).message}${logger.text()}`).not.toContain('canary-db-value-7781');
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('falls back to the default when an optional value is invalid, without echoing it', async () => {
+    const { engine, source, logger } = setup();
+    source.put('MAX_TOKENS', 'canary-not-a-number-5521');
+    await engine.initialize();
+
+    expect(engine.get('MAX_TOKENS')).toBe(1000);
+    expect(engine.status().secrets.MAX_TOKENS!.lastErrorCode).toBe('InvalidValue');
+    expect(logger.text()).toContain('not an integer');
+    expect(logger.text()).not.toContain('canary-not-a-number-5521');
+  });
+
+  it('rejects with a SourceError when the source cannot be read at all', async () => {
+    const { engine, source } = setup();
+    source.failAll = new SourceError('AccessDeniedException', false);
+    await expect(engine.initialize()).rejects.toMatchObject({ code: 'SECRETS_SOURCE_FAILED', sourceCode: 'AccessDeniedException' });
+  });
+});
+
+describe('SecretsEngine refresh', () => {
+  it('schedules the next refresh across [TTL/2, TTL] and swaps the snapshot whole', async () => {
+    const { engine, source, clock } = setup({ random: () => 0.25 });
+    await engine.initialize();
+    source.put('ADMIN_TOKEN', 'admin-v2');
+
+    await clock.advance(HOUR * 0.625 - 1);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+    await clock.advance(1);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v2');
+    expect(source.calls.filter((c) => c.op === 'load')).toHaveLength(2);
+  });
+
+  it('spreads scheduled refreshes of many instances across the whole window', async () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const firsts: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const { engine, clock } = setup({ random });
+      const start = clock.now();
+      await engine.initialize();
+      firsts.push(engine.status().nextRefresh === null ? NaN : Date.parse(engine.status().nextRefresh!) - start);
+    }
+    expect(Math.min(...firsts)).toBeGreaterThanOrEqual(HOUR / 2);
+    expect(Math.max(...firsts)).toBeLessThanOrEqual(HOUR);
+    const buckets = new Array<number>(10).fill(0);
+    for (const t of firsts) buckets[Math.min(9, Math.floor(((t - HOUR / 2) / (HOUR / 2)) * 10))]!++;
+    // Uniform over 500 instances: every tenth of the window gets a real share (expected 50).
+    for (const b of buckets) expect(b).toBeGreaterThan(25);
+  });
+
+  it('starts one background refresh on the first read after expiry and blocks no read', async () => {
+    const { engine, source, clock } = setup({ autoRefresh: false });
+    await engine.initialize();
+    source.put('ADMIN_TOKEN', 'admin-v2');
+    await clock.advance(HOUR);
+
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) seen.add(engine.get('ADMIN_TOKEN'));
+    expect(seen).toEqual(new Set(['admin-v1']));
+    await settle();
+
+    expect(source.calls.filter((c) => c.op === 'load')).toHaveLength(2);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v2');
+  });
+
+  it('joins callers of refresh() onto the one refresh in flight', async () => {
+    const { engine, source } = setup();
+    await engine.initialize();
+    source.put('ADMIN_TOKEN', 'admin-v2');
+
+    const outcomes = await Promise.all([engine.refresh(), engine.refresh(), engine.refresh()]);
+
+    expect(source.calls.filter((c) => c.op === 'load')).toHaveLength(2);
+    expect(new Set(outcomes).size).toBe(1);
+    expect(outcomes[0]).toMatchObject({ ok: true, reason: 'forced', changed: [{ name: 'ADMIN_TOKEN', versionId: 'v3', previousVersionId: 'v1' }] });
+  });
+
+  it('keeps every cached value when a refresh fails, and reports the error code', async () => {
+    const { engine, source, logger } = setup();
+    await engine.initialize();
+    source.failAll = new SourceError('ECONNREFUSED', true);
+
+    const outcome = await engine.refresh();
+
+    expect(outcome).toEqual({ ok: false, reason: 'forced', code: 'ECONNREFUSED', transient: true });
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+    expect(engine.get('DATABASE_URL')).toBe('postgresql://app@db.internal:5432/app');
+    expect(engine.status()).toMatchObject({ lastErrorCode: 'ECONNREFUSED', consecutiveFailures: 1, secretsLoaded: 3 });
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.refresh_failed')?.level).toBe('warn');
+  });
+
+  it('reports denial at error level while still serving the cached values', async () => {
+    const { engine, source, logger } = setup();
+    await engine.initialize();
+    source.failAll = new SourceError('AccessDeniedException', false);
+
+    await engine.refresh();
+
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.refresh_failed')).toMatchObject({
+      level: 'error',
+      obj: { code: 'AccessDeniedException' },
+    });
+  });
+
+  it('updates the secrets that loaded and keeps the last good value of the one that failed', async () => {
+    const { engine, source, logger } = setup();
+    source.put('OPTIONAL_KEY', 'optional-v1');
+    await engine.initialize();
+    source.put('ADMIN_TOKEN', 'admin-v2');
+    source.put('OPTIONAL_KEY', 'optional-v2');
+    source.failSecret.set('DATABASE_URL', { name: 'DATABASE_URL', code: 'DecryptionFailure', transient: false });
+
+    const outcome = await engine.refresh();
+
+    expect(outcome.ok).toBe(true);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v2');
+    expect(engine.get('OPTIONAL_KEY')).toBe('optional-v2');
+    expect(engine.get('DATABASE_URL')).toBe('postgresql://app@db.internal:5432/app');
+    expect(engine.status().secrets.DATABASE_URL).toMatchObject({ loaded: true, lastErrorCode: 'DecryptionFailure' });
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.secret_failed')).toMatchObject({
+      level: 'error',
+      obj: { name: 'DATABASE_URL', code: 'DecryptionFailure', keptCachedValue: true },
+    });
+  });
+
+  it('backs off exponentially through a five-minute outage and resets on the first success', async () => {
+    const { engine, source, clock } = setup({ random: () => 1 });
+    await engine.initialize();
+    await clock.advance(HOUR); // the scheduled refresh (random 1 → at TTL) succeeds
+    const before = source.calls.length;
+    source.failAll = new SourceError('ServiceUnavailable', true);
+
+    const gaps: number[] = [];
+    let last = clock.now();
+    await engine.refresh();
+    for (let t = 0; t < 300_000; t += 1_000) {
+      const n = source.calls.length;
+      await clock.advance(1_000);
+      if (source.calls.length > n) {
+        gaps.push(clock.now() - last);
+        last = clock.now();
+      }
+    }
+    const attempts = source.calls.length - before;
+
+    expect(attempts).toBeLessThanOrEqual(10);
+    expect(attempts).toBeGreaterThanOrEqual(6);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]!);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+
+    source.failAll = undefined;
+    await clock.advance(300_000);
+    expect(engine.status()).toMatchObject({ consecutiveFailures: 0, lastErrorCode: null });
+    expect(Date.parse(engine.status().nextRefresh!) - clock.now()).toBeGreaterThanOrEqual(HOUR / 2);
+  });
+
+  it('ends an attempt against a source that never answers at the deadline and keeps the values', async () => {
+    const { engine, source, clock } = setup();
+    await engine.initialize();
+    source.hang = true;
+
+    const pending = engine.refresh();
+    await clock.advance(5_000);
+    const outcome = await pending;
+
+    expect(outcome).toMatchObject({ ok: false, code: 'AttemptTimeout', transient: true });
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+    expect(engine.status().refreshing).toBe(false);
+  });
+
+  it('stops scheduling after close()', async () => {
+    const { engine, clock } = setup();
+    await engine.initialize();
+    engine.close();
+    expect(clock.pending()).toEqual([]);
+    await expect(engine.refresh()).resolves.toMatchObject({ ok: false, code: 'Closed' });
+  });
+});
+
+describe('SecretsEngine rotation', () => {
+  it('accepts the previous value within the grace window after a rotation, then only the current', async () => {
+    const { engine, source, clock } = setup({ graceMs: 60_000 });
+    await engine.initialize();
+    source.put('ADMIN_TOKEN', 'admin-v2');
+
+    await engine.refresh();
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v2', 'admin-v1']);
+    expect(engine.status().secrets.ADMIN_TOKEN!.previousAccepted).toBe(true);
+
+    await clock.advance(60_000);
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v2']);
+  });
+
+  it('fetches AWSPREVIOUS at start-up only while the grace window of the current version is open', async () => {
+    const { engine, source, clock } = setup({ graceMs: 60_000 });
+    source.put('ADMIN_TOKEN', 'admin-v2');
+    await clock.advance(1_000);
+    await engine.initialize();
+
+    expect(source.calls.map((c) => c.op)).toEqual(['load', 'loadPrevious']);
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v2', 'admin-v1']);
+
+    const late = setup({ graceMs: 60_000 });
+    late.source.put('ADMIN_TOKEN', 'admin-v2');
+    await late.clock.advance(61_000);
+    await late.engine.initialize();
+    expect(late.source.calls.map((c) => c.op)).toEqual(['load']);
+    expect(late.engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v2']);
+  });
+
+  it('refuses the previous value at once after an immediate rotation', async () => {
+    const { engine, source } = setup({ graceMs: 60_000 });
+    await engine.initialize();
+    source.put('ADMIN_TOKEN', 'admin-v2', [IMMEDIATE_ROTATION_STAGE]);
+
+    await engine.refresh();
+
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v2']);
+  });
+
+  it('never offers a previous value for a secret that does not accept one', async () => {
+    const { engine, source } = setup();
+    await engine.initialize();
+    source.put('DATABASE_URL', 'postgresql://app@db2.internal:5432/app');
+    await engine.refresh();
+    expect(engine.accepted('DATABASE_URL')).toEqual(['postgresql://app@db2.internal:5432/app']);
+  });
+
+  it('logs the changed names and version ids of a refresh, never the values', async () => {
+    const { engine, source, logger } = setup();
+    await engine.initialize();
+    source.put('ADMIN_TOKEN', 'canary-rotated-admin-9931');
+
+    await engine.refresh();
+
+    const line = logger.lines.find((l) => l.obj.event === 'secrets.refreshed');
+    expect(line?.obj.changed).toEqual([{ name: 'ADMIN_TOKEN', versionId: 'v3' }]);
+    expect(logger.text()).not.toContain('canary-rotated-admin-9931');
+    expect(logger.text()).not.toContain('admin-v1');
+  });
+});
+
+describe('SecretsEngine status', () => {
+  it('reports what health endpoints need and counts reads, without any value', async () => {
+    const { engine, clock } = setup();
+    await engine.initialize();
+    engine.get('ADMIN_TOKEN');
+    engine.get('ADMIN_TOKEN');
+    await clock.advance(1_234);
+
+    const status = engine.status();
+
+    expect(status).toMatchObject({
+      initialized: true,
+      source: 'aws',
+      region: 'test-1',
+      secretsLoaded: 3,
+      totalSecrets: 4,
+      requiredSecretsOk: true,
+      cacheAgeMs: 1_234,
+      cacheExpired: false,
+      consecutiveFailures: 0,
+    });
+    expect(status.secrets.ADMIN_TOKEN).toMatchObject({ loaded: true, required: true, hasDefault: false, versionId: 'v1', reads: 2 });
+    expect(status.secrets.MAX_TOKENS).toMatchObject({ loaded: true, usingDefault: true, hasDefault: true });
+    expect(status.secrets.OPTIONAL_KEY).toMatchObject({ loaded: false, lastErrorCode: null });
+    expect(JSON.stringify(status)).not.toMatch(/admin-v1|db\.internal/);
+  });
+
+  it('declares the seed guide catalog with AWS ids under the project prefix', () => {
+    const catalog = whatsappSaasCatalog();
+    expect(catalog.entries).toHaveLength(11);
+    expect(catalog.entry('ADMIN_TOKEN')?.awsId).toBe('whatsapp-saas/mvp/admin-token');
+    expect(catalog.entry('OPENAI_MAX_TOKENS')?.spec.default).toBe(1000);
+    expect(whatsappSaasCatalog({ project: 'acme', environment: 'prod' }).entry('REDIS_URL')?.awsId).toBe('acme/prod/redis-url');
+    expect(catalog.nameForAwsId('arn:aws:secretsmanager:us-east-1:123456789012:secret:whatsapp-saas/mvp/meta-app-secret-AbC123')).toBe(
+      'META_APP_SECRET',
+    );
+  });
+});

@@ -1,0 +1,48 @@
+import type { Clock, TimerHandle } from '../../src/engine/clock.js';
+
+/** A clock whose time moves only when a test says so; timers fire in due order as it moves. */
+export class FakeClock implements Clock {
+  private current: number;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+
+  constructor(startMs = Date.UTC(2026, 0, 1)) {
+    this.current = startMs;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.current + Math.max(0, delayMs), fn });
+    return { cancel: () => this.timers.delete(id) };
+  }
+
+  /** Due times of pending timers, soonest first. */
+  pending(): number[] {
+    return [...this.timers.values()].map((t) => t.at).sort((a, b) => a - b);
+  }
+
+  /** Moves time forward, firing each timer at its due time, and lets promises settle between. */
+  async advance(ms: number): Promise<void> {
+    const until = this.current + ms;
+    for (;;) {
+      const next = [...this.timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (next === undefined) break;
+      this.timers.delete(next[0]);
+      this.current = next[1].at;
+      next[1].fn();
+      await settle();
+    }
+    this.current = until;
+    await settle();
+  }
+}
+
+/** Lets queued promise callbacks run (several turns, for chains of awaits). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
