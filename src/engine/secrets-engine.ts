@@ -62,9 +62,15 @@ interface Slot {
   readonly invalidReason?: string;
 }
 
+/** A value and its read count; the count is carried over to the next snapshot's cell at the swap. */
+interface Cell {
+  readonly value: unknown;
+  reads: number;
+}
+
 interface Snapshot {
-  /** The hot path reads only this map. */
-  readonly values: ReadonlyMap<string, unknown>;
+  /** The hot path reads only this map: one lookup gives the value and the read counter. */
+  readonly cells: ReadonlyMap<string, Cell>;
   readonly slots: ReadonlyMap<string, Slot>;
   readonly loadedAtMs: number;
 }
@@ -86,8 +92,7 @@ export class SecretsEngine<C extends CatalogSpec> {
   private readonly autoRefresh: boolean;
   private readonly random: () => number;
 
-  private snapshot: Snapshot = { values: new Map(), slots: new Map(), loadedAtMs: 0 };
-  private readonly reads: Record<string, number> = Object.create(null) as Record<string, number>;
+  private snapshot: Snapshot = { cells: new Map(), slots: new Map(), loadedAtMs: 0 };
   /** Set by the expiry timer; the only thing a read checks besides the map. */
   private expired = false;
   private initialized = false;
@@ -113,7 +118,6 @@ export class SecretsEngine<C extends CatalogSpec> {
     this.backoff = options.backoff ?? defaultBackoff;
     this.autoRefresh = options.autoRefresh ?? true;
     this.random = options.random ?? Math.random;
-    for (const e of this.catalog.entries) this.reads[e.name] = 0;
   }
 
   /**
@@ -150,8 +154,10 @@ export class SecretsEngine<C extends CatalogSpec> {
   /** The current value: synchronous, from memory, never waiting on the source. */
   get<K extends SecretName<C>>(name: K): SecretValue<C[K]> {
     if (this.expired) this.onExpiredRead();
-    this.reads[name]!++;
-    return this.snapshot.values.get(name) as SecretValue<C[K]>;
+    const cell = this.snapshot.cells.get(name);
+    if (cell === undefined) throw this.noCell(name);
+    cell.reads++;
+    return cell.value as SecretValue<C[K]>;
   }
 
   /**
@@ -196,7 +202,7 @@ export class SecretsEngine<C extends CatalogSpec> {
         lastChanged: slot && slot.raw !== undefined ? new Date(slot.changedAtMs).toISOString() : null,
         lastErrorCode: slot?.errorCode ?? null,
         previousAccepted: slot !== undefined && this.previousAccepted(name, slot),
-        reads: this.reads[name] ?? 0,
+        reads: this.snapshot.cells.get(name)?.reads ?? 0,
       };
     }
     const cacheAgeMs = this.lastSuccessMs === undefined ? null : now - this.lastSuccessMs;
@@ -225,6 +231,12 @@ export class SecretsEngine<C extends CatalogSpec> {
   close(): void {
     this.closed = true;
     this.cancelTimers();
+  }
+
+  private noCell(name: string): SecretsError {
+    return this.catalog.entry(name) === undefined
+      ? new SecretsError('SECRETS_INVALID_CONFIG', `Unknown secret ${JSON.stringify(name.slice(0, 64))}: not in the catalog`)
+      : new SecretsError('SECRETS_NOT_INITIALIZED', `Secret ${name} read before initialize() finished`);
   }
 
   private loadedCount(): number {
@@ -266,7 +278,7 @@ export class SecretsEngine<C extends CatalogSpec> {
     try {
       outcome = await this.withDeadline((signal) => this.loadSnapshot(reason, signal));
     } catch (err) {
-      const { code, transient } = err instanceof SourceError ? err : classifyAwsError(err);
+      const { code, transient } = err instanceof SourceError ? { code: err.sourceCode, transient: err.transient } : classifyAwsError(err);
       outcome = { ok: false, reason, code, transient };
     }
     this.afterAttempt(outcome, startup);
@@ -331,7 +343,9 @@ export class SecretsEngine<C extends CatalogSpec> {
       slots.set(entry.name, slot);
     }
     signal.throwIfAborted();
-    this.snapshot = { values: new Map([...slots].map(([n, s]) => [n, s.value])), slots, loadedAtMs: now };
+    // Synchronous from here to the swap, so no read's count is lost between copy and swap.
+    const cells = new Map([...slots].map(([n, s]) => [n, { value: s.value, reads: old.cells.get(n)?.reads ?? 0 }]));
+    this.snapshot = { cells, slots, loadedAtMs: now };
     this.report(reason, failures, old.loadedAtMs === 0 ? [] : changed);
     return { ok: true, reason, changed: old.loadedAtMs === 0 ? [] : changed, failed: failures };
   }

@@ -360,3 +360,12 @@ describe('SecretsEngine status', () => {
     );
   });
 });
+
+describe('SecretsEngine misuse', () => {
+  it('throws a clear error for a read before initialize() and for a name outside the catalog', async () => {
+    const { engine } = setup();
+    expect(() => engine.get('ADMIN_TOKEN')).toThrow(/read before initialize/);
+    await engine.initialize();
+    expect(() => (engine.get as (n: string) => unknown)('NOT_IN_CATALOG')).toThrow(/Unknown secret "NOT_IN_CATALOG"/);
+  });
+});
