@@ -1,4 +1,4 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 
 export interface AwsClientOptions {
   readonly region: string;
@@ -7,6 +7,8 @@ export interface AwsClientOptions {
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly maxAttempts?: number;
+  /** Explicit credentials (tests against the local endpoint); otherwise the SDK's own chain. */
+  readonly credentials?: SecretsManagerClientConfig['credentials'];
 }
 
 /**
@@ -15,11 +17,12 @@ export interface AwsClientOptions {
  * never answers would otherwise hold a refresh forever. Credentials come from the SDK's own chain.
  */
 export function createSecretsManagerClient(options: AwsClientOptions): SecretsManagerClient {
-  const { region, endpoint, connectionTimeoutMs = 2_000, requestTimeoutMs = 3_000, maxAttempts = 2 } = options;
+  const { region, endpoint, credentials, connectionTimeoutMs = 2_000, requestTimeoutMs = 3_000, maxAttempts = 2 } = options;
   return new SecretsManagerClient({
     region,
     maxAttempts,
     ...(endpoint !== undefined && { endpoint }),
+    ...(credentials !== undefined && { credentials }),
     requestHandler: { connectionTimeout: connectionTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
   });
 }

@@ -13,10 +13,10 @@ export const defaultBackoff: BackoffPolicy = { baseMs: 1_000, capMs: 300_000 };
  */
 export function backoffDelayMs(policy: BackoffPolicy, failures: number, random: () => number): number {
   const nominal = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, Math.min(failures - 1, 30)));
-  return nominal / 2 + random() * (nominal / 2);
+  return Math.round(nominal / 2 + random() * (nominal / 2));
 }
 
 /** When the next scheduled refresh falls: uniformly across [ttl/2, ttl], so a fleet spreads out. */
 export function jitteredRefreshDelayMs(ttlMs: number, random: () => number): number {
-  return ttlMs / 2 + random() * (ttlMs / 2);
+  return Math.round(ttlMs / 2 + random() * (ttlMs / 2));
 }

@@ -1,0 +1,36 @@
+import { CreateSecretCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createSecretsManagerClient } from '../../src/engine/aws-client.js';
+import type { Catalog } from '../../src/engine/catalog.js';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+
+export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** A real SDK client for the local endpoint, with the same bounded timeouts production uses. */
+export function localClient(lsm: LocalSecretsManager, opts: { requestTimeoutMs?: number; maxAttempts?: number } = {}): SecretsManagerClient {
+  return createSecretsManagerClient({
+    region: 'us-east-1',
+    endpoint: lsm.url,
+    credentials: TEST_CREDENTIALS,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 2_000,
+    maxAttempts: opts.maxAttempts ?? 1,
+  });
+}
+
+/** A local Secrets Manager whose clock can be moved back, to create secrets "a day ago". */
+export async function startBackdatedLocalAws(): Promise<{ lsm: LocalSecretsManager; setOffsetMs(ms: number): void }> {
+  let offsetMs = 0;
+  const lsm = await startLocalSecretsManager({ port: 0, clock: { now: () => Date.now() + offsetMs } });
+  return { lsm, setOffsetMs: (ms) => (offsetMs = ms) };
+}
+
+export async function createAll(client: SecretsManagerClient, catalog: Catalog, values: Readonly<Record<string, string>>): Promise<void> {
+  for (const { name, awsId } of catalog.entries) {
+    const value = values[name];
+    if (value !== undefined) await client.send(new CreateSecretCommand({ Name: awsId, SecretString: value }));
+  }
+}
+
+export async function putValue(client: SecretsManagerClient, secretId: string, value: string, stages?: string[]): Promise<string> {
+  const out = await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value, ...(stages && { VersionStages: stages }) }));
+  return out.VersionId!;
+}
