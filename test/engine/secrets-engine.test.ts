@@ -129,6 +129,23 @@ describe('SecretsEngine refresh', () => {
     for (const b of buckets) expect(b).toBeGreaterThan(25);
   });
 
+  it('calls the source at most twice an hour in a steady day of reads', async () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const { engine, source, clock } = setup({ random });
+    await engine.initialize();
+
+    for (let minute = 0; minute < 24 * 60; minute++) {
+      for (let i = 0; i < 100; i++) engine.get('ADMIN_TOKEN');
+      await clock.advance(60_000);
+    }
+
+    const loads = source.calls.filter((c) => c.op === 'load').length - 1;
+    expect(loads).toBeGreaterThanOrEqual(24);
+    expect(loads).toBeLessThanOrEqual(48);
+    expect(engine.status().cacheExpired).toBe(false);
+  });
+
   it('starts one background refresh on the first read after expiry and blocks no read', async () => {
     const { engine, source, clock } = setup({ autoRefresh: false });
     await engine.initialize();
