@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import type { LocalSecretsManagerOptions } from './local-secrets-manager.js';
+
+export const USAGE = `Usage: npm run local-aws -- [--port N] [--host 127.0.0.1] [--region us-east-1]
+
+Starts a local AWS Secrets Manager endpoint (tests, benchmarks, one-machine demo; never
+production). Point the SDK or CLI at it with AWS_ENDPOINT_URL_SECRETS_MANAGER=<url> or
+--endpoint-url <url>, with any credentials (e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test).
+
+  --port N      port to listen on (default 4566; 0 picks a free one)
+  --host H      loopback address to listen on (default 127.0.0.1)
+  --region R    region used in ARNs (default us-east-1)
+  --help        show this text`;
+
+export const DEFAULT_PORT = 4566;
+
+export type CliOptionsResult =
+  | { readonly kind: 'start'; readonly options: LocalSecretsManagerOptions }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'usage-error'; readonly message: string };
+
+export function parseCliOptions(argv: readonly string[]): CliOptionsResult {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        region: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    return { kind: 'usage-error', message: error instanceof Error ? error.message : 'invalid arguments' };
+  }
+  const { values } = parsed;
+  if (values.help) return { kind: 'help' };
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    return { kind: 'usage-error', message: '--port must be an integer from 0 to 65535' };
+  }
+  return {
+    kind: 'start',
+    options: {
+      port,
+      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(values.region === undefined ? {} : { region: values.region }),
+    },
+  };
+}

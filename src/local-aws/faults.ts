@@ -1,0 +1,105 @@
+/**
+ * Faults the local endpoint injects into AWS calls (never into control-plane calls). Set in
+ * process with `setFaults(partial)` or over HTTP with `PUT /_local/faults`.
+ */
+export interface Faults {
+  /** Wall-clock delay added before every AWS response, errors included. */
+  latencyMs: number;
+  /** Read each AWS request, then never answer it; `close()` destroys those sockets. */
+  hang: boolean;
+  /**
+   * Every AWS call answers HTTP 500 `InternalServiceError`, the server error Secrets Manager
+   * models for itself (the SDK treats it as transient and retries it).
+   */
+  outage: boolean;
+  /** Every AWS call answers HTTP 400 `ThrottlingException` ("Rate exceeded"), as AWS does. */
+  throttle: boolean;
+  /**
+   * Secret names whose GetSecretValue / PutSecretValue answer `AccessDeniedException`; inside a
+   * BatchGetSecretValue they land in `Errors[]` with that ErrorCode.
+   */
+  denySecrets: string[];
+  /** Operation names (e.g. `BatchGetSecretValue`) that answer `AccessDeniedException` whole. */
+  denyOperations: string[];
+  /** Secret names that land in `Errors[]` of a BatchGetSecretValue with `InternalServiceError`. */
+  failInBatch: string[];
+}
+
+export const NO_FAULTS: Readonly<Faults> = Object.freeze({
+  latencyMs: 0,
+  hang: false,
+  outage: false,
+  throttle: false,
+  denySecrets: [],
+  denyOperations: [],
+  failInBatch: [],
+});
+
+const BOOLEAN_KEYS = ['hang', 'outage', 'throttle'] as const;
+const LIST_KEYS = ['denySecrets', 'denyOperations', 'failInBatch'] as const;
+const KNOWN_KEYS: ReadonlySet<string> = new Set<string>(['latencyMs', ...BOOLEAN_KEYS, ...LIST_KEYS]);
+
+/** The faults in force, changed by merging partial settings. */
+export class FaultSettings {
+  private current: Faults = copyFaults(NO_FAULTS);
+
+  get(): Readonly<Faults> {
+    return this.current;
+  }
+
+  /** Merges `partial` into the faults in force; throws TypeError (and changes nothing) on a bad field. */
+  set(partial: Partial<Faults>): void {
+    const checked = parseFaults(partial);
+    this.current = copyFaults({ ...this.current, ...checked });
+  }
+
+  clear(): void {
+    this.current = copyFaults(NO_FAULTS);
+  }
+}
+
+/**
+ * Checks an untrusted partial faults object (an HTTP body, or a caller without types) and returns
+ * it typed. Throws TypeError naming the field, never its value.
+ */
+export function parseFaults(input: unknown): Partial<Faults> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new TypeError('faults must be a JSON object');
+  }
+  const record = input as Record<string, unknown>;
+  const result: Partial<Faults> = {};
+  for (const key of Object.keys(record)) {
+    if (!KNOWN_KEYS.has(key)) throw new TypeError(`unknown fault: ${key}`);
+  }
+  if (record.latencyMs !== undefined) {
+    const latencyMs = record.latencyMs;
+    if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0) {
+      throw new TypeError('latencyMs must be a non-negative number');
+    }
+    result.latencyMs = latencyMs;
+  }
+  for (const key of BOOLEAN_KEYS) {
+    const value = record[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw new TypeError(`${key} must be a boolean`);
+    result[key] = value;
+  }
+  for (const key of LIST_KEYS) {
+    const value = record[key];
+    if (value === undefined) continue;
+    if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) {
+      throw new TypeError(`${key} must be an array of strings`);
+    }
+    result[key] = [...value];
+  }
+  return result;
+}
+
+function copyFaults(faults: Readonly<Faults>): Faults {
+  return {
+    ...faults,
+    denySecrets: [...faults.denySecrets],
+    denyOperations: [...faults.denyOperations],
+    failInBatch: [...faults.failInBatch],
+  };
+}

@@ -1,0 +1,209 @@
+import {
+  BatchGetSecretValueCommand,
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FaultSettings, NO_FAULTS, parseFaults } from '../../src/local-aws/faults.js';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { secretsManagerClient } from './sdk-client.js';
+
+describe('FaultSettings', () => {
+  it('merges partial settings into the faults in force', () => {
+    const settings = new FaultSettings();
+    settings.set({ throttle: true });
+    settings.set({ denySecrets: ['a'] });
+
+    expect(settings.get()).toEqual({ ...NO_FAULTS, throttle: true, denySecrets: ['a'] });
+  });
+
+  it('clears back to no faults', () => {
+    const settings = new FaultSettings();
+    settings.set({ outage: true, latencyMs: 5 });
+    settings.clear();
+
+    expect(settings.get()).toEqual(NO_FAULTS);
+  });
+
+  it('rejects unknown and mistyped faults and changes nothing', () => {
+    const settings = new FaultSettings();
+    expect(() => parseFaults({ outtage: true })).toThrow('unknown fault: outtage');
+    expect(() => parseFaults({ latencyMs: -1 })).toThrow(TypeError);
+    expect(() => parseFaults({ denySecrets: 'a' })).toThrow('denySecrets must be an array of strings');
+    expect(() => settings.set({ hang: 'yes' } as unknown as { hang: boolean })).toThrow(TypeError);
+    expect(settings.get()).toEqual(NO_FAULTS);
+  });
+});
+
+describe('local Secrets Manager fault injection through the AWS SDK', () => {
+  let lsm: LocalSecretsManager;
+  let client: SecretsManagerClient;
+
+  beforeAll(async () => {
+    lsm = await startLocalSecretsManager();
+    client = secretsManagerClient(lsm.url);
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await lsm.close();
+  });
+
+  beforeEach(async () => {
+    lsm.clearFaults();
+    lsm.resetStore();
+    for (const name of ['app/a', 'app/b', 'app/c']) {
+      await client.send(new CreateSecretCommand({ Name: name, SecretString: `value of ${name}` }));
+    }
+    lsm.resetCounts();
+  });
+
+  it('adds latencyMs to every response', async () => {
+    lsm.setFaults({ latencyMs: 150 });
+
+    const started = performance.now();
+    await client.send(new GetSecretValueCommand({ SecretId: 'app/a' }));
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'missing' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2 * 140);
+  });
+
+  it('answers every call with a 500 InternalServiceError during an outage', async () => {
+    lsm.setFaults({ outage: true });
+
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).rejects.toMatchObject({
+      name: 'InternalServiceError',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 500 },
+    });
+  });
+
+  it('lets the SDK retry an outage as a transient error, and counts every attempt', async () => {
+    lsm.setFaults({ outage: true });
+    const retrying = secretsManagerClient(lsm.url, { maxAttempts: 3 });
+
+    await expect(retrying.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).rejects.toMatchObject({
+      name: 'InternalServiceError',
+      $metadata: { attempts: 3 },
+    });
+    expect(lsm.counts()).toEqual({ GetSecretValue: 3 });
+    retrying.destroy();
+  });
+
+  it('answers ThrottlingException when throttling', async () => {
+    lsm.setFaults({ throttle: true });
+
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).rejects.toMatchObject({
+      name: 'ThrottlingException',
+      message: 'Rate exceeded',
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
+  it('denies the secrets in denySecrets to Get and Put, by name or ARN, and no others', async () => {
+    lsm.setFaults({ denySecrets: ['app/b'] });
+    const arn = (await client.send(new DescribeSecretCommand({ SecretId: 'app/b' }))).ARN;
+
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/b' }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining('secretsmanager:GetSecretValue') as unknown,
+    });
+    await expect(client.send(new GetSecretValueCommand({ SecretId: arn }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(client.send(new PutSecretValueCommand({ SecretId: 'app/b', SecretString: 'x' }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).resolves.toMatchObject({ SecretString: 'value of app/a' });
+  });
+
+  it('reports a denied secret in Errors of a batch while the others succeed', async () => {
+    lsm.setFaults({ denySecrets: ['app/b'] });
+
+    const result = await client.send(new BatchGetSecretValueCommand({ SecretIdList: ['app/a', 'app/b', 'app/c'] }));
+
+    expect(result.SecretValues?.map((v) => v.Name)).toEqual(['app/a', 'app/c']);
+    expect(result.Errors).toEqual([
+      { SecretId: 'app/b', ErrorCode: 'AccessDeniedException', Message: expect.stringContaining('app/b') as unknown },
+    ]);
+  });
+
+  it('denies a whole operation in denyOperations while the others still work', async () => {
+    lsm.setFaults({ denyOperations: ['BatchGetSecretValue'] });
+
+    await expect(client.send(new BatchGetSecretValueCommand({ SecretIdList: ['app/a', 'app/b'] }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining('secretsmanager:BatchGetSecretValue') as unknown,
+    });
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).resolves.toMatchObject({ SecretString: 'value of app/a' });
+  });
+
+  it('fails the secrets in failInBatch inside a batch only', async () => {
+    lsm.setFaults({ failInBatch: ['app/c'] });
+
+    const result = await client.send(new BatchGetSecretValueCommand({ SecretIdList: ['app/a', 'app/b', 'app/c'] }));
+
+    expect(result.SecretValues?.map((v) => v.Name)).toEqual(['app/a', 'app/b']);
+    expect(result.Errors).toEqual([{ SecretId: 'app/c', ErrorCode: 'InternalServiceError', Message: 'An error occurred on the server side.' }]);
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/c' }))).resolves.toMatchObject({ SecretString: 'value of app/c' });
+  });
+
+  it('behaves normally again once faults are cleared', async () => {
+    lsm.setFaults({ outage: true, throttle: true, denyOperations: ['GetSecretValue'] });
+    lsm.clearFaults();
+
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).resolves.toMatchObject({ SecretString: 'value of app/a' });
+  });
+});
+
+describe('local Secrets Manager hang fault', () => {
+  let lsm: LocalSecretsManager;
+  let client: SecretsManagerClient | undefined;
+
+  beforeEach(async () => {
+    lsm = await startLocalSecretsManager();
+    const setup = secretsManagerClient(lsm.url);
+    await setup.send(new CreateSecretCommand({ Name: 'app/a', SecretString: 'v' }));
+    setup.destroy();
+    lsm.resetCounts();
+    lsm.setFaults({ hang: true });
+  });
+
+  afterEach(async () => {
+    client?.destroy();
+    await lsm.close();
+  });
+
+  it('never answers, so an SDK abortSignal ends the call, and close() still resolves', async () => {
+    client = secretsManagerClient(lsm.url);
+
+    await expect(
+      client.send(new GetSecretValueCommand({ SecretId: 'app/a' }), { abortSignal: AbortSignal.timeout(200) }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    expect(lsm.counts()).toEqual({ GetSecretValue: 1 });
+    await expect(lsm.close()).resolves.toBeUndefined();
+  });
+
+  it('never answers, so the SDK requestTimeout (with throwOnRequestTimeout) ends the call', async () => {
+    client = secretsManagerClient(lsm.url, { requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } });
+
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('destroys a hung request on close() so nothing is left pending', async () => {
+    client = secretsManagerClient(lsm.url);
+    const pending = client.send(new GetSecretValueCommand({ SecretId: 'app/a' }));
+    const settled = pending.then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await expect.poll(() => lsm.counts().GetSecretValue).toBe(1);
+
+    await lsm.close();
+
+    expect(await settled).toBe('failed');
+  });
+});
