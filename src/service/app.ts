@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../engine/index.js';
+import { systemClock } from '../engine/index.js';
+import { createAdminAuth } from './admin-auth.js';
+import type { AuditLog } from './audit-log.js';
+import { createAuditLog } from './audit-log.js';
+import { DEFAULT_WEBHOOK_BODY_LIMIT_BYTES } from './config.js';
+import type { Database } from './database.js';
+import { DatabaseUnavailableError } from './errors.js';
+import { registerErrorHandling } from './error-handler.js';
+import type { FailureThrottle } from './failure-throttle.js';
+import { createFailureThrottle } from './failure-throttle.js';
+import { createHealthChecks } from './health-checks.js';
+import type { ServiceLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import type { RefreshBroadcast } from './refresh-broadcast.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthzRoutes } from './routes/healthz.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { webhookRoutes } from './routes/webhook.js';
+import type { ServiceEngine } from './service-engine.js';
+
+export interface AppOptions {
+  readonly webhookBodyLimitBytes: number;
+  readonly trustProxy: boolean;
+  /** Deadline of each dependency probe behind /healthz. */
+  readonly healthTimeoutMs: number;
+  readonly refreshPerMinute: number;
+  readonly metrics: boolean;
+  /** Fastify's "incoming request"/"request completed" lines (audit events are separate and always on). */
+  readonly logRequests: boolean;
+}
+
+const DEFAULT_OPTIONS: AppOptions = {
+  webhookBodyLimitBytes: DEFAULT_WEBHOOK_BODY_LIMIT_BYTES,
+  trustProxy: false,
+  healthTimeoutMs: 1_000,
+  refreshPerMinute: 10,
+  metrics: true,
+  logRequests: true,
+};
+
+/** Everything the HTTP app uses, created by the composition root (the entry, or a test). */
+export interface AppDeps {
+  readonly engine: ServiceEngine;
+  readonly database: Pick<Database, 'query' | 'ping' | 'status'>;
+  /** The command connection (throttle counters, health ping). */
+  readonly redis: Pick<Redis, 'eval' | 'ping'>;
+  readonly logger: ServiceLogger;
+  readonly broadcast?: Pick<RefreshBroadcast, 'publish'>;
+  readonly throttle?: FailureThrottle;
+  readonly audit?: AuditLog;
+  readonly clock?: Clock;
+  readonly options?: Partial<AppOptions>;
+}
+
+/** Builds the Fastify app without listening: the entry listens, tests use `app.inject()`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { engine, database, redis, logger, broadcast, clock = systemClock } = deps;
+  const options = { ...DEFAULT_OPTIONS, ...deps.options };
+  const throttle = deps.throttle ?? createFailureThrottle({ redis, clock, logger });
+  const audit = deps.audit ?? createAuditLog(logger);
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Our own ids: an incoming x-request-id would be attacker-chosen text in every log line.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: !options.logRequests }),
+    trustProxy: options.trustProxy,
+    // Admin routes take no body; the webhook has its own, larger limit.
+    bodyLimit: 64 * 1024,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+  });
+  registerErrorHandling(app);
+
+  if (options.metrics) {
+    const metrics = createMetrics(engine);
+    app.addHook('onResponse', metrics.onResponse);
+    await app.register(metricsRoutes, { metrics });
+  }
+
+  const health = createHealthChecks({
+    probes: {
+      database: () => (database.status.state === 'ready' ? database.ping() : Promise.reject(new DatabaseUnavailableError(database.status.lastErrorCode ?? 'NotReady'))),
+      redis: () => redis.ping(),
+    },
+    timeoutMs: options.healthTimeoutMs,
+    clock,
+  });
+  await app.register(healthzRoutes, { engine, health });
+  await app.register(adminRoutes, {
+    prefix: '/admin',
+    engine,
+    auth: createAdminAuth({ engine, throttle, audit, clock }),
+    database,
+    refreshPerMinute: options.refreshPerMinute,
+    ...(broadcast !== undefined && { broadcast }),
+  });
+  await app.register(webhookRoutes, { engine, database, bodyLimitBytes: options.webhookBodyLimitBytes });
+  return app;
+}

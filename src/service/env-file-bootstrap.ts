@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, open, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
+import { EnvFileError } from './errors.js';
+
+/** Local services on their usual ports; PostgreSQL with trust auth, as a fresh local install has. */
+export const LOCAL_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/whatsapp_saas';
+export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * Third-party keys nobody can generate for you. The placeholders pass validation so the service
+ * starts locally; calls to Meta or OpenAI fail until they are replaced.
+ */
+export const PLACEHOLDERS: Readonly<Record<string, string>> = {
+  META_APP_SECRET: 'placeholder-replace-with-your-meta-app-secret',
+  OPENAI_API_KEY: 'sk-placeholder-replace-with-your-openai-api-key',
+};
+
+export interface CreateEnvFileOptions {
+  /** The `.env` to create; left untouched when it exists. */
+  readonly path: string;
+  /** The template (`.env.example`); when it is missing, the file is rendered from the catalog. */
+  readonly examplePath: string;
+  /** Random bytes (crypto.randomBytes by default), injectable for tests. */
+  readonly random?: (size: number) => Buffer;
+}
+
+const LINE = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)(\s*=)(.*)$/;
+
+/**
+ * Creates `.env` (mode 0600, atomically: never overwrites one that appears meanwhile) from the
+ * template, with fresh values for every generated secret (ADMIN_TOKEN, META_VERIFY_TOKEN:
+ * 48 random bytes, base64, like `openssl rand -base64 48`), local DATABASE_URL and REDIS_URL
+ * where the template leaves them empty, and marked placeholders for third-party keys. Returns
+ * the absolute path; never returns or prints a value.
+ */
+export async function createEnvFile(options: CreateEnvFileOptions): Promise<{ created: boolean; path: string }> {
+  const path = resolve(options.path);
+  const random = options.random ?? randomBytes;
+  const generated = new Map<string, string>();
+  for (const [name, spec] of Object.entries(whatsappSaasSpec)) {
+    if ('generate' in spec) generated.set(name, random(spec.generate.bytes).toString('base64'));
+  }
+  const fallbacks: Record<string, string> = { DATABASE_URL: LOCAL_DATABASE_URL, REDIS_URL: LOCAL_REDIS_URL, ...PLACEHOLDERS };
+
+  const template = await readTemplate(options.examplePath);
+  const seen = new Set<string>();
+  const lines = template.split(/\r?\n/).map((line) => {
+    const m = LINE.exec(line);
+    if (m === null) return line;
+    const [, lead, key, eq, value] = m as unknown as [string, string, string, string, string];
+    seen.add(key);
+    if (generated.has(key)) return `${lead}${key}${eq}${generated.get(key)}`;
+    if (value.trim() === '' && fallbacks[key] !== undefined) return `${lead}${key}${eq}${fallbacks[key]}`;
+    return line;
+  });
+  for (const [key, value] of [...generated, ...Object.entries(fallbacks)]) {
+    if (!seen.has(key)) lines.push(`${key}=${value}`);
+  }
+  const content = `${lines.join('\n').replace(/\n*$/, '')}\n`;
+
+  let handle;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { created: false, path };
+    throw new EnvFileError(`Cannot create ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+  }
+  try {
+    await handle.writeFile(content, 'utf8');
+  } finally {
+    await handle.close();
+  }
+  await chmod(path, 0o600);
+  return { created: true, path };
+}
+
+async function readTemplate(examplePath: string): Promise<string> {
+  try {
+    return await readFile(examplePath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new EnvFileError(`Cannot read ${resolve(examplePath)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    }
+    return renderFromCatalog();
+  }
+}
+
+function renderFromCatalog(): string {
+  const lines = ['# Created from the secrets catalog (no .env.example found). Never commit this file.', 'USE_AWS_SECRETS=false', ''];
+  for (const [name, spec] of Object.entries(whatsappSaasSpec)) {
+    lines.push(`# ${spec.description}${spec.required ? ' (required)' : ''}`);
+    if (PLACEHOLDERS[name] !== undefined) lines.push('# PLACEHOLDER: replace with your real value; it only lets the service start locally.');
+    lines.push(`${name}=${'default' in spec ? String(spec.default) : ''}`);
+  }
+  return lines.join('\n');
+}

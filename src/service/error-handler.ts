@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface PublicError {
+  readonly status: number;
+  /** Stable, documented code in the response body. */
+  readonly code: string;
+  /** Fixed text: never the error's own message, which may quote input or name internals. */
+  readonly message: string;
+}
+
+/**
+ * The one table deciding HTTP status and public text per error code, ours and Fastify's. Anything
+ * not here is a 500 with a generic body.
+ */
+export const HTTP_ERRORS: Readonly<Record<string, PublicError>> = {
+  CONFIG_INVALID: { status: 500, code: 'INTERNAL', message: 'Internal server error' },
+  UNAUTHORIZED: { status: 401, code: 'UNAUTHORIZED', message: 'Unauthorized' },
+  INVALID_SIGNATURE: { status: 401, code: 'UNAUTHORIZED', message: 'Unauthorized' },
+  FORBIDDEN: { status: 403, code: 'FORBIDDEN', message: 'Forbidden' },
+  THROTTLED: { status: 429, code: 'TOO_MANY_ATTEMPTS', message: 'Too many failed attempts; retry later' },
+  RATE_LIMITED: { status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later' },
+  BAD_REQUEST: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
+  DATABASE_UNAVAILABLE: { status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable; retry later' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Payload too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported media type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
+  FST_ERR_VALIDATION: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
+  FST_ERR_NOT_FOUND: { status: 404, code: 'NOT_FOUND', message: 'Not found' },
+};
+
+const BY_STATUS: Readonly<Record<number, PublicError>> = {
+  400: HTTP_ERRORS.BAD_REQUEST!,
+  404: HTTP_ERRORS.FST_ERR_NOT_FOUND!,
+  413: HTTP_ERRORS.FST_ERR_CTP_BODY_TOO_LARGE!,
+  415: HTTP_ERRORS.FST_ERR_CTP_INVALID_MEDIA_TYPE!,
+  429: HTTP_ERRORS.RATE_LIMITED!,
+};
+
+const INTERNAL: PublicError = { status: 500, code: 'INTERNAL', message: 'Internal server error' };
+
+interface ErrorLike {
+  code?: unknown;
+  statusCode?: unknown;
+  retryAfterSeconds?: unknown;
+}
+
+/** What the client sees for an error: by code, else by a client-error status Fastify set, else 500. */
+export function publicErrorFor(err: unknown): PublicError {
+  const e = (err ?? {}) as ErrorLike;
+  if (typeof e.code === 'string' && HTTP_ERRORS[e.code] !== undefined) return HTTP_ERRORS[e.code]!;
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) return BY_STATUS[status] ?? { status, code: 'BAD_REQUEST', message: 'Bad request' };
+  return INTERNAL;
+}
+
+export function errorBody(pub: PublicError, requestId: string) {
+  return { error: { code: pub.code, message: pub.message }, requestId };
+}
+
+/** Installs the error and not-found handlers: bodies carry a code, fixed text and the request id. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const pub = publicErrorFor(err);
+    const e = err as ErrorLike;
+    if (pub.status >= 500 && pub.code === 'INTERNAL') {
+      request.log.error({ err, event: 'http.unhandled_error' }, 'Request failed');
+    } else {
+      request.log.info({ event: 'http.client_error', code: typeof e.code === 'string' ? e.code : pub.code, statusCode: pub.status }, 'Request refused');
+    }
+    if (typeof e.retryAfterSeconds === 'number') void reply.header('retry-after', String(e.retryAfterSeconds));
+    return reply.status(pub.status).type('application/json; charset=utf-8').send(errorBody(pub, request.id));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const pub = HTTP_ERRORS.FST_ERR_NOT_FOUND!;
+    return reply.status(pub.status).send(errorBody(pub, request.id));
+  });
+}

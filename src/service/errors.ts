@@ -1,0 +1,93 @@
+/**
+ * The service's error hierarchy. Every error has a stable string `code`; the HTTP status and the
+ * public message for each code are decided once, in `error-handler.ts`. Messages name settings,
+ * secrets and codes, never a value.
+ */
+export type ServiceErrorCode =
+  | 'CONFIG_INVALID'
+  | 'UNAUTHORIZED'
+  | 'THROTTLED'
+  | 'FORBIDDEN'
+  | 'BAD_REQUEST'
+  | 'INVALID_SIGNATURE'
+  | 'DATABASE_UNAVAILABLE'
+  | 'ENV_FILE_FAILED';
+
+export class ServiceError extends Error {
+  readonly code: ServiceErrorCode;
+
+  constructor(code: ServiceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ServiceError';
+    this.code = code;
+  }
+}
+
+/** A setting (not a secret) is malformed. Names the variable and what was expected, never the input. */
+export class ConfigError extends ServiceError {
+  readonly setting: string;
+
+  constructor(setting: string, expected: string) {
+    super('CONFIG_INVALID', `Invalid setting ${setting}: expected ${expected}`);
+    this.name = 'ConfigError';
+    this.setting = setting;
+  }
+}
+
+export class UnauthorizedError extends ServiceError {
+  constructor() {
+    super('UNAUTHORIZED', 'Missing or invalid credentials');
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** Too many failed credentials from one client: the caller may retry after `retryAfterSeconds`. */
+export class ThrottledError extends ServiceError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('THROTTLED', 'Too many failed attempts');
+    this.name = 'ThrottledError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class ForbiddenError extends ServiceError {
+  constructor() {
+    super('FORBIDDEN', 'Forbidden');
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** The request is malformed; `reason` is ours (never the parser's message, which may quote input). */
+export class BadRequestError extends ServiceError {
+  constructor(reason: string) {
+    super('BAD_REQUEST', reason);
+    this.name = 'BadRequestError';
+  }
+}
+
+export class InvalidSignatureError extends ServiceError {
+  constructor() {
+    super('INVALID_SIGNATURE', 'Invalid webhook signature');
+    this.name = 'InvalidSignatureError';
+  }
+}
+
+/** PostgreSQL is unreachable or not migrated yet; `dbCode` is the driver's or server's code. */
+export class DatabaseUnavailableError extends ServiceError {
+  readonly dbCode: string;
+
+  constructor(dbCode: string, options?: { cause?: unknown }) {
+    super('DATABASE_UNAVAILABLE', `Database unavailable: ${dbCode}`, options);
+    this.name = 'DatabaseUnavailableError';
+    this.dbCode = dbCode;
+  }
+}
+
+export class EnvFileError extends ServiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ENV_FILE_FAILED', message, options);
+    this.name = 'EnvFileError';
+  }
+}

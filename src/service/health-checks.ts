@@ -1,0 +1,68 @@
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../engine/index.js';
+import { systemClock } from '../engine/index.js';
+import { withTimeout } from './with-timeout.js';
+
+export interface DependencyHealth {
+  readonly status: 'up' | 'down';
+  readonly latencyMs: number;
+  /** Why it is down: a driver or server code, `Timeout`, or `NotReady`. Never a message. */
+  readonly code?: string;
+}
+
+export type Probe = () => Promise<unknown>;
+
+export interface HealthChecks<K extends string> {
+  check(): Promise<Record<K, DependencyHealth>>;
+}
+
+export interface HealthChecksOptions<K extends string> {
+  readonly probes: Readonly<Record<K, Probe>>;
+  /** Each probe's deadline: a health request answers within about this long whatever the dependencies do. */
+  readonly timeoutMs?: number;
+  readonly clock?: Clock;
+}
+
+/**
+ * Dependency probes for /healthz, run in parallel, each bounded by `timeoutMs`. A probe already
+ * in flight is joined rather than started again, so a burst of health requests (or a hung
+ * dependency) never queues probes behind each other or piles load on the dependency.
+ */
+export function createHealthChecks<K extends string>(options: HealthChecksOptions<K>): HealthChecks<K> {
+  const { probes, timeoutMs = 1_000, clock = systemClock } = options;
+  // The probe itself, not the caller's deadline: a hung probe is joined, never started twice.
+  const inFlight = new Map<K, { readonly work: Promise<unknown>; readonly startedMs: number }>();
+
+  function run(name: K, probe: Probe): Promise<DependencyHealth> {
+    let current = inFlight.get(name);
+    if (current === undefined) {
+      const work = Promise.resolve().then(probe);
+      current = { work, startedMs: performance.now() };
+      inFlight.set(name, current);
+      const clear = () => inFlight.delete(name);
+      work.then(clear, clear);
+    }
+    const { work, startedMs } = current;
+    const latency = () => Math.round((performance.now() - startedMs) * 10) / 10;
+    return withTimeout(work, timeoutMs, clock).then(
+      (): DependencyHealth => ({ status: 'up', latencyMs: latency() }),
+      (err: unknown): DependencyHealth => ({ status: 'down', latencyMs: latency(), code: codeOf(err) }),
+    );
+  }
+
+  return {
+    async check() {
+      const names = Object.keys(probes) as K[];
+      const results = await Promise.all(names.map((n) => run(n, probes[n])));
+      return Object.fromEntries(names.map((n, i) => [n, results[i]!])) as Record<K, DependencyHealth>;
+    },
+  };
+}
+
+function codeOf(err: unknown): string {
+  const e = err as { code?: unknown; dbCode?: unknown; name?: unknown };
+  if (typeof e.dbCode === 'string') return e.dbCode;
+  if (typeof e.code === 'string') return e.code;
+  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+  return 'Unavailable';
+}

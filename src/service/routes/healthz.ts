@@ -1,0 +1,35 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { DependencyHealth, HealthChecks } from '../health-checks.js';
+import type { SecretsHealthView } from '../secrets-status-view.js';
+import { secretsHealthView } from '../secrets-status-view.js';
+import type { ServiceEngine } from '../service-engine.js';
+
+export interface HealthzBody {
+  /** ok; degraded (a dependency down, or secrets served from cache after failed refreshes); down (503). */
+  readonly status: 'ok' | 'degraded' | 'down';
+  readonly services: {
+    readonly secrets: SecretsHealthView;
+    readonly database: DependencyHealth;
+    readonly redis: DependencyHealth;
+  };
+}
+
+export interface HealthzOptions {
+  readonly engine: Pick<ServiceEngine, 'status'>;
+  readonly health: HealthChecks<'database' | 'redis'>;
+}
+
+/** GET /healthz, no auth: the seed's Monitoring shape. Names, counts and times only, never a value. */
+export const healthzRoutes: FastifyPluginAsync<HealthzOptions> = async (app, { engine, health }) => {
+  app.get('/healthz', async (_request, reply) => {
+    const [deps, secrets] = [await health.check(), secretsHealthView(engine.status())];
+    const status: HealthzBody['status'] =
+      secrets.status === 'unhealthy'
+        ? 'down'
+        : secrets.status === 'degraded' || deps.database.status === 'down' || deps.redis.status === 'down'
+          ? 'degraded'
+          : 'ok';
+    const body: HealthzBody = { status, services: { secrets, database: deps.database, redis: deps.redis } };
+    return reply.status(status === 'down' ? 503 : 200).header('cache-control', 'no-store').send(body);
+  });
+};

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import { matchesAny } from '../constant-time.js';
+import type { Database } from '../database.js';
+import { BadRequestError, ForbiddenError, InvalidSignatureError } from '../errors.js';
+import type { ServiceEngine } from '../service-engine.js';
+import { storeWebhookEvent } from '../webhook-event-store.js';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '../webhook-signature.js';
+
+export interface WebhookRoutesOptions {
+  readonly engine: Pick<ServiceEngine, 'accepted'>;
+  readonly database: Pick<Database, 'query'>;
+  readonly bodyLimitBytes: number;
+}
+
+/** Meta's challenge is a short number; anything long or unprintable is not a handshake. */
+const CHALLENGE = /^[\x21-\x7e]{1,256}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The Meta webhook. Registered in its own encapsulated context whose only body parser keeps the
+ * raw bytes (any content type, up to `bodyLimitBytes`, else 413): the signature is an HMAC of
+ * exactly those bytes, while the rest of the app keeps Fastify's JSON parser.
+ */
+export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { engine, database, bodyLimitBytes }) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyLimitBytes }, (_request, body, done) => done(null, body));
+
+  app.get('/webhook', async (request, reply) => {
+    const q = request.query as Record<string, unknown>;
+    const mode = q['hub.mode'];
+    const token = q['hub.verify_token'];
+    const challenge = q['hub.challenge'];
+    const ok =
+      mode === 'subscribe' &&
+      typeof token === 'string' &&
+      typeof challenge === 'string' &&
+      CHALLENGE.test(challenge) &&
+      matchesAny(token, engine.accepted('META_VERIFY_TOKEN'));
+    if (!ok) throw new ForbiddenError();
+    // text/plain and nosniff: the challenge is echoed, so it must never be rendered as HTML.
+    return reply.type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(challenge);
+  });
+
+  app.post('/webhook', async (request, reply) => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const header = request.headers[SIGNATURE_HEADER];
+    const check = verifyWebhookSignature(raw, typeof header === 'string' ? header : undefined, engine.accepted('META_APP_SECRET'));
+    if (!check.ok) throw new InvalidSignatureError();
+
+    let text: string;
+    let payload: unknown;
+    try {
+      text = utf8.decode(raw);
+      payload = JSON.parse(text);
+    } catch {
+      throw new BadRequestError('Body is not UTF-8 JSON');
+    }
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new BadRequestError('Body is not a JSON object');
+    const object = (payload as { object?: unknown }).object;
+    const id = createHash('sha256').update(raw).digest('hex');
+    const signedWith = check.secretIndex === 0 ? 'current' : 'previous';
+    const { duplicate } = await storeWebhookEvent(database, { id, object: typeof object === 'string' ? object : null, payloadText: text, signedWith });
+    request.log.info({ event: 'webhook.stored', eventId: id, duplicate, signedWith }, 'Webhook event stored');
+    return reply.status(200).send({ received: true, id, duplicate });
+  });
+};

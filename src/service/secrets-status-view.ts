@@ -1,0 +1,105 @@
+import type { EngineStatus } from '../engine/index.js';
+
+export type SecretsHealth = 'healthy' | 'degraded' | 'unhealthy';
+
+/** `services.secrets` of GET /healthz: the seed's Monitoring section, field for field. */
+export interface SecretsHealthView {
+  readonly status: SecretsHealth;
+  readonly initialized: boolean;
+  readonly source: 'aws' | 'env';
+  readonly secretsLoaded: number;
+  readonly requiredSecretsOk: boolean;
+  /** Milliseconds since the last successful load; null before the first. */
+  readonly cacheAge: number | null;
+  readonly cacheExpired: boolean;
+  readonly lastRefresh: string | null;
+}
+
+export interface SecretEntryView {
+  readonly loaded: boolean;
+  readonly required: boolean;
+  readonly hasDefault: boolean;
+  readonly usingDefault: boolean;
+  readonly versionId: string | null;
+  /** When a refresh last confirmed this value; null while it fails (the cached value is kept). */
+  readonly lastRefresh: string | null;
+  /** When the value last changed (its version's creation in AWS mode). */
+  readonly lastChanged: string | null;
+  readonly lastErrorCode: string | null;
+  /** The previous version is still accepted (rotation grace window). */
+  readonly previousAccepted: boolean;
+}
+
+/** GET /admin/secrets/health: the seed's shape plus per-secret version, refresh time and error code. */
+export interface SecretsAdminView {
+  readonly status: SecretsHealth;
+  readonly source: 'AWS Secrets Manager' | 'Environment variables';
+  readonly region: string | null;
+  readonly totalSecrets: number;
+  readonly secretsLoaded: number;
+  readonly requiredSecretsOk: boolean;
+  readonly cacheAge: number | null;
+  readonly cacheExpired: boolean;
+  readonly lastRefresh: string | null;
+  readonly nextRefresh: string | null;
+  readonly lastErrorCode: string | null;
+  readonly consecutiveFailures: number;
+  readonly secrets: Readonly<Record<string, SecretEntryView>>;
+}
+
+/**
+ * unhealthy: not initialized or a required secret missing. degraded: the last refresh failed, or
+ * could not read some secret, so cached values are being served (including the seed's case of a
+ * cache past its TTL after failed refreshes). healthy otherwise.
+ */
+export function secretsHealth(s: EngineStatus): SecretsHealth {
+  if (!s.initialized || !s.requiredSecretsOk) return 'unhealthy';
+  if (s.consecutiveFailures > 0 || s.lastErrorCode !== null) return 'degraded';
+  return 'healthy';
+}
+
+export function secretsHealthView(s: EngineStatus): SecretsHealthView {
+  return {
+    status: secretsHealth(s),
+    initialized: s.initialized,
+    source: s.source,
+    secretsLoaded: s.secretsLoaded,
+    requiredSecretsOk: s.requiredSecretsOk,
+    cacheAge: s.cacheAgeMs,
+    cacheExpired: s.cacheExpired,
+    lastRefresh: s.lastRefresh,
+  };
+}
+
+export function secretsAdminView(s: EngineStatus): SecretsAdminView {
+  const secrets: Record<string, SecretEntryView> = {};
+  for (const [name, e] of Object.entries(s.secrets)) {
+    const confirmed = e.loaded && !e.usingDefault && e.lastErrorCode === null;
+    secrets[name] = {
+      loaded: e.loaded,
+      required: e.required,
+      hasDefault: e.hasDefault,
+      usingDefault: e.usingDefault,
+      versionId: e.versionId,
+      lastRefresh: confirmed ? s.lastRefresh : null,
+      lastChanged: e.lastChanged,
+      lastErrorCode: e.lastErrorCode,
+      previousAccepted: e.previousAccepted,
+    };
+  }
+  return {
+    status: secretsHealth(s),
+    source: s.source === 'aws' ? 'AWS Secrets Manager' : 'Environment variables',
+    region: s.region,
+    totalSecrets: s.totalSecrets,
+    secretsLoaded: s.secretsLoaded,
+    requiredSecretsOk: s.requiredSecretsOk,
+    cacheAge: s.cacheAgeMs,
+    cacheExpired: s.cacheExpired,
+    lastRefresh: s.lastRefresh,
+    nextRefresh: s.nextRefresh,
+    lastErrorCode: s.lastErrorCode,
+    consecutiveFailures: s.consecutiveFailures,
+    secrets,
+  };
+}
