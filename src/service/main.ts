@@ -128,7 +128,8 @@ async function start(): Promise<void> {
       await broadcast.close();
       engine.close();
       await Promise.all([
-        subscriber.quit().catch(() => subscriber.disconnect()),
+        // The subscriber has nothing to flush; its QUIT could wait in the offline queue.
+        Promise.resolve(subscriber.disconnect()),
         redis.quit().catch(() => redis.disconnect()),
         database.close(),
       ]);

@@ -163,7 +163,8 @@ export function createRefreshBroadcast(options: RefreshBroadcastOptions): Refres
       timer = undefined;
       subscriber.off('message', onMessage);
       subscriber.off('ready', onReady);
-      await subscriber.unsubscribe(channel).catch(() => {});
+      // Bounded: while Redis is away an UNSUBSCRIBE would wait in the offline queue.
+      await withTimeout(subscriber.unsubscribe(channel), publishTimeoutMs, clock).catch(() => {});
     },
   };
 }

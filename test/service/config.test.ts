@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_GRACE_MS, DEFAULT_TTL_MS } from '../../src/engine/index.js';
+import { loadServiceConfig } from '../../src/service/config.js';
+import { ConfigError } from '../../src/service/errors.js';
+
+describe('loadServiceConfig', () => {
+  it('uses local-mode defaults when nothing is set', () => {
+    const config = loadServiceConfig({});
+
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      useAwsSecrets: false,
+      awsRegion: 'us-east-1',
+      secretsTtlMs: DEFAULT_TTL_MS,
+      secretsGraceMs: DEFAULT_GRACE_MS,
+      secretsProject: 'whatsapp-saas',
+      secretsEnvironment: 'mvp',
+      envFile: '.env',
+      logLevel: 'info',
+      trustProxy: false,
+      webhookBodyLimitBytes: 1024 * 1024,
+    });
+  });
+
+  it('reads every setting from the injected record', () => {
+    const config = loadServiceConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      USE_AWS_SECRETS: 'true',
+      AWS_REGION: 'eu-west-1',
+      SECRETS_TTL_MS: '60000',
+      SECRETS_GRACE_MS: '0',
+      SECRETS_PROJECT: 'acme',
+      SECRETS_ENVIRONMENT: 'prod',
+      ENV_FILE: '/etc/app/.env',
+      LOG_LEVEL: 'warn',
+      TRUST_PROXY: '1',
+      WEBHOOK_BODY_LIMIT_BYTES: '2097152',
+    });
+
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      useAwsSecrets: true,
+      awsRegion: 'eu-west-1',
+      secretsTtlMs: 60_000,
+      secretsGraceMs: 0,
+      secretsProject: 'acme',
+      secretsEnvironment: 'prod',
+      envFile: '/etc/app/.env',
+      logLevel: 'warn',
+      trustProxy: true,
+      webhookBodyLimitBytes: 2 * 1024 * 1024,
+    });
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadServiceConfig({ PORT: '', USE_AWS_SECRETS: '  ' })).toMatchObject({ port: 3000, useAwsSecrets: false });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['USE_AWS_SECRETS', 'yes-please'],
+    ['SECRETS_TTL_MS', '-5'],
+    ['SECRETS_TTL_MS', '1h'],
+    ['SECRETS_PROJECT', 'Not_A_Slug'],
+    ['LOG_LEVEL', 'loud'],
+    ['WEBHOOK_BODY_LIMIT_BYTES', '104857600'],
+  ])('names %s when it is invalid, without echoing the input', (name, value) => {
+    let caught: unknown;
+    try {
+      loadServiceConfig({ [name]: value });
+    } catch (err) {
+      caught = err;
+    }
+
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).setting).toBe(name);
+    expect((caught as ConfigError).message).toContain(name);
+    expect((caught as ConfigError).message).not.toContain(value);
+  });
+});

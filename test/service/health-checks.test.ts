@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { createHealthChecks } from '../../src/service/health-checks.js';
+import { FakeClock, settle } from '../support/fake-clock.js';
+
+describe('createHealthChecks', () => {
+  it('reports each dependency up with its latency', async () => {
+    const health = createHealthChecks({ probes: { database: async () => {}, redis: async () => 'PONG' } });
+
+    const result = await health.check();
+
+    expect(result.database).toMatchObject({ status: 'up' });
+    expect(result.redis.status).toBe('up');
+    expect(typeof result.database.latencyMs).toBe('number');
+  });
+
+  it('reports a failing probe down with its code, never its message', async () => {
+    const health = createHealthChecks({
+      probes: {
+        database: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432 password=x'), { code: 'ECONNREFUSED' })),
+        redis: () => Promise.reject(new Error('anything')),
+      },
+    });
+
+    const result = await health.check();
+
+    expect(result.database).toEqual({ status: 'down', latencyMs: expect.any(Number), code: 'ECONNREFUSED' });
+    expect(result.redis.code).toBe('Unavailable');
+    expect(JSON.stringify(result)).not.toContain('password');
+  });
+
+  it('answers within the deadline when a probe hangs', async () => {
+    const clock = new FakeClock();
+    const health = createHealthChecks({ probes: { database: () => new Promise(() => {}), redis: async () => {} }, timeoutMs: 500, clock });
+
+    const pending = health.check();
+    await clock.advance(500);
+
+    await expect(pending).resolves.toMatchObject({ database: { status: 'down', code: 'Timeout' }, redis: { status: 'up' } });
+  });
+
+  it('joins a probe in flight instead of starting another, even after a caller gave up on it', async () => {
+    const clock = new FakeClock();
+    let started = 0;
+    let release!: () => void;
+    const health = createHealthChecks({
+      probes: {
+        database: () => {
+          started++;
+          return new Promise<void>((r) => (release = r));
+        },
+      },
+      timeoutMs: 100,
+      clock,
+    });
+
+    const first = health.check();
+    const second = health.check();
+    await clock.advance(100);
+    await first;
+    await second;
+    const third = health.check();
+    await settle();
+    release();
+
+    expect(started).toBe(1);
+    await expect(third).resolves.toMatchObject({ database: { status: 'up' } });
+    const fourth = health.check();
+    await settle();
+    expect(started).toBe(2);
+    release();
+    await fourth;
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, REDACT_PATHS, redactUrl, SENSITIVE_HEADERS } from '../../src/service/logger.js';
+import { captureLogs } from './support/log-capture.js';
+
+describe('createLogger', () => {
+  it('writes JSON lines with an ISO time and the service name', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'info', destination: logs.stream });
+
+    logger.info({ event: 'x' }, 'hello');
+
+    expect(logs.lines()[0]).toMatchObject({ level: 30, service: 'whatsapp-saas-backend', event: 'x', msg: 'hello' });
+    expect(String(logs.lines()[0]!.time)).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it.each(SENSITIVE_HEADERS)('redacts the %s header wherever a headers object appears', (header) => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'info', destination: logs.stream });
+
+    logger.info({ headers: { [header]: 'top-level-secret' }, req: { headers: { [header]: 'nested-secret' } } }, 'h');
+
+    expect(logs.text()).not.toContain('top-level-secret');
+    expect(logs.text()).not.toContain('nested-secret');
+    expect(logs.text()).toContain('[Redacted]');
+  });
+
+  it('declares the redaction paths once, from the header list', () => {
+    expect(REDACT_PATHS).toContain('*.headers["x-admin-token"]');
+    expect(REDACT_PATHS).toHaveLength(SENSITIVE_HEADERS.length * 2);
+  });
+
+  it('serialises a request without headers and with credential query values redacted', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'info', destination: logs.stream });
+
+    logger.info(
+      { req: { method: 'GET', url: '/webhook?hub.mode=subscribe&hub.verify_token=vt-secret&hub.challenge=42', ip: '10.0.0.1', headers: { 'x-admin-token': 'a' } } },
+      'incoming request',
+    );
+
+    const line = logs.lines()[0]!;
+    expect(line.req).toEqual({ method: 'GET', url: '/webhook?hub.mode=subscribe&hub.verify_token=[Redacted]&hub.challenge=42', remoteAddress: '10.0.0.1' });
+    expect(logs.text()).not.toContain('vt-secret');
+  });
+
+  it('serialises errors as type, code, message and stack only', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'info', destination: logs.stream });
+    const err = Object.assign(new Error('boom'), { code: 'E_BOOM', parameters: ['row-value'] });
+
+    logger.error({ err }, 'failed');
+
+    const logged = logs.lines()[0]!.err as Record<string, unknown>;
+    expect(Object.keys(logged).sort()).toEqual(['code', 'message', 'stack', 'type']);
+    expect(logs.text()).not.toContain('row-value');
+  });
+});
+
+describe('redactUrl', () => {
+  it('leaves a URL without a query alone', () => {
+    expect(redactUrl('/admin/salons')).toBe('/admin/salons');
+  });
+
+  it('redacts token, secret, signature, key and password parameters, encoded or not', () => {
+    expect(redactUrl('/x?access_token=a&api%5Fkey=b&secret=c&sig=d&signature=e&password=f&limit=5')).toBe(
+      '/x?access_token=[Redacted]&api%5Fkey=[Redacted]&secret=[Redacted]&sig=d&signature=[Redacted]&password=[Redacted]&limit=5',
+    );
+  });
+
+  it('copes with malformed escapes and keys without values', () => {
+    expect(redactUrl('/x?%E0%A4%A=1&token&a=b')).toBe('/x?%E0%A4%A=1&token&a=b');
+  });
+});

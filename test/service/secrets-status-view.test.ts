@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineStatus, SecretStatus } from '../../src/engine/index.js';
+import { secretsAdminView, secretsHealth, secretsHealthView } from '../../src/service/secrets-status-view.js';
+
+const secret = (over: Partial<SecretStatus> = {}): SecretStatus => ({
+  loaded: true,
+  required: true,
+  hasDefault: false,
+  usingDefault: false,
+  versionId: 'v-1',
+  lastChanged: '2026-01-01T00:00:00.000Z',
+  lastErrorCode: null,
+  previousAccepted: false,
+  reads: 3,
+  ...over,
+});
+
+const status = (over: Partial<EngineStatus> = {}): EngineStatus => ({
+  initialized: true,
+  source: 'aws',
+  sourceDescription: 'AWS Secrets Manager',
+  region: 'us-east-1',
+  secretsLoaded: 2,
+  totalSecrets: 3,
+  requiredSecretsOk: true,
+  cacheAgeMs: 1234,
+  cacheExpired: false,
+  ttlMs: 3_600_000,
+  lastRefresh: '2026-01-01T10:30:00.000Z',
+  lastAttempt: '2026-01-01T10:30:00.000Z',
+  nextRefresh: '2026-01-01T11:00:00.000Z',
+  lastErrorCode: null,
+  consecutiveFailures: 0,
+  refreshing: false,
+  secrets: {
+    ADMIN_TOKEN: secret(),
+    OPENAI_MODEL: secret({ required: false, hasDefault: true, usingDefault: true, versionId: null, lastChanged: null }),
+    WHATSAPP_ACCESS_TOKEN: secret({ required: false, loaded: false, versionId: null, lastChanged: null }),
+  },
+  ...over,
+});
+
+describe('secretsHealthView', () => {
+  it("has exactly the seed's Monitoring fields", () => {
+    expect(secretsHealthView(status())).toEqual({
+      status: 'healthy',
+      initialized: true,
+      source: 'aws',
+      secretsLoaded: 2,
+      requiredSecretsOk: true,
+      cacheAge: 1234,
+      cacheExpired: false,
+      lastRefresh: '2026-01-01T10:30:00.000Z',
+    });
+  });
+});
+
+describe('secretsHealth', () => {
+  it('is unhealthy before initialization or with a required secret missing', () => {
+    expect(secretsHealth(status({ initialized: false }))).toBe('unhealthy');
+    expect(secretsHealth(status({ requiredSecretsOk: false }))).toBe('unhealthy');
+  });
+
+  it('is degraded while refreshes fail, past the TTL or not', () => {
+    expect(secretsHealth(status({ consecutiveFailures: 2, lastErrorCode: 'InternalServiceError' }))).toBe('degraded');
+    expect(secretsHealth(status({ cacheExpired: true, consecutiveFailures: 4, lastErrorCode: 'AccessDeniedException' }))).toBe('degraded');
+  });
+
+  it('is degraded when the last refresh could not read one secret', () => {
+    expect(secretsHealth(status({ lastErrorCode: 'AccessDeniedException' }))).toBe('degraded');
+  });
+});
+
+describe('secretsAdminView', () => {
+  it("has the seed's shape plus version, last refresh and last error per secret", () => {
+    const view = secretsAdminView(status());
+
+    expect(view).toMatchObject({ status: 'healthy', source: 'AWS Secrets Manager', region: 'us-east-1', totalSecrets: 3 });
+    expect(view.secrets.ADMIN_TOKEN).toEqual({
+      loaded: true,
+      required: true,
+      hasDefault: false,
+      usingDefault: false,
+      versionId: 'v-1',
+      lastRefresh: '2026-01-01T10:30:00.000Z',
+      lastChanged: '2026-01-01T00:00:00.000Z',
+      lastErrorCode: null,
+      previousAccepted: false,
+    });
+  });
+
+  it('names the env source as the seed does and has no region there', () => {
+    const view = secretsAdminView(status({ source: 'env', sourceDescription: 'environment', region: null }));
+
+    expect(view.source).toBe('Environment variables');
+    expect(view.region).toBeNull();
+  });
+
+  it('gives no last refresh to a secret whose refresh failed or that uses its default', () => {
+    const view = secretsAdminView(status({ secrets: { ADMIN_TOKEN: secret({ lastErrorCode: 'AccessDeniedException' }), OPENAI_MODEL: secret({ usingDefault: true }) } }));
+
+    expect(view.secrets.ADMIN_TOKEN!.lastRefresh).toBeNull();
+    expect(view.secrets.ADMIN_TOKEN!.lastErrorCode).toBe('AccessDeniedException');
+    expect(view.secrets.OPENAI_MODEL!.lastRefresh).toBeNull();
+  });
+
+  it('drops the read counters', () => {
+    expect(JSON.stringify(secretsAdminView(status()))).not.toContain('reads');
+  });
+});

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../../../src/catalog/whatsapp-saas.js';
+import { createEnvSource, createSecretsEngine, type Clock, type SecretsEngine } from '../../../src/engine/index.js';
+import { buildApp, type AppOptions } from '../../../src/service/app.js';
+import { Database, pgPoolConfig } from '../../../src/service/database.js';
+import type { FailureThrottle } from '../../../src/service/failure-throttle.js';
+import { createLogger } from '../../../src/service/logger.js';
+import type { RefreshBroadcast } from '../../../src/service/refresh-broadcast.js';
+import { REDIS_CLIENT_OPTIONS } from '../../../src/service/redis-connection.js';
+import { captureLogs, type LogCapture } from './log-capture.js';
+
+/** Distinct, recognisable values: canary scans look for each of them in every output. */
+export function testSecrets(databaseUrl: string, redisUrl: string): Record<string, string> {
+  return {
+    ADMIN_TOKEN: 'canary-admin-token-7f3a9c1e5b',
+    META_VERIFY_TOKEN: 'canary-verify-token-2d8e4f6a0c',
+    META_APP_SECRET: 'canary-app-secret-9b1d3f5a7c',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    OPENAI_API_KEY: 'sk-canary-openai-4e6a8c0b2d',
+  };
+}
+
+export interface Harness {
+  readonly app: FastifyInstance;
+  readonly engine: SecretsEngine<WhatsappSaasSpec>;
+  /** The engine's environment: edit it and call engine.refresh() to simulate a rotation. */
+  readonly env: Record<string, string | undefined>;
+  readonly database: Database;
+  readonly redis: Redis;
+  readonly logs: LogCapture;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly env: Record<string, string | undefined>;
+  readonly clock?: Clock;
+  readonly graceMs?: number;
+  readonly waitForDatabase?: boolean;
+  readonly throttle?: FailureThrottle;
+  readonly broadcast?: Pick<RefreshBroadcast, 'publish'>;
+  readonly options?: Partial<AppOptions>;
+}
+
+/**
+ * The app as the entry builds it, over real PostgreSQL and Redis, with the engine reading an
+ * environment record (env mode) and every log line captured.
+ */
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
+  const logs = captureLogs();
+  const logger = createLogger({ level: 'debug', destination: logs.stream });
+  const env = opts.env;
+  const engine = createSecretsEngine({
+    catalog: whatsappSaasCatalog(),
+    source: createEnvSource({ env, envFilePath: null }),
+    logger: logger.child({ component: 'secrets' }),
+    ...(opts.clock !== undefined && { clock: opts.clock }),
+    ...(opts.graceMs !== undefined && { graceMs: opts.graceMs }),
+  });
+  await engine.initialize();
+  const redis = new Redis(engine.get('REDIS_URL'), REDIS_CLIENT_OPTIONS);
+  redis.on('error', () => {});
+  const database = new Database({
+    url: engine.get('DATABASE_URL'),
+    createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)),
+    logger,
+    retryInitialMs: 100,
+    retryMaxMs: 500,
+  });
+  database.start();
+  if (opts.waitForDatabase ?? true) await database.whenReady();
+  const app = await buildApp({
+    engine,
+    database,
+    redis,
+    logger,
+    ...(opts.clock !== undefined && { clock: opts.clock }),
+    ...(opts.throttle !== undefined && { throttle: opts.throttle }),
+    ...(opts.broadcast !== undefined && { broadcast: opts.broadcast }),
+    ...(opts.options !== undefined && { options: opts.options }),
+  });
+  await app.ready();
+  return {
+    app,
+    engine,
+    env,
+    database,
+    redis,
+    logs,
+    async close() {
+      await app.close();
+      engine.close();
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}
