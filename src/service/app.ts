@@ -47,7 +47,7 @@ export interface AppDeps {
   readonly engine: ServiceEngine;
   readonly database: Pick<Database, 'query' | 'ping' | 'status'>;
   /** The command connection (throttle counters, health ping). */
-  readonly redis: Pick<Redis, 'eval' | 'ping'>;
+  readonly redis: Pick<Redis, 'eval' | 'ping' | 'status'>;
   readonly logger: ServiceLogger;
   readonly broadcast?: Pick<RefreshBroadcast, 'publish'>;
   readonly throttle?: FailureThrottle;
@@ -88,7 +88,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const health = createHealthChecks({
     probes: {
       database: () => (database.status.state === 'ready' ? database.ping() : Promise.reject(new DatabaseUnavailableError(database.status.lastErrorCode ?? 'NotReady'))),
-      redis: () => redis.ping(),
+      // Disconnected: say so by code instead of ioredis's "Stream isn't writeable" message.
+      redis: () => (redis.status === 'ready' ? redis.ping() : Promise.reject(Object.assign(new Error('Redis not connected'), { code: 'NotConnected' }))),
     },
     timeoutMs: options.healthTimeoutMs,
     clock,

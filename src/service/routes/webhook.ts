@@ -13,8 +13,8 @@ export interface WebhookRoutesOptions {
   readonly bodyLimitBytes: number;
 }
 
-/** Meta's challenge is a short number; anything long or unprintable is not a handshake. */
-const CHALLENGE = /^[\x21-\x7e]{1,256}$/;
+/** Meta's challenge is a short number; anything long or beyond URL-safe characters is not a handshake. */
+const CHALLENGE = /^[A-Za-z0-9._~-]{1,256}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**

@@ -22,15 +22,21 @@ export async function whenRedisReady(client: Redis): Promise<void> {
 }
 
 /** A redis-server of its own on a free port (no persistence), for "Redis down" tests. Started. */
-export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
+export async function startThrowawayRedis(options: { password?: string } = {}): Promise<ThrowawayRedis> {
   const port = await freePort();
+  const auth = options.password === undefined ? [] : ['--requirepass', options.password];
   let proc: ChildProcess | undefined;
   const server: ThrowawayRedis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`,
     async start() {
-      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: 'ignore' });
+      const probe = new Redis(port, '127.0.0.1', {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        ...(options.password !== undefined && { password: options.password }),
+      });
       probe.on('error', () => {});
       for (let i = 0; i < 100; i++) {
         try {

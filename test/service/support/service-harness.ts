@@ -2,10 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../../../src/catalog/whatsapp-saas.js';
-import { createEnvSource, createSecretsEngine, type Clock, type SecretsEngine } from '../../../src/engine/index.js';
+import { randomBytes } from 'node:crypto';
+import { createEnvSource, createSecretsEngine, type Clock, type SecretsEngine, type SecretSource } from '../../../src/engine/index.js';
 import { buildApp, type AppOptions } from '../../../src/service/app.js';
 import { Database, pgPoolConfig } from '../../../src/service/database.js';
-import type { FailureThrottle } from '../../../src/service/failure-throttle.js';
+import { createFailureThrottle, type FailureThrottle } from '../../../src/service/failure-throttle.js';
 import { createLogger } from '../../../src/service/logger.js';
 import type { RefreshBroadcast } from '../../../src/service/refresh-broadcast.js';
 import { REDIS_CLIENT_OPTIONS } from '../../../src/service/redis-connection.js';
@@ -36,6 +37,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   readonly env: Record<string, string | undefined>;
+  /** Instead of the env record (which then only documents the values). */
+  readonly source?: SecretSource;
   readonly clock?: Clock;
   readonly graceMs?: number;
   readonly waitForDatabase?: boolean;
@@ -54,7 +57,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const env = opts.env;
   const engine = createSecretsEngine({
     catalog: whatsappSaasCatalog(),
-    source: createEnvSource({ env, envFilePath: null }),
+    source: opts.source ?? createEnvSource({ env, envFilePath: null }),
     logger: logger.child({ component: 'secrets' }),
     ...(opts.clock !== undefined && { clock: opts.clock }),
     ...(opts.graceMs !== undefined && { graceMs: opts.graceMs }),
@@ -77,7 +80,10 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     redis,
     logger,
     ...(opts.clock !== undefined && { clock: opts.clock }),
-    ...(opts.throttle !== undefined && { throttle: opts.throttle }),
+    // A key prefix of its own: counts left in the shared Redis by other runs never leak in.
+    throttle:
+      opts.throttle ??
+      createFailureThrottle({ redis, keyPrefix: `test-admin-auth:${randomBytes(6).toString('hex')}:`, logger, ...(opts.clock !== undefined && { clock: opts.clock }) }),
     ...(opts.broadcast !== undefined && { broadcast: opts.broadcast }),
     ...(opts.options !== undefined && { options: opts.options }),
   });

@@ -1,0 +1,161 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database, pgPoolConfig } from '../../src/service/database.js';
+import { DatabaseUnavailableError } from '../../src/service/errors.js';
+import { createPostgresCluster, throwawayDatabase, type PostgresCluster, type ThrowawayDatabase } from './support/postgres.js';
+
+const createPool = (url: string, role: 'app' | 'maintenance') => new pg.Pool({ ...pgPoolConfig(url, role), connectionTimeoutMillis: 1_000 });
+
+function database(url: string): Database {
+  return new Database({ url, createPool, retryInitialMs: 50, retryMaxMs: 200 });
+}
+
+async function tables(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
+    return rows.map((r) => r.tablename);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('Database on the shared server', () => {
+  const dropped: ThrowawayDatabase[] = [];
+
+  afterAll(async () => {
+    for (const d of dropped) await d.drop();
+  });
+
+  it('creates the database when it is missing and applies the migrations', async () => {
+    const target = await throwawayDatabase('svc_db_create', { create: false });
+    dropped.push(target);
+    const db = database(target.url);
+
+    db.start();
+    await db.whenReady();
+
+    expect(db.status).toEqual({ state: 'ready', lastErrorCode: null });
+    expect(await tables(target.url)).toEqual(['pgmigrations', 'salons', 'webhook_events']);
+    await db.close();
+  });
+
+  it('applies nothing on a second start', async () => {
+    const target = await throwawayDatabase('svc_db_again');
+    dropped.push(target);
+    const first = database(target.url);
+    first.start();
+    await first.whenReady();
+    await first.close();
+
+    const second = database(target.url);
+    second.start();
+    await second.whenReady();
+    const { rows } = await second.query<{ n: string }>('SELECT count(*) AS n FROM pgmigrations');
+
+    expect(Number(rows[0]!.n)).toBe(2);
+    await second.close();
+  });
+
+  it('lets instances starting together migrate once between them', async () => {
+    const target = await throwawayDatabase('svc_db_race', { create: false });
+    dropped.push(target);
+    const instances = [database(target.url), database(target.url), database(target.url)];
+
+    for (const db of instances) db.start();
+    await Promise.all(instances.map((db) => db.whenReady()));
+    const { rows } = await instances[0]!.query<{ n: string }>('SELECT count(*) AS n FROM pgmigrations');
+
+    expect(Number(rows[0]!.n)).toBe(2);
+    await Promise.all(instances.map((db) => db.close()));
+  });
+
+  it('refuses queries at once, as unavailable, before set-up has finished', async () => {
+    const db = database('postgresql://postgres@127.0.0.1:1/never');
+
+    await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await db.close();
+  });
+
+  it('passes query errors that are not about availability through', async () => {
+    const target = await throwawayDatabase('svc_db_errors');
+    dropped.push(target);
+    const db = database(target.url);
+    db.start();
+    await db.whenReady();
+
+    await expect(db.query('SELEC 1')).rejects.toMatchObject({ code: '42601' });
+    await db.close();
+  });
+
+  it('runs set-up again when its tables disappear', async () => {
+    const target = await throwawayDatabase('svc_db_gone');
+    dropped.push(target);
+    const db = database(target.url);
+    db.start();
+    await db.whenReady();
+    const admin = new pg.Client({ connectionString: target.url });
+    await admin.connect();
+    await admin.query('DROP TABLE salons, webhook_events, pgmigrations');
+    await admin.end();
+
+    await expect(db.query('SELECT * FROM salons')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await db.whenReady();
+
+    expect((await db.query('SELECT count(*) FROM salons')).rowCount).toBe(1);
+    await db.close();
+  });
+
+  it('moves new connections to a changed DATABASE_URL', async () => {
+    const a = await throwawayDatabase('svc_db_url_a');
+    const b = await throwawayDatabase('svc_db_url_b');
+    dropped.push(a, b);
+    const db = database(a.url);
+    db.start();
+    await db.whenReady();
+
+    db.replaceUrl(b.url);
+    const { rows } = await db.query<{ name: string }>('SELECT current_database() AS name');
+
+    expect(rows[0]!.name).toBe(b.name);
+    await db.close();
+  });
+});
+
+describe('Database when PostgreSQL is down, then up', () => {
+  let cluster: PostgresCluster;
+
+  beforeAll(async () => {
+    cluster = await createPostgresCluster();
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster.destroy();
+  });
+
+  it('waits for the server, then creates the database, migrates and serves; and survives a restart', async () => {
+    const url = `${cluster.serverUrl}/whatsapp_saas`;
+    const db = database(url);
+
+    db.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(db.status.state).toBe('starting');
+    expect(db.status.lastErrorCode).toBe('ECONNREFUSED');
+    await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+
+    await cluster.start();
+    await db.whenReady();
+    expect(await tables(url)).toEqual(['pgmigrations', 'salons', 'webhook_events']);
+
+    await cluster.stop();
+    const started = Date.now();
+    await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+
+    await cluster.start();
+    const { rows } = await db.query<{ one: number }>('SELECT 1 AS one');
+    expect(rows[0]!.one).toBe(1);
+    await db.close();
+  }, 60_000);
+});

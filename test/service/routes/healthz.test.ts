@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
+import { createSecretsEngine, SourceError } from '../../../src/engine/index.js';
+import { buildApp } from '../../../src/service/app.js';
+import { createLogger } from '../../../src/service/logger.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { MemorySource } from '../../support/memory-source.js';
+import { startHarness, testSecrets, type Harness } from '../support/service-harness.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../support/postgres.js';
+import { SHARED_REDIS_URL, startThrowawayRedis, whenRedisReady } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
+
+describe('GET /healthz', () => {
+  let db: ThrowawayDatabase;
+  let h: Harness;
+
+  beforeAll(async () => {
+    db = await throwawayDatabase('svc_healthz');
+    h = await startHarness({ env: testSecrets(db.url, SHARED_REDIS_URL) });
+    await whenRedisReady(h.redis);
+  });
+
+  afterAll(async () => {
+    await h.close();
+    await db.drop();
+  });
+
+  it("answers ok with the seed's shape when everything is up", async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/healthz' });
+
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.status).toBe('ok');
+    expect(Object.keys(body.services.secrets).sort()).toEqual(
+      ['cacheAge', 'cacheExpired', 'initialized', 'lastRefresh', 'requiredSecretsOk', 'secretsLoaded', 'source', 'status'].sort(),
+    );
+    expect(body.services.secrets).toMatchObject({ status: 'healthy', initialized: true, source: 'env', secretsLoaded: 9, requiredSecretsOk: true, cacheExpired: false });
+    expect(body.services.database).toMatchObject({ status: 'up', latencyMs: expect.any(Number) });
+    expect(body.services.redis).toMatchObject({ status: 'up', latencyMs: expect.any(Number) });
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('needs no credentials and shows no value', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/healthz' });
+
+    for (const value of Object.values(h.env)) if (value !== undefined) expect(res.body).not.toContain(value);
+  });
+
+  it('answers a burst of requests with a bounded number of probes', async () => {
+    const responses = await Promise.all(Array.from({ length: 50 }, () => h.app.inject({ method: 'GET', url: '/healthz' })));
+
+    expect(responses.every((r) => r.statusCode === 200)).toBe(true);
+  });
+});
+
+describe('GET /healthz with a dependency down', () => {
+  it('is degraded, naming Redis, when Redis is unreachable', async () => {
+    const db = await throwawayDatabase('svc_healthz_redis');
+    const h = await startHarness({ env: testSecrets(db.url, `redis://127.0.0.1:${await freePort()}`) });
+    try {
+      const res = await h.app.inject({ method: 'GET', url: '/healthz' });
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json().status).toBe('degraded');
+      expect(res.json().services.redis).toMatchObject({ status: 'down', code: 'NotConnected' });
+      expect(res.json().services.database.status).toBe('up');
+    } finally {
+      await h.close();
+      await db.drop();
+    }
+  });
+
+  it('is degraded, naming PostgreSQL, when the database is unreachable', async () => {
+    const h = await startHarness({ env: testSecrets(`postgresql://postgres@127.0.0.1:${await freePort()}/x`, SHARED_REDIS_URL), waitForDatabase: false });
+    try {
+      await whenRedisReady(h.redis);
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await h.app.inject({ method: 'GET', url: '/healthz' });
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json().status).toBe('degraded');
+      expect(res.json().services.database).toMatchObject({ status: 'down', code: 'ECONNREFUSED' });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('answers within its deadline when Redis accepts connections but never replies', async () => {
+    const db = await throwawayDatabase('svc_healthz_hang');
+    const redis = await startThrowawayRedis();
+    const h = await startHarness({ env: testSecrets(db.url, redis.url), options: { healthTimeoutMs: 300 } });
+    try {
+      await whenRedisReady(h.redis);
+      redis.pause();
+      const started = Date.now();
+      const responses = await Promise.all(Array.from({ length: 5 }, () => h.app.inject({ method: 'GET', url: '/healthz' })));
+
+      expect(Date.now() - started).toBeLessThan(1_500);
+      for (const res of responses) expect(res.json().services.redis).toMatchObject({ status: 'down', code: 'Timeout' });
+    } finally {
+      redis.resume();
+      await h.close();
+      await redis.stop();
+      await db.drop();
+    }
+  });
+});
+
+describe('GET /healthz and the secrets cache', () => {
+  it('is degraded while the secret store fails, serving cached values', async () => {
+    const db = await throwawayDatabase('svc_healthz_store');
+    const clock = new FakeClock(Date.now());
+    const source = new MemorySource(() => clock.now());
+    for (const [name, value] of Object.entries(testSecrets(db.url, SHARED_REDIS_URL))) source.put(name, value);
+    const h = await startHarness({ env: testSecrets(db.url, SHARED_REDIS_URL) });
+    const engine = createSecretsEngine({ catalog: whatsappSaasCatalog(), source, clock });
+    await engine.initialize();
+    const app = await buildApp({ engine, database: h.database, redis: h.redis, logger: createLogger({ level: 'silent' }), clock });
+    try {
+      await whenRedisReady(h.redis);
+      source.failAll = new SourceError('InternalServiceError', true);
+      await engine.refresh();
+
+      const res = await app.inject({ method: 'GET', url: '/healthz' });
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ status: 'degraded', services: { secrets: { status: 'degraded', source: 'aws', requiredSecretsOk: true } } });
+    } finally {
+      await app.close();
+      engine.close();
+      await h.close();
+      await db.drop();
+    }
+  });
+
+  it('is down with 503 when secrets are not initialized', async () => {
+    const db = await throwawayDatabase('svc_healthz_uninit');
+    const h = await startHarness({ env: testSecrets(db.url, SHARED_REDIS_URL) });
+    const engine = createSecretsEngine({ catalog: whatsappSaasCatalog(), source: new MemorySource(() => Date.now()) });
+    const app = await buildApp({ engine, database: h.database, redis: h.redis, logger: createLogger({ level: 'silent' }) });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/healthz' });
+
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ status: 'down', services: { secrets: { status: 'unhealthy', initialized: false } } });
+    } finally {
+      await app.close();
+      await h.close();
+      await db.drop();
+    }
+  });
+});
