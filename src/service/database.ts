@@ -161,21 +161,28 @@ export class Database {
     return pool;
   }
 
+  /**
+   * Set-up once, without retrying: create the database if missing, apply pending migrations.
+   * Resolves the migrations applied now. For `npm run migrate`; the service uses start().
+   */
+  async setUpOnce(): Promise<string[]> {
+    const created = await ensureDatabase(this.url, (u, role) => {
+      const p = this.createPool(u, role);
+      p.on('error', () => {});
+      return p;
+    });
+    if (created) this.logger.info({ event: 'database.created' }, 'Created the database');
+    const client = await this.pool.connect();
+    try {
+      return await runMigrations(client, { ...(this.migrationsDir !== undefined && { dir: this.migrationsDir }), logger: this.logger });
+    } finally {
+      client.release();
+    }
+  }
+
   private async runSetup(): Promise<void> {
     try {
-      const created = await ensureDatabase(this.url, (u, role) => {
-        const p = this.createPool(u, role);
-        p.on('error', () => {});
-        return p;
-      });
-      if (created) this.logger.info({ event: 'database.created' }, 'Created the database');
-      const client = await this.pool.connect();
-      let applied: string[];
-      try {
-        applied = await runMigrations(client, { ...(this.migrationsDir !== undefined && { dir: this.migrationsDir }), logger: this.logger });
-      } finally {
-        client.release();
-      }
+      const applied = await this.setUpOnce();
       if (this.state === 'closed') return;
       this.state = 'ready';
       this.lastErrorCode = undefined;

@@ -50,23 +50,59 @@ interface ErrorLike {
   stack?: unknown;
 }
 
-const serializers = {
-  // Fastify's default also logs nothing but these; we add URL redaction and never log headers.
-  req: (req: RequestLike) => ({ method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.ip }),
-  res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-  // Only name, code, message and stack: driver errors carry extra fields (query parameters, rows).
-  err: (err: ErrorLike) => ({
-    type: typeof err.name === 'string' ? err.name : 'Error',
-    ...(typeof err.code === 'string' && { code: err.code }),
-    message: typeof err.message === 'string' ? err.message : '',
-    ...(typeof err.stack === 'string' && { stack: err.stack }),
-  }),
-};
+/**
+ * Replaces every known secret value (and a URL secret's password) in `text`. For third-party
+ * error messages only, which our code does not write and which may quote a connection string.
+ */
+export function scrubSecrets(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const v of values) {
+    if (v.length < 8) continue; // too short to be a credential; replacing it would mangle text
+    out = out.split(v).join('[Redacted]');
+  }
+  return out;
+}
+
+/** The values to scrub: each secret's raw value and, for URLs, their decoded password. */
+export function withUrlPasswords(values: readonly string[]): string[] {
+  const all = [...values];
+  for (const v of values) {
+    if (!v.includes('://')) continue;
+    try {
+      const password = new URL(v).password;
+      if (password !== '') all.push(password, decodeURIComponent(password));
+    } catch {
+      // not a URL
+    }
+  }
+  return all;
+}
+
+function serializersFor(secretValues: () => readonly string[]) {
+  const scrub = (text: string) => scrubSecrets(text, withUrlPasswords(secretValues()));
+  return {
+    // Fastify's default also logs nothing but these; we add URL redaction and never log headers.
+    req: (req: RequestLike) => ({ method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.ip }),
+    res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    // Only name, code, message and stack: driver errors carry extra fields (query parameters, rows).
+    err: (err: ErrorLike) => ({
+      type: typeof err.name === 'string' ? err.name : 'Error',
+      ...(typeof err.code === 'string' && { code: err.code }),
+      message: typeof err.message === 'string' ? scrub(err.message) : '',
+      ...(typeof err.stack === 'string' && { stack: scrub(err.stack) }),
+    }),
+  };
+}
 
 export interface LoggerOptions {
   readonly level: LogLevel;
   /** Where lines go; stdout when absent. Tests pass a stream that keeps every line for canary scans. */
   readonly destination?: DestinationStream;
+  /**
+   * Current secret values, scrubbed from logged errors' messages and stacks (defence in depth for
+   * third-party messages that quote a connection string). Read only when an error is logged.
+   */
+  readonly secretValues?: () => readonly string[];
 }
 
 /** The service's JSON logger: pino, with credential headers and query values redacted. */
@@ -76,7 +112,7 @@ export function createLogger(options: LoggerOptions): ServiceLogger {
       level: options.level,
       base: { service: 'whatsapp-saas-backend' },
       redact: { paths: [...REDACT_PATHS], censor: '[Redacted]' },
-      serializers,
+      serializers: serializersFor(options.secretValues ?? (() => [])),
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),

@@ -4,6 +4,7 @@
  *
  *   npm run dev    tsx src/service/main.ts --dev   (creates .env from .env.example when missing)
  *   npm start      node dist/service/main.js
+ *   npm run migrate   tsx src/service/main.ts --migrate  (create the database if missing, migrate, exit)
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { whatsappSaasCatalog } from '../catalog/whatsapp-saas.js';
+import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import {
   createAwsSource,
   createEnvSource,
@@ -38,7 +39,9 @@ const SHIPPED_EXAMPLE = fileURLToPath(new URL('../../.env.example', import.meta.
 class StartupError extends Error {}
 
 async function start(): Promise<void> {
-  const dev = process.argv.slice(2).includes('--dev');
+  const args = process.argv.slice(2);
+  const dev = args.includes('--dev');
+  const migrateOnly = args.includes('--migrate');
   const envFile = resolve(process.env.ENV_FILE?.trim() || '.env');
 
   if (dev) {
@@ -54,7 +57,9 @@ async function start(): Promise<void> {
 
   const settings = { ...(await readSettingsFile(envFile)), ...process.env };
   const config = loadServiceConfig({ ...settings, ENV_FILE: envFile });
-  const logger = createLogger({ level: config.logLevel });
+  // Filled in once the engine exists: logged errors are scrubbed of every current secret value.
+  let secretValues: () => readonly string[] = () => [];
+  const logger = createLogger({ level: config.logLevel, secretValues: () => secretValues() });
   process.on('uncaughtException', (err) => fatal(logger, 'service.uncaught_exception', err));
   process.on('unhandledRejection', (err) => fatal(logger, 'service.unhandled_rejection', err));
 
@@ -69,6 +74,7 @@ async function start(): Promise<void> {
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({ catalog, source, logger: secretsLogger, ttlMs: config.secretsTtlMs, graceMs: config.secretsGraceMs });
+  secretValues = () => catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec));
 
   try {
     await engine.initialize();
@@ -82,6 +88,22 @@ async function start(): Promise<void> {
       throw new StartupError(`Secrets initialization failed: ${err.message}`);
     }
     throw err;
+  }
+
+  if (migrateOnly) {
+    engine.close();
+    const db = new Database({ url: engine.get('DATABASE_URL'), createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)), logger });
+    try {
+      const applied = await db.setUpOnce();
+      logger.info({ event: 'database.migrated', migrationsApplied: applied }, `Applied ${applied.length} migration(s)`);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'UnknownError';
+      logger.fatal({ event: 'database.migrate_failed', code }, 'Migration failed');
+      throw new StartupError(`Migration failed: ${code}`);
+    } finally {
+      await db.close();
+    }
+    return;
   }
 
   const redisUrl = engine.get('REDIS_URL');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, REDACT_PATHS, redactUrl, SENSITIVE_HEADERS } from '../../src/service/logger.js';
+import { createLogger, REDACT_PATHS, redactUrl, scrubSecrets, SENSITIVE_HEADERS } from '../../src/service/logger.js';
 import { captureLogs } from './support/log-capture.js';
 
 describe('createLogger', () => {
@@ -69,5 +69,27 @@ describe('redactUrl', () => {
 
   it('copes with malformed escapes and keys without values', () => {
     expect(redactUrl('/x?%E0%A4%A=1&token&a=b')).toBe('/x?%E0%A4%A=1&token&a=b');
+  });
+});
+
+describe('scrubSecrets', () => {
+  it('replaces every known value and a URL secret password in logged errors', () => {
+    const logs = captureLogs();
+    const logger = createLogger({
+      level: 'info',
+      destination: logs.stream,
+      secretValues: () => ['postgresql://app:p%40ss-w0rd-long@db:5432/x', 'token-value-1234'],
+    });
+
+    logger.error({ err: new Error('failed for postgresql://app:p%40ss-w0rd-long@db:5432/x using p@ss-w0rd-long and token-value-1234') }, 'x');
+
+    expect(logs.text()).not.toContain('p@ss-w0rd-long');
+    expect(logs.text()).not.toContain('p%40ss-w0rd-long');
+    expect(logs.text()).not.toContain('token-value-1234');
+    expect((logs.lines()[0]!.err as { message: string }).message).toBe('failed for [Redacted] using [Redacted] and [Redacted]');
+  });
+
+  it('leaves short values alone rather than mangle the text', () => {
+    expect(scrubSecrets('error in gpt-4 call', ['gpt-4'])).toBe('error in gpt-4 call');
   });
 });

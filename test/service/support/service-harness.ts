@@ -53,8 +53,13 @@ export interface HarnessOptions {
  */
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const logs = captureLogs();
-  const logger = createLogger({ level: 'debug', destination: logs.stream });
   const env = opts.env;
+  const ref: { engine?: SecretsEngine<WhatsappSaasSpec> } = {};
+  const logger = createLogger({
+    level: 'debug',
+    destination: logs.stream,
+    secretValues: () => ref.engine?.catalog.entries.flatMap((e) => ref.engine!.accepted(e.name as keyof WhatsappSaasSpec)) ?? [],
+  });
   const engine = createSecretsEngine({
     catalog: whatsappSaasCatalog(),
     source: opts.source ?? createEnvSource({ env, envFilePath: null }),
@@ -62,6 +67,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     ...(opts.clock !== undefined && { clock: opts.clock }),
     ...(opts.graceMs !== undefined && { graceMs: opts.graceMs }),
   });
+  ref.engine = engine;
   await engine.initialize();
   const redis = new Redis(engine.get('REDIS_URL'), REDIS_CLIENT_OPTIONS);
   redis.on('error', () => {});

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { createAll, localClient, putValue } from '../support/local-aws.js';
+import { freePort } from './support/free-port.js';
+import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { spawnService, type ServiceProcess } from './support/service-process.js';
+import { testSecrets } from './support/service-harness.js';
+
+let lsm: LocalSecretsManager;
+let db: ThrowawayDatabase;
+const running: ServiceProcess[] = [];
+
+const awsEnv = (project: string) => ({
+  USE_AWS_SECRETS: 'true',
+  AWS_REGION: 'us-east-1',
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: lsm.url,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  SECRETS_PROJECT: project,
+  // No .env in AWS mode: point ENV_FILE somewhere empty so the repository's own is never read.
+  ENV_FILE: '/nonexistent/.env',
+});
+
+async function start(project: string): Promise<ServiceProcess> {
+  const svc = spawnService({ port: await freePort(), env: awsEnv(project) });
+  running.push(svc);
+  await svc.waitForHealth();
+  return svc;
+}
+
+beforeAll(async () => {
+  lsm = await startLocalSecretsManager({ port: 0 });
+  db = await throwawayDatabase('svc_main_aws');
+});
+
+afterAll(async () => {
+  for (const svc of running) await svc.stop();
+  await lsm.close();
+  await db.drop();
+});
+
+describe('the service entry in AWS mode (USE_AWS_SECRETS=true)', () => {
+  it('loads the catalog from Secrets Manager and says so in /healthz and /admin/secrets/health', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-one' });
+    const secrets = testSecrets(db.url, SHARED_REDIS_URL);
+    await createAll(localClient(lsm), catalog, secrets);
+    lsm.resetCounts();
+
+    const svc = await start('svc-aws-one');
+    const health = (await (await fetch(`${svc.url}/healthz`)).json()) as { services: { secrets: unknown } };
+    const admin = (await (await fetch(`${svc.url}/admin/secrets/health`, { headers: { 'x-admin-token': secrets.ADMIN_TOKEN! } })).json()) as {
+      secrets: { ADMIN_TOKEN: { versionId: unknown } };
+    };
+
+    expect(health.services.secrets).toMatchObject({ status: 'healthy', source: 'aws', secretsLoaded: 9, requiredSecretsOk: true });
+    expect(admin).toMatchObject({ source: 'AWS Secrets Manager', region: 'us-east-1', totalSecrets: 11 });
+    expect(admin.secrets.ADMIN_TOKEN.versionId).toEqual(expect.any(String));
+    expect(lsm.counts().BatchGetSecretValue).toBe(1);
+    for (const value of Object.values(secrets)) expect(svc.stdout() + svc.stderr()).not.toContain(value);
+  });
+
+  it('refuses to start when required secrets are missing from Secrets Manager, naming each', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-missing' });
+    const { ADMIN_TOKEN: _a, OPENAI_API_KEY: _o, ...some } = testSecrets(db.url, SHARED_REDIS_URL);
+    await createAll(localClient(lsm), catalog, some);
+
+    const svc = spawnService({ port: await freePort(), env: awsEnv('svc-aws-missing') });
+
+    expect(await svc.exited).not.toBe(0);
+    expect(svc.stderr()).toMatch(/ADMIN_TOKEN \(missing\).*OPENAI_API_KEY \(missing\)/);
+    expect(svc.stderr()).toContain('svc-aws-missing/mvp');
+  });
+
+  it('puts a rotated admin token to use on every instance within a second of one refresh call', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-rotate' });
+    const client = localClient(lsm);
+    const secrets = testSecrets(db.url, SHARED_REDIS_URL);
+    await createAll(client, catalog, secrets);
+    const [a, b] = await Promise.all([start('svc-aws-rotate'), start('svc-aws-rotate')]);
+    const adminHealth = (svc: ServiceProcess, token: string) => fetch(`${svc.url}/admin/secrets/health`, { headers: { 'x-admin-token': token } });
+
+    await putValue(client, catalog.entry('ADMIN_TOKEN')!.awsId, 'rotated-admin-token-value');
+    const started = Date.now();
+    const refresh = await fetch(`${a.url}/admin/refresh-secrets`, { method: 'POST', headers: { 'x-admin-token': secrets.ADMIN_TOKEN! } });
+    let onB = 0;
+    while (Date.now() - started < 3_000 && (onB = (await adminHealth(b, 'rotated-admin-token-value')).status) !== 200) await new Promise((r) => setTimeout(r, 20));
+    const elapsedMs = Date.now() - started;
+
+    expect(refresh.status).toBe(200);
+    expect(await refresh.json()).toMatchObject({ success: true, changed: ['ADMIN_TOKEN'], notifiedOtherInstances: true });
+    expect(onB).toBe(200);
+    expect(elapsedMs).toBeLessThan(1_000);
+    // Graceful rotation: the previous token stays accepted on both during its grace window.
+    expect((await adminHealth(a, secrets.ADMIN_TOKEN!)).status).toBe(200);
+    expect((await adminHealth(b, secrets.ADMIN_TOKEN!)).status).toBe(200);
+    expect(a.stdout() + b.stdout()).not.toContain('rotated-admin-token-value');
+  });
+
+  it('keeps serving on cached secrets while Secrets Manager is down, and reports degraded', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-outage' });
+    const secrets = testSecrets(db.url, SHARED_REDIS_URL);
+    await createAll(localClient(lsm), catalog, secrets);
+    const svc = await start('svc-aws-outage');
+
+    lsm.setFaults({ outage: true });
+    try {
+      const refresh = await fetch(`${svc.url}/admin/refresh-secrets`, { method: 'POST', headers: { 'x-admin-token': secrets.ADMIN_TOKEN! } });
+      const health = await (await fetch(`${svc.url}/healthz`)).json();
+      const salons = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': secrets.ADMIN_TOKEN! } });
+
+      expect(refresh.status).toBe(502);
+      expect(await refresh.json()).toMatchObject({ success: false, sourceCode: 'InternalServiceError', servingCachedValues: true });
+      expect(health).toMatchObject({ status: 'degraded', services: { secrets: { status: 'degraded', requiredSecretsOk: true } } });
+      expect(salons.status).toBe(200);
+    } finally {
+      lsm.clearFaults();
+    }
+  });
+});

@@ -1,0 +1,142 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'dotenv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signWebhookBody } from '../../src/service/webhook-signature.js';
+import { freePort } from './support/free-port.js';
+import { createPostgresCluster, throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { spawnService } from './support/service-process.js';
+import { testSecrets } from './support/service-harness.js';
+
+const REQUIRED = ['ADMIN_TOKEN', 'META_VERIFY_TOKEN', 'META_APP_SECRET', 'DATABASE_URL', 'REDIS_URL', 'OPENAI_API_KEY'];
+
+let dir: string;
+let db: ThrowawayDatabase;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'svc-main-'));
+  db = await throwawayDatabase('svc_main', { create: false });
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await db.drop();
+});
+
+describe('the service entry', () => {
+  it('refuses to start without required secrets, naming every one in one message and no value', async () => {
+    const envFile = join(dir, 'empty.env');
+    await writeFile(envFile, 'OPENAI_MODEL=gpt-4o\n', { mode: 0o600 });
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile, META_APP_SECRET: 'planted-app-secret-value' } });
+
+    const code = await svc.exited;
+
+    expect(code).not.toBe(0);
+    const lines = svc.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    for (const name of REQUIRED.filter((n) => n !== 'META_APP_SECRET')) expect(lines[0]).toContain(name);
+    expect(lines[0]).not.toContain('META_APP_SECRET');
+    expect(svc.stdout() + svc.stderr()).not.toContain('planted-app-secret-value');
+  });
+
+  it('names an invalid required secret without echoing it', async () => {
+    const envFile = join(dir, 'invalid.env');
+    const secrets = testSecrets(db.url, SHARED_REDIS_URL);
+    await writeFile(envFile, Object.entries({ ...secrets, DATABASE_URL: 'mysql://root:hunter2-planted@db/x' }).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
+
+    expect(await svc.exited).not.toBe(0);
+    expect(svc.stderr()).toMatch(/DATABASE_URL \(invalid: wrong scheme/);
+    expect(svc.stdout() + svc.stderr()).not.toContain('hunter2-planted');
+  });
+
+  it('exits non-zero, naming the setting, when a setting is invalid', async () => {
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: join(dir, 'none.env'), USE_AWS_SECRETS: 'maybe' } });
+
+    expect(await svc.exited).not.toBe(0);
+    expect(svc.stderr().trim()).toBe('Invalid setting USE_AWS_SECRETS: expected true or false');
+  });
+
+  it('boots the README way (npm run dev): creates .env, creates the database, serves /healthz, prints no value', async () => {
+    const work = await mkdtemp(join(dir, 'dev-'));
+    const envFile = join(work, '.env');
+    const port = await freePort();
+    // The real environment wins over .env: point the service at this test's database.
+    const svc = spawnService({ port, viaNpm: true, env: { ENV_FILE: envFile, DATABASE_URL: db.url } });
+    try {
+      const health = await svc.waitForHealth();
+
+      expect(health).toMatchObject({ status: 'ok', services: { secrets: { status: 'healthy', source: 'env' }, database: { status: 'up' }, redis: { status: 'up' } } });
+      expect((await stat(envFile)).mode & 0o777).toBe(0o600);
+      expect(svc.stderr()).toContain(`Created ${envFile} (mode 0600)`);
+      const values = parse(await readFile(envFile));
+      const token = values.ADMIN_TOKEN!;
+      const salons = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': token } });
+      expect(salons.status).toBe(200);
+      for (const name of ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']) {
+        expect(svc.stdout() + svc.stderr()).not.toContain(values[name]!);
+      }
+    } finally {
+      await svc.stop();
+    }
+  });
+
+  it('stops on SIGTERM: finishes the request in flight, closes its clients and exits 0', async () => {
+    const envFile = join(dir, 'full.env');
+    await writeFile(envFile, Object.entries(testSecrets(db.url, SHARED_REDIS_URL)).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
+    await svc.waitForHealth();
+    const body = Buffer.from('{"object":"page","entry":[{"id":"in-flight"}]}');
+    // Half a body on the wire when SIGTERM lands: the request is in flight, not idle.
+    const req = request(`${svc.url}/webhook`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-hub-signature-256': signWebhookBody(body, 'canary-app-secret-9b1d3f5a7c') },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+    });
+    req.write(body.subarray(0, 10));
+    await new Promise((r) => setTimeout(r, 200));
+
+    const stopped = svc.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    req.end(body.subarray(10));
+
+    expect(await answered).toBe(200);
+    expect(await stopped).toBe(0);
+    const events = svc.stdout().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { event?: string }).event);
+    expect(events).toContain('service.shutdown');
+    expect(events).toContain('service.stopped');
+    await expect(fetch(`${svc.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('starts with PostgreSQL down, says so, and serves once it comes up', async () => {
+    const cluster = await createPostgresCluster();
+    const envFile = join(dir, 'pgdown.env');
+    await writeFile(envFile, Object.entries(testSecrets(`${cluster.serverUrl}/whatsapp_saas`, SHARED_REDIS_URL)).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
+    try {
+      const degraded = await svc.waitForHealth((b) => b.status === 'degraded');
+      expect(degraded).toMatchObject({ services: { database: { status: 'down' }, redis: { status: 'up' } } });
+      const refused = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': 'canary-admin-token-7f3a9c1e5b' } });
+      expect(refused.status).toBe(503);
+
+      await cluster.start();
+
+      await svc.waitForHealth((b) => b.status === 'ok', 15_000);
+      const salons = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': 'canary-admin-token-7f3a9c1e5b' } });
+      expect(salons.status).toBe(200);
+    } finally {
+      await svc.stop();
+      await cluster.destroy();
+    }
+  }, 60_000);
+});
