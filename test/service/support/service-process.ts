@@ -25,12 +25,15 @@ export interface SpawnOptions {
   readonly args?: readonly string[];
   /** `npm run dev`, the README way; otherwise `node --import tsx src/service/main.ts`. */
   readonly viaNpm?: boolean;
+  /** What node runs instead of the source entry, e.g. ['dist/service/main.js'] for the build. */
+  readonly nodeArgs?: readonly string[];
   readonly cwd?: string;
 }
 
 export function spawnService(options: SpawnOptions): ServiceProcess {
   const { port, env, args = [], viaNpm = false, cwd = REPO } = options;
-  const command = viaNpm ? ['npm', ['run', '--silent', 'dev']] : [process.execPath, ['--import', 'tsx', join(REPO, 'src/service/main.ts'), ...args]];
+  const nodeArgs = options.nodeArgs ?? ['--import', 'tsx', join(REPO, 'src/service/main.ts'), ...args];
+  const command = viaNpm ? ['npm', ['run', '--silent', 'dev']] : [process.execPath, nodeArgs];
   const proc = spawn(command[0] as string, command[1] as string[], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', PORT: String(port), ...env },

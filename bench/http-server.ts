@@ -1,0 +1,48 @@
+/**
+ * The servers `bench/http.ts` measures, in one child process so the load generator does not
+ * share their event loop: a bare Fastify route (the baseline) and the service app as the entry
+ * composes it (real engine in env mode, PostgreSQL, Redis, info-level JSON logs to /dev/null,
+ * audit events included). Prints one JSON line with both ports, then serves until SIGTERM.
+ * Settings come from the parent: DATABASE_URL, REDIS_URL and the secrets in the environment.
+ */
+import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { pino } from 'pino';
+import { whatsappSaasCatalog } from '../src/catalog/whatsapp-saas.js';
+import { createEnvSource, createSecretsEngine } from '../src/engine/index.js';
+import { buildApp } from '../src/service/app.js';
+import { Database, pgPoolConfig } from '../src/service/database.js';
+import { createLogger } from '../src/service/logger.js';
+import { REDIS_CLIENT_OPTIONS } from '../src/service/redis-connection.js';
+
+const baseline = Fastify({ logger: false });
+baseline.get('/', async () => ({ ok: true }));
+
+const logger = createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) });
+const engine = createSecretsEngine({ catalog: whatsappSaasCatalog(), source: createEnvSource({ env: process.env, envFilePath: null }) });
+await engine.initialize();
+const redis = new Redis(engine.get('REDIS_URL'), REDIS_CLIENT_OPTIONS);
+const database = new Database({ url: engine.get('DATABASE_URL'), createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)) });
+database.start();
+await database.whenReady();
+if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+const app = await buildApp({ engine, database, redis, logger, options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0' } });
+
+await baseline.listen({ port: 0, host: '127.0.0.1' });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const port = (s: typeof app.server) => {
+  const a = s.address();
+  return typeof a === 'object' && a !== null ? a.port : 0;
+};
+process.stdout.write(`${JSON.stringify({ baseline: port(baseline.server), service: port(app.server) })}\n`);
+
+process.on('SIGTERM', () => {
+  void (async () => {
+    await Promise.all([baseline.close(), app.close()]);
+    engine.close();
+    redis.disconnect();
+    await database.close();
+    process.exit(0);
+  })();
+});

@@ -1,0 +1,101 @@
+/**
+ * HTTP throughput of the service against a bare Fastify route, in one run, on loopback:
+ *   GET /              bare Fastify, the baseline
+ *   GET /healthz       secrets status + PostgreSQL and Redis probes
+ *   GET /admin/secrets/health   throttle check in Redis, constant-time token compare, audit line
+ *   POST /webhook      HMAC of the raw body, JSON parse, INSERT into PostgreSQL, each body unique
+ * autocannon, 10 connections, a 1 s warm-up then BENCH_SECONDS (5) seconds per target, one target
+ * at a time. The servers run in a child process (bench/http-server.ts), with Fastify's request
+ * log lines on, as in production (BENCH_LOG_REQUESTS=0 turns them off; audit lines stay).
+ * Usage: npm run bench:http   (BENCH_SECONDS=2 for a smoke run)
+ */
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+
+interface Result {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  non2xx: number;
+  timeouts: number;
+}
+interface Request {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  setupRequest?: (req: Request) => Request;
+}
+type Autocannon = (opts: { url: string; connections: number; duration: number; requests?: Request[]; headers?: Record<string, string> }) => Promise<Result>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 10;
+const SERVER = 'postgresql://postgres@127.0.0.1:5432';
+const dbName = `bench_http_${process.pid}_${randomBytes(3).toString('hex')}`;
+const secrets = {
+  ADMIN_TOKEN: randomBytes(48).toString('base64'),
+  META_VERIFY_TOKEN: randomBytes(48).toString('base64'),
+  META_APP_SECRET: randomBytes(32).toString('hex'),
+  DATABASE_URL: `${SERVER}/${dbName}`,
+  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  OPENAI_API_KEY: 'sk-bench',
+};
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: `${SERVER}/postgres` });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', new URL('./http-server.ts', import.meta.url).pathname], {
+  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BENCH_LOG_REQUESTS: process.env.BENCH_LOG_REQUESTS ?? '1', ...secrets },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+try {
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const ports = JSON.parse(line) as { baseline: number; service: number };
+  const service = `http://127.0.0.1:${ports.service}`;
+  let seq = 0;
+  const webhook: Request = {
+    method: 'POST',
+    path: '/webhook',
+    setupRequest: (req) => {
+      const body = `{"object":"whatsapp_business_account","entry":[{"id":"${process.pid}-${++seq}","changes":[]}]}`;
+      const sig = `sha256=${createHmac('sha256', secrets.META_APP_SECRET).update(body).digest('hex')}`;
+      return { ...req, body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig } };
+    },
+  };
+  const targets: { name: string; url: string; requests?: Request[]; headers?: Record<string, string> }[] = [
+    { name: 'bare Fastify GET / (baseline)', url: `http://127.0.0.1:${ports.baseline}/` },
+    { name: 'GET /healthz', url: `${service}/healthz` },
+    { name: 'GET /admin/secrets/health', url: `${service}/admin/secrets/health`, headers: { 'x-admin-token': secrets.ADMIN_TOKEN } },
+    { name: 'POST /webhook (signed, stored)', url: service, requests: [webhook] },
+  ];
+
+  const rows: { name: string; rps: number; p50: number; p99: number; failed: number }[] = [];
+  for (const t of targets) {
+    const opts = { url: t.url, connections: CONNECTIONS, ...(t.requests && { requests: t.requests }), ...(t.headers && { headers: t.headers }) };
+    await autocannon({ ...opts, duration: 1 });
+    const r = await autocannon({ ...opts, duration: SECONDS });
+    rows.push({ name: t.name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.errors + r.non2xx + r.timeouts });
+  }
+
+  const base = rows[0]!;
+  console.log(`\nnode ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per target after 1 s warm-up, loopback\n`);
+  // autocannon reports latency in whole milliseconds, so p99 is compared as a difference.
+  console.log('| target | req/s | req/s vs baseline | p50 ms | p99 ms | p99 over baseline | failed |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${Math.round(r.rps)} | ${(r.rps / base.rps).toFixed(2)}x | ${r.p50} | ${r.p99} | +${r.p99 - base.p99} ms | ${r.failed} |`);
+  }
+} finally {
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => {});
+}
