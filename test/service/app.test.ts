@@ -5,7 +5,7 @@ import { createLogger } from '../../src/service/logger.js';
 import { captureLogs } from './support/log-capture.js';
 import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { SHARED_REDIS_URL, whenRedisReady } from './support/redis-server.js';
-import { startHarness, testSecrets, type Harness } from './support/service-harness.js';
+import { isolatedThrottle, startHarness, testSecrets, type Harness } from './support/service-harness.js';
 
 let db: ThrowawayDatabase;
 let h: Harness;
@@ -47,7 +47,13 @@ describe('buildApp', () => {
         throw Object.assign(new Error('relation "internal_table" at 10.0.0.5 is broken'), { code: 'XX000' });
       },
     };
-    const app = await buildApp({ engine: h.engine, database: failing, redis: h.redis, logger: createLogger({ level: 'info', destination: logs.stream }) });
+    const app = await buildApp({
+      engine: h.engine,
+      database: failing,
+      redis: h.redis,
+      throttle: isolatedThrottle(h.redis),
+      logger: createLogger({ level: 'info', destination: logs.stream }),
+    });
     try {
       const res = await app.inject({ method: 'GET', url: '/admin/salons', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
 
@@ -69,7 +75,7 @@ describe('buildApp', () => {
         throw new DatabaseUnavailableError('ECONNREFUSED');
       },
     };
-    const app = await buildApp({ engine: h.engine, database: down, redis: h.redis, logger: createLogger({ level: 'silent' }) });
+    const app = await buildApp({ engine: h.engine, database: down, redis: h.redis, throttle: isolatedThrottle(h.redis), logger: createLogger({ level: 'silent' }) });
     try {
       const res = await app.inject({ method: 'GET', url: '/admin/salons', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
 import { freePort } from './support/free-port.js';
 import { createPostgresCluster, throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
-import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { startThrowawayRedis, type ThrowawayRedis } from './support/redis-server.js';
 import { spawnService } from './support/service-process.js';
 import { testSecrets } from './support/service-harness.js';
 
@@ -15,14 +15,18 @@ const REQUIRED = ['ADMIN_TOKEN', 'META_VERIFY_TOKEN', 'META_APP_SECRET', 'DATABA
 
 let dir: string;
 let db: ThrowawayDatabase;
+// Redis of its own: throttle counters and refresh notices from other tests never reach these processes.
+let redis: ThrowawayRedis;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'svc-main-'));
   db = await throwawayDatabase('svc_main', { create: false });
+  redis = await startThrowawayRedis();
 });
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+  await redis.stop();
   await db.drop();
 });
 
@@ -44,7 +48,7 @@ describe('the service entry', () => {
 
   it('names an invalid required secret without echoing it', async () => {
     const envFile = join(dir, 'invalid.env');
-    const secrets = testSecrets(db.url, SHARED_REDIS_URL);
+    const secrets = testSecrets(db.url, redis.url);
     await writeFile(envFile, Object.entries({ ...secrets, DATABASE_URL: 'mysql://root:hunter2-planted@db/x' }).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
     const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
 
@@ -64,8 +68,8 @@ describe('the service entry', () => {
     const work = await mkdtemp(join(dir, 'dev-'));
     const envFile = join(work, '.env');
     const port = await freePort();
-    // The real environment wins over .env: point the service at this test's database.
-    const svc = spawnService({ port, viaNpm: true, env: { ENV_FILE: envFile, DATABASE_URL: db.url } });
+    // The real environment wins over .env: point the service at this test's database and Redis.
+    const svc = spawnService({ port, viaNpm: true, env: { ENV_FILE: envFile, DATABASE_URL: db.url, REDIS_URL: redis.url } });
     try {
       const health = await svc.waitForHealth();
 
@@ -86,7 +90,7 @@ describe('the service entry', () => {
 
   it('stops on SIGTERM: finishes the request in flight, closes its clients and exits 0', async () => {
     const envFile = join(dir, 'full.env');
-    await writeFile(envFile, Object.entries(testSecrets(db.url, SHARED_REDIS_URL)).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
+    await writeFile(envFile, Object.entries(testSecrets(db.url, redis.url)).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
     const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
     await svc.waitForHealth();
     const body = Buffer.from('{"object":"page","entry":[{"id":"in-flight"}]}');
@@ -121,7 +125,7 @@ describe('the service entry', () => {
   it('starts with PostgreSQL down, says so, and serves once it comes up', async () => {
     const cluster = await createPostgresCluster();
     const envFile = join(dir, 'pgdown.env');
-    await writeFile(envFile, Object.entries(testSecrets(`${cluster.serverUrl}/whatsapp_saas`, SHARED_REDIS_URL)).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
+    await writeFile(envFile, Object.entries(testSecrets(`${cluster.serverUrl}/whatsapp_saas`, redis.url)).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
     const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
     try {
       const degraded = await svc.waitForHealth((b) => b.status === 'degraded');

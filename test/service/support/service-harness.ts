@@ -12,6 +12,11 @@ import type { RefreshBroadcast } from '../../../src/service/refresh-broadcast.js
 import { REDIS_CLIENT_OPTIONS } from '../../../src/service/redis-connection.js';
 import { captureLogs, type LogCapture } from './log-capture.js';
 
+/** A throttle whose Redis keys no other test (or earlier run) shares. */
+export function isolatedThrottle(redis: Redis, clock?: Clock): FailureThrottle {
+  return createFailureThrottle({ redis, keyPrefix: `test-admin-auth:${randomBytes(6).toString('hex')}:`, ...(clock !== undefined && { clock }) });
+}
+
 /** Distinct, recognisable values: canary scans look for each of them in every output. */
 export function testSecrets(databaseUrl: string, redisUrl: string): Record<string, string> {
   return {
@@ -87,9 +92,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     logger,
     ...(opts.clock !== undefined && { clock: opts.clock }),
     // A key prefix of its own: counts left in the shared Redis by other runs never leak in.
-    throttle:
-      opts.throttle ??
-      createFailureThrottle({ redis, keyPrefix: `test-admin-auth:${randomBytes(6).toString('hex')}:`, logger, ...(opts.clock !== undefined && { clock: opts.clock }) }),
+    throttle: opts.throttle ?? isolatedThrottle(redis, opts.clock),
     ...(opts.broadcast !== undefined && { broadcast: opts.broadcast }),
     ...(opts.options !== undefined && { options: opts.options }),
   });
