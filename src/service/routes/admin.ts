@@ -84,5 +84,5 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
     },
   );
 
-  app.all('/*', async (_request, reply) => reply.status(404).send(errorBody({ status: 404, code: 'NOT_FOUND', message: 'Not found' }, _request.id)));
+  app.all('/*', async (request, reply) => reply.status(404).send(errorBody({ status: 404, code: 'NOT_FOUND', message: 'Not found' }, request.id)));
 };
