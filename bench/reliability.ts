@@ -94,6 +94,9 @@ async function main(): Promise<void> {
         SECRETS_TTL_MS: String(TTL_MS),
         SECRETS_GRACE_MS: String(GRACE_MS),
         LOG_LEVEL: 'error',
+        // Each simulated client sends its own X-Forwarded-For, so the brute-force throttle (10
+        // failures in 10 minutes per client) sees clients, not the one loopback address.
+        TRUST_PROXY: 'true',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -119,13 +122,14 @@ async function main(): Promise<void> {
 
     // Adoption is watched through the admin view's version id with a token the instance accepts,
     // never by guessing with the new token: failed guesses would trip the brute-force throttle.
-    const versionSeen = (url: string, t: string) =>
-      fetch(`${url}/admin/secrets/health`, { headers: { 'x-admin-token': t } }).then(
+    let rotation = 0;
+    const versionSeen = (url: string, t: string, client: string) =>
+      fetch(`${url}/admin/secrets/health`, { headers: { 'x-admin-token': t, 'x-forwarded-for': client } }).then(
         async (r) => (r.status === 200 ? ((await r.json()) as { secrets: Record<string, { versionId: string | null }> }).secrets.ADMIN_TOKEN?.versionId : r.status),
         () => 0,
       );
-    const adminGet = (url: string, t: string) =>
-      fetch(`${url}/admin/secrets/health`, { headers: { 'x-admin-token': t } }).then(
+    const adminGet = (url: string, t: string, client: string) =>
+      fetch(`${url}/admin/secrets/health`, { headers: { 'x-admin-token': t, 'x-forwarded-for': client } }).then(
         (r) => r.status,
         () => 0,
       );
@@ -137,9 +141,9 @@ async function main(): Promise<void> {
     // token is revoked); they are counted apart from failures.
     let phase: 'steady' | 'immediate' = 'steady';
     const load = { sent: 0, failed: 0, refusedByDesign: 0, statuses: new Map<number, number>() };
-    const loaders = instances.map(async ({ url }) => {
+    const loaders = instances.map(async ({ url }, i) => {
       while (loadOn) {
-        const status = await adminGet(url, adminToken);
+        const status = await adminGet(url, adminToken, `10.8.${rotation}.${i + 1}`);
         load.sent++;
         if (status === 401 && phase === 'immediate') load.refusedByDesign++;
         else if (status !== 200) {
@@ -155,6 +159,7 @@ async function main(): Promise<void> {
     const refuseMs: number[] = [];
     const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
     for (let r = 0; r < ROTATIONS; r++) {
+      rotation = r + 1;
       const immediate = r % 2 === 1;
       const oldToken = adminToken;
       if (immediate) phase = 'immediate';
@@ -170,18 +175,20 @@ async function main(): Promise<void> {
       // What `secrets rotate --notify URL` does: ask one instance to refresh; it tells the rest.
       void fetch(`${instances[0]!.url}/admin/refresh-secrets`, { method: 'POST', headers: { 'x-admin-token': oldToken } });
       await Promise.all(
-        instances.map(async ({ url }) => {
+        instances.map(async ({ url }, i) => {
+          const probe = `10.9.${r}.${i + 1}`;
           // Graceful: the old token still works, and the version id tells when the new one is in.
           // Immediate: the instance that has refreshed refuses the old token: that 401 is adoption.
           for (;;) {
-            const seen = await versionSeen(url, oldToken);
+            const seen = await versionSeen(url, oldToken, probe);
             if (seen === newVersion || seen === 401) break;
             if (performance.now() - t0 > 30_000) throw new Error(`rotation not adopted in 30 s (${String(seen)})`);
             await sleep(5);
           }
           adoptMs.push(performance.now() - t0);
           if (immediate) refuseMs.push(performance.now() - t0);
-          if ((await adminGet(url, newToken)) !== 200) throw new Error('new token refused after adoption');
+          const status = await adminGet(url, newToken, probe);
+          if (status !== 200) throw new Error(`new token refused after adoption (${status})`);
         }),
       );
       // Graceful: clients switch now and the old token keeps working meanwhile. Immediate:
