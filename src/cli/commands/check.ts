@@ -1,0 +1,43 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'dotenv';
+import type { Catalog } from '../../engine/index.js';
+import { CliError } from '../errors.js';
+
+/** Settings the service reads from .env besides secrets: not "unknown". */
+const KNOWN_SETTINGS = new Set([
+  'USE_AWS_SECRETS', 'AWS_REGION', 'PORT', 'HOST', 'SECRETS_TTL_MS', 'SECRETS_GRACE_MS', 'SECRETS_PROJECT', 'SECRETS_ENVIRONMENT',
+  'ENV_FILE', 'LOG_LEVEL', 'TRUST_PROXY', 'WEBHOOK_BODY_LIMIT_BYTES', 'SHUTDOWN_TIMEOUT_MS', 'NODE_ENV',
+  'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_PROFILE',
+]);
+
+export interface EnvFinding {
+  readonly name: string;
+  readonly problem: 'missing' | 'invalid' | 'unknown';
+  /** What was expected; never the value. */
+  readonly detail: string;
+}
+
+/** `secrets check`: the .env file against the catalog: missing, invalid and unknown names. */
+export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvFinding[]> {
+  let values: Record<string, string>;
+  try {
+    values = parse(await readFile(path));
+  } catch (err) {
+    throw new CliError('NOT_FOUND', `Cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); create it with: secrets init`, { cause: err });
+  }
+  const findings: EnvFinding[] = [];
+  for (const { name, spec } of catalog.entries) {
+    const raw = values[name];
+    if (raw === undefined || raw === '') {
+      if (spec.required) findings.push({ name, problem: 'missing', detail: spec.description });
+      continue;
+    }
+    const parsed = spec.kind.parse(raw);
+    if (!parsed.ok) findings.push({ name, problem: 'invalid', detail: `${parsed.reason} (expected ${spec.kind.label})` });
+  }
+  for (const name of Object.keys(values)) {
+    const base = name.endsWith('_PREVIOUS') ? name.slice(0, -'_PREVIOUS'.length) : name;
+    if (catalog.entry(base) === undefined && !KNOWN_SETTINGS.has(name)) findings.push({ name, problem: 'unknown', detail: 'not in the catalog' });
+  }
+  return findings;
+}

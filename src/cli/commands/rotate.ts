@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { IMMEDIATE_ROTATION_STAGE } from '../../engine/index.js';
+import { CliError, fromAwsError } from '../errors.js';
+import { stagesOf } from './versions.js';
+
+/** AWS advises at most one new version per secret every 10 minutes. */
+export const MIN_ROTATION_INTERVAL_MS = 10 * 60_000;
+
+export interface RotateInput {
+  readonly client: SecretsManagerClient;
+  readonly secretId: string;
+  readonly strategy: 'immediate' | 'graceful';
+  readonly force: boolean;
+  readonly now: number;
+}
+
+export interface RotateResult {
+  readonly fromVersionId: string | null;
+  readonly toVersionId: string;
+  /** Only for the caller to hand to the operator (0600 file or --print); never logged. */
+  readonly newToken: string;
+  /** The token being replaced: valid until instances refresh, so it can authenticate --notify. */
+  readonly oldToken: string | undefined;
+}
+
+/** A 64-character token from 48 random bytes (base64url, no padding). */
+export function newAdminToken(): string {
+  return randomBytes(48).toString('base64url');
+}
+
+export async function rotate(input: RotateInput): Promise<RotateResult> {
+  const { client, secretId, strategy, force, now } = input;
+  const { current } = await stagesOf(client, secretId);
+  if (current?.CreatedDate !== undefined && now - current.CreatedDate.getTime() < MIN_ROTATION_INTERVAL_MS && !force) {
+    throw new CliError('CONFLICT', `${secretId} got a new version less than 10 minutes ago; AWS advises against rotating that often. Use --force to rotate anyway`);
+  }
+  try {
+    const old = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const newToken = newAdminToken();
+    const out = await client.send(
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        SecretString: newToken,
+        // The engine refuses the previous token at once when the current version carries this label.
+        ...(strategy === 'immediate' && { VersionStages: ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE] }),
+      }),
+    );
+    return { fromVersionId: old.VersionId ?? null, toVersionId: out.VersionId!, newToken, oldToken: old.SecretString };
+  } catch (err) {
+    throw fromAwsError(err, secretId);
+  }
+}
+
+/** Writes the new token to a file only the operator can read; refuses to overwrite one. */
+export async function saveToken(path: string, token: string): Promise<void> {
+  try {
+    await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    throw new CliError('FAILED', `Cannot create ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the rotation happened: read the token with "aws secretsmanager get-secret-value"`, { cause: err });
+  }
+}
+
+export const POST_ROTATION_CHECKLIST = [
+  'POST-ROTATION CHECKLIST:',
+  '  [ ] Update CI/CD pipelines with new token',
+  '  [ ] Update monitoring/alerting tools',
+  '  [ ] Verify application is using new token (secrets verify admin-token --url URL)',
+  '  [ ] Delete the new-token file securely once distributed',
+  '  [ ] Schedule next rotation (recommended: 90 days)',
+].join('\n');

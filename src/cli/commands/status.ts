@@ -1,0 +1,42 @@
+import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Catalog } from '../../engine/index.js';
+import { classifyAwsError } from '../../engine/index.js';
+import { fromAwsError } from '../errors.js';
+
+const DAY_MS = 86_400_000;
+
+export interface SecretState {
+  readonly name: string;
+  readonly secretId: string;
+  readonly exists: boolean;
+  readonly versionId: string | null;
+  readonly lastChanged: string | null;
+  readonly schedule: string;
+  readonly rotateEveryDays: number | null;
+  /** 'ok', 'due' (within 14 days), 'overdue', or 'n/a' for secrets without a period. */
+  readonly rotation: 'ok' | 'due' | 'overdue' | 'n/a';
+}
+
+/** `secrets status`: existence, current version and rotation state per catalog secret. Never values. */
+export async function secretStates(client: SecretsManagerClient, catalog: Catalog, now: number): Promise<SecretState[]> {
+  return Promise.all(
+    catalog.entries.map(async ({ name, awsId, spec }): Promise<SecretState> => {
+      const everyDays = spec.rotation?.everyDays ?? null;
+      const base = { name, secretId: awsId, schedule: spec.rotation?.schedule ?? '-', rotateEveryDays: everyDays };
+      try {
+        const d = await client.send(new DescribeSecretCommand({ SecretId: awsId }));
+        const current = Object.entries(d.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0] ?? null;
+        const changed = d.LastChangedDate ?? d.CreatedDate;
+        let rotation: SecretState['rotation'] = 'n/a';
+        if (everyDays !== null && changed !== undefined) {
+          const ageDays = (now - changed.getTime()) / DAY_MS;
+          rotation = ageDays > everyDays ? 'overdue' : ageDays > everyDays - 14 ? 'due' : 'ok';
+        }
+        return { ...base, exists: true, versionId: current, lastChanged: changed?.toISOString() ?? null, rotation };
+      } catch (err) {
+        if (classifyAwsError(err).code !== 'ResourceNotFoundException') throw fromAwsError(err, awsId);
+        return { ...base, exists: false, versionId: null, lastChanged: null, rotation: 'n/a' };
+      }
+    }),
+  );
+}

@@ -1,0 +1,47 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { IMMEDIATE_ROTATION_STAGE } from '../../engine/index.js';
+import { fromAwsError } from '../errors.js';
+import { stagesOf } from './versions.js';
+
+export interface Check {
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/**
+ * `secrets verify admin-token`: the stages are sound and, with a service URL, the service accepts
+ * the current token and (after an immediate rotation) refuses the previous one.
+ */
+export async function verifyAdminToken(client: SecretsManagerClient, secretId: string, url: string | undefined, fetchFn: typeof fetch): Promise<Check[]> {
+  const checks: Check[] = [];
+  const { current, previous } = await stagesOf(client, secretId);
+  checks.push({ check: 'AWSCURRENT', ok: current !== undefined, detail: current?.VersionId ?? 'missing' });
+  checks.push({ check: 'AWSPREVIOUS', ok: true, detail: previous?.VersionId ?? 'none (no rollback possible)' });
+  if (url === undefined) return checks;
+
+  const read = async (stage: string) => {
+    try {
+      return (await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }))).SecretString;
+    } catch (err) {
+      throw fromAwsError(err, secretId);
+    }
+  };
+  const probe = async (token: string | undefined): Promise<number> => {
+    if (token === undefined) return 0;
+    try {
+      const res = await fetchFn(new URL('/admin/secrets/health', url), { headers: { 'x-admin-token': token } });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 0;
+    }
+  };
+  const currentStatus = await probe(await read('AWSCURRENT'));
+  checks.push({ check: 'service accepts current token', ok: currentStatus === 200, detail: `HTTP ${currentStatus || 'unreachable'}` });
+  if (previous !== undefined && current?.VersionStages?.includes(IMMEDIATE_ROTATION_STAGE)) {
+    const previousStatus = await probe(await read('AWSPREVIOUS'));
+    checks.push({ check: 'service refuses previous token (immediate rotation)', ok: previousStatus === 401, detail: `HTTP ${previousStatus || 'unreachable'}` });
+  }
+  return checks;
+}

@@ -1,0 +1,30 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/** What commands need from the world; the bin entry builds the real ones, tests inject theirs. */
+export interface AwsOptions {
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly profile?: string;
+}
+
+export interface CliDeps {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly now: () => number;
+  readonly secretsManager: (options: AwsOptions) => SecretsManagerClient;
+  /** The caller's ARN (STS GetCallerIdentity), for logs; 'unknown' when STS cannot say. */
+  readonly callerArn: (options: AwsOptions) => Promise<string>;
+  readonly fetch: typeof fetch;
+  /** Asks a yes/no question; rejects with CliError CANCELLED on Ctrl-C. */
+  readonly confirm: (question: string) => Promise<boolean>;
+}
+
+/** Global options every command takes. */
+export interface GlobalOptions {
+  readonly json: boolean;
+  readonly aws: AwsOptions;
+  readonly project: string;
+  readonly environment: string;
+}

@@ -1,0 +1,43 @@
+import { classifyAwsError } from '../engine/index.js';
+
+/** CLI failures, each with a stable code; the exit code is decided in one table below. */
+export type CliErrorCode = 'USAGE' | 'CANCELLED' | 'NOT_FOUND' | 'ACCESS_DENIED' | 'THROTTLED' | 'CREDENTIALS' | 'CONFLICT' | 'FAILED';
+
+export class CliError extends Error {
+  readonly code: CliErrorCode;
+
+  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+    this.code = code;
+  }
+}
+
+export const EXIT_CODES: Readonly<Record<CliErrorCode | 'OK', number>> = {
+  OK: 0,
+  USAGE: 2,
+  CANCELLED: 130,
+  NOT_FOUND: 1,
+  ACCESS_DENIED: 1,
+  THROTTLED: 1,
+  CREDENTIALS: 1,
+  CONFLICT: 1,
+  FAILED: 1,
+};
+
+/** An AWS SDK error as a CliError naming the secret id and the AWS code, never a message body. */
+export function fromAwsError(err: unknown, secretId: string): CliError {
+  const { code } = classifyAwsError(err);
+  switch (code) {
+    case 'ResourceNotFoundException':
+      return new CliError('NOT_FOUND', `Secret ${secretId} not found (ResourceNotFoundException). Run: secrets setup`, { cause: err });
+    case 'AccessDeniedException':
+      return new CliError('ACCESS_DENIED', `Access denied to ${secretId} (AccessDeniedException): check the caller's IAM policy (secrets iam)`, { cause: err });
+    case 'ThrottlingException':
+      return new CliError('THROTTLED', `Secrets Manager throttled the request for ${secretId} (ThrottlingException): retry in a moment`, { cause: err });
+    case 'CredentialsProviderError':
+      return new CliError('CREDENTIALS', 'No AWS credentials found: set AWS_PROFILE (or --profile), or run on a role', { cause: err });
+    default:
+      return new CliError('FAILED', `Secrets Manager call for ${secretId} failed (${code})`, { cause: err });
+  }
+}

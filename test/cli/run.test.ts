@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/run.js';
+import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
+import { createAwsSource, createSecretsEngine } from '../../src/engine/index.js';
+import type { LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { createAll, localClient, startBackdatedLocalAws } from '../support/local-aws.js';
+import { cliDeps } from './support.js';
+
+const DAY = 86_400_000;
+const catalog = whatsappSaasCatalog();
+const ADMIN_ID = 'whatsapp-saas/mvp/admin-token';
+const CANARIES = {
+  ADMIN_TOKEN: 'canary-cli-admin-P0o9I8u7',
+  META_VERIFY_TOKEN: 'canary-cli-verify-Y6t5R4e3',
+  META_APP_SECRET: 'canary-cli-app-W2q1A2s3',
+  DATABASE_URL: 'postgresql://u:canary-cli-db-D4f5@127.0.0.1:5432/app',
+  REDIS_URL: 'redis://:canary-cli-redis-G6h7@127.0.0.1:6379',
+  OPENAI_API_KEY: 'canary-cli-openai-J8k9',
+};
+
+let lsm: LocalSecretsManager;
+let setOffsetMs: (ms: number) => void;
+const allOutput: string[] = [];
+
+beforeEach(async () => {
+  ({ lsm, setOffsetMs } = await startBackdatedLocalAws());
+  setOffsetMs(-100 * DAY);
+  await createAll(localClient(lsm), catalog, CANARIES);
+  setOffsetMs(0);
+});
+
+afterEach(async () => {
+  await lsm.close();
+  const text = allOutput.join('\n');
+  allOutput.length = 0;
+  expect(text).not.toMatch(/canary-cli-/);
+});
+
+async function cli(argv: string[], overrides = {}) {
+  const c = await cliDeps(lsm, overrides);
+  const code = await run(argv, c.deps);
+  allOutput.push(c.stdout(), c.stderr());
+  return { code, ...c };
+}
+
+async function stages(secretId: string) {
+  const out = await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }));
+  return Object.fromEntries((out.Versions ?? []).map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+}
+
+describe('secrets CLI', () => {
+  it('shows usage and exits 2 on an unknown command or option', async () => {
+    expect((await cli([])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    const bad = await cli(['status', '--nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr()).toMatch(/Unknown option/);
+    expect((await cli(['--help'])).code).toBe(0);
+  });
+
+  it('reports each secret with its version and an overdue admin token, as JSON too', async () => {
+    const { code, stdout } = await cli(['status', '--json']);
+    const body = JSON.parse(stdout()) as { secrets: { name: string; exists: boolean; rotation: string; versionId: string | null }[] };
+
+    expect(code).toBe(0);
+    const admin = body.secrets.find((s) => s.name === 'ADMIN_TOKEN')!;
+    expect(admin).toMatchObject({ exists: true, rotation: 'overdue' });
+    expect(body.secrets.find((s) => s.name === 'WHATSAPP_ACCESS_TOKEN')).toMatchObject({ exists: false });
+  });
+
+  it('rotates the admin token into a 0600 file, logs versions without values, and refuses a second rotation within 10 minutes', async () => {
+    const { code, cwd, stdout } = await cli(['rotate', 'admin-token', '--strategy', 'graceful', '--yes', '--save-token', 'new.txt']);
+    expect(code).toBe(0);
+    const token = (await readFile(join(cwd, 'new.txt'), 'utf8')).trim();
+    expect(token).toHaveLength(64);
+    expect((await stat(join(cwd, 'new.txt'))).mode & 0o777).toBe(0o600);
+    expect(stdout()).toContain('POST-ROTATION CHECKLIST');
+    expect(stdout()).not.toContain(token);
+    const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
+    expect(JSON.parse(log)).toMatchObject({ action: 'rotate', secretId: ADMIN_ID, strategy: 'graceful', caller: 'arn:aws:iam::000000000000:user/test-operator' });
+    expect(log).not.toContain(token);
+    allOutput.push(log);
+
+    const again = await cli(['rotate', 'admin-token', '--yes', '--print']);
+    expect(again.code).toBe(1);
+    expect(again.stderr()).toMatch(/less than 10 minutes ago.*--force/);
+  });
+
+  it('marks an immediate rotation so the engine refuses the previous token at once', async () => {
+    const { code } = await cli(['rotate', 'admin-token', '--yes', '--print', '--strategy', 'immediate']);
+    expect(code).toBe(0);
+    const current = Object.values(await stages(ADMIN_ID)).find((s) => s.includes('AWSCURRENT'));
+    expect(current).toEqual(['AWSCURRENT', 'ROTATION_IMMEDIATE']);
+  });
+
+  it('rolls a rotation back through version stages, and only one of two concurrent rollbacks wins', async () => {
+    const before = await stages(ADMIN_ID);
+    const original = Object.keys(before)[0]!;
+    await cli(['rotate', 'admin-token', '--yes', '--print', '--strategy', 'graceful']);
+
+    const results = await Promise.all([cli(['rollback', 'admin-token', '--yes']), cli(['rollback', 'admin-token', '--yes'])]);
+
+    expect(results.map((r) => r.code).sort()).toEqual([0, 1]);
+    expect(results.find((r) => r.code === 1)!.stderr()).toMatch(/changed while rolling back/);
+    const after = await stages(ADMIN_ID);
+    expect(after[original]).toEqual(['AWSCURRENT']);
+    expect(Object.values(after).filter((s) => s.includes('AWSPREVIOUS'))).toHaveLength(1);
+  });
+
+  it('fails a rollback cleanly when there is no previous version, touching nothing', async () => {
+    const before = await stages(ADMIN_ID);
+    const { code, stderr } = await cli(['rollback', 'admin-token', '--yes']);
+    expect(code).toBe(1);
+    expect(stderr()).toMatch(/no AWSPREVIOUS/);
+    expect(await stages(ADMIN_ID)).toEqual(before);
+  });
+
+  it('verifies that a running service accepts the current token and refuses the previous one after an immediate rotation', async () => {
+    const engine = createSecretsEngine({ catalog, source: createAwsSource({ client: localClient(lsm), region: 'us-east-1' }) });
+    await engine.initialize();
+    // A stand-in with the service's contract for this route: 200 for an accepted token, else 401.
+    const server: Server = createServer((req, res) => {
+      if (req.url === '/admin/refresh-secrets') void engine.refresh().then(() => res.end('{}'));
+      else {
+        res.statusCode = engine.accepted('ADMIN_TOKEN').includes(String(req.headers['x-admin-token'])) ? 200 : 401;
+        res.end('{}');
+      }
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      expect((await cli(['verify', 'admin-token', '--url', url])).code).toBe(0);
+      expect((await cli(['rotate', 'admin-token', '--yes', '--print', '--notify', url])).code).toBe(0);
+      const { code, stdout } = await cli(['verify', 'admin-token', '--url', url, '--json']);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout()).checks.map((c: { check: string }) => c.check)).toContain('service refuses previous token (immediate rotation)');
+    } finally {
+      server.close();
+      engine.close();
+    }
+  });
+
+  it('names the secret and the AWS code when access is denied', async () => {
+    lsm.setFaults({ denySecrets: [ADMIN_ID] });
+    const { code, stderr } = await cli(['rotate', 'admin-token', '--yes', '--print']);
+    expect(code).toBe(1);
+    expect(stderr()).toContain(`Access denied to ${ADMIN_ID} (AccessDeniedException)`);
+  });
+
+  it('exits 130 when the operator declines', async () => {
+    const { code } = await cli(['rotate', 'admin-token'], { confirm: async () => false });
+    expect(code).toBe(130);
+    expect(Object.keys(await stages(ADMIN_ID))).toHaveLength(1);
+  });
+
+  it('checks a .env against the catalog without printing values', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(
+      join(c.cwd, '.env'),
+      `ADMIN_TOKEN=${CANARIES.ADMIN_TOKEN}\nDATABASE_URL=mysql://canary-cli-bad@h/x\nOPENAI_MAX_TOKENS=canary-cli-nan\nSURPRISE=canary-cli-x\n`,
+    );
+    const code = await run(['check', '--json'], c.deps);
+    allOutput.push(c.stdout(), c.stderr());
+    const { findings } = JSON.parse(c.stdout()) as { findings: { name: string; problem: string }[] };
+    expect(code).toBe(1);
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'DATABASE_URL', problem: 'invalid' }),
+        expect.objectContaining({ name: 'OPENAI_MAX_TOKENS', problem: 'invalid' }),
+        expect.objectContaining({ name: 'META_APP_SECRET', problem: 'missing' }),
+        expect.objectContaining({ name: 'SURPRISE', problem: 'unknown' }),
+      ]),
+    );
+  });
+
+  it('runs as a real binary without the SDK support warning in its output', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--endpoint-url', lsm.url], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    allOutput.push(output);
+    expect(code).toBe(0);
+    expect(output).toContain('whatsapp-saas/mvp');
+    expect(output).not.toContain('NodeVersionSupportWarning');
+  });
+});
