@@ -7,7 +7,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
 const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-const { confirm } = await import('@inquirer/prompts');
+const { confirm, password } = await import('@inquirer/prompts');
 const { run } = await import('./run.js');
 const { CliError } = await import('./errors.js');
 import type { AwsOptions } from './deps.js';
@@ -36,6 +36,14 @@ const code = await run(process.argv.slice(2), {
     }
   },
   fetch,
+  promptSecret: async (message) => {
+    if (!process.stdin.isTTY) throw new CliError('USAGE', 'No terminal to prompt on: pass --from-env FILE --yes');
+    try {
+      return await password({ message, mask: '*' });
+    } catch {
+      throw new CliError('CANCELLED', 'Cancelled');
+    }
+  },
   confirm: async (message) => {
     if (!process.stdin.isTTY) throw new CliError('USAGE', 'No terminal to confirm on: pass --yes');
     try {

@@ -4,7 +4,10 @@ import { whatsappSaasCatalog } from '../catalog/whatsapp-saas.js';
 import { createEnvFile } from '../service/env-file-bootstrap.js';
 import type { CliDeps, GlobalOptions } from './deps.js';
 import { CliError, EXIT_CODES } from './errors.js';
+import { readFile } from 'node:fs/promises';
+import { parse as parseDotenv } from 'dotenv';
 import { checkEnvFile } from './commands/check.js';
+import { setupSecrets } from './commands/setup.js';
 import { writePolicies } from './commands/iam.js';
 import { rollback } from './commands/rollback.js';
 import { POST_ROTATION_CHECKLIST, rotate, saveToken } from './commands/rotate.js';
@@ -15,6 +18,7 @@ import { appendRotationLog, DEFAULT_ROTATION_LOG } from './rotation-log.js';
 const USAGE = `Usage: secrets <command> [options]
 
 Commands:
+  setup [--from-env FILE] [--yes] [--json] create missing secrets (tokens generated), update changed ones, write IAM policies
   status [--json]                         each secret: exists, version, last changed, rotation due
   rotate admin-token [--strategy immediate|graceful] [--save-token PATH | --print] [--notify URL...] [--force]
   rollback admin-token                    move AWSCURRENT back to AWSPREVIOUS
@@ -47,6 +51,7 @@ const OPTIONS = {
   out: { type: 'string' },
   'env-file': { type: 'string' },
   'rotation-log': { type: 'string' },
+  'from-env': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Runs one CLI invocation and returns its exit code; only the bin entry exits. */
@@ -97,6 +102,34 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
   const envFile = resolve(deps.cwd, o['env-file'] ?? '.env');
 
   switch (command) {
+    case 'setup': {
+      const caller = await deps.callerArn(g.aws);
+      deps.stderr(`Project: ${g.project}\nEnvironment: ${g.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
+      if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); check your AWS credentials\n');
+      if (!o.yes && !(await deps.confirm('Continue with setup?'))) throw new CliError('CANCELLED', 'Setup cancelled; nothing changed');
+      let provided: Record<string, string | undefined> = {};
+      if (o['from-env'] !== undefined) {
+        const path = resolve(deps.cwd, o['from-env']);
+        try {
+          provided = parseDotenv(await readFile(path));
+        } catch (err) {
+          throw new CliError('NOT_FOUND', `Cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+        }
+      } else if (!o.yes) {
+        for (const { name, spec } of catalog.entries) {
+          if (spec.generate !== undefined) continue;
+          provided[name] = await deps.promptSecret(`${name} (${spec.description}; empty keeps the stored value)`);
+        }
+      }
+      const rows = await setupSecrets({ client: deps.secretsManager(g.aws), catalog, provided, tags: { project: g.project, environment: g.environment } });
+      const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
+      const written = await writePolicies({ account, region, prefix: catalog.prefix }, resolve(deps.cwd, o.out ?? 'iam-policies'));
+      out(
+        { prefix: catalog.prefix, secrets: rows, policies: written },
+        `${rows.map((r) => `${r.name.padEnd(26)} ${r.action}${r.generated ? ' (generated)' : ''}  ${r.secretId}`).join('\n')}\nIAM policies written to ${resolve(deps.cwd, o.out ?? 'iam-policies')}\n`,
+      );
+      return rows.some((r) => r.action === 'missing') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
+    }
     case 'status': {
       const states = await secretStates(deps.secretsManager(g.aws), catalog, deps.now());
       const rows = states.map((s) =>

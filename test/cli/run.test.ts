@@ -104,7 +104,10 @@ describe('secrets CLI', () => {
     const original = Object.keys(before)[0]!;
     await cli(['rotate', 'admin-token', '--yes', '--print', '--strategy', 'graceful']);
 
+    // Latency makes both read the stages before either moves them: a true race.
+    lsm.setFaults({ latencyMs: 100 });
     const results = await Promise.all([cli(['rollback', 'admin-token', '--yes']), cli(['rollback', 'admin-token', '--yes'])]);
+    lsm.clearFaults();
 
     expect(results.map((r) => r.code).sort()).toEqual([0, 1]);
     expect(results.find((r) => r.code === 1)!.stderr()).toMatch(/changed while rolling back/);

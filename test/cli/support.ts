@@ -21,6 +21,7 @@ export async function cliDeps(lsm: LocalSecretsManager, overrides: Partial<CliDe
     callerArn: async () => 'arn:aws:iam::000000000000:user/test-operator',
     fetch,
     confirm: async () => true,
+    promptSecret: async () => '',
     ...overrides,
   };
   return { deps, cwd, stdout: () => out.join(''), stderr: () => err.join(''), clear: () => ((out.length = 0), (err.length = 0)) };

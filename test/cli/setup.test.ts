@@ -1,0 +1,95 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/run.js';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { localClient } from '../support/local-aws.js';
+import { cliDeps } from './support.js';
+
+let lsm: LocalSecretsManager;
+beforeEach(async () => {
+  lsm = await startLocalSecretsManager({ port: 0 });
+});
+afterEach(async () => {
+  await lsm.close();
+});
+
+const ENV = [
+  'META_APP_SECRET=canary-setup-app-1a2b',
+  'DATABASE_URL=postgresql://app:canary-setup-db-3c4d@127.0.0.1:5432/app',
+  'REDIS_URL=redis://127.0.0.1:6379',
+  'OPENAI_API_KEY=canary-setup-openai-5e6f',
+  'OPENAI_MAX_TOKENS=2000',
+].join('\n');
+
+async function versionCounts(): Promise<Record<string, number>> {
+  const client = localClient(lsm);
+  const ids = ['admin-token', 'meta-app-secret', 'database-url', 'openai-max-tokens'].map((n) => `whatsapp-saas/mvp/${n}`);
+  const out: Record<string, number> = {};
+  for (const id of ids) out[id] = (await client.send(new ListSecretVersionIdsCommand({ SecretId: id }))).Versions?.length ?? 0;
+  return out;
+}
+
+describe('secrets setup', () => {
+  it('creates the catalog from an env file with generated tokens and tags, and a re-run changes nothing', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), ENV);
+
+    const code = await run(['setup', '--from-env', 'prod.env', '--yes', '--json'], c.deps);
+    const rows = (JSON.parse(c.stdout()) as { secrets: { name: string; action: string; generated: boolean }[] }).secrets;
+
+    expect(code).toBe(0);
+    expect(rows.find((r) => r.name === 'ADMIN_TOKEN')).toMatchObject({ action: 'created', generated: true });
+    expect(rows.find((r) => r.name === 'META_APP_SECRET')).toMatchObject({ action: 'created', generated: false });
+    expect(rows.find((r) => r.name === 'WHATSAPP_ACCESS_TOKEN')).toMatchObject({ action: 'skipped' });
+    const described = await localClient(lsm).send(new DescribeSecretCommand({ SecretId: 'whatsapp-saas/mvp/database-url' }));
+    expect(described.Tags).toEqual(expect.arrayContaining([{ Key: 'Project', Value: 'whatsapp-saas' }, { Key: 'Environment', Value: 'mvp' }]));
+    expect(described.Description).toBe('PostgreSQL connection string');
+    const admin = (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }))).SecretString!;
+    expect(Buffer.from(admin, 'base64')).toHaveLength(48);
+    const before = await versionCounts();
+
+    c.clear();
+    const again = await run(['setup', '--from-env', 'prod.env', '--yes', '--json'], c.deps);
+    const rerun = (JSON.parse(c.stdout()) as { secrets: { action: string }[] }).secrets.map((r) => r.action);
+
+    expect(again).toBe(0);
+    expect(new Set(rerun)).toEqual(new Set(['unchanged', 'skipped']));
+    expect(await versionCounts()).toEqual(before);
+    expect(c.stdout() + c.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9+/]{60,}/);
+  });
+
+  it('writes a new version only for a value that changed', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), ENV);
+    await run(['setup', '--from-env', 'prod.env', '--yes'], c.deps);
+    await writeFile(join(c.cwd, 'prod.env'), ENV.replace('OPENAI_MAX_TOKENS=2000', 'OPENAI_MAX_TOKENS=3000'));
+    c.clear();
+
+    await run(['setup', '--from-env', 'prod.env', '--yes', '--json'], c.deps);
+    const rows = (JSON.parse(c.stdout()) as { secrets: { name: string; action: string }[] }).secrets;
+
+    expect(rows.filter((r) => r.action === 'updated').map((r) => r.name)).toEqual(['OPENAI_MAX_TOKENS']);
+  });
+
+  it('refuses an invalid value by name without echoing it, before writing anything', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), ENV.replace('redis://127.0.0.1:6379', 'http://canary-setup-bad-7g8h'));
+
+    const code = await run(['setup', '--from-env', 'prod.env', '--yes'], c.deps);
+
+    expect(code).toBe(2);
+    expect(c.stderr()).toContain('REDIS_URL is invalid: wrong scheme');
+    expect(c.stderr()).not.toContain('canary-setup-bad');
+    expect(lsm.counts().CreateSecret ?? 0).toBe(0);
+  });
+
+  it('reports required secrets it could not set and exits 1', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'partial.env'), 'REDIS_URL=redis://127.0.0.1:6379\n');
+    const code = await run(['setup', '--from-env', 'partial.env', '--yes'], c.deps);
+    expect(code).toBe(1);
+    expect(c.stdout()).toMatch(/DATABASE_URL\s+missing/);
+  });
+});
