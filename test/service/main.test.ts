@@ -128,7 +128,8 @@ describe('the service entry', () => {
     await writeFile(envFile, Object.entries(testSecrets(`${cluster.serverUrl}/whatsapp_saas`, redis.url)).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
     const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
     try {
-      const degraded = await svc.waitForHealth((b) => b.status === 'degraded');
+      // Redis may still be connecting in the first probes; wait for the state this test is about.
+      const degraded = await svc.waitForHealth((b) => b.status === 'degraded' && b.services.redis?.status === 'up');
       expect(degraded).toMatchObject({ services: { database: { status: 'down' }, redis: { status: 'up' } } });
       const refused = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': 'canary-admin-token-7f3a9c1e5b' } });
       expect(refused.status).toBe(503);
