@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { localClient } from '../support/local-aws.js';
+
+const exec = promisify(execFile);
+const MAIN = resolve('src/cli/main.ts');
+// The loader by absolute path: the binary runs in a temp folder with no node_modules.
+const TSX = pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href;
+let lsm: LocalSecretsManager;
+let cwd: string;
+const outputs: string[] = [];
+
+beforeAll(async () => {
+  lsm = await startLocalSecretsManager({ port: 0 });
+  cwd = await mkdtemp(join(tmpdir(), 'secrets-bin-'));
+});
+afterAll(async () => {
+  await lsm.close();
+});
+
+/** The real bin, as an operator runs it: env credentials, no terminal. */
+async function secrets(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: lsm.url };
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env });
+    outputs.push(stdout, stderr);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    outputs.push(e.stdout, e.stderr);
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the secrets binary', () => {
+  it('sets up, rotates and rolls back through the real binary, printing no value', async () => {
+    await writeFile(
+      join(cwd, 'ci.env'),
+      'META_APP_SECRET=canary-bin-app-9z8y\nDATABASE_URL=postgresql://u:canary-bin-db-7x6w@127.0.0.1:5432/app\nREDIS_URL=redis://127.0.0.1:6379\nOPENAI_API_KEY=canary-bin-key-5v4u\n',
+    );
+
+    const setup = await secrets('setup', '--from-env', 'ci.env', '--yes');
+    expect(setup.code).toBe(0);
+    expect(setup.stderr).toContain('Caller: arn:aws:iam::000000000000:');
+    expect(JSON.parse(await readFile(join(cwd, 'iam-policies/secrets-read-only-policy.json'), 'utf8')).Statement[0].Resource).toBe(
+      'arn:aws:secretsmanager:us-east-1:000000000000:secret:whatsapp-saas/mvp/*',
+    );
+
+    const rotate = await secrets('rotate', 'admin-token', '--yes', '--force', '--strategy', 'graceful', '--save-token', 'token.txt');
+    expect(rotate.code).toBe(0);
+    const token = (await readFile(join(cwd, 'token.txt'), 'utf8')).trim();
+    expect((await stat(join(cwd, 'token.txt'))).mode & 0o777).toBe(0o600);
+
+    const rollback = await secrets('rollback', 'admin-token', '--yes');
+    expect(rollback.code).toBe(0);
+    const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }))).Versions ?? [];
+    expect(versions.filter((v) => v.VersionStages?.includes('AWSCURRENT'))).toHaveLength(1);
+    expect(versions).toHaveLength(2);
+
+    const noTerminal = await secrets('rotate', 'admin-token', '--force');
+    expect(noTerminal.code).toBe(2);
+    expect(noTerminal.stderr).toContain('pass --yes');
+
+    const everything = outputs.join('\n') + (await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8'));
+    expect(everything).not.toMatch(/canary-bin-|NodeVersionSupportWarning/);
+    expect(everything).not.toContain(token);
+  }, 60_000);
+});
