@@ -19,6 +19,8 @@ export interface CliDeps {
   readonly fetch: typeof fetch;
   /** Asks a yes/no question; rejects with CliError CANCELLED on Ctrl-C. */
   readonly confirm: (question: string) => Promise<boolean>;
+  /** `terraform output -json` in a folder. */
+  readonly terraformOutputs: (dir: string) => Promise<Readonly<Record<string, { readonly value: unknown }>>>;
   /** Asks for a secret with hidden input; '' means keep what is stored. */
   readonly promptSecret: (question: string) => Promise<string>;
 }

@@ -9,6 +9,8 @@ const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
 const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
 const { confirm, password } = await import('@inquirer/prompts');
 const { run } = await import('./run.js');
+const { execFile } = await import('node:child_process');
+const { promisify } = await import('node:util');
 const { CliError } = await import('./errors.js');
 import type { AwsOptions } from './deps.js';
 
@@ -36,6 +38,16 @@ const code = await run(process.argv.slice(2), {
     }
   },
   fetch,
+  terraformOutputs: async (dir) => {
+    try {
+      const { stdout } = await promisify(execFile)('terraform', [`-chdir=${dir}`, 'output', '-json'], { maxBuffer: 4 * 1024 * 1024 });
+      return JSON.parse(stdout) as Record<string, { value: unknown }>;
+    } catch (err) {
+      // terraform's own error text may quote outputs; name only the failure.
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new CliError('FAILED', code === 'ENOENT' ? 'terraform is not installed (needed for --terraform-dir)' : `terraform output -json failed in ${dir}`);
+    }
+  },
   promptSecret: async (message) => {
     if (!process.stdin.isTTY) throw new CliError('USAGE', 'No terminal to prompt on: pass --from-env FILE --yes');
     try {

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseDotenv } from 'dotenv';
 import { checkEnvFile } from './commands/check.js';
 import { setupSecrets } from './commands/setup.js';
+import { databaseUrlFromTerraform } from './terraform-database-url.js';
 import { writePolicies } from './commands/iam.js';
 import { rollback } from './commands/rollback.js';
 import { POST_ROTATION_CHECKLIST, rotate, saveToken } from './commands/rotate.js';
@@ -18,7 +19,7 @@ import { appendRotationLog, DEFAULT_ROTATION_LOG } from './rotation-log.js';
 const USAGE = `Usage: secrets <command> [options]
 
 Commands:
-  setup [--from-env FILE] [--yes] [--json] create missing secrets (tokens generated), update changed ones, write IAM policies
+  setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--json] create missing secrets (tokens generated), update changed ones, write IAM policies
   status [--json]                         each secret: exists, version, last changed, rotation due
   rotate admin-token [--strategy immediate|graceful] [--save-token PATH | --print] [--notify URL...] [--force]
   rollback admin-token                    move AWSCURRENT back to AWSPREVIOUS
@@ -52,6 +53,7 @@ const OPTIONS = {
   'env-file': { type: 'string' },
   'rotation-log': { type: 'string' },
   'from-env': { type: 'string' },
+  'terraform-dir': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Runs one CLI invocation and returns its exit code; only the bin entry exits. */
@@ -120,6 +122,12 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
           if (spec.generate !== undefined) continue;
           provided[name] = await deps.promptSecret(`${name} (${spec.description}; empty keeps the stored value)`);
         }
+      }
+      if (o['terraform-dir'] !== undefined && (provided.DATABASE_URL ?? '') === '') {
+        const found = databaseUrlFromTerraform(await deps.terraformOutputs(resolve(deps.cwd, o['terraform-dir'])));
+        if (found === undefined) throw new CliError('NOT_FOUND', 'No database_url or RDS endpoint output (rds_endpoint, db_endpoint, database_endpoint) in the Terraform outputs');
+        deps.stderr(`Found RDS endpoint from Terraform: ${found.host}\n`);
+        provided = { ...provided, DATABASE_URL: found.url };
       }
       const rows = await setupSecrets({ client: deps.secretsManager(g.aws), catalog, provided, tags: { project: g.project, environment: g.environment } });
       const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';

@@ -93,3 +93,33 @@ describe('secrets setup', () => {
     expect(c.stdout()).toMatch(/DATABASE_URL\s+missing/);
   });
 });
+
+describe('secrets setup --terraform-dir', () => {
+  it('builds DATABASE_URL from the RDS endpoint output and names only the host', async () => {
+    const c = await cliDeps(lsm, {
+      terraformOutputs: async () => ({
+        rds_endpoint: { value: 'db-instance.us-east-1.rds.amazonaws.com:5432' },
+        db_username: { value: 'app' },
+        db_password: { value: 'canary-tf-pass-1q2w', sensitive: true },
+        db_name: { value: 'whatsapp_saas' },
+      }),
+    });
+    await writeFile(join(c.cwd, 'prod.env'), ENV.split('\n').filter((l) => !l.startsWith('DATABASE_URL')).join('\n'));
+
+    const code = await run(['setup', '--from-env', 'prod.env', '--terraform-dir', 'infra', '--yes'], c.deps);
+
+    expect(code).toBe(0);
+    expect(c.stderr()).toContain('Found RDS endpoint from Terraform: db-instance.us-east-1.rds.amazonaws.com');
+    const stored = (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/database-url' }))).SecretString;
+    expect(stored).toBe('postgresql://app:canary-tf-pass-1q2w@db-instance.us-east-1.rds.amazonaws.com:5432/whatsapp_saas');
+    expect(c.stdout() + c.stderr()).not.toContain('canary-tf-pass');
+  });
+
+  it('fails clearly when Terraform has no database output', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), 'REDIS_URL=redis://127.0.0.1:6379\n');
+    const code = await run(['setup', '--from-env', 'prod.env', '--terraform-dir', 'infra', '--yes'], c.deps);
+    expect(code).toBe(1);
+    expect(c.stderr()).toMatch(/No database_url or RDS endpoint output/);
+  });
+});

@@ -22,6 +22,7 @@ export async function cliDeps(lsm: LocalSecretsManager, overrides: Partial<CliDe
     fetch,
     confirm: async () => true,
     promptSecret: async () => '',
+    terraformOutputs: async () => ({}),
     ...overrides,
   };
   return { deps, cwd, stdout: () => out.join(''), stderr: () => err.join(''), clear: () => ((out.length = 0), (err.length = 0)) };
