@@ -3,7 +3,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { whatsappSaasCatalog } from '../catalog/whatsapp-saas.js';
 import { createEnvFile } from '../service/env-file-bootstrap.js';
 import type { CliDeps, GlobalOptions } from './deps.js';
-import { CliError, EXIT_CODES } from './errors.js';
+import { CliError, EXIT_CODES, fromAwsError } from './errors.js';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readFile } from 'node:fs/promises';
 import { parse as parseDotenv } from 'dotenv';
 import { checkEnvFile } from './commands/check.js';
@@ -15,22 +16,7 @@ import { POST_ROTATION_CHECKLIST, rotate, saveToken } from './commands/rotate.js
 import { secretStates } from './commands/status.js';
 import { verifyAdminToken } from './commands/verify.js';
 import { appendRotationLog, DEFAULT_ROTATION_LOG } from './rotation-log.js';
-
-const USAGE = `Usage: secrets <command> [options]
-
-Commands:
-  setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--json] create missing secrets (tokens generated), update changed ones, write IAM policies
-  status [--json]                         each secret: exists, version, last changed, rotation due
-  rotate admin-token [--strategy immediate|graceful] [--save-token PATH | --print] [--notify URL...] [--force]
-  rollback admin-token                    move AWSCURRENT back to AWSPREVIOUS
-  verify admin-token [--url URL] [--json] check stages, and that the service accepts the current token
-  iam [--account ID] [--out DIR]          write the three least-privilege IAM policies
-  init [--env-file PATH]                  create .env (0600) with generated tokens
-  check [--env-file PATH] [--json]        validate .env against the catalog (never prints values)
-
-Global options: --region R, --endpoint-url URL, --profile P, --project P, --environment E, --json, --help
-Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.
-`;
+import { helpFor } from './help.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -78,7 +64,7 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
   const { values: o, positionals } = parsed;
   const [command, target, ...extra] = positionals;
   if (o.help || command === undefined || command === 'help') {
-    deps.stdout(USAGE);
+    deps.stdout(helpFor(command === 'help' ? target : command));
     return command === undefined && !o.help ? EXIT_CODES.USAGE : EXIT_CODES.OK;
   }
   const region = o.region ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -195,9 +181,18 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
         toVersionId: result.toVersionId,
         caller: await deps.callerArn(g.aws),
       });
-      await notify(o.notify ?? [], undefined, deps);
-      out({ secretId, ...result }, `Rolled back ${secretId}: AWSCURRENT ${result.fromVersionId} -> ${result.toVersionId}\nRefresh the service: POST /admin/refresh-secrets\n`);
-      return EXIT_CODES.OK;
+      // Until they refresh, running instances hold the version rolled away from as current: it authenticates the notice.
+      const notified = o.notify === undefined ? [] : await notify(o.notify, await versionValue(deps.secretsManager(g.aws), secretId, result.fromVersionId), deps);
+      out(
+        { secretId, ...result, notified },
+        [
+          `Rolled back ${secretId}: AWSCURRENT ${result.fromVersionId} -> ${result.toVersionId}`,
+          ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (${n.status})`}`),
+          ...(notified.length === 0 ? ['Refresh the service: POST /admin/refresh-secrets (or --notify URL)'] : []),
+          '',
+        ].join('\n'),
+      );
+      return notified.every((n) => n.ok) ? EXIT_CODES.OK : EXIT_CODES.FAILED;
     }
     case 'verify': {
       const secretId = needsAdminToken();
@@ -252,4 +247,13 @@ async function notify(urls: readonly string[], token: string | undefined, deps: 
       }
     }),
   );
+}
+
+/** One version's value, only to authenticate a refresh notice; never printed. */
+async function versionValue(client: SecretsManagerClient, secretId: string, versionId: string): Promise<string | undefined> {
+  try {
+    return (await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }))).SecretString;
+  } catch (err) {
+    throw fromAwsError(err, secretId);
+  }
 }

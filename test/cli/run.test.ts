@@ -7,7 +7,7 @@ import { ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { createAwsSource, createSecretsEngine } from '../../src/engine/index.js';
+import { createAwsSource, createSecretsEngine, createSecretsManagerClient } from '../../src/engine/index.js';
 import type { LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createAll, localClient, startBackdatedLocalAws } from '../support/local-aws.js';
 import { cliDeps } from './support.js';
@@ -52,6 +52,26 @@ async function cli(argv: string[], overrides = {}) {
 async function stages(secretId: string) {
   const out = await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }));
   return Object.fromEntries((out.Versions ?? []).map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+}
+
+/**
+ * A stand-in with the service's contract for the admin routes: the token must be one the engine
+ * accepts (200, else 401); refresh-secrets reloads from the local endpoint.
+ */
+async function standInService() {
+  const engine = createSecretsEngine({ catalog, source: createAwsSource({ client: localClient(lsm), region: 'us-east-1' }) });
+  await engine.initialize();
+  const received: string[] = [];
+  const server: Server = createServer((req, res) => {
+    received.push(`${req.method} ${req.url}`);
+    const ok = engine.accepted('ADMIN_TOKEN').includes(String(req.headers['x-admin-token']));
+    res.statusCode = ok ? 200 : 401;
+    if (ok && req.url === '/admin/refresh-secrets') void engine.refresh().then(() => res.end('{}'));
+    else res.end('{}');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, engine, server, received };
 }
 
 describe('secrets CLI', () => {
@@ -125,19 +145,7 @@ describe('secrets CLI', () => {
   });
 
   it('verifies that a running service accepts the current token and refuses the previous one after an immediate rotation', async () => {
-    const engine = createSecretsEngine({ catalog, source: createAwsSource({ client: localClient(lsm), region: 'us-east-1' }) });
-    await engine.initialize();
-    // A stand-in with the service's contract for this route: 200 for an accepted token, else 401.
-    const server: Server = createServer((req, res) => {
-      if (req.url === '/admin/refresh-secrets') void engine.refresh().then(() => res.end('{}'));
-      else {
-        res.statusCode = engine.accepted('ADMIN_TOKEN').includes(String(req.headers['x-admin-token'])) ? 200 : 401;
-        res.end('{}');
-      }
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const { url, engine, server } = await standInService();
     try {
       expect((await cli(['verify', 'admin-token', '--url', url])).code).toBe(0);
       expect((await cli(['rotate', 'admin-token', '--yes', '--print', '--notify', url])).code).toBe(0);
@@ -181,6 +189,59 @@ describe('secrets CLI', () => {
         expect.objectContaining({ name: 'SURPRISE', problem: 'unknown' }),
       ]),
     );
+  });
+
+  it('prints help per command and exits 0', async () => {
+    for (const command of ['setup', 'status', 'rotate', 'rollback', 'verify', 'iam', 'init', 'check']) {
+      const { code, stdout } = await cli([command, '--help']);
+      expect(code).toBe(0);
+      expect(stdout()).toContain(`Usage: secrets ${command}`);
+      expect(stdout()).toContain('--endpoint-url');
+    }
+    expect((await cli(['help', 'rotate'])).stdout()).toContain('--strategy immediate');
+  });
+
+  it('names the missing secret id when it does not exist', async () => {
+    const { code, stderr } = await cli(['rollback', 'admin-token', '--yes', '--environment', 'staging']);
+    expect(code).toBe(1);
+    expect(stderr()).toContain('Secret whatsapp-saas/staging/admin-token not found (ResourceNotFoundException)');
+  });
+
+  it('says the request was throttled, and to retry', async () => {
+    lsm.setFaults({ throttle: true });
+    const { code, stderr } = await cli(['verify', 'admin-token']);
+    expect(code).toBe(1);
+    expect(stderr()).toMatch(/throttled the request for whatsapp-saas\/mvp\/admin-token \(ThrottlingException\): retry/);
+  });
+
+  it('says how to provide credentials when there are none', async () => {
+    const noCredentials = () =>
+      createSecretsManagerClient({
+        region: 'us-east-1',
+        endpoint: lsm.url,
+        credentials: async () => {
+          throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+        },
+        maxAttempts: 1,
+      });
+    const { code, stderr } = await cli(['status'], { secretsManager: noCredentials });
+    expect(code).toBe(1);
+    expect(stderr()).toMatch(/No AWS credentials found: set AWS_PROFILE \(or --profile\)/);
+  });
+
+  it('notifies the service after a rollback with the token it still holds as current', async () => {
+    const { url, engine, server, received } = await standInService();
+    try {
+      expect((await cli(['rotate', 'admin-token', '--yes', '--print', '--strategy', 'graceful', '--notify', url])).code).toBe(0);
+      const { code, stdout } = await cli(['rollback', 'admin-token', '--yes', '--notify', url]);
+      expect(code).toBe(0);
+      expect(stdout()).toContain(`Notified ${url}: refreshed`);
+      expect(received).toEqual(['POST /admin/refresh-secrets', 'POST /admin/refresh-secrets']);
+      expect((await cli(['verify', 'admin-token', '--url', url])).code).toBe(0);
+    } finally {
+      server.close();
+      engine.close();
+    }
   });
 
   it('runs as a real binary without the SDK support warning in its output', async () => {

@@ -1,0 +1,92 @@
+/** Usage text, global and per command (`secrets <command> --help`). */
+
+const GLOBAL_OPTIONS = `Global options:
+  --region R            AWS region (default: AWS_REGION, else us-east-1)
+  --endpoint-url URL    Secrets Manager endpoint (default: AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL)
+  --profile P           AWS profile from ~/.aws (default: AWS_PROFILE)
+  --project P           catalog project (default: whatsapp-saas)
+  --environment E       catalog environment (default: mvp)
+  --json                machine-readable output
+  -h, --help            this help
+Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.
+`;
+
+export const USAGE = `Usage: secrets <command> [options]
+
+Commands:
+  setup     create missing secrets (tokens generated), update changed ones, write IAM policies
+  status    each secret: exists, version, last changed, rotation due
+  rotate    rotate admin-token (immediate or graceful)
+  rollback  move admin-token's AWSCURRENT back to AWSPREVIOUS
+  verify    check admin-token's stages, and that the service accepts the current token
+  iam       write the three least-privilege IAM policies
+  init      create .env (0600) with generated tokens
+  check     validate .env against the catalog (never prints values)
+
+Run "secrets <command> --help" for a command's options.
+
+${GLOBAL_OPTIONS}`;
+
+const COMMANDS: Readonly<Record<string, string>> = {
+  setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--out DIR] [--json]
+
+Shows the caller identity, region and prefix, asks to continue, then for each catalog secret:
+creates it when missing (ADMIN_TOKEN and META_VERIFY_TOKEN generated; others from --from-env or a
+hidden prompt), writes a new version only when the value changed, and writes the IAM policies.
+Re-running it changes nothing.
+
+  --from-env FILE       take values from a dotenv file (CI; with --yes)
+  --terraform-dir DIR   build DATABASE_URL from \`terraform output -json\` in DIR
+  --yes, -y             do not ask to continue
+  --out DIR             where the IAM policies go (default: iam-policies)
+`,
+  status: `Usage: secrets status [--json]
+
+Per catalog secret: exists, AWSCURRENT version id, last changed, rotation schedule, and whether a
+rotation is due or overdue. Never prints values. Exits 1 if a required secret is missing.
+`,
+  rotate: `Usage: secrets rotate admin-token [--strategy immediate|graceful] [--save-token PATH | --print]
+                                  [--notify URL...] [--force] [--yes] [--rotation-log PATH]
+
+Stores a new 64-character admin token (the old one becomes AWSPREVIOUS).
+  --strategy immediate  the old token stops working as soon as instances refresh (default)
+  --strategy graceful   both tokens work during the service's grace window
+  --save-token PATH     write the new token to PATH, created with mode 0600
+                        (default: .admin-token-new-<timestamp>.txt)
+  --print               print the new token on stdout instead (nothing else goes to stdout)
+  --notify URL          POST URL/admin/refresh-secrets (repeatable), authenticated with the old token
+  --force               rotate even within 10 minutes of the last version
+  --rotation-log PATH   append the audit line here (default: admin-token-rotation.log)
+`,
+  rollback: `Usage: secrets rollback admin-token [--yes] [--notify URL...] [--rotation-log PATH]
+
+Moves AWSCURRENT back to the AWSPREVIOUS version with UpdateSecretVersionStage, naming the version
+it moves from: if the secret changed meanwhile, nothing happens and it exits 1.
+`,
+  verify: `Usage: secrets verify admin-token [--url URL] [--json]
+
+Checks that AWSCURRENT exists; with --url, that GET URL/admin/secrets/health accepts the current
+token (and, after an immediate rotation, refuses the previous one). The exit code is the result.
+`,
+  iam: `Usage: secrets iam [--account ID] [--region R] [--prefix P] [--out DIR] [--json]
+
+Writes secrets-read-only-policy.json, secrets-cicd-policy.json and secrets-rotation-policy.json
+(default account 123456789012, prefix whatsapp-saas/mvp, out dir iam-policies).
+`,
+  init: `Usage: secrets init [--env-file PATH]
+
+Creates .env (mode 0600) from .env.example with generated ADMIN_TOKEN and META_VERIFY_TOKEN;
+leaves an existing file alone.
+`,
+  check: `Usage: secrets check [--env-file PATH] [--json]
+
+Validates .env against the catalog: missing, invalid (with the reason) and unknown names. Never
+prints values. Exits 1 on a missing or invalid secret.
+`,
+};
+
+/** The help for one command (with the global options), or the overview for an unknown one. */
+export function helpFor(command: string | undefined): string {
+  const text = command === undefined ? undefined : COMMANDS[command];
+  return text === undefined ? USAGE : `${text}\n${GLOBAL_OPTIONS}`;
+}
