@@ -1,14 +1,17 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
-import { buildPolicies, type PolicyDocument } from '../../src/cli/iam-policies.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildPolicies, POLICY_FILES, type PolicyDocument } from '../../src/cli/iam-policies.js';
+import { run } from '../../src/cli/run.js';
+import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
+import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { cliDeps } from './support.js';
 
 const scope = { account: '123456789012', region: 'us-east-1', prefix: 'whatsapp-saas/mvp' };
 const policies = buildPolicies(scope);
 const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbC123`;
-const CATALOG_IDS = [
-  'admin-token', 'meta-verify-token', 'meta-app-secret', 'database-url', 'redis-url', 'openai-api-key',
-  'whatsapp-phone-number-id', 'whatsapp-access-token', 'openai-model', 'openai-max-tokens', 'openai-temperature',
-].map((n) => `whatsapp-saas/mvp/${n}`);
+const CATALOG_IDS = whatsappSaasCatalog().entries.map((e) => e.awsId);
 
 /** KMS evaluates the key policy too; this is AWS's default one, which delegates to IAM. */
 const DEFAULT_KEY_POLICY = {
@@ -81,5 +84,51 @@ describe('IAM policies under an IAM policy simulator', () => {
     }
     expect(await decide(policies.rotation, 'secretsmanager:PutSecretValue', secretArn('whatsapp-saas/mvp/openai-api-key'))).toBe('ImplicitlyDenied');
     expect(await decide(policies.rotation, 'secretsmanager:DeleteSecret', secretArn('whatsapp-saas/mvp/admin-token'))).toBe('ImplicitlyDenied');
+  });
+
+  it('lets CI/CD make every call setup makes, and rotation every call rotate and rollback make', async () => {
+    const lsm = await startLocalSecretsManager({ port: 0 });
+    try {
+      const c = await cliDeps(lsm);
+      const operationsOf = async (argv: string[]) => {
+        lsm.resetCounts();
+        expect(await run(argv, c.deps)).toBe(0);
+        return Object.keys(lsm.counts());
+      };
+      await writeFile(join(c.cwd, 'prod.env'), 'META_APP_SECRET=s\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
+      const setupCalls = await operationsOf(['setup', '--yes', '--from-env', 'prod.env']);
+      expect(setupCalls).toEqual(expect.arrayContaining(['CreateSecret', 'GetSecretValue']));
+      for (const op of setupCalls) {
+        for (const id of CATALOG_IDS) expect(await decide(policies.cicd, `secretsmanager:${op}`, secretArn(id))).toBe('Allowed');
+      }
+      const rotationCalls = [...(await operationsOf(['rotate', 'admin-token', '--yes', '--force', '--print'])), ...(await operationsOf(['rollback', 'admin-token', '--yes']))];
+      expect(rotationCalls).toEqual(expect.arrayContaining(['PutSecretValue', 'UpdateSecretVersionStage']));
+      for (const op of rotationCalls) {
+        expect(await decide(policies.rotation, `secretsmanager:${op}`, secretArn('whatsapp-saas/mvp/admin-token'))).toBe('Allowed');
+      }
+    } finally {
+      await lsm.close();
+    }
+  });
+
+  it('commits policies equal to what secrets iam generates for the placeholder account', async () => {
+    for (const [key, file] of Object.entries(POLICY_FILES) as [keyof typeof POLICY_FILES, string][]) {
+      expect(JSON.parse(await readFile(join('iam-policies', file), 'utf8'))).toEqual(policies[key]);
+    }
+  });
+
+  it('writes the policies for the given account, region and prefix, and refuses a malformed account', async () => {
+    const lsm = await startLocalSecretsManager({ port: 0 });
+    try {
+      const c = await cliDeps(lsm);
+      expect(await run(['iam', '--account', '210987654321', '--region', 'eu-west-1', '--prefix', 'acme/prod', '--out', 'pol'], c.deps)).toBe(0);
+      const readOnly = JSON.parse(await readFile(join(c.cwd, 'pol', POLICY_FILES.readOnly), 'utf8')) as PolicyDocument;
+      expect(readOnly).toEqual(buildPolicies({ account: '210987654321', region: 'eu-west-1', prefix: 'acme/prod' }).readOnly);
+      expect(JSON.stringify(readOnly)).toContain('arn:aws:secretsmanager:eu-west-1:210987654321:secret:acme/prod/*');
+      expect(await run(['iam', '--account', '12345'], c.deps)).toBe(2);
+      expect(c.stderr()).toContain('--account must be a 12-digit AWS account id');
+    } finally {
+      await lsm.close();
+    }
   });
 });
