@@ -12,7 +12,7 @@ import { setupSecrets } from './commands/setup.js';
 import { databaseUrlFromTerraform } from './terraform-database-url.js';
 import { writePolicies } from './commands/iam.js';
 import { rollback } from './commands/rollback.js';
-import { POST_ROTATION_CHECKLIST, rotate, saveToken } from './commands/rotate.js';
+import { POST_ROTATION_CHECKLIST, reserveTokenFile, rotate } from './commands/rotate.js';
 import { secretStates } from './commands/status.js';
 import { verifyAdminToken } from './commands/verify.js';
 import { appendRotationLog, DEFAULT_ROTATION_LOG } from './rotation-log.js';
@@ -140,10 +140,17 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
       if (!o.yes && !(await deps.confirm(`Rotate ${secretId} (${strategy})? ${strategy === 'immediate' ? 'The old token stops working as soon as instances refresh.' : 'Both tokens work during the grace window.'}`))) {
         throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
       }
-      const result = await rotate({ client: deps.secretsManager(g.aws), secretId, strategy, force: o.force === true, now: deps.now() });
       const stamp = new Date(deps.now()).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
       const tokenPath = o.print ? undefined : resolve(deps.cwd, o['save-token'] ?? `.admin-token-new-${stamp}.txt`);
-      if (tokenPath !== undefined) await saveToken(tokenPath, result.newToken);
+      const tokenFile = tokenPath === undefined ? undefined : await reserveTokenFile(tokenPath);
+      let result;
+      try {
+        result = await rotate({ client: deps.secretsManager(g.aws), secretId, strategy, force: o.force === true, now: deps.now() });
+      } catch (err) {
+        await tokenFile?.discard();
+        throw err;
+      }
+      await tokenFile?.write(result.newToken);
       await appendRotationLog(resolve(deps.cwd, o['rotation-log'] ?? DEFAULT_ROTATION_LOG), {
         at: new Date(deps.now()).toISOString(),
         action: 'rotate',

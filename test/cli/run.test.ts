@@ -112,6 +112,22 @@ describe('secrets CLI', () => {
     expect(again.stderr()).toMatch(/less than 10 minutes ago.*--force/);
   });
 
+  it('refuses to overwrite an existing token file before rotating, and leaves no file when the rotation is refused', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'taken.txt'), 'keep me\n');
+    expect(await run(['rotate', 'admin-token', '--yes', '--save-token', 'taken.txt'], c.deps)).toBe(1);
+    allOutput.push(c.stdout(), c.stderr());
+    expect(c.stderr()).toMatch(/Cannot create .*taken\.txt \(EEXIST\); nothing changed/);
+    expect(await readFile(join(c.cwd, 'taken.txt'), 'utf8')).toBe('keep me\n');
+    expect(Object.keys(await stages(ADMIN_ID))).toHaveLength(1);
+
+    expect((await cli(['rotate', 'admin-token', '--yes', '--print'])).code).toBe(0);
+    c.clear();
+    expect(await run(['rotate', 'admin-token', '--yes', '--save-token', 'second.txt'], c.deps)).toBe(1);
+    allOutput.push(c.stdout(), c.stderr());
+    await expect(stat(join(c.cwd, 'second.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('marks an immediate rotation so the engine refuses the previous token at once', async () => {
     const { code } = await cli(['rotate', 'admin-token', '--yes', '--print', '--strategy', 'immediate']);
     expect(code).toBe(0);

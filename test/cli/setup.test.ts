@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CliError } from '../../src/cli/errors.js';
 import { run } from '../../src/cli/run.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../support/local-aws.js';
@@ -121,5 +122,45 @@ describe('secrets setup --terraform-dir', () => {
     const code = await run(['setup', '--from-env', 'prod.env', '--terraform-dir', 'infra', '--yes'], c.deps);
     expect(code).toBe(1);
     expect(c.stderr()).toMatch(/No database_url or RDS endpoint output/);
+  });
+
+});
+
+describe('secrets setup, interactively', () => {
+  it('asks for each value with a hidden prompt, keeps the stored one on an empty answer, and never generates over a stored token', async () => {
+    const asked: string[] = [];
+    const answers: Record<string, string> = { META_APP_SECRET: 'canary-setup-prompt-7g8h', DATABASE_URL: 'postgresql://h/db', REDIS_URL: 'redis://h:6379', OPENAI_API_KEY: 'k', OPENAI_MAX_TOKENS: '2000' };
+    const c = await cliDeps(lsm, {
+      promptSecret: async (question: string) => {
+        const name = question.split(' ')[0]!;
+        asked.push(name);
+        return answers[name] ?? '';
+      },
+    });
+    expect(await run(['setup'], c.deps)).toBe(0);
+    expect(asked).not.toContain('ADMIN_TOKEN');
+    expect(asked).toEqual(expect.arrayContaining(['META_APP_SECRET', 'DATABASE_URL', 'OPENAI_API_KEY']));
+    const stored = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/meta-app-secret' }));
+    expect(stored.SecretString).toBe(answers.META_APP_SECRET);
+
+    const before = await versionCounts();
+    answers.META_APP_SECRET = '';
+    c.clear();
+    expect(await run(['setup', '--json'], c.deps)).toBe(0);
+    expect(await versionCounts()).toEqual(before);
+    expect(c.stdout() + c.stderr()).not.toContain('canary-setup-');
+  });
+
+  it('exits 130 and creates nothing when the operator declines or presses Ctrl-C', async () => {
+    const declined = await cliDeps(lsm, { confirm: async () => false });
+    expect(await run(['setup'], declined.deps)).toBe(130);
+    const interrupted = await cliDeps(lsm, {
+      confirm: async () => {
+        throw new CliError('CANCELLED', 'Cancelled; nothing changed');
+      },
+    });
+    expect(await run(['setup'], interrupted.deps)).toBe(130);
+    expect(interrupted.stderr()).toContain('Cancelled; nothing changed');
+    expect(lsm.counts()).not.toHaveProperty('CreateSecret');
   });
 });

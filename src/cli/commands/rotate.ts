@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { IMMEDIATE_ROTATION_STAGE } from '../../engine/index.js';
 import { CliError, fromAwsError } from '../errors.js';
@@ -53,13 +53,36 @@ export async function rotate(input: RotateInput): Promise<RotateResult> {
   }
 }
 
-/** Writes the new token to a file only the operator can read; refuses to overwrite one. */
-export async function saveToken(path: string, token: string): Promise<void> {
+export interface TokenFile {
+  write(token: string): Promise<void>;
+  /** Removes the still-empty file when the rotation did not happen. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Creates the token file (mode 0600, never overwriting) before the rotation, so a bad path fails
+ * while nothing has changed instead of after the only copy of the new token exists.
+ */
+export async function reserveTokenFile(path: string): Promise<TokenFile> {
+  let handle: FileHandle;
   try {
-    await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    handle = await open(path, 'wx', 0o600);
   } catch (err) {
-    throw new CliError('FAILED', `Cannot create ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the rotation happened: read the token with "aws secretsmanager get-secret-value"`, { cause: err });
+    throw new CliError('FAILED', `Cannot create ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); nothing changed`, { cause: err });
   }
+  return {
+    async write(token) {
+      try {
+        await handle.writeFile(`${token}\n`);
+      } finally {
+        await handle.close();
+      }
+    },
+    async discard() {
+      await handle.close();
+      await rm(path, { force: true });
+    },
+  };
 }
 
 export const POST_ROTATION_CHECKLIST = [
