@@ -72,4 +72,27 @@ describe('the secrets binary', () => {
     expect(everything).not.toMatch(/canary-bin-|NodeVersionSupportWarning/);
     expect(everything).not.toContain(token);
   }, 60_000);
+
+  it('runs the seed script wrappers with the same arguments and exit codes', async () => {
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: lsm.url };
+    const script = async (name: string, ...args: string[]) => {
+      try {
+        const { stdout, stderr } = await exec('bash', [resolve('scripts', name), ...args], { env });
+        outputs.push(stdout, stderr);
+        return { code: 0, stdout };
+      } catch (err) {
+        const e = err as { code: number; stdout: string; stderr: string };
+        outputs.push(e.stdout, e.stderr);
+        return { code: e.code, stdout: e.stdout };
+      }
+    };
+    await writeFile(join(cwd, 'wrapper.env'), 'META_APP_SECRET=a\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
+
+    expect((await script('setup-aws-secrets.sh', '--from-env', join(cwd, 'wrapper.env'), '--yes', '--out', join(cwd, 'wrapper-policies'))).code).toBe(0);
+    const verify = await script('rotate-admin-token.sh', 'verify', '--json');
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ secretId: 'whatsapp-saas/mvp/admin-token' });
+    expect((await script('rotate-admin-token.sh', 'rollback', '--help')).stdout).toContain('Usage: secrets rollback admin-token');
+    expect((await script('rotate-admin-token.sh', '--strategy', 'sideways', '--yes')).code).toBe(2);
+  }, 30_000);
 });
