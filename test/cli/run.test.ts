@@ -94,6 +94,21 @@ describe('secrets CLI', () => {
     expect(body.secrets.find((s) => s.name === 'WHATSAPP_ACCESS_TOKEN')).toMatchObject({ exists: false });
   });
 
+  it('tells ok, due within 14 days and overdue after 90 days apart from the admin token\'s last change', async () => {
+    expect((await cli(['rotate', 'admin-token', '--yes', '--print', '--force'])).code).toBe(0);
+    const t0 = Date.now();
+    const rotationAt = async (days: number) => {
+      const { stdout } = await cli(['status', '--json'], { now: () => t0 + days * DAY });
+      return (JSON.parse(stdout()) as { secrets: { name: string; rotation: string }[] }).secrets.find((s) => s.name === 'ADMIN_TOKEN')!.rotation;
+    };
+    expect(await rotationAt(0)).toBe('ok');
+    expect(await rotationAt(80)).toBe('due');
+    expect(await rotationAt(91)).toBe('overdue');
+    const table = await cli(['status']);
+    expect(table.stdout()).toMatch(/ADMIN_TOKEN\s+yes\s+\S+\s+\S+\s+90 days \(ok\)/);
+    expect(table.stdout()).toMatch(/DATABASE_URL\s+yes .*Never \(use RDS rotation\) \(n\/a\)/);
+  });
+
   it('rotates the admin token into a 0600 file, logs versions without values, and refuses a second rotation within 10 minutes', async () => {
     const { code, cwd, stdout } = await cli(['rotate', 'admin-token', '--strategy', 'graceful', '--yes', '--save-token', 'new.txt']);
     expect(code).toBe(0);
