@@ -38,6 +38,9 @@ export function fromAwsError(err: unknown, secretId: string): CliError {
     case 'CredentialsProviderError':
       return new CliError('CREDENTIALS', 'No AWS credentials found: set AWS_PROFILE (or --profile), or run on a role', { cause: err });
     default:
+      if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|UND_ERR_.*|TimeoutError|RequestTimeout)$/.test(code)) {
+        return new CliError('FAILED', `Cannot reach Secrets Manager for ${secretId} (${code}): check the network, --region and --endpoint-url`, { cause: err });
+      }
       return new CliError('FAILED', `Secrets Manager call for ${secretId} failed (${code})`, { cause: err });
   }
 }

@@ -95,4 +95,15 @@ describe('the secrets binary', () => {
     expect((await script('rotate-admin-token.sh', 'rollback', '--help')).stdout).toContain('Usage: secrets rollback admin-token');
     expect((await script('rotate-admin-token.sh', '--strategy', 'sideways', '--yes')).code).toBe(2);
   }, 30_000);
+
+  it('tells an operator with no credentials how to provide them, through the real binary', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(cwd, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(cwd, 'none'), AWS_ENDPOINT_URL: lsm.url };
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete env[name];
+    const failure = await exec(process.execPath, ['--import', TSX, MAIN, 'status'], { cwd, env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failure.code).toBe(1);
+    expect(failure.stderr).toBe('error: No AWS credentials found: set AWS_PROFILE (or --profile), or run on a role\n');
+  }, 30_000);
 });

@@ -245,6 +245,18 @@ describe('secrets CLI', () => {
     expect(stderr()).toMatch(/throttled the request for whatsapp-saas\/mvp\/admin-token \(ThrottlingException\): retry/);
   });
 
+  it('says Secrets Manager cannot be reached, naming the endpoint options, when nothing listens', async () => {
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const port = (closed.address() as { port: number }).port;
+    closed.close();
+    const unreachable = () => createSecretsManagerClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const { code, stderr } = await cli(['verify', 'admin-token'], { secretsManager: unreachable });
+    expect(code).toBe(1);
+    expect(stderr()).toContain(`Cannot reach Secrets Manager for ${ADMIN_ID} (ECONNREFUSED): check the network, --region and --endpoint-url`);
+  });
+
   it('says how to provide credentials when there are none', async () => {
     const noCredentials = () =>
       createSecretsManagerClient({
