@@ -82,6 +82,8 @@ describe('secrets CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr()).toMatch(/Unknown option/);
     expect((await cli(['--help'])).code).toBe(0);
+    expect((await cli(['status', 'admin-token'])).stderr()).toContain('status takes no arguments besides options');
+    expect((await cli(['rotate', 'database-url', '--yes'])).code).toBe(2);
   });
 
   it('reports each secret with its version and an overdue admin token, as JSON too', async () => {

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'dotenv';
 import type { Catalog } from '../../engine/index.js';
-import { CliError } from '../errors.js';
+import type { CommandContext } from '../command-context.js';
+import { EXIT_CODES, CliError } from '../errors.js';
 
 /** Settings the service reads from .env besides secrets: not "unknown". */
 const KNOWN_SETTINGS = new Set([
@@ -40,4 +41,12 @@ export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvF
     if (catalog.entry(base) === undefined && !KNOWN_SETTINGS.has(name)) findings.push({ name, problem: 'unknown', detail: 'not in the catalog' });
   }
   return findings;
+}
+
+/** `secrets check`. */
+export async function checkCommand(ctx: CommandContext): Promise<number> {
+  const { catalog, out, envFile } = ctx;
+  const findings = await checkEnvFile(envFile, catalog);
+  out({ path: envFile, findings }, findings.length === 0 ? `${envFile}: all catalog secrets present and valid\n` : `${findings.map((f) => `${f.problem.toUpperCase()} ${f.name}: ${f.detail}`).join('\n')}\n`);
+  return findings.some((f) => f.problem !== 'unknown') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
 }

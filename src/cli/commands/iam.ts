@@ -1,5 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { CommandContext } from '../command-context.js';
+import { CliError, EXIT_CODES } from '../errors.js';
 import { buildPolicies, POLICY_FILES, type PolicyScope } from '../iam-policies.js';
 
 /** `secrets iam`: writes the three least-privilege policies; returns the paths written. */
@@ -14,4 +16,16 @@ export async function writePolicies(scope: PolicyScope, outDir: string): Promise
     written.push(path);
   }
   return written;
+}
+
+/** `secrets iam`. */
+export async function iamCommand(ctx: CommandContext): Promise<number> {
+  const { deps, o, catalog, region, out } = ctx;
+  const account = o.account ?? '123456789012';
+  if (!/^\d{12}$/.test(account)) throw new CliError('USAGE', '--account must be a 12-digit AWS account id');
+  const prefix = o.prefix ?? catalog.prefix;
+  if (!/^[a-z0-9][a-z0-9/-]*$/.test(prefix)) throw new CliError('USAGE', '--prefix must be lowercase letters, digits, dashes and slashes');
+  const written = await writePolicies({ account, region, prefix }, resolve(deps.cwd, o.out ?? 'iam-policies'));
+  out({ written }, `Wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n`);
+  return EXIT_CODES.OK;
 }

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { IMMEDIATE_ROTATION_STAGE } from '../../engine/index.js';
-import { CliError, fromAwsError } from '../errors.js';
+import type { CommandContext } from '../command-context.js';
+import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
+import { notifyRefresh } from '../notify-refresh.js';
+import { appendRotationLog, DEFAULT_ROTATION_LOG } from '../rotation-log.js';
 import { stagesOf } from './versions.js';
 
 /** AWS advises at most one new version per secret every 10 minutes. */
@@ -93,3 +97,48 @@ export const POST_ROTATION_CHECKLIST = [
   '  [ ] Delete the new-token file securely once distributed',
   '  [ ] Schedule next rotation (recommended: 90 days)',
 ].join('\n');
+
+/** `secrets rotate`. */
+export async function rotateCommand(ctx: CommandContext): Promise<number> {
+  const { deps, g, o, adminTokenId } = ctx;
+  const secretId = adminTokenId();
+  const strategy = o.strategy ?? 'immediate';
+  if (strategy !== 'immediate' && strategy !== 'graceful') throw new CliError('USAGE', '--strategy must be immediate or graceful');
+  if (o.print && o['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
+  if (!o.yes && !(await deps.confirm(`Rotate ${secretId} (${strategy})? ${strategy === 'immediate' ? 'The old token stops working as soon as instances refresh.' : 'Both tokens work during the grace window.'}`))) {
+    throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
+  }
+  const stamp = new Date(deps.now()).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const tokenPath = o.print ? undefined : resolve(deps.cwd, o['save-token'] ?? `.admin-token-new-${stamp}.txt`);
+  const tokenFile = tokenPath === undefined ? undefined : await reserveTokenFile(tokenPath);
+  let result;
+  try {
+    result = await rotate({ client: deps.secretsManager(g.aws), secretId, strategy, force: o.force === true, now: deps.now() });
+  } catch (err) {
+    await tokenFile?.discard();
+    throw err;
+  }
+  await tokenFile?.write(result.newToken);
+  await appendRotationLog(resolve(deps.cwd, o['rotation-log'] ?? DEFAULT_ROTATION_LOG), {
+    at: new Date(deps.now()).toISOString(),
+    action: 'rotate',
+    secretId,
+    fromVersionId: result.fromVersionId,
+    toVersionId: result.toVersionId,
+    strategy,
+    caller: await deps.callerArn(g.aws),
+  });
+  const notified = await notifyRefresh(o.notify ?? [], result.oldToken, deps);
+  if (o.print) deps.stdout(`${result.newToken}\n`);
+  const summary = { secretId, strategy, fromVersionId: result.fromVersionId, toVersionId: result.toVersionId, tokenFile: tokenPath ?? null, notified };
+  const lines = [
+    `Rotated ${secretId} (${strategy}): ${result.fromVersionId ?? '-'} -> ${result.toVersionId}`,
+    tokenPath !== undefined ? `New admin token saved to: ${tokenPath} (mode 0600)` : '',
+    ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (${n.status})`}`),
+    '',
+    POST_ROTATION_CHECKLIST,
+    '',
+  ];
+  (o.print ? deps.stderr : deps.stdout)(g.json && !o.print ? `${JSON.stringify(summary, null, 2)}\n` : lines.filter((l, i) => l !== '' || i > 1).join('\n'));
+  return notified.every((n) => n.ok) ? EXIT_CODES.OK : EXIT_CODES.FAILED;
+}

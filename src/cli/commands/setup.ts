@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Catalog } from '../../engine/index.js';
-import { classifyAwsError } from '../../engine/index.js';
-import { CliError, fromAwsError } from '../errors.js';
+import { parse as parseDotenv } from 'dotenv';
+import { type Catalog, classifyAwsError } from '../../engine/index.js';
+import type { CommandContext } from '../command-context.js';
+import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
+import { databaseUrlFromTerraform } from '../terraform-database-url.js';
+import { writePolicies } from './iam.js';
 
 export type SetupAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'skipped';
 
@@ -77,4 +82,41 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
     }
   }
   return rows;
+}
+
+/** `secrets setup`. */
+export async function setupCommand(ctx: CommandContext): Promise<number> {
+  const { deps, g, o, catalog, region, out } = ctx;
+  const caller = await deps.callerArn(g.aws);
+  deps.stderr(`Project: ${g.project}\nEnvironment: ${g.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
+  if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); check your AWS credentials\n');
+  if (!o.yes && !(await deps.confirm('Continue with setup?'))) throw new CliError('CANCELLED', 'Setup cancelled; nothing changed');
+  let provided: Record<string, string | undefined> = {};
+  if (o['from-env'] !== undefined) {
+    const path = resolve(deps.cwd, o['from-env']);
+    try {
+      provided = parseDotenv(await readFile(path));
+    } catch (err) {
+      throw new CliError('NOT_FOUND', `Cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    }
+  } else if (!o.yes) {
+    for (const { name, spec } of catalog.entries) {
+      if (spec.generate !== undefined) continue;
+      provided[name] = await deps.promptSecret(`${name} (${spec.description}; empty keeps the stored value)`);
+    }
+  }
+  if (o['terraform-dir'] !== undefined && (provided.DATABASE_URL ?? '') === '') {
+    const found = databaseUrlFromTerraform(await deps.terraformOutputs(resolve(deps.cwd, o['terraform-dir'])));
+    if (found === undefined) throw new CliError('NOT_FOUND', 'No database_url or RDS endpoint output (rds_endpoint, db_endpoint, database_endpoint) in the Terraform outputs');
+    deps.stderr(`Found RDS endpoint from Terraform: ${found.host}\n`);
+    provided = { ...provided, DATABASE_URL: found.url };
+  }
+  const rows = await setupSecrets({ client: deps.secretsManager(g.aws), catalog, provided, tags: { project: g.project, environment: g.environment } });
+  const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
+  const written = await writePolicies({ account, region, prefix: catalog.prefix }, resolve(deps.cwd, o.out ?? 'iam-policies'));
+  out(
+    { prefix: catalog.prefix, secrets: rows, policies: written },
+    `${rows.map((r) => `${r.name.padEnd(26)} ${r.action}${r.generated ? ' (generated)' : ''}  ${r.secretId}`).join('\n')}\nIAM policies written to ${resolve(deps.cwd, o.out ?? 'iam-policies')}\n`,
+  );
+  return rows.some((r) => r.action === 'missing') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
 }

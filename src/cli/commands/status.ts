@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Catalog } from '../../engine/index.js';
-import { classifyAwsError } from '../../engine/index.js';
-import { fromAwsError } from '../errors.js';
+import { type Catalog, classifyAwsError } from '../../engine/index.js';
+import type { CommandContext } from '../command-context.js';
+import { EXIT_CODES, fromAwsError } from '../errors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -39,4 +39,15 @@ export async function secretStates(client: SecretsManagerClient, catalog: Catalo
       }
     }),
   );
+}
+
+/** `secrets status`. */
+export async function statusCommand(ctx: CommandContext): Promise<number> {
+  const { deps, g, catalog, region, out } = ctx;
+  const states = await secretStates(deps.secretsManager(g.aws), catalog, deps.now());
+  const rows = states.map((s) =>
+    [s.name.padEnd(26), (s.exists ? 'yes' : 'MISSING').padEnd(8), (s.versionId ?? '-').padEnd(38), (s.lastChanged ?? '-').padEnd(25), `${s.schedule} (${s.rotation})`].join(' '),
+  );
+  out({ region, prefix: catalog.prefix, secrets: states }, `Region: ${region}  Prefix: ${catalog.prefix}\n${['SECRET'.padEnd(26), 'EXISTS'.padEnd(8), 'VERSION'.padEnd(38), 'LAST CHANGED'.padEnd(25), 'ROTATION'].join(' ')}\n${rows.join('\n')}\n`);
+  return states.every((s) => s.exists || !catalog.entry(s.name)!.spec.required) ? EXIT_CODES.OK : EXIT_CODES.FAILED;
 }

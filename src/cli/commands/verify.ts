@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { IMMEDIATE_ROTATION_STAGE } from '../../engine/index.js';
-import { fromAwsError } from '../errors.js';
+import type { CommandContext } from '../command-context.js';
+import { EXIT_CODES, fromAwsError } from '../errors.js';
 import { stagesOf } from './versions.js';
 
 export interface Check {
@@ -44,4 +45,13 @@ export async function verifyAdminToken(client: SecretsManagerClient, secretId: s
     checks.push({ check: 'service refuses previous token (immediate rotation)', ok: previousStatus === 401, detail: `HTTP ${previousStatus || 'unreachable'}` });
   }
   return checks;
+}
+
+/** `secrets verify`. */
+export async function verifyCommand(ctx: CommandContext): Promise<number> {
+  const { deps, g, o, out, adminTokenId } = ctx;
+  const secretId = adminTokenId();
+  const checks = await verifyAdminToken(deps.secretsManager(g.aws), secretId, o.url, deps.fetch);
+  out({ secretId, checks }, `${checks.map((c) => `[${c.ok ? 'OK' : 'FAIL'}] ${c.check}: ${c.detail}`).join('\n')}\n`);
+  return checks.every((c) => c.ok) ? EXIT_CODES.OK : EXIT_CODES.FAILED;
 }

@@ -1,0 +1,18 @@
+import type { Catalog } from '../engine/index.js';
+import type { CliDeps, GlobalOptions } from './deps.js';
+import type { CliOptions } from './options.js';
+
+/** What a command handler gets: the world, the parsed options and the catalog in scope. */
+export interface CommandContext {
+  readonly deps: CliDeps;
+  readonly g: GlobalOptions;
+  readonly o: CliOptions;
+  readonly catalog: Catalog;
+  readonly region: string;
+  /** The .env path for init and check (--env-file, default .env). */
+  readonly envFile: string;
+  /** Writes `data` as JSON with --json, else `text`. */
+  readonly out: (data: unknown, text: string) => void;
+  /** The admin token's secret id; a usage error unless the target is exactly `admin-token`. */
+  readonly adminTokenId: () => string;
+}
