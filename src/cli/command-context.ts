@@ -15,4 +15,6 @@ export interface CommandContext {
   readonly out: (data: unknown, text: string) => void;
   /** The admin token's secret id; a usage error unless the target is exactly `admin-token`. */
   readonly adminTokenId: () => string;
+  /** The one secret named after the command (`rotate meta-verify-token`); a usage error unless it is one of `allowed`. */
+  readonly secretArg: (allowed: readonly string[]) => string;
 }

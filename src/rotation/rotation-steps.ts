@@ -23,7 +23,8 @@ export interface Created {
  * createSecret: the pending version under the rotation's ClientRequestToken, labelled
  * AWSPENDING. An existing pending version for the token is kept as it is. When the put's outcome
  * is unclear (timeout, 5xx), it is sent once more with the same token and value, which Secrets
- * Manager answers with the version if the first one landed.
+ * Manager answers with the version if the first one landed; if that fails too, the outcome is
+ * ROTATION_OUTCOME_UNKNOWN and a re-run with the same token settles it.
  */
 export async function createSecret<D>(module: RotationModule<D>, ctx: StepContext<D>): Promise<Created> {
   const { client, secretId, versionId } = ctx;
@@ -42,10 +43,10 @@ export async function createSecret<D>(module: RotationModule<D>, ctx: StepContex
     try {
       await put();
     } catch (again) {
-      if (!isUnclearOutcome(again)) throw again;
+      // Whatever the second answer, the first put may have landed.
       throw new RotationError(
         'ROTATION_OUTCOME_UNKNOWN',
-        `Creating version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(again).code}); it may exist`,
+        `Creating version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code}); it may exist`,
         { cause: again },
       );
     }
@@ -83,7 +84,8 @@ export interface Finished {
  * finishSecret: moves AWSCURRENT to the pending version, naming the version it moves from, so a
  * concurrent rotation or rollback makes this fail (ROTATION_CONFLICT) instead of being undone.
  * `immediate` first puts ROTATION_IMMEDIATE on the pending version: if the run stops between the
- * two moves, nothing is committed and the old value is still the current one.
+ * two moves, nothing is committed and the old value is still the current one. Then AWSPENDING
+ * comes off the new current version, so that after a rollback it cannot look unfinished.
  */
 export async function finishSecret(
   ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>,
@@ -93,7 +95,10 @@ export async function finishSecret(
   const versions = await readVersions(client, secretId);
   const current = versions.current;
   if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `${secretId} has no AWSCURRENT version`);
-  if (current.versionId === versionId) return { fromVersionId: undefined, alreadyCurrent: true };
+  if (current.versionId === versionId) {
+    if (current.stages.includes(AWSPENDING)) await dropPendingLabel(ctx);
+    return { fromVersionId: undefined, alreadyCurrent: true };
+  }
   const target = versions.versions.find((v) => v.versionId === versionId);
   if (!target?.stages.includes(AWSPENDING)) {
     throw new RotationError('ROTATION_NOT_PENDING', `Version ${versionId} of ${secretId} is not labelled AWSPENDING; nothing to finish`);
@@ -110,10 +115,25 @@ export async function finishSecret(
       });
     }
     if (!isUnclearOutcome(err)) throw err;
-    if ((await readVersions(client, secretId)).current?.versionId === versionId) return { fromVersionId: current.versionId, alreadyCurrent: false };
-    throw new RotationError('ROTATION_OUTCOME_UNKNOWN', `Finishing version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code})`, { cause: err });
+    if ((await readVersions(client, secretId)).current?.versionId !== versionId) {
+      throw new RotationError('ROTATION_OUTCOME_UNKNOWN', `Finishing version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code})`, { cause: err });
+    }
   }
+  await dropPendingLabel(ctx);
   return { fromVersionId: current.versionId, alreadyCurrent: false };
+}
+
+/**
+ * Takes AWSPENDING off a version that is now current, once the rotation is committed. Best
+ * effort: AWS itself may leave it there, and readers treat AWSPENDING on AWSCURRENT (or on
+ * AWSPREVIOUS) as finished; failing here must not report a committed rotation as failed.
+ */
+async function dropPendingLabel(ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>): Promise<void> {
+  try {
+    await moveStage(ctx.client, ctx.secretId, AWSPENDING, { to: undefined, from: ctx.versionId });
+  } catch {
+    // Left in place: see above.
+  }
 }
 
 export async function applySet<D>(module: RotationModule<D>, ctx: PendingContext<D>): Promise<void> {

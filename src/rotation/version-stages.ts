@@ -30,7 +30,11 @@ export interface SecretVersions {
   holderOf(stage: string): VersionView | undefined;
   readonly current: VersionView | undefined;
   readonly previous: VersionView | undefined;
-  /** A version under AWSPENDING that is not AWSCURRENT: a rotation that has not finished. */
+  /**
+   * A version under AWSPENDING that is neither AWSCURRENT nor AWSPREVIOUS: a rotation that has
+   * not finished. (AWS may leave AWSPENDING on a version it made current; once that version is
+   * rolled back or rotated past, it is AWSPREVIOUS, not unfinished.)
+   */
   readonly unfinished: VersionView | undefined;
 }
 
@@ -51,13 +55,14 @@ export async function readVersions(client: SecretsManagerClient, secretId: strin
 export function versionsOf(versions: readonly VersionView[]): SecretVersions {
   const holderOf = (stage: string) => versions.find((v) => v.stages.includes(stage));
   const current = holderOf(AWSCURRENT);
+  const previous = holderOf(AWSPREVIOUS);
   const pending = holderOf(AWSPENDING);
   return {
     versions,
     holderOf,
     current,
-    previous: holderOf(AWSPREVIOUS),
-    unfinished: pending !== undefined && pending !== current ? pending : undefined,
+    previous,
+    unfinished: pending !== undefined && pending !== current && pending !== previous ? pending : undefined,
   };
 }
 

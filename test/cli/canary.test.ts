@@ -63,7 +63,8 @@ describe('secrets CLI canary scan', () => {
       expect(await cli(['rotate', 'admin-token', '--yes', '--force', '--save-token', 'tok.txt', '--strategy', 'graceful', '--json'])).toBe(0);
       expect(await cli(['verify', 'admin-token', '--url', url])).toBe(0);
       expect(await cli(['rollback', 'admin-token', '--yes', '--notify', url])).toBe(0);
-      expect(await cli(['rollback', 'admin-token', '--yes', '--json'])).toBe(0);
+      expect(await cli(['rollback', 'admin-token', '--yes', '--json'])).toBe(1);
+      expect(await cli(['rollback', 'admin-token', '--yes', '--json', '--force', '--graceful'])).toBe(0);
       expect(await cli(['check'])).toBe(1);
       expect(await cli(['check', '--json'])).toBe(1);
       expect(await cli(['iam', '--json'])).toBe(0);
