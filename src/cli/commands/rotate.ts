@@ -132,7 +132,7 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
       },
       onPending: async (pending) => {
         if (o.print) deps.stdout(`${pending.value}\n`);
-        else await tokenFile?.fill(pending.value);
+        else if (tokenFile !== undefined) await fillTokenFile(tokenFile, pending.value);
         progress.handedOver = true;
       },
     });
@@ -143,6 +143,15 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
     await close();
   }
   return afterCommit(ctx, kind, { secretId, strategy, plan, outcome, client, tokenPath: tokenFile?.path });
+}
+
+async function fillTokenFile(file: TokenFile, token: string): Promise<void> {
+  try {
+    await file.fill(token);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError('FAILED', `Could not write the new token to ${file.path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
 }
 
 /** One line saying where the rotation stopped, what still holds, and what to run next. */
