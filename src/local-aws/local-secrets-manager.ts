@@ -49,7 +49,7 @@ export interface LocalSecretsManager {
   /** AWS calls received per operation name (control-plane calls are not counted). */
   counts(): Record<string, number>;
   resetCounts(): void;
-  /** Removes every secret. */
+  /** Removes every secret, and the rotation history with them. */
   resetStore(): void;
   /**
    * Makes `arn` a rotation function RotateSecret can call: an async function, or `{ url }` of a
@@ -100,7 +100,10 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
     faults: () => faults.get(),
     counts: () => counts.snapshot(),
     resetCounts: () => counts.reset(),
-    resetStore: () => store.clear(),
+    resetStore: () => {
+      rotations.reset();
+      store.clear();
+    },
     registerRotationFunction: (arn, fn) => rotationFunctions.register(arn, fn),
     unregisterRotationFunction: (arn) => void rotationFunctions.unregister(arn),
     rotationFunctions: () => rotationFunctions.list(),

@@ -123,6 +123,12 @@ export class RotationRunner {
     while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
+  /** Forgets every run (the store was emptied); runs in progress end as cancelled first. */
+  reset(): void {
+    for (const run of [...this.running.values()]) this.finish(run, 'cancelled');
+    this.runs.length = 0;
+  }
+
   /** No further step is called; runs in progress end as cancelled. */
   close(): void {
     this.closed = true;
