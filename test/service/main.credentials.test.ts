@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
 import { freePort } from './support/free-port.js';
-import { createLoginRole, createPostgresCluster, setRolePassword, type PostgresCluster } from './support/postgres.js';
+import { adminQuery, createLoginRole, createPostgresCluster, setRolePassword, type PostgresCluster } from './support/postgres.js';
 import { aclUserUrl, redisAdminCommand, setAclUser, startThrowawayRedis, type ThrowawayRedis } from './support/redis-server.js';
 import { spawnService, type ServiceProcess } from './support/service-process.js';
 import { testSecrets } from './support/service-harness.js';
@@ -88,6 +88,26 @@ describe('the service entry with rotating credentials', () => {
     svc = undefined;
   }, 90_000);
 });
+
+describe('npm run migrate with the RDS rotation JSON as DATABASE_URL', () => {
+  it('creates the database and migrates it, printing no value', async () => {
+    await setRolePassword(cluster.serverUrl, ROLE, PASSWORDS[0]!);
+    await adminQueryCreateDb();
+    const envFile = join(dir, 'migrate.env');
+    const rds = JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: cluster.port, username: ROLE, password: PASSWORDS[0], dbname: `${ROLE}_migrated` });
+    await writeEnv(envFile, { ...testSecrets('postgresql://unused@127.0.0.1/x', aclUserUrl(redis, REDIS_USER, PASSWORDS[3]!)), DATABASE_URL: `'${rds}'` });
+    const migrate = spawnService({ port: await freePort(), env: { ENV_FILE: envFile }, args: ['--migrate'] });
+
+    expect(await migrate.exited).toBe(0);
+    expect(migrate.stdout()).toMatch(/"event":"database\.migrated"/);
+    expect(migrate.stdout() + migrate.stderr()).not.toContain(PASSWORDS[0]!);
+  }, 60_000);
+});
+
+/** The role may create its own databases, as an RDS master user can. */
+async function adminQueryCreateDb(): Promise<void> {
+  await adminQuery(cluster.serverUrl, `ALTER ROLE ${ROLE} CREATEDB`);
+}
 
 async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const started = Date.now();
