@@ -15,6 +15,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager, type LocalSecretsManager, type RotationEvent } from '../../src/local-aws/local-secrets-manager.js';
 import { secretsManagerClient } from './sdk-client.js';
+import { waitFor } from '../service/support/wait-for.js';
 
 const START_MS = Date.UTC(2026, 2, 1, 12, 0, 0);
 const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:rotate-test';
@@ -350,10 +351,3 @@ describe('a rotation function over HTTP', () => {
   });
 });
 
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

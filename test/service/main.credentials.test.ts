@@ -9,6 +9,7 @@ import { adminQuery, createLoginRole, createPostgresCluster, setRolePassword, ty
 import { aclUserUrl, redisAdminCommand, setAclUser, startThrowawayRedis, type ThrowawayRedis } from './support/redis-server.js';
 import { spawnService, type ServiceProcess } from './support/service-process.js';
 import { testSecrets } from './support/service-harness.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * The entry's wiring of credentials, in a real process: PostgreSQL with scram-sha-256 and Redis
@@ -109,10 +110,3 @@ async function adminQueryCreateDb(): Promise<void> {
   await adminQuery(cluster.serverUrl, `ALTER ROLE ${ROLE} CREATEDB`);
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -11,20 +11,8 @@ import {
   redisTargetOptions,
 } from '../../src/service/redis-connection.js';
 import { aclUserUrl, redisAdminCommand, setAclUser, startThrowawayRedis, whenRedisReady, type ThrowawayRedis } from './support/redis-server.js';
+import { waitFor } from './support/wait-for.js';
 
-/** Polls until `check` holds: waits for a condition, never for a fixed time. */
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('REDIS_URL parsing', () => {
   it('reads an ACL user, password, database and TLS from the URL', () => {
