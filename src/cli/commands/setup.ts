@@ -6,6 +6,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { type Catalog, classifyAwsError } from '../../engine/index.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
+import { enableRotation, rotationFunctionArn, scheduleLines } from '../enable-rotation.js';
 import { databaseUrlFromTerraform } from '../terraform-database-url.js';
 import { writePolicies } from './iam.js';
 
@@ -87,6 +88,7 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
 /** `secrets setup`. */
 export async function setupCommand(ctx: CommandContext): Promise<number> {
   const { deps, g, o, catalog, region, out } = ctx;
+  const rotationArn = o['enable-rotation'] === undefined ? undefined : rotationFunctionArn(o['enable-rotation']);
   const caller = await deps.callerArn(g.aws);
   deps.stderr(`Project: ${g.project}\nEnvironment: ${g.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
   if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); check your AWS credentials\n');
@@ -112,11 +114,12 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     provided = { ...provided, DATABASE_URL: found.url };
   }
   const rows = await setupSecrets({ client: deps.secretsManager(g.aws), catalog, provided, tags: { project: g.project, environment: g.environment } });
+  const schedules = rotationArn === undefined ? [] : await enableRotation(deps.secretsManager(g.aws), catalog, rotationArn);
   const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
   const written = await writePolicies({ account, region, prefix: catalog.prefix }, resolve(deps.cwd, o.out ?? 'iam-policies'));
   out(
-    { prefix: catalog.prefix, secrets: rows, policies: written },
-    `${rows.map((r) => `${r.name.padEnd(26)} ${r.action}${r.generated ? ' (generated)' : ''}  ${r.secretId}`).join('\n')}\nIAM policies written to ${resolve(deps.cwd, o.out ?? 'iam-policies')}\n`,
+    { prefix: catalog.prefix, secrets: rows, policies: written, ...(rotationArn !== undefined && { rotation: schedules }) },
+    `${rows.map((r) => `${r.name.padEnd(26)} ${r.action}${r.generated ? ' (generated)' : ''}  ${r.secretId}`).join('\n')}\n${scheduleLines(schedules, rotationArn ?? '')}IAM policies written to ${resolve(deps.cwd, o.out ?? 'iam-policies')}\n`,
   );
   return rows.some((r) => r.action === 'missing') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
 }
