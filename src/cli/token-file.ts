@@ -54,7 +54,7 @@ export async function findReservations(dir: string, kind: string, secretId: stri
     const reservation = await readReservation(path);
     if (reservation?.secretId === secretId) found.push({ ...reservation, path, mtimeMs: (await stat(path)).mtimeMs });
   }
-  return found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  return found.sort((a, b) => b.mtimeMs - a.mtimeMs).map(({ mtimeMs: _mtimeMs, ...reservation }) => reservation);
 }
 
 /** Creates the reservation (mode 0600, never overwriting anything). */
