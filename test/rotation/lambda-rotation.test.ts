@@ -11,13 +11,12 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliDeps } from '../../src/cli/deps.js';
-import { run } from '../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { handleRotationEvent, parseRotationEvent } from '../../src/rotation/lambda-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { localClient } from '../support/local-aws.js';
+import { OutputScan, secretsCli } from './support/rotation-cli.js';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:secrets-rotation';
 const T0 = 'canary-lambda-original-P4o3I2u1';
@@ -138,27 +137,15 @@ describe('the rotation function under Secrets Manager (RotateSecret on the local
     failOnce = 'finishSecret';
     const { versionId } = await rotate(client, secretId);
     const cwd = await mkdtemp(join(tmpdir(), 'secrets-lambda-'));
-    const out: string[] = [];
-    const deps: CliDeps = {
-      stdout: (t) => out.push(t),
-      stderr: (t) => out.push(t),
-      env: {},
-      cwd,
-      now: () => Date.now(),
-      secretsManager: () => localClient(lsm),
-      callerArn: async () => 'unknown',
-      fetch,
-      confirm: async () => true,
-      promptSecret: async () => '',
-      terraformOutputs: async () => ({}),
-    };
+    const scan = new OutputScan(T0);
 
-    expect(await run(['rotate', 'admin-token', '--yes', '--project', project], deps)).toBe(0);
+    expect((await secretsCli(lsm, scan, ['rotate', 'admin-token', '--yes', '--project', project], { cwd })).code).toBe(0);
 
     expect((await stagesOf(client, secretId))[versionId]).toContain('AWSCURRENT');
     const value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!;
     expect((await readFile(join(cwd, `.admin-token-new-${versionId}.txt`), 'utf8')).trim()).toBe(value);
-    expect(out.join('')).not.toContain(value);
+    scan.secret(value);
+    scan.expectClean();
   });
 });
 

@@ -1,21 +1,18 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CliDeps } from '../../../src/cli/deps.js';
-import { run } from '../../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
+import { OutputScan, secretScenario, secretsCli as secretsCliOn } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 const T0 = 'canary-rollback-original-H3j4K5l6';
 
 let lsm: LocalSecretsManager;
 let projects = 0;
-const outputs: string[] = [];
-const secrets = new Set<string>([T0]);
+const scan = new OutputScan(T0);
 
 beforeAll(async () => {
   lsm = await startLocalSecretsManager({ port: 0 });
@@ -23,42 +20,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await lsm.close();
 });
-afterEach(() => {
-  const text = outputs.join('\n');
-  outputs.length = 0;
-  for (const s of secrets) expect(text).not.toContain(s);
-});
+afterEach(() => scan.expectClean());
 
-async function scenario() {
-  const project = `rb${++projects}`;
-  const secretId = whatsappSaasCatalog({ project }).entry('ADMIN_TOKEN')!.awsId;
-  await localClient(lsm).send(new CreateSecretCommand({ Name: secretId, SecretString: T0 }));
-  const cwd = await mkdtemp(join(tmpdir(), 'secrets-rollback-'));
-  return { project, secretId, cwd };
-}
-
-async function secretsCli(argv: string[], cwd: string, confirm: (q: string) => Promise<boolean> = async () => true) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {},
-    cwd,
-    now: () => Date.now(),
-    secretsManager: () => localClient(lsm),
-    callerArn: async () => 'arn:aws:iam::000000000000:user/test-operator',
-    fetch,
-    confirm,
-    promptSecret: async () => '',
-    terraformOutputs: async () => ({}),
-  };
-  const code = await run(argv, deps);
-  const printed = argv.includes('--print') ? out.join('').trim() : '';
-  if (printed !== '') secrets.add(printed);
-  outputs.push(printed === '' ? out.join('') : '', err.join(''));
-  return { code, stdout: out.join(''), stderr: err.join(''), printed };
-}
+const scenario = () => secretScenario(lsm, `rb${++projects}`, T0);
+const secretsCli = (argv: string[], cwd: string, confirm?: (q: string) => Promise<boolean>) => secretsCliOn(lsm, scan, argv, { cwd, ...(confirm !== undefined && { confirm }) });
 
 async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
   const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
@@ -158,7 +123,7 @@ describe('secrets rollback admin-token', () => {
     await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], cwd);
     const rotatedId = holder(await stagesOf(secretId), 'AWSCURRENT')!;
     const file = join(cwd, `.admin-token-new-${rotatedId}.txt`);
-    secrets.add((await readFile(file, 'utf8')).trim());
+    scan.secret((await readFile(file, 'utf8')).trim());
 
     const { stdout } = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project, '--json'], cwd);
 
@@ -180,7 +145,7 @@ describe('secrets rollback admin-token', () => {
       expect(service.received.filter((r) => r === 'POST /admin/refresh-secrets')).toHaveLength(2);
       expect(service.engine.status().secrets.ADMIN_TOKEN!.versionId).not.toBe(rotatedId);
       const log = (await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8')).trim().split('\n');
-      outputs.push(log.join('\n'));
+      scan.output(log.join('\n'));
       expect(JSON.parse(log[1]!)).toMatchObject({ action: 'rollback', secretId, fromVersionId: rotatedId, strategy: 'immediate' });
     } finally {
       await service.close();
@@ -192,7 +157,7 @@ describe('secrets rollback admin-token', () => {
     expect((await secretsCli(['rollback', 'admin-token', '--yes', '--strategy', 'graceful', '--project', project], cwd)).code).toBe(2);
     const verifyId = whatsappSaasCatalog({ project }).entry('META_VERIFY_TOKEN')!.awsId;
     await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-Q1w2' }));
-    secrets.add('canary-rollback-verify-Q1w2');
+    scan.secret('canary-rollback-verify-Q1w2');
     await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--project', project], cwd);
 
     const { code, stdout } = await secretsCli(['rollback', 'meta-verify-token', '--yes', '--project', project], cwd);

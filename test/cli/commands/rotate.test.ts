@@ -1,14 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CliDeps } from '../../../src/cli/deps.js';
-import { run } from '../../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
-import { injectFaults, type FaultPlan } from '../../rotation/support/faulty-client.js';
+import { OutputScan, secretScenario, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 /** The token every scenario starts from: the operator holds it; no output may show it. */
@@ -17,10 +14,7 @@ const UUID = /^[0-9a-f-]{36}$/;
 
 let lsm: LocalSecretsManager;
 let projects = 0;
-/** Every output of every command, scanned after each test. */
-const outputs: string[] = [];
-/** Tokens that must not appear in `outputs` (the --print stdout is kept apart). */
-const secrets = new Set<string>([T0]);
+const scan = new OutputScan(T0);
 
 beforeAll(async () => {
   lsm = await startLocalSecretsManager({ port: 0 });
@@ -28,54 +22,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await lsm.close();
 });
-afterEach(() => {
-  const text = outputs.join('\n');
-  outputs.length = 0;
-  for (const s of secrets) expect(text).not.toContain(s);
-});
+afterEach(() => scan.expectClean());
 
-/** A fresh admin token secret under its own project prefix, and a fresh working folder. */
-async function scenario() {
-  const project = `rot${++projects}`;
-  const secretId = whatsappSaasCatalog({ project }).entry('ADMIN_TOKEN')!.awsId;
-  await localClient(lsm).send(new CreateSecretCommand({ Name: secretId, SecretString: T0 }));
-  const cwd = await mkdtemp(join(tmpdir(), 'secrets-rotate-'));
-  return { project, secretId, cwd };
-}
-
-interface RunOptions {
-  readonly cwd: string;
-  readonly faults?: FaultPlan;
-  readonly now?: () => number;
-}
-
-async function secretsCli(argv: string[], opts: RunOptions) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let calls: string[] = [];
-  const deps: CliDeps = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {},
-    cwd: opts.cwd,
-    now: opts.now ?? (() => Date.now()),
-    secretsManager: () => {
-      const client = localClient(lsm);
-      calls = injectFaults(client, opts.faults).calls;
-      return client;
-    },
-    callerArn: async () => 'arn:aws:iam::000000000000:user/test-operator',
-    fetch,
-    confirm: async () => true,
-    promptSecret: async () => '',
-    terraformOutputs: async () => ({}),
-  };
-  const code = await run(argv, deps);
-  const printed = argv.includes('--print') ? out.join('').trim() : '';
-  outputs.push(argv.includes('--print') ? '' : out.join(''), err.join(''));
-  if (printed !== '') secrets.add(printed);
-  return { code, stdout: out.join(''), stderr: err.join(''), printed, calls };
-}
+const scenario = () => secretScenario(lsm, `rot${++projects}`, T0);
+const secretsCli = (argv: string[], opts: CliRunOptions) => secretsCliOn(lsm, scan, argv, opts);
 
 /** Labels, values and the one-AWSCURRENT invariant of a secret. */
 async function stateOf(secretId: string) {
@@ -88,7 +38,7 @@ async function stateOf(secretId: string) {
   const unfinished = holders('AWSPENDING').find((v) => !v.VersionStages!.includes('AWSCURRENT') && !v.VersionStages!.includes('AWSPREVIOUS'));
   for (const v of versions) {
     const s = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.VersionId! })).catch(() => undefined);
-    if (s?.SecretString !== undefined) secrets.add(s.SecretString);
+    if (s?.SecretString !== undefined) scan.secret(s.SecretString);
   }
   return { currentId, value, unfinishedId: unfinished?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()])) };
 }
@@ -103,7 +53,7 @@ async function tokenFiles(cwd: string) {
     if (text.startsWith('# secrets rotate: reserved')) reserved.push(name);
     else {
       tokens.push(text.trim());
-      secrets.add(text.trim());
+      scan.secret(text.trim());
       expect((await stat(join(cwd, name))).mode & 0o777).toBe(0o600);
     }
   }
@@ -159,7 +109,7 @@ describe('secrets rotate admin-token', () => {
     expect(after.stages[after.currentId]).toEqual(['AWSCURRENT']);
     expect(stderr).toContain('POST-ROTATION CHECKLIST');
     const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
-    outputs.push(log);
+    scan.output(log);
     expect(JSON.parse(log)).toMatchObject({ action: 'rotate', secretId, toVersionId: after.currentId, strategy: 'graceful' });
   });
 
@@ -358,21 +308,7 @@ describe('secrets rotate admin-token', () => {
     const { project, secretId, cwd } = await scenario();
     const before = await stateOf(secretId);
     const asked: string[] = [];
-    const out: string[] = [];
-    const code = await run(['rotate', 'admin-token', '--project', project, '--print'], {
-      stdout: (t) => out.push(t),
-      stderr: (t) => out.push(t),
-      env: {},
-      cwd,
-      now: () => Date.now(),
-      secretsManager: () => localClient(lsm),
-      callerArn: async () => 'unknown',
-      fetch,
-      confirm: async (q) => (asked.push(q), false),
-      promptSecret: async () => '',
-      terraformOutputs: async () => ({}),
-    });
-    outputs.push(out.join(''));
+    const { code } = await secretsCli(['rotate', 'admin-token', '--project', project, '--print'], { cwd, confirm: async (q) => (asked.push(q), false) });
     expect(code).toBe(130);
     expect(asked).toEqual([`Rotate ${secretId} (immediate): AWSCURRENT ${before.currentId} -> a new version? The old token stops working as soon as instances refresh.`]);
   });
@@ -383,7 +319,7 @@ describe('secrets rotate meta-verify-token', () => {
     const { project, cwd } = await scenario();
     const verifyId = whatsappSaasCatalog({ project }).entry('META_VERIFY_TOKEN')!.awsId;
     await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rotate-verify-B5n6M7' }));
-    secrets.add('canary-rotate-verify-B5n6M7');
+    scan.secret('canary-rotate-verify-B5n6M7');
     const service = await startStandInService(lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
     try {
       const { code, stdout } = await secretsCli(['rotate', 'meta-verify-token', '--yes', '--project', project, '--url', service.url, '--notify', service.url], { cwd });

@@ -1,21 +1,13 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CliDeps } from '../../../src/cli/deps.js';
-import { run } from '../../../src/cli/run.js';
-import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
-import { localClient } from '../../support/local-aws.js';
+import { OutputScan, secretScenario, secretsCli as secretsCliOn } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 const T0 = 'canary-verify-original-N8m7B6v5';
 
 let lsm: LocalSecretsManager;
 let projects = 0;
-const outputs: string[] = [];
-const secrets = new Set<string>([T0]);
+const scan = new OutputScan(T0);
 
 beforeAll(async () => {
   lsm = await startLocalSecretsManager({ port: 0 });
@@ -23,40 +15,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await lsm.close();
 });
-afterEach(() => {
-  const text = outputs.join('\n');
-  outputs.length = 0;
-  for (const s of secrets) expect(text).not.toContain(s);
-});
+afterEach(() => scan.expectClean());
 
-async function scenario() {
-  const project = `vf${++projects}`;
-  await localClient(lsm).send(new CreateSecretCommand({ Name: whatsappSaasCatalog({ project }).entry('ADMIN_TOKEN')!.awsId, SecretString: T0 }));
-  return { project, cwd: await mkdtemp(join(tmpdir(), 'secrets-verify-')) };
-}
-
-async function secretsCli(argv: string[], cwd: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {},
-    cwd,
-    now: () => Date.now(),
-    secretsManager: () => localClient(lsm),
-    callerArn: async () => 'unknown',
-    fetch,
-    confirm: async () => true,
-    promptSecret: async () => '',
-    terraformOutputs: async () => ({}),
-  };
-  const code = await run(argv, deps);
-  const printed = argv.includes('--print') ? out.join('').trim() : '';
-  if (printed !== '') secrets.add(printed);
-  outputs.push(printed === '' ? out.join('') : '', err.join(''));
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const scenario = () => secretScenario(lsm, `vf${++projects}`, T0);
+const secretsCli = (argv: string[], cwd: string, confirm?: (q: string) => Promise<boolean>) => secretsCliOn(lsm, scan, argv, { cwd, ...(confirm !== undefined && { confirm }) });
 
 describe('secrets verify admin-token', () => {
   it('hints that instances may not have refreshed when the service refuses the current token after a rollback', async () => {
