@@ -10,7 +10,9 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPolicies } from '../../src/cli/iam-policies.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { handleRotationEvent, parseRotationEvent } from '../../src/rotation/lambda-rotation.js';
@@ -146,6 +148,36 @@ describe('the rotation function under Secrets Manager (RotateSecret on the local
     expect((await readFile(join(cwd, `.admin-token-new-${versionId}.txt`), 'utf8')).trim()).toBe(value);
     scan.secret(value);
     scan.expectClean();
+  });
+});
+
+describe('the rotation function under the committed rotation policy', () => {
+  it('makes only calls secrets-rotation-policy.json allows on the token secrets, so it can serve as its execution role policy', async () => {
+    const { secretId, client } = await scenario();
+    lsm.resetCounts();
+    await rotate(client, secretId);
+    const operations = Object.keys(lsm.counts()).filter((op) => op !== 'RotateSecret');
+    expect(operations).toEqual(expect.arrayContaining(['DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'UpdateSecretVersionStage']));
+    const policy = buildPolicies({ account: '123456789012', region: 'us-east-1', prefix: 'whatsapp-saas/mvp' }).rotation;
+    for (const name of ['admin-token', 'meta-verify-token']) {
+      for (const op of operations) {
+        const result = await runSimulation(
+          {
+            identityPolicies: [{ name: 'rotation', policy: policy as never }],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            request: {
+              action: `secretsmanager:${op}`,
+              principal: 'arn:aws:iam::123456789012:role/rotation-function',
+              resource: { accountId: '123456789012', resource: `arn:aws:secretsmanager:us-east-1:123456789012:secret:whatsapp-saas/mvp/${name}-AbC123` },
+              contextVariables: {},
+            },
+          },
+          {},
+        );
+        expect(result.resultType === 'error' ? 'error' : result.overallResult, `${op} on ${name}`).toBe('Allowed');
+      }
+    }
   });
 });
 
