@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { adminTokenRotation, metaVerifyTokenRotation, readValue, type RotationModule, type TokenDeps } from '../rotation/index.js';
+import { adminTokenRotation, metaVerifyTokenRotation, readValue, type FinishMode, type RotationModule, type TokenDeps } from '../rotation/index.js';
 import type { CommandContext } from './command-context.js';
 import { CliError } from './errors.js';
 
@@ -8,6 +8,12 @@ export interface CliRotationKind<D> {
   readonly module: RotationModule<D>;
   /** Builds the module's dependencies from the command's options; `close` releases connections. */
   deps(ctx: CommandContext, client: SecretsManagerClient): Promise<{ readonly deps: D; close(): Promise<void> }>;
+  /** `--strategy` values this kind takes; the first is the default. */
+  readonly strategies: readonly string[];
+  /** How finishSecret leaves the replaced value under a strategy. */
+  finishMode(strategy: string): FinishMode;
+  /** One sentence for the confirmation: what the strategy means for the old value. */
+  effect(strategy: string): string;
   /** Printed after a rotation. */
   readonly checklist: string;
   /** `secrets rollback <kind>` may move its labels back (a token; never a password already changed at its resource). */
@@ -43,9 +49,16 @@ async function tokenDeps(ctx: CommandContext, client: SecretsManagerClient): Pro
   return { deps: { service: { url, fetch: ctx.deps.fetch, adminToken } }, close };
 }
 
+/** Tokens: `immediate` (default) refuses the old one once instances refresh; `graceful` keeps it for the grace window. */
+const tokenStrategies = {
+  strategies: ['immediate', 'graceful'],
+  finishMode: (strategy: string): FinishMode => (strategy === 'graceful' ? 'graceful' : 'immediate'),
+  effect: (strategy: string) => (strategy === 'graceful' ? 'Both tokens work during the grace window.' : 'The old token stops working as soon as instances refresh.'),
+} as const;
+
 export const CLI_ROTATION_KINDS: readonly CliRotationKind<unknown>[] = [
-  { module: adminTokenRotation, deps: tokenDeps, checklist: ADMIN_TOKEN_CHECKLIST, rollback: true },
-  { module: metaVerifyTokenRotation, deps: tokenDeps, checklist: META_VERIFY_TOKEN_CHECKLIST, rollback: true },
+  { module: adminTokenRotation, deps: tokenDeps, ...tokenStrategies, checklist: ADMIN_TOKEN_CHECKLIST, rollback: true },
+  { module: metaVerifyTokenRotation, deps: tokenDeps, ...tokenStrategies, checklist: META_VERIFY_TOKEN_CHECKLIST, rollback: true },
 ];
 
 export function cliRotationKinds(filter: (k: CliRotationKind<unknown>) => boolean = () => true): string[] {

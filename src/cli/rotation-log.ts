@@ -8,7 +8,8 @@ export interface RotationLogEntry {
   readonly secretId: string;
   readonly fromVersionId: string | null;
   readonly toVersionId: string;
-  readonly strategy?: 'immediate' | 'graceful';
+  /** immediate or graceful for tokens; the kind's own strategy otherwise. */
+  readonly strategy?: string;
   /** The rotation finished a version an earlier run had started. */
   readonly resumed?: true;
   readonly caller: string;

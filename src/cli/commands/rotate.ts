@@ -86,8 +86,8 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
   const kind = cliRotationKind(ctx.secretArg(cliRotationKinds()));
   const { module } = kind;
   const secretId = catalog.entry(module.secretName)!.awsId;
-  const strategy = o.strategy ?? 'immediate';
-  if (strategy !== 'immediate' && strategy !== 'graceful') throw new CliError('USAGE', '--strategy must be immediate or graceful');
+  const strategy = o.strategy ?? kind.strategies[0]!;
+  if (!kind.strategies.includes(strategy)) throw new CliError('USAGE', `--strategy must be ${kind.strategies.join(' or ')}`);
   if (o.print && o['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
   const client = deps.secretsManager(g.aws);
   let plan: RotationPlan;
@@ -106,7 +106,7 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
     throw cliErrorOf(err, secretId);
   }
   const from = plan.currentVersionId ?? '-';
-  const effect = strategy === 'immediate' ? 'The old token stops working as soon as instances refresh.' : 'Both tokens work during the grace window.';
+  const effect = kind.effect(strategy);
   const question =
     plan.resume === undefined
       ? `Rotate ${secretId} (${strategy}): AWSCURRENT ${from} -> a new version? ${effect}`
@@ -126,7 +126,7 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
       secretId,
       versionId: plan.versionId,
       deps: moduleDeps,
-      mode: strategy,
+      mode: kind.finishMode(strategy),
       onStep: (step) => {
         if (step === 'createSecret') progress.created = true;
       },
@@ -168,14 +168,15 @@ function stopped(err: unknown, s: { secretId: string; kind: CliRotationKind<unkn
     message = `${base.message}: version ${s.versionId} may or may not be current now; run the same command again to settle it`;
   } else {
     const where = s.tokenFile === undefined ? '' : `; its token is in ${s.tokenFile.path}`;
-    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current: the old token still works${where}. Run the same command again to resume, or "secrets rollback ${kind}" to cancel it`;
+    const old = s.kind.module.handover ? 'token' : 'value';
+    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current: the old ${old} still works${where}. Run the same command again to resume, or "secrets rollback ${kind}" to cancel it`;
   }
   return new CliError(base.code, message, { cause: err });
 }
 
 interface Committed {
   readonly secretId: string;
-  readonly strategy: 'immediate' | 'graceful';
+  readonly strategy: string;
   readonly plan: RotationPlan;
   readonly outcome: RotationOutcome;
   readonly client: SecretsManagerClient;
