@@ -138,7 +138,12 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
   for (const w of warnings) deps.stderr(`warning: ${w}\n`);
 
   const refreshed = notified.length > 0 && notified.every((n) => n.ok);
-  const nextSteps = plan.action === 'rollback' && !refreshed ? await refreshAdvice(ctx, kind.module.kind, kind.module.secretName, plan.fromVersionId) : [];
+  const nextSteps =
+    plan.action === 'rollback'
+      ? refreshed
+        ? []
+        : await refreshAdvice(ctx, kind.module.kind, kind.module.secretName, plan.fromVersionId)
+      : await cancelledFileAdvice(ctx, kind.module.kind, plan.fromVersionId);
   const head =
     plan.action === 'cancel'
       ? `Cancelled the unfinished rotation of ${secretId}: version ${plan.fromVersionId} is no longer AWSPENDING; AWSCURRENT stays ${plan.toVersionId}`
@@ -150,6 +155,19 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
   return EXIT_CODES.OK;
 }
 
+/** A cancelled version's token was never current: its default token file can go. */
+async function cancelledFileAdvice(ctx: CommandContext, kind: string, versionId: string): Promise<string[]> {
+  const file = defaultTokenPath(ctx.deps.cwd, kind, versionId);
+  return (await exists(file)) ? [`The token in ${file} belongs to the cancelled version and was never current: delete it securely.`] : [];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 /**
  * What to do when no instance confirmed a refresh: they serve the rolled-away-from version
  * until they do. For the admin token, that token is the one they accept for the notice.
@@ -158,10 +176,7 @@ async function refreshAdvice(ctx: CommandContext, kind: string, secretName: stri
   let auth = 'the current admin token';
   if (secretName === 'ADMIN_TOKEN') {
     const file = defaultTokenPath(ctx.deps.cwd, kind, fromVersionId);
-    const saved = await stat(file).then(
-      () => true,
-      () => false,
-    );
+    const saved = await exists(file);
     auth = `the token of version ${fromVersionId} (instances accept it until they refresh${saved ? `; it is in ${file}` : ''})`;
   }
   return [

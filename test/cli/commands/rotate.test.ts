@@ -269,6 +269,7 @@ describe('secrets rotate admin-token', () => {
     const cancelled = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], { cwd });
     expect(cancelled.code).toBe(0);
     expect(cancelled.stdout).toContain(`Cancelled the unfinished rotation of ${secretId}: version ${middle.unfinishedId} is no longer AWSPENDING; AWSCURRENT stays ${middle.currentId}`);
+    expect(cancelled.stdout).toContain(`The token in ${tokenFile} belongs to the cancelled version and was never current: delete it securely.`);
     const end = await stateOf(secretId);
     expect(end.value).toBe(T0);
     expect(end.unfinishedId).toBeUndefined();
