@@ -21,10 +21,11 @@ import {
   MissingSecretsError,
   SourceError,
 } from '../engine/index.js';
+import { createEnvFile } from '../provisioning/create-env-file.js';
+import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
 import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
-import { createEnvFile } from './env-file-bootstrap.js';
 import { ServiceError } from './errors.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
@@ -178,7 +179,7 @@ function fatal(logger: ServiceLogger, event: string, err: unknown): void {
 }
 
 start().catch((err: unknown) => {
-  if (err instanceof StartupError || err instanceof ServiceError) {
+  if (err instanceof StartupError || err instanceof ServiceError || err instanceof EnvFileCreateError) {
     process.stderr.write(`${err.message}\n`);
   } else {
     const e = err as { name?: string; code?: string };
