@@ -264,7 +264,7 @@ describe('secrets setup, interactively', () => {
       'META_APP_SECRET is required and nothing is stored yet: type a value (Ctrl-C stops, nothing is written)',
       'has leading or trailing whitespace (expected non-empty string)',
       'wrong scheme (expected postgres: or postgresql:)',
-      'not a valid URL (expected postgres URL)',
+      'not a valid URL or JSON object (expected a postgres URL or RDS secret JSON)',
       'not an integer (expected integer in [1, 9007199254740991])',
     ]);
     expect(prompts.refusals.join('\n') + c.stdout() + c.stderr()).not.toContain('canary-setup-');
