@@ -13,6 +13,8 @@ const { confirm, password } = await import('@inquirer/prompts');
 const { default: yoctoSpinner } = await import('yocto-spinner');
 const { run } = await import('./run.js');
 const { localEndpointCredentials } = await import('./local-credentials.js');
+const { colorEnabled } = await import('./style.js');
+const { PLAIN_PROMPT_THEME } = await import('./plain-prompt-theme.js');
 const { execFile } = await import('node:child_process');
 const { promisify } = await import('node:util');
 const { CliError, fromAwsError } = await import('./errors.js');
@@ -29,6 +31,9 @@ const clientConfig = (o: AwsOptions) => ({
   // The local endpoint accepts any credentials: a fresh machine needs none configured for it.
   ...(localEndpointCredentials(o, process.env) !== undefined && { credentials: localEndpointCredentials(o, process.env) }),
 });
+
+// Prompts draw on stdout: coloured only when it is a terminal and NO_COLOR is unset.
+const promptTheme = colorEnabled(process.stdout.isTTY === true, process.env) ? {} : { theme: PLAIN_PROMPT_THEME };
 
 const code = await run(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
@@ -60,7 +65,7 @@ const code = await run(process.argv.slice(2), {
   promptSecret: async (message, validate) => {
     if (!process.stdin.isTTY) throw new CliError('USAGE', 'No terminal to prompt on: pass --from-env FILE --yes');
     try {
-      return await password({ message, mask: '*', validate });
+      return await password({ message, mask: '*', validate, ...promptTheme });
     } catch {
       throw new CliError('CANCELLED', 'Cancelled');
     }
@@ -68,7 +73,7 @@ const code = await run(process.argv.slice(2), {
   confirm: async (message) => {
     if (!process.stdin.isTTY) throw new CliError('USAGE', 'No terminal to confirm on: pass --yes');
     try {
-      return await confirm({ message, default: false });
+      return await confirm({ message, default: false, ...promptTheme });
     } catch {
       throw new CliError('CANCELLED', 'Cancelled; nothing changed');
     }

@@ -233,7 +233,8 @@ describe('secrets setup, interactively', () => {
     expect(question).toBe('Create the secrets?');
     const byName = Object.fromEntries(prompts.asked.map((a) => [a.name, a.question]));
     expect(byName.META_APP_SECRET).toBe('META_APP_SECRET (Meta app secret for HMAC validation; required)');
-    expect(byName.OPENAI_MODEL).toBe('OPENAI_MODEL (OpenAI model to use; optional, Enter leaves it unset: the service uses gpt-4)');
+    expect(byName.OPENAI_MODEL).toBe('OPENAI_MODEL (OpenAI model to use; Enter for the default, gpt-4)');
+    expect(byName.WHATSAPP_ACCESS_TOKEN).toBe('WHATSAPP_ACCESS_TOKEN (Default WhatsApp access token; optional, Enter skips)');
     expect(prompts.asked.map((a) => a.question).join('\n')).not.toContain('stored value');
   });
 

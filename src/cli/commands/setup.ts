@@ -128,8 +128,8 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
 export function promptFor(name: string, spec: SecretSpec<unknown>, isStored: boolean): string {
   if (isStored) return `${name} (${spec.description}; Enter keeps the stored value)`;
   if (spec.required) return `${name} (${spec.description}; required)`;
-  if (spec.default !== undefined) return `${name} (${spec.description}; optional, Enter leaves it unset: the service uses ${String(spec.default)})`;
-  return `${name} (${spec.description}; optional, Enter leaves it unset)`;
+  if (spec.default !== undefined) return `${name} (${spec.description}; Enter for the default, ${String(spec.default)})`;
+  return `${name} (${spec.description}; optional, Enter skips)`;
 }
 
 /** The check run on each answer as it is typed. */
