@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../service/support/free-port.js';
 import { REPO } from '../service/support/service-process.js';
 import { testSecrets } from '../service/support/service-harness.js';
+import { waitFor } from '../service/support/wait-for.js';
 
 /**
  * `npm run dev:aws` for real: bash, the local endpoint and the service as processes, free ports,
@@ -61,14 +62,6 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 90_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Every absolute path the script printed still exists: it never names a folder it then deletes. */
 function printedPathsExist(output: string): void {
   for (const [path] of output.matchAll(/\/(?:tmp|var|work|root|home)\/[^\s:;,'")]+/g)) expect(existsSync(path), path).toBe(true);
@@ -92,7 +85,7 @@ describe('npm run dev:aws', () => {
     await waitFor(async () => {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
       return res !== undefined && ((await res.json()) as { services: { secrets: { source: string } } }).services.secrets.source === 'aws';
-    }, 'the service in AWS mode');
+    }, 90_000);
     expect(run.output()).toContain(`local Secrets Manager endpoint on http://127.0.0.1:${awsPort} (LOCAL_AWS_PORT=${awsPort})`);
     expect(run.output()).toContain(`starting the service on port ${port} (PORT)`);
     run.interrupt();

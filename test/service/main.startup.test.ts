@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './support/free-port.js';
 import { REPO, spawnService } from './support/service-process.js';
+import { waitFor } from './support/wait-for.js';
 import { testSecrets } from './support/service-harness.js';
 
 /**
@@ -74,7 +75,7 @@ describe('start-up messages', () => {
     const svc = spawnService({ port: await freePort(), env: { ENV_FILE: path } });
     try {
       await svc.waitForHealth((b) => b.status === 'degraded', 30_000);
-      await waitFor(() => /database\.unavailable/.test(svc.stdout()) && /redis\.unavailable/.test(svc.stdout()));
+      await waitFor(() => /database\.unavailable/.test(svc.stdout()) && /redis\.unavailable/.test(svc.stdout()), 30_000);
 
       const lines = svc.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.find((l) => l.event === 'database.unavailable')).toMatchObject({ database: `127.0.0.1:${dbPort}/startup_db`, code: 'ECONNREFUSED' });
@@ -98,12 +99,12 @@ describe('the dev console on a terminal', () => {
     });
     let output = '';
     proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = once(proc, 'exit');
-    await Promise.race([exited, waitFor(() => until(output), 45_000)]);
-    if (proc.exitCode === null) {
-      process.kill(-proc.pid!, 'SIGTERM');
-      await exited;
-    }
+    // 'close': exited and its output read to the end.
+    let closed = false;
+    const done = once(proc, 'close').then(() => (closed = true));
+    await waitFor(() => closed || until(output), 45_000);
+    if (!closed) process.kill(-proc.pid!, 'SIGTERM');
+    await done;
     return output.replace(/\r\n/g, '\n');
   }
 
@@ -128,11 +129,3 @@ describe('the dev console on a terminal', () => {
     expect(output).not.toContain('canary-');
   }, 60_000);
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
