@@ -36,7 +36,7 @@ function onTerminal(args: string, env: Record<string, string>) {
   });
   let output = '';
   proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = once(proc, 'exit').then(([code]) => code as number);
+  const exited = once(proc, 'close').then(([code]) => code as number);
   let seen = 0;
   /** Waits for `text` to appear after what was already answered, then types `keys`. */
   const answer = async (text: string, keys: string) => {

@@ -43,7 +43,7 @@ function devAws(env: Record<string, string>): Run {
   let output = '';
   proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = once(proc, 'exit').then(([code, signal]) => (signal !== null ? -1 : (code as number)));
+  const exited = once(proc, 'close').then(([code, signal]) => (signal !== null ? -1 : (code as number)));
   return { output: () => output, exited, interrupt: () => process.kill(-proc.pid!, 'SIGINT') };
 }
 
