@@ -28,18 +28,22 @@ Run "secrets <command> --help" for a command's options.
 ${GLOBAL_OPTIONS}`;
 
 const COMMANDS: Readonly<Record<string, string>> = {
-  setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--out DIR]
+  setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--policies-dir DIR]
                      [--enable-rotation ARN] [--json]
 
-Shows the caller identity, region and prefix, asks to continue, then for each catalog secret:
-creates it when missing (ADMIN_TOKEN and META_VERIFY_TOKEN generated; others from --from-env or a
-hidden prompt), writes a new version only when the value changed, and writes the IAM policies.
+Checks credentials and reads what is stored (before asking anything), shows the caller identity,
+region and prefix, asks to continue, then for each catalog secret: creates it when missing
+(ADMIN_TOKEN and META_VERIFY_TOKEN generated, URL-safe; others from --from-env or a hidden prompt
+that checks each value as you type it), writes a new version only when the value changed, prints
+a line as each secret is done, writes the IAM policies, and ends with a summary line.
 Re-running it changes nothing.
 
   --from-env FILE       take values from a dotenv file (CI; with --yes)
   --terraform-dir DIR   build DATABASE_URL from \`terraform output -json\` in DIR
-  --yes, -y             do not ask to continue
-  --out DIR             where the IAM policies go (default: iam-policies)
+  --yes, -y             do not ask to continue (and, without --from-env, prompt for nothing)
+  --policies-dir DIR    where the IAM policies for your account go (default: .generated/iam-policies,
+                        git-ignored; the committed iam-policies/ are written only by "secrets iam")
+  --out DIR             older name of --policies-dir
   --enable-rotation ARN have Secrets Manager rotate each rotatable secret with the Lambda function
                         ARN on the catalog's schedule (admin token: every 90 days), through
                         RotateSecret without rotating now
@@ -70,7 +74,7 @@ reserved token file) instead of starting another; "secrets rollback" cancels it 
                         admin token, authenticated with the old token, which instances still hold
   --force               rotate even within 10 minutes of the last rotation (the version setup
                         creates does not count)
-  --yes, -y             do not ask for confirmation (needed without a terminal)
+  --yes, -y             rotate without asking to confirm (needed without a terminal, e.g. in CI)
   --rotation-log PATH   append the audit line here (default: <secret>-rotation.log)
 After the switch, a failing log or notice is a warning (exit 0) naming the committed version.
 `,
@@ -88,6 +92,8 @@ rollback cancels it instead and leaves AWSCURRENT alone.
                         rollback moved away from (labelled ROLLED_BACK): that switches back
   --notify URL          POST URL/admin/refresh-secrets (repeatable); without it, the output says
                         how to refresh the instances
+  --yes, -y             roll back without asking to confirm (needed without a terminal)
+  --rotation-log PATH   append the audit line here (default: <secret>-rotation.log)
 `,
   verify: `Usage: secrets verify admin-token [--url URL] [--json]
 
@@ -103,13 +109,15 @@ Writes secrets-read-only-policy.json, secrets-cicd-policy.json and secrets-rotat
 `,
   init: `Usage: secrets init [--env-file PATH]
 
-Creates .env (mode 0600) from .env.example with generated ADMIN_TOKEN and META_VERIFY_TOKEN;
-leaves an existing file alone.
+Creates .env (mode 0600) from .env.example with generated ADMIN_TOKEN and META_VERIFY_TOKEN
+(48 random bytes, URL-safe); leaves an existing file alone.
+  --env-file PATH       the file to create (default: .env)
 `,
   check: `Usage: secrets check [--env-file PATH] [--json]
 
 Validates .env against the catalog: missing, invalid (with the reason) and unknown names. Never
 prints values. Exits 1 on a missing or invalid secret.
+  --env-file PATH       the file to check (default: .env)
 `,
 };
 

@@ -10,7 +10,7 @@ export { AWSCURRENT, AWSPENDING, AWSPREVIOUS, moveStage, readVersions, ROLLED_BA
 export type { SecretVersions, VersionView } from './version-stages.js';
 export { readValue } from './version-value.js';
 export { isUnclearOutcome } from './unclear-outcome.js';
-export { isUrlSafeToken, newUrlSafeToken, TOKEN_BYTES } from './random-token.js';
+export { isUrlSafeToken, TOKEN_BYTES } from './random-token.js';
 export { checkServiceServes } from './service-probe.js';
 export type { ServiceProbe } from './service-probe.js';
 export { tokenRotation } from './token-rotation.js';

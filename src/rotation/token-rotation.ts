@@ -1,5 +1,6 @@
 import { RotationError } from './errors.js';
-import { isUrlSafeToken, newUrlSafeToken, TOKEN_BYTES } from './random-token.js';
+import { generateToken } from '../provisioning/generate-token.js';
+import { isUrlSafeToken, TOKEN_BYTES } from './random-token.js';
 import type { RotationModule } from './rotation-module.js';
 import { checkServiceServes, type ServiceProbe } from './service-probe.js';
 
@@ -19,7 +20,7 @@ export function tokenRotation(options: { readonly kind: string; readonly secretN
     kind,
     secretName,
     handover: true,
-    newValue: async () => newUrlSafeToken(bytes),
+    newValue: async () => generateToken(bytes),
     setSecret: async () => {},
     testSecret: async ({ secretId, pending, current, deps }) => {
       if (!isUrlSafeToken(pending.value, bytes)) {
