@@ -10,14 +10,14 @@ export { AWSCURRENT, AWSPENDING, AWSPREVIOUS, moveStage, readVersions, ROLLED_BA
 export type { SecretVersions, VersionView } from './version-stages.js';
 export { readValue } from './version-value.js';
 export { isUnclearOutcome } from './unclear-outcome.js';
-export { isUrlSafeToken, TOKEN_BYTES } from './random-token.js';
+export { isUrlSafeToken, TOKEN_BYTES } from './url-safe-token.js';
 export { checkServiceServes } from './service-probe.js';
 export type { ServiceProbe } from './service-probe.js';
 export { tokenRotation } from './token-rotation.js';
 export type { TokenDeps } from './token-rotation.js';
 export { adminTokenRotation } from './admin-token.js';
 export { metaVerifyTokenRotation } from './meta-verify-token.js';
-export { ROTATION_TARGETS, scheduleDaysOf, targetForKind, targetForSecret } from './rotation-targets.js';
+export { ROTATION_TARGETS, scheduleDaysOf } from './rotation-targets.js';
 export type { LambdaDeps, LambdaEnv, RotationTarget } from './rotation-targets.js';
 export { handleRotationEvent, parseRotationEvent } from './lambda-rotation.js';
 export type { LambdaRotationDeps, RotationEvent } from './lambda-rotation.js';

@@ -36,14 +36,6 @@ export const ROTATION_TARGETS: readonly RotationTarget<unknown>[] = [
   { module: metaVerifyTokenRotation, lambdaDeps: async () => ({ deps: {}, close: nothingToClose }) },
 ];
 
-export function targetForKind(kind: string): RotationTarget<unknown> | undefined {
-  return ROTATION_TARGETS.find((t) => t.module.kind === kind);
-}
-
-export function targetForSecret(secretName: string): RotationTarget<unknown> | undefined {
-  return ROTATION_TARGETS.find((t) => t.module.secretName === secretName);
-}
-
 /** Days between scheduled rotations: the catalog's period, else the kind's default; undefined for hand-rotated secrets. */
 export function scheduleDaysOf(target: RotationTarget<unknown>, catalog: Catalog): number | undefined {
   return catalog.entry(target.module.secretName)?.spec.rotation?.everyDays ?? target.defaultScheduleDays;

@@ -1,6 +1,6 @@
 import { RotationError } from './errors.js';
 import { generateToken } from '../provisioning/generate-token.js';
-import { isUrlSafeToken, TOKEN_BYTES } from './random-token.js';
+import { isUrlSafeToken, TOKEN_BYTES } from './url-safe-token.js';
 import type { RotationModule } from './rotation-module.js';
 import { checkServiceServes, type ServiceProbe } from './service-probe.js';
 

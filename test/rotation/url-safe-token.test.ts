@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateToken } from '../../src/provisioning/generate-token.js';
-import { isUrlSafeToken } from '../../src/rotation/random-token.js';
+import { isUrlSafeToken } from '../../src/rotation/url-safe-token.js';
 
 describe('isUrlSafeToken', () => {
   it('accepts what generateToken makes from 48 bytes: 64 URL-safe characters', () => {
