@@ -2,7 +2,7 @@ export { RotationError } from './errors.js';
 export type { RotationErrorCode } from './errors.js';
 export { ROTATION_STEPS } from './rotation-module.js';
 export type { CreateContext, FinishedContext, FinishMode, PendingContext, RotationModule, RotationStep, StepContext, VersionValue } from './rotation-module.js';
-export { applySet, applyTest, createSecret, finishSecret, setSecret, testSecret } from './rotation-steps.js';
+export { applySet, applyTest, createSecret, dropPendingLabel, finishSecret, setSecret, testSecret } from './rotation-steps.js';
 export type { Created, Finished } from './rotation-steps.js';
 export { runRotation } from './run-rotation.js';
 export type { RotationOutcome, RunRotationInput } from './run-rotation.js';

@@ -84,8 +84,7 @@ export interface Finished {
  * finishSecret: moves AWSCURRENT to the pending version, naming the version it moves from, so a
  * concurrent rotation or rollback makes this fail (ROTATION_CONFLICT) instead of being undone.
  * `immediate` first puts ROTATION_IMMEDIATE on the pending version: if the run stops between the
- * two moves, nothing is committed and the old value is still the current one. Then AWSPENDING
- * comes off the new current version, so that after a rollback it cannot look unfinished.
+ * two moves, nothing is committed and the old value is still the current one.
  */
 export async function finishSecret(
   ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>,
@@ -95,10 +94,7 @@ export async function finishSecret(
   const versions = await readVersions(client, secretId);
   const current = versions.current;
   if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `${secretId} has no AWSCURRENT version`);
-  if (current.versionId === versionId) {
-    if (current.stages.includes(AWSPENDING)) await dropPendingLabel(ctx);
-    return { fromVersionId: undefined, alreadyCurrent: true };
-  }
+  if (current.versionId === versionId) return { fromVersionId: undefined, alreadyCurrent: true };
   const target = versions.versions.find((v) => v.versionId === versionId);
   if (!target?.stages.includes(AWSPENDING)) {
     throw new RotationError('ROTATION_NOT_PENDING', `Version ${versionId} of ${secretId} is not labelled AWSPENDING; nothing to finish`);
@@ -119,16 +115,17 @@ export async function finishSecret(
       throw new RotationError('ROTATION_OUTCOME_UNKNOWN', `Finishing version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code})`, { cause: err });
     }
   }
-  await dropPendingLabel(ctx);
   return { fromVersionId: current.versionId, alreadyCurrent: false };
 }
 
 /**
- * Takes AWSPENDING off a version that is now current, once the rotation is committed. Best
- * effort: AWS itself may leave it there, and readers treat AWSPENDING on AWSCURRENT (or on
- * AWSPREVIOUS) as finished; failing here must not report a committed rotation as failed.
+ * Takes AWSPENDING off a version that is now current, once a rotation run by the CLI is
+ * committed (Secrets Manager does its own bookkeeping after a Lambda's finishSecret, so the step
+ * itself leaves the label, as AWS's templates do). Best effort: readers treat AWSPENDING on
+ * AWSCURRENT (or on AWSPREVIOUS) as finished; failing here must not report a committed rotation
+ * as failed.
  */
-async function dropPendingLabel(ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>): Promise<void> {
+export async function dropPendingLabel(ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>): Promise<void> {
   try {
     await moveStage(ctx.client, ctx.secretId, AWSPENDING, { to: undefined, from: ctx.versionId });
   } catch {

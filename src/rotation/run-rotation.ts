@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FinishMode, RotationModule, RotationStep, VersionValue } from './rotation-module.js';
-import { applySet, applyTest, createSecret, finishSecret } from './rotation-steps.js';
+import { applySet, applyTest, createSecret, dropPendingLabel, finishSecret } from './rotation-steps.js';
 import { AWSPREVIOUS } from './version-stages.js';
 import { readValue } from './version-value.js';
 
@@ -39,7 +39,8 @@ export interface RotationOutcome {
 
 /**
  * A whole rotation in one process (the CLI's way): createSecret, the hand-over, setSecret,
- * testSecret, finishSecret. Every step is idempotent, so running this again with the same
+ * testSecret, finishSecret, then AWSPENDING off the new current version (so that, once rolled
+ * back, it cannot look unfinished). Every step is idempotent, so running this again with the same
  * version id after any failure resumes where it stopped.
  */
 export async function runRotation<D>(input: RunRotationInput<D>): Promise<RotationOutcome> {
@@ -49,6 +50,7 @@ export async function runRotation<D>(input: RunRotationInput<D>): Promise<Rotati
   onStep?.('createSecret');
   if (pending.versionId === current.versionId) {
     await onPending?.(pending, { created, alreadyCurrent: true });
+    await dropPendingLabel(ctx);
     return { toVersionId: versionId, fromVersionId: undefined, created, alreadyCurrent: true, replaced: await readValue(client, secretId, { stage: AWSPREVIOUS }) };
   }
   await onPending?.(pending, { created, alreadyCurrent: false });
@@ -58,6 +60,7 @@ export async function runRotation<D>(input: RunRotationInput<D>): Promise<Rotati
   onStep?.('testSecret');
   const finished = await finishSecret(ctx, mode);
   onStep?.('finishSecret');
+  await dropPendingLabel(ctx);
   return {
     toVersionId: versionId,
     fromVersionId: finished.fromVersionId,

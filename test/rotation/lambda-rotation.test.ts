@@ -78,13 +78,29 @@ describe('the rotation function under Secrets Manager (RotateSecret on the local
       ['testSecret', true],
       ['finishSecret', true],
     ]);
-    expect(await stagesOf(client, secretId)).toEqual({ [versionId]: ['AWSCURRENT'], [old]: ['AWSPREVIOUS'] });
+    // AWSPENDING stays on the new version, as after AWS's own templates: readers treat it as finished.
+    expect(await stagesOf(client, secretId)).toEqual({ [versionId]: ['AWSCURRENT', 'AWSPENDING'], [old]: ['AWSPREVIOUS'] });
     const value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!;
     expect(value).toMatch(/^[A-Za-z0-9_-]{64}$/);
     const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
     expect(described.RotationEnabled).toBe(true);
     expect(described.LastRotatedDate).toBeDefined();
     expect(logger.text()).not.toContain(value);
+  });
+
+  it('can be rolled back by the CLI, after which nothing looks unfinished', async () => {
+    const { project, secretId, client } = await scenario();
+    const old = Object.keys(await stagesOf(client, secretId))[0]!;
+    const { versionId } = await rotate(client, secretId);
+    const cwd = await mkdtemp(join(tmpdir(), 'secrets-lambda-'));
+    const scan = new OutputScan(T0);
+
+    expect((await secretsCli(lsm, scan, ['rollback', 'admin-token', '--yes', '--project', project], { cwd })).code).toBe(0);
+
+    expect(await stagesOf(client, secretId)).toEqual({ [old]: ['AWSCURRENT', 'ROTATION_IMMEDIATE'], [versionId]: ['AWSPREVIOUS', 'ROLLED_BACK'] });
+    const verify = await secretsCli(lsm, scan, ['verify', 'admin-token', '--project', project], { cwd });
+    expect(verify.stdout).not.toContain('unfinished rotation: version');
+    scan.expectClean();
   });
 
   it('rotates the Meta verify token too', async () => {
@@ -130,7 +146,7 @@ describe('the rotation function under Secrets Manager (RotateSecret on the local
     }
 
     const stages = await stagesOf(client, secretId);
-    expect(stages[versionId]).toEqual(['AWSCURRENT']);
+    expect(stages[versionId]).toEqual(['AWSCURRENT', 'AWSPENDING']);
     expect(Object.values(stages).filter((s) => s.includes('AWSCURRENT'))).toHaveLength(1);
   });
 

@@ -93,7 +93,7 @@ describe('createSecret', () => {
 });
 
 describe('finishSecret', () => {
-  it('moves AWSCURRENT to the pending version, naming the one it moves from, and takes AWSPENDING off it', async () => {
+  it('moves AWSCURRENT to the pending version, naming the one it moves from, and leaves AWSPENDING as AWS templates do', async () => {
     const secretId = await newSecret();
     const old = Object.keys(await stagesOf(secretId))[0]!;
     const ctx = ctxFor(secretId);
@@ -102,7 +102,7 @@ describe('finishSecret', () => {
     const finished = await finishSecret(ctx, 'graceful');
 
     expect(finished).toEqual({ fromVersionId: old, alreadyCurrent: false });
-    expect(await stagesOf(secretId)).toEqual({ [ctx.versionId]: ['AWSCURRENT'], [old]: ['AWSPREVIOUS'] });
+    expect(await stagesOf(secretId)).toEqual({ [ctx.versionId]: ['AWSCURRENT', 'AWSPENDING'], [old]: ['AWSPREVIOUS'] });
     expect(await finishSecret(ctx, 'graceful')).toEqual({ fromVersionId: undefined, alreadyCurrent: true });
   });
 
@@ -117,7 +117,7 @@ describe('finishSecret', () => {
     await finishSecret(second, 'immediate');
 
     const stages = await stagesOf(secretId);
-    expect(stages[second.versionId]).toEqual(['AWSCURRENT', 'ROTATION_IMMEDIATE']);
+    expect(stages[second.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING', 'ROTATION_IMMEDIATE']);
     expect(stages[first.versionId]).toEqual(['AWSPREVIOUS']);
   });
 
@@ -169,7 +169,7 @@ describe('finishSecret', () => {
 
     expect(lost).toBe(true);
     expect(finished.alreadyCurrent).toBe(false);
-    expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT']);
+    expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING']);
   });
 
   it('refuses a version that is not under AWSPENDING', async () => {
