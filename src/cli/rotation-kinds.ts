@@ -26,7 +26,7 @@ export const ADMIN_TOKEN_CHECKLIST = [
   '  [ ] Update monitoring/alerting tools',
   '  [ ] Verify application is using new token (secrets verify admin-token --url URL)',
   '  [ ] Delete the new-token file securely once distributed',
-  '  [ ] Schedule next rotation (recommended: 90 days)',
+  '  [ ] Schedule next rotation (recommended: 90 days; or let Secrets Manager do it: secrets setup --enable-rotation ARN)',
 ].join('\n');
 
 export const META_VERIFY_TOKEN_CHECKLIST = [
