@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CredentialClients } from '../rotation/index.js';
 import type { SpinnerFactory } from './progress.js';
 
 /** What commands need from the world; the bin entry builds the real ones, tests inject theirs. */
@@ -21,6 +22,8 @@ export interface CliDeps {
    */
   readonly callerArn: (options: AwsOptions) => Promise<string>;
   readonly fetch: typeof fetch;
+  /** PostgreSQL and Redis connections for `rotate database-password|redis-password`, opened per step. */
+  readonly credentialClients: CredentialClients;
   /** Asks a yes/no question; rejects with CliError CANCELLED on Ctrl-C. */
   readonly confirm: (question: string) => Promise<boolean>;
   /** `terraform output -json` in a folder. */

@@ -19,6 +19,7 @@ const { execFile } = await import('node:child_process');
 const { promisify } = await import('node:util');
 const { CliError, fromAwsError } = await import('./errors.js');
 const { classifyAwsError } = await import('../engine/index.js');
+const { createCredentialClients } = await import('../rotation/create-credential-clients.js');
 import type { AwsOptions } from './deps.js';
 
 const clientConfig = (o: AwsOptions) => ({
@@ -52,6 +53,7 @@ const code = await run(process.argv.slice(2), {
     }
   },
   fetch,
+  credentialClients: createCredentialClients(),
   terraformOutputs: async (dir) => {
     try {
       const { stdout } = await promisify(execFile)('terraform', [`-chdir=${dir}`, 'output', '-json'], { maxBuffer: 4 * 1024 * 1024 });

@@ -26,6 +26,7 @@ const OPTIONS = {
   'from-env': { type: 'string' },
   'policies-dir': { type: 'string' },
   'terraform-dir': { type: 'string' },
+  'master-secret': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /**

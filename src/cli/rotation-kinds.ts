@@ -1,5 +1,18 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { adminTokenRotation, metaVerifyTokenRotation, readValue, type FinishMode, type RotationModule, type TokenDeps } from '../rotation/index.js';
+import {
+  adminTokenRotation,
+  databasePasswordRotation,
+  masterArnOf,
+  metaVerifyTokenRotation,
+  readValue,
+  redisPasswordRotation,
+  type DatabaseDeps,
+  type DatabaseStrategy,
+  type FinishMode,
+  type RedisDeps,
+  type RotationModule,
+  type TokenDeps,
+} from '../rotation/index.js';
 import type { CommandContext } from './command-context.js';
 import { CliError } from './errors.js';
 
@@ -18,6 +31,16 @@ export interface CliRotationKind<D> {
   readonly checklist: string;
   /** `secrets rollback <kind>` may move its labels back (a token; never a password already changed at its resource). */
   readonly rollback: boolean;
+  /**
+   * Publish a refresh notice on Redis after the switch (the Redis push, besides --notify):
+   * credentials, whose old value the engine does not keep accepting.
+   */
+  readonly announce?: boolean;
+  /**
+   * What still holds while a version is pending and its setSecret may have run, for the message
+   * of a rotation that stopped half way. Tokens say it themselves (the old token still works).
+   */
+  pendingNote?(strategy: string): string;
 }
 
 export const ADMIN_TOKEN_CHECKLIST = [
@@ -35,8 +58,29 @@ export const META_VERIFY_TOKEN_CHECKLIST = [
   '  [ ] Delete the new-token file securely once entered',
 ].join('\n');
 
+export const DATABASE_PASSWORD_CHECKLIST = [
+  'POST-ROTATION CHECKLIST:',
+  '  [ ] Check that every instance reports the new version of DATABASE_URL (GET /admin/secrets/health) or pass them all to --notify',
+  '  [ ] Single-user: nothing else; alternating-users: the previous role keeps its password until the rotation after next',
+  '  [ ] Or let Secrets Manager rotate it every 30 days: secrets setup --enable-rotation ARN',
+].join('\n');
+
+export const REDIS_PASSWORD_CHECKLIST = [
+  'POST-ROTATION CHECKLIST:',
+  '  [ ] Check that every instance reports the new version of REDIS_URL (GET /admin/secrets/health) or pass them all to --notify',
+  '  [ ] Or let Secrets Manager rotate it every 30 days: secrets setup --enable-rotation ARN',
+].join('\n');
+
+/** Options only the credential kinds take, or only the token kinds. */
+function refuseOptions(ctx: CommandContext, kind: string, names: readonly ('url' | 'master-secret' | 'print' | 'save-token')[]): void {
+  for (const name of names) {
+    if (ctx.o[name] !== undefined) throw new CliError('USAGE', `rotate ${kind} takes no --${name}`);
+  }
+}
+
 /** With --url, token rotations test that the service there reads the secret being rotated. */
-async function tokenDeps(ctx: CommandContext, client: SecretsManagerClient): Promise<{ deps: TokenDeps; close(): Promise<void> }> {
+const tokenDeps = (kind: string) => async (ctx: CommandContext, client: SecretsManagerClient): Promise<{ deps: TokenDeps; close(): Promise<void> }> => {
+  refuseOptions(ctx, kind, ['master-secret']);
   const url = ctx.o.url;
   const close = async () => {};
   if (url === undefined) return { deps: {}, close };
@@ -47,7 +91,7 @@ async function tokenDeps(ctx: CommandContext, client: SecretsManagerClient): Pro
     return current.value;
   };
   return { deps: { service: { url, fetch: ctx.deps.fetch, adminToken } }, close };
-}
+};
 
 /** Tokens: `immediate` (default) refuses the old one once instances refresh; `graceful` keeps it for the grace window. */
 const tokenStrategies = {
@@ -56,9 +100,66 @@ const tokenStrategies = {
   effect: (strategy: string) => (strategy === 'graceful' ? 'Both tokens work during the grace window.' : 'The old token stops working as soon as instances refresh.'),
 } as const;
 
+const nothingToClose = async () => {};
+
+/**
+ * database-password: the strategy from --strategy, the master secret from --master-secret (else
+ * the secret's `masterarn`), checked before anything is asked: alternating-users cannot start
+ * without one.
+ */
+async function databaseDeps(ctx: CommandContext, client: SecretsManagerClient): Promise<{ deps: DatabaseDeps; close(): Promise<void> }> {
+  refuseOptions(ctx, 'database-password', ['url', 'print', 'save-token']);
+  const strategy = (ctx.o.strategy ?? 'single-user') as DatabaseStrategy;
+  const master = ctx.o['master-secret'];
+  if (strategy === 'alternating-users' && master === undefined) {
+    const secretId = ctx.catalog.entry('DATABASE_URL')!.awsId;
+    const current = await readValue(client, secretId, { stage: 'AWSCURRENT' });
+    if (current !== undefined && masterArnOf(current.value) === undefined) {
+      throw new CliError('USAGE', `--strategy alternating-users needs --master-secret ID (a secret with a superuser or CREATEROLE login at ${secretId}'s server), or masterarn in the secret's JSON`);
+    }
+  }
+  return { deps: { strategy, sql: ctx.deps.credentialClients.sql, ...(master !== undefined && { masterSecretId: master }) }, close: nothingToClose };
+}
+
+async function redisDeps(ctx: CommandContext): Promise<{ deps: RedisDeps; close(): Promise<void> }> {
+  refuseOptions(ctx, 'redis-password', ['url', 'print', 'save-token']);
+  const master = ctx.o['master-secret'];
+  return { deps: { redis: ctx.deps.credentialClients.redis, ...(master !== undefined && { masterSecretId: master }) }, close: nothingToClose };
+}
+
+const graceful = (): FinishMode => 'graceful';
+
 export const CLI_ROTATION_KINDS: readonly CliRotationKind<unknown>[] = [
-  { module: adminTokenRotation, deps: tokenDeps, ...tokenStrategies, checklist: ADMIN_TOKEN_CHECKLIST, rollback: true },
-  { module: metaVerifyTokenRotation, deps: tokenDeps, ...tokenStrategies, checklist: META_VERIFY_TOKEN_CHECKLIST, rollback: true },
+  { module: adminTokenRotation, deps: tokenDeps('admin-token'), ...tokenStrategies, checklist: ADMIN_TOKEN_CHECKLIST, rollback: true },
+  { module: metaVerifyTokenRotation, deps: tokenDeps('meta-verify-token'), ...tokenStrategies, checklist: META_VERIFY_TOKEN_CHECKLIST, rollback: true },
+  {
+    module: databasePasswordRotation,
+    deps: databaseDeps,
+    strategies: ['single-user', 'alternating-users'],
+    finishMode: graceful,
+    effect: (strategy) =>
+      strategy === 'alternating-users'
+        ? 'The secret moves to the other role of the pair with a new password; the current role keeps working.'
+        : 'The role gets a new password; open connections keep working, and new ones with the old password are refused until instances refresh (they retry).',
+    pendingNote: (strategy) =>
+      strategy === 'alternating-users'
+        ? 'the current role still works'
+        : 'the role may already have the new password, so new connections with the old one are refused (instances refresh and retry); finish it now',
+    checklist: DATABASE_PASSWORD_CHECKLIST,
+    rollback: false,
+    announce: true,
+  },
+  {
+    module: redisPasswordRotation,
+    deps: redisDeps,
+    strategies: ['single-user'],
+    finishMode: graceful,
+    effect: () => 'The ACL user gets a second password; the old one is removed once every instance named by --notify has switched.',
+    pendingNote: () => 'the old password still works (the new one may work too)',
+    checklist: REDIS_PASSWORD_CHECKLIST,
+    rollback: false,
+    announce: true,
+  },
 ];
 
 export function cliRotationKinds(filter: (k: CliRotationKind<unknown>) => boolean = () => true): string[] {

@@ -16,6 +16,10 @@ export type RotationErrorCode =
   | 'ROTATION_NO_CURRENT'
   /** No rotation module handles this secret. */
   | 'ROTATION_UNKNOWN_SECRET'
+  /** The secret's value (or its master secret's) is not in a form this module rotates. */
+  | 'ROTATION_BAD_VALUE'
+  /** A setting the strategy needs is missing (the master secret of alternating-users). */
+  | 'ROTATION_MISCONFIGURED'
   /** setSecret could not apply the pending value at the resource. */
   | 'ROTATION_SET_FAILED'
   /** testSecret found that the pending value does not work. */

@@ -4,11 +4,15 @@
  * root of the Lambda: the only place here that reads process.env and builds the client.
  *
  * Environment: AWS_REGION (set by Lambda), SECRETS_PROJECT / SECRETS_ENVIRONMENT (the catalog's
- * prefix, default whatsapp-saas/mvp), SECRETS_MANAGER_ENDPOINT (optional, as AWS's templates).
+ * prefix, default whatsapp-saas/mvp), SECRETS_MANAGER_ENDPOINT (optional, as AWS's templates),
+ * DATABASE_ROTATION_STRATEGY (single-user, the default, or alternating-users),
+ * DATABASE_MASTER_SECRET_ID and REDIS_MASTER_SECRET_ID (the master secrets; see the modules).
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { whatsappSaasCatalog } from '../catalog/whatsapp-saas.js';
 import { classifyAwsError, createSecretsManagerClient, type Logger } from '../engine/index.js';
+import type { CredentialClients } from './credential-clients.js';
+import { createCredentialClients } from './create-credential-clients.js';
 import { RotationError } from './errors.js';
 import { handleRotationEvent } from './lambda-rotation.js';
 
@@ -21,6 +25,7 @@ const logger: Logger = {
 };
 
 let client: SecretsManagerClient | undefined;
+let clients: CredentialClients | undefined;
 
 export const handler = async (event: unknown): Promise<void> => {
   const env = process.env;
@@ -30,8 +35,9 @@ export const handler = async (event: unknown): Promise<void> => {
       ...(env.SECRETS_MANAGER_ENDPOINT !== undefined && { endpoint: env.SECRETS_MANAGER_ENDPOINT }),
       requestTimeoutMs: 10_000,
     });
+    clients ??= createCredentialClients();
     const catalog = whatsappSaasCatalog({ project: env.SECRETS_PROJECT ?? 'whatsapp-saas', environment: env.SECRETS_ENVIRONMENT ?? 'mvp' });
-    await handleRotationEvent(event, { client, catalog, env, logger });
+    await handleRotationEvent(event, { client, catalog, env, logger, clients });
   } catch (err) {
     // A RotationError's message is built from names and ids; an AWS error is named by its code only.
     const code = err instanceof RotationError ? err.code : classifyAwsError(err).code;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CliDeps } from '../../src/cli/deps.js';
 import { createSecretsManagerClient } from '../../src/engine/index.js';
 import type { LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
 import { TEST_CREDENTIALS } from '../support/local-aws.js';
 
 /** Deps for run(): the real SDK against the local endpoint, output captured, confirmations answered. */
@@ -20,6 +21,7 @@ export async function cliDeps(lsm: LocalSecretsManager, overrides: Partial<CliDe
     secretsManager: (o) => createSecretsManagerClient({ region: o.region, endpoint: lsm.url, credentials: TEST_CREDENTIALS, maxAttempts: 1 }),
     callerArn: async () => 'arn:aws:iam::000000000000:user/test-operator',
     fetch,
+    credentialClients: createCredentialClients(),
     confirm: async () => true,
     promptSecret: async () => '',
     terraformOutputs: async () => ({}),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { readValue, RotationError, runRotation, type RotationOutcome } from '../../rotation/index.js';
+import { driverErrorCode, publishRefreshNotice, readValue, RotationError, runRotation, type RotationOutcome } from '../../rotation/index.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
 import { notifyRefresh, type Notified } from '../notify-refresh.js';
@@ -46,13 +46,37 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
     plan.resume === undefined
       ? `Rotate ${secretId} (${strategy}): AWSCURRENT ${from} -> a new version? ${effect}`
       : `Resume the unfinished rotation of ${secretId} (${strategy}): AWSCURRENT ${from} -> ${plan.versionId}? ${effect}`;
-  if (!o.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
+  // Built before asking: a missing setting (a master secret) is a usage error, not a stop half way.
+  let built: { readonly deps: unknown; close(): Promise<void> };
+  try {
+    built = await kind.deps(ctx, client);
+  } catch (err) {
+    throw cliErrorOf(err, secretId);
+  }
+  try {
+    if (!o.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
+    return await rotateAndCommit(ctx, kind, { secretId, strategy, plan, client, moduleDeps: built.deps });
+  } finally {
+    await built.close();
+  }
+}
 
+interface Run {
+  readonly secretId: string;
+  readonly strategy: string;
+  readonly plan: RotationPlan;
+  readonly client: SecretsManagerClient;
+  readonly moduleDeps: unknown;
+}
+
+async function rotateAndCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, r: Run): Promise<number> {
+  const { deps, o } = ctx;
+  const { module } = kind;
+  const { secretId, strategy, plan, client, moduleDeps } = r;
   const reservation = { secretId, versionId: plan.versionId };
   const tokenFile = plan.tokenPath === undefined ? undefined : plan.resume === undefined ? await reserveTokenFile(plan.tokenPath, reservation) : await resumeTokenFile(plan.tokenPath, reservation);
   if (plan.resume !== undefined) deps.stderr(`Resuming the rotation of ${secretId} to version ${plan.versionId} (found ${plan.resume === 'pending' ? 'under AWSPENDING' : `reserved in ${plan.tokenPath}`})\n`);
   const progress: Progress = { created: false, handedOver: false };
-  const { deps: moduleDeps, close } = await kind.deps(ctx, client);
   let outcome: RotationOutcome;
   try {
     outcome = await runRotation({
@@ -73,11 +97,9 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
     });
   } catch (err) {
     if (!progress.created && !(err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN')) await tokenFile?.release();
-    throw stopped(err, { secretId, kind, versionId: plan.versionId, tokenFile, progress });
-  } finally {
-    await close();
+    throw stopped(err, { secretId, kind, strategy, versionId: plan.versionId, tokenFile, progress });
   }
-  return afterCommit(ctx, kind, { secretId, strategy, plan, outcome, client, tokenPath: tokenFile?.path });
+  return afterCommit(ctx, kind, { secretId, strategy, plan, outcome, client, moduleDeps, tokenPath: tokenFile?.path });
 }
 
 async function fillTokenFile(file: TokenFile, token: string): Promise<void> {
@@ -90,21 +112,23 @@ async function fillTokenFile(file: TokenFile, token: string): Promise<void> {
 }
 
 /** One line saying where the rotation stopped, what still holds, and what to run next. */
-function stopped(err: unknown, s: { secretId: string; kind: CliRotationKind<unknown>; versionId: string; tokenFile: TokenFile | undefined; progress: Progress }): CliError {
+function stopped(err: unknown, s: { secretId: string; kind: CliRotationKind<unknown>; strategy: string; versionId: string; tokenFile: TokenFile | undefined; progress: Progress }): CliError {
   const base = cliErrorOf(err, s.secretId);
   const kind = s.kind.module.kind;
+  // Only kinds whose labels may move back offer a rollback; a password set at its resource cannot be taken back.
+  const cancel = s.kind.rollback ? `, or "secrets rollback ${kind}" to cancel it` : '';
   const unknown = err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN';
   const resume = s.tokenFile === undefined ? `run the same command again to resume version ${s.versionId}` : `run the same command again to resume (${s.tokenFile.path} is reserved for version ${s.versionId})`;
   let message: string;
   if (!s.progress.created) message = unknown ? `${base.message}: ${resume}` : `${base.message}; nothing changed`;
   else if (!s.progress.handedOver) {
-    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current (the old token still works), but its token was not handed over: run the command again with --save-token PATH or --print to get it and finish, or "secrets rollback ${kind}" to cancel it`;
+    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current (the old token still works), but its token was not handed over: run the command again with --save-token PATH or --print to get it and finish${cancel}`;
   } else if (unknown) {
     message = `${base.message}: version ${s.versionId} may or may not be current now; run the same command again to settle it`;
   } else {
     const where = s.tokenFile === undefined ? '' : `; its token is in ${s.tokenFile.path}`;
-    const old = s.kind.module.handover ? 'token' : 'value';
-    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current: the old ${old} still works${where}. Run the same command again to resume, or "secrets rollback ${kind}" to cancel it`;
+    const holds = s.kind.pendingNote?.(s.strategy) ?? `the old ${s.kind.module.handover ? 'token' : 'value'} still works`;
+    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current: ${holds}${where}. Run the same command again to resume${cancel}`;
   }
   return new CliError(base.code, message, { cause: err });
 }
@@ -115,6 +139,7 @@ interface Committed {
   readonly plan: RotationPlan;
   readonly outcome: RotationOutcome;
   readonly client: SecretsManagerClient;
+  readonly moduleDeps: unknown;
   readonly tokenPath: string | undefined;
 }
 
@@ -139,6 +164,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
   } catch (err) {
     warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const receivers = kind.announce === true ? await pushNotice(ctx, c, warnings, committed) : undefined;
   let notified: Notified[] = [];
   if ((o.notify ?? []).length > 0) {
     try {
@@ -150,6 +176,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
   for (const n of notified.filter((x) => !x.ok)) {
     warnings.push(`${committed}; ${n.url} did not refresh (HTTP ${n.status || 'unreachable'}): refresh instances with POST ${n.url}/admin/refresh-secrets`);
   }
+  const cleanup = await finishAtResource(ctx, kind, c, notified, warnings, committed);
   for (const w of warnings) deps.stderr(`warning: ${w}\n`);
 
   const label = kind.module.kind.replace(/-/g, ' ');
@@ -160,7 +187,9 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
     toVersionId: outcome.toVersionId,
     resumed: c.plan.resume !== undefined,
     tokenFile: c.tokenPath ?? null,
+    ...(kind.announce === true && { refreshNoticeReceivers: receivers ?? null }),
     notified,
+    ...(cleanup !== undefined && { oldCredentialRemoved: cleanup === 'removed' }),
     warnings,
   };
   const head = outcome.alreadyCurrent
@@ -169,13 +198,62 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
   const lines = [
     head,
     ...(c.tokenPath !== undefined ? [`New ${label} saved to: ${c.tokenPath} (mode 0600)`] : []),
+    ...(receivers !== undefined ? [`Published a refresh notice on Redis (${receivers} listening)`] : []),
     ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (HTTP ${n.status || 'unreachable'})`}`),
+    ...(cleanup === 'removed' ? ['Removed the old password: only the new one works now'] : []),
+    ...(cleanup === 'kept' ? ['The old password stays valid until the next rotation removes it (pass every instance to --notify to remove it as soon as they have switched)'] : []),
     '',
     kind.checklist,
     '',
   ];
   (o.print ? deps.stderr : deps.stdout)(g.json && !o.print ? `${JSON.stringify(summary, null, 2)}\n` : lines.join('\n'));
   return EXIT_CODES.OK;
+}
+
+/** The Redis push: a notice on the refresh channel, with REDIS_URL's current credentials. Warns on failure. */
+async function pushNotice(ctx: CommandContext, c: Committed, warnings: string[], committed: string): Promise<number | undefined> {
+  const redisSecretId = ctx.catalog.entry('REDIS_URL')!.awsId;
+  try {
+    return await publishRefreshNotice({
+      client: c.client,
+      redisSecretId,
+      redis: ctx.deps.credentialClients.redis,
+      origin: 'secrets-cli',
+      reason: `rotated ${c.secretId}`,
+      now: ctx.deps.now,
+    });
+  } catch (err) {
+    const code = err instanceof RotationError ? err.code : driverErrorCode(err);
+    warnings.push(`${committed}; could not publish a refresh notice on Redis (${code}): instances switch at their next refresh, or refresh them with --notify`);
+    return undefined;
+  }
+}
+
+/**
+ * The module's last step at its resource (the old Redis password removed), once every instance
+ * named by --notify has refreshed: before that, one of them might still log in with it. Without
+ * --notify, or when one failed, nothing is removed: the next rotation drops it.
+ */
+async function finishAtResource(
+  ctx: CommandContext,
+  kind: CliRotationKind<unknown>,
+  c: Committed,
+  notified: readonly Notified[],
+  warnings: string[],
+  committed: string,
+): Promise<'removed' | 'kept' | undefined> {
+  const { module } = kind;
+  if (module.afterFinish === undefined) return undefined;
+  if (notified.length === 0 || notified.some((n) => !n.ok)) return 'kept';
+  try {
+    const current = await readValue(c.client, c.secretId, { versionId: c.outcome.toVersionId });
+    if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `Version ${c.outcome.toVersionId} of ${c.secretId} has no value`);
+    await module.afterFinish({ client: c.client, secretId: c.secretId, versionId: c.outcome.toVersionId, deps: c.moduleDeps, current, previous: c.outcome.replaced });
+    return 'removed';
+  } catch (err) {
+    warnings.push(`${committed}; could not remove the old password (${cliErrorOf(err, c.secretId).code}: ${cliErrorOf(err, c.secretId).message}): it stays valid until the next rotation removes it`);
+    return 'kept';
+  }
 }
 
 /**

@@ -1,0 +1,36 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { RedisClientFactory } from './credential-clients.js';
+import { withRedis } from './credential-clients.js';
+import { RotationError } from './errors.js';
+import { AWSCURRENT } from './version-stages.js';
+import { readValue } from './version-value.js';
+
+/**
+ * The Redis channel every service instance listens on (the service's REFRESH_CHANNEL, a
+ * contract: a test holds the two equal). Any message on it makes each instance refresh.
+ */
+export const REFRESH_CHANNEL = 'secrets:refresh';
+
+export interface RefreshNoticeInput {
+  readonly client: SecretsManagerClient;
+  /** REDIS_URL's secret id: the notice goes out with the credentials instances use now. */
+  readonly redisSecretId: string;
+  readonly redis: RedisClientFactory;
+  /** Who sends it (`secrets-cli`, `rotation-function`), for the instances' logs. */
+  readonly origin: string;
+  readonly reason: string;
+  readonly now: () => number;
+}
+
+/**
+ * The Redis push after a rotation: one notice on the refresh channel, in the service's format
+ * (`{ v, origin, reason, at }`, never a value), so every instance refreshes within about a
+ * second instead of at its next scheduled refresh. Resolves how many instances received it.
+ */
+export async function publishRefreshNotice(input: RefreshNoticeInput): Promise<number> {
+  const { client, redisSecretId, redis, origin, reason, now } = input;
+  const url = await readValue(client, redisSecretId, { stage: AWSCURRENT });
+  if (url === undefined) throw new RotationError('ROTATION_MISCONFIGURED', `${redisSecretId} has no AWSCURRENT value to publish a refresh notice with`);
+  const notice = JSON.stringify({ v: 1, origin, reason, at: new Date(now()).toISOString() });
+  return withRedis(redis, url.value, (c) => c.publish(REFRESH_CHANNEL, notice));
+}
