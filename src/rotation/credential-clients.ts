@@ -20,6 +20,7 @@ export interface RedisClient {
   call(command: string, ...args: string[]): Promise<unknown>;
   publish(channel: string, message: string): Promise<number>;
   disconnect(): void;
+  on(event: 'error', listener: (err: Error) => void): unknown;
 }
 
 /** Makes an unconnected Redis client for a REDIS_URL (which carries the user and password). */
@@ -55,8 +56,15 @@ export async function withSql<T>(factory: SqlClientFactory, url: string, fn: (cl
 /** Opens a Redis connection, runs `fn` and closes it whatever happens. */
 export async function withRedis<T>(factory: RedisClientFactory, url: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
   const client = factory(url);
+  // ioredis rejects a refused login with "Connection is closed" and reports why (WRONGPASS) as an event.
+  let reason: Error | undefined;
+  client.on('error', (err) => (reason ??= err));
   try {
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (err) {
+      throw reason ?? err;
+    }
     return await fn(client);
   } finally {
     client.disconnect();

@@ -29,6 +29,9 @@ export function pgPoolConfig(url: ConnectionUrl, role: 'app' | 'maintenance'): P
     max: role === 'app' ? 10 : 1,
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
+    // A backstop for credentials that changed without the pool being replaced (see Database.urlChanged):
+    // no connection outlives this, so none keeps an old login for long.
+    maxLifetimeSeconds: MAX_CONNECTION_LIFETIME_SECONDS,
     query_timeout: 5_000,
     statement_timeout: 5_000,
     application_name: 'whatsapp-saas-backend',
@@ -43,6 +46,9 @@ export function pgPoolConfig(url: ConnectionUrl, role: 'app' | 'maintenance'): P
   }
   return { ...base, Client: CurrentCredentialsClient as unknown as PoolConfig['Client'] };
 }
+
+/** How long a pooled connection may live, however busy: bounds the life of a login that was rotated away. */
+export const MAX_CONNECTION_LIFETIME_SECONDS = 15 * 60;
 
 /** SQLSTATE 28P01 (invalid_password) and 28000 (invalid_authorization_specification). */
 export function isAuthFailure(code: string): boolean {
@@ -107,6 +113,27 @@ function codeOf(err: unknown): string {
   return 'ConnectionError';
 }
 
+/**
+ * Ends a replaced pool without failing anyone: queries already waiting in it for a connection get
+ * one first (an ended pool would leave them to time out), then each connection closes as it is
+ * released.
+ */
+function drainPool(pool: Pool): void {
+  const end = () => void pool.end().catch(() => {});
+  if (pool.waitingCount === 0) {
+    end();
+    return;
+  }
+  const check = () => {
+    if (pool.waitingCount > 0) return;
+    pool.off('acquire', check);
+    pool.off('release', check);
+    end();
+  };
+  pool.on('acquire', check);
+  pool.on('release', check);
+}
+
 /** Errors that mean the schema is gone (a fresh server): set-up must run again. */
 const SCHEMA_MISSING = new Set(['3D000', '42P01']);
 
@@ -138,6 +165,8 @@ export class Database {
   private readonly authMaxDelayMs: number;
   private readonly authBudgetMs: number;
   private counts = { authFailures: 0, authRetries: 0, authGaveUp: 0 };
+  private switching: Promise<void> | undefined;
+  private switchAgain = false;
 
   constructor(options: DatabaseOptions) {
     const { url } = options;
@@ -224,15 +253,19 @@ export class Database {
   }
 
   /**
-   * The URL may have changed (the engine refreshed DATABASE_URL). New connections use it anyway;
-   * only a move to another server or database replaces the pool, since connections open on the
-   * old one would keep answering from the wrong place. A password or user change keeps them.
+   * The URL may have changed (the engine refreshed DATABASE_URL). New connections use it anyway.
+   * A move to another server or database replaces the pool at once, since connections open on
+   * the old one would keep answering from the wrong place. A password or user change replaces it
+   * once the new credentials have opened a connection: queries go to the new pool from then on,
+   * and each old connection closes when its query is done (none is cut short), so no connection
+   * keeps a rotated-away login. Credentials that do not log in yet leave the pool as it is.
    */
   urlChanged(): void {
     if (this.state === 'closed') return;
     const target = targetOf(this.url());
     if (target === this.target) {
-      this.logger.info({ event: 'database.credentials_changed' }, 'DATABASE_URL changed; new connections use the new credentials');
+      this.logger.info({ event: 'database.credentials_changed' }, 'DATABASE_URL changed; moving to a pool with the new credentials');
+      this.switchCredentials();
     } else {
       this.target = target;
       const old = this.pool;
@@ -246,6 +279,44 @@ export class Database {
       this.retryTimer = undefined;
       this.start();
     }
+  }
+
+  /** One switch at a time; a change during one switches again after it, to the latest credentials. */
+  private switchCredentials(): void {
+    if (this.switching !== undefined) {
+      this.switchAgain = true;
+      return;
+    }
+    this.switching = this.replacePool().finally(() => {
+      this.switching = undefined;
+      if (this.switchAgain && this.state !== 'closed') {
+        this.switchAgain = false;
+        this.switchCredentials();
+      }
+    });
+  }
+
+  private async replacePool(): Promise<void> {
+    const next = this.newPool();
+    try {
+      const client = await next.connect();
+      client.release();
+    } catch (err) {
+      void next.end().catch(() => {});
+      this.logger.warn(
+        { event: 'database.credentials_not_usable_yet', code: codeOf(err) },
+        'The new DATABASE_URL credentials do not open a connection yet; keeping the current pool (new connections retry with them)',
+      );
+      return;
+    }
+    if (this.state === 'closed') {
+      await next.end().catch(() => {});
+      return;
+    }
+    const old = this.pool;
+    this.pool = next;
+    this.logger.info({ event: 'database.pool_replaced' }, 'New connections use the new credentials; old connections close as their queries finish');
+    drainPool(old);
   }
 
   /** Asks for the credentials again and backs off; bounded by what is left of the query's budget. */
@@ -264,6 +335,7 @@ export class Database {
     this.retryTimer?.cancel();
     this.retryTimer = undefined;
     await this.setup?.catch(() => {});
+    await this.switching;
     await this.pool.end().catch(() => {});
   }
 

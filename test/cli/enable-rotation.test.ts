@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import type { LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
 import { handleRotationEvent } from '../../src/rotation/lambda-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { localClient, startBackdatedLocalAws } from '../support/local-aws.js';
@@ -13,7 +14,10 @@ import { cliDeps } from './support.js';
 const DAY = 86_400_000;
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:secrets-rotation';
 const ADMIN_ID = 'whatsapp-saas/mvp/admin-token';
-const VALUES = 'META_APP_SECRET=canary-enable-app-1\nDATABASE_URL=postgresql://u:canary-enable-db-2@127.0.0.1:5432/app\nREDIS_URL=redis://127.0.0.1:6379\nOPENAI_API_KEY=canary-enable-key-3\n';
+// The machine's PostgreSQL (trust) and Redis (no password for the default user, so any password
+// logs in): the function's configuration test of the database and Redis passwords logs in with them.
+const VALUES =
+  'META_APP_SECRET=canary-enable-app-1\nDATABASE_URL=postgresql://postgres:canary-enable-db-2@127.0.0.1:5432/postgres\nREDIS_URL=redis://default:canary-enable-redis-4@127.0.0.1:6379\nOPENAI_API_KEY=canary-enable-key-3\n';
 
 let lsm: LocalSecretsManager;
 let setOffsetMs: (ms: number) => void;
@@ -21,7 +25,9 @@ const outputs: string[] = [];
 
 beforeEach(async () => {
   ({ lsm, setOffsetMs } = await startBackdatedLocalAws());
-  lsm.registerRotationFunction(FUNCTION_ARN, (event) => handleRotationEvent(event, { client: localClient(lsm), catalog: whatsappSaasCatalog(), env: {}, logger: captureLogger() }));
+  lsm.registerRotationFunction(FUNCTION_ARN, (event) =>
+    handleRotationEvent(event, { client: localClient(lsm), catalog: whatsappSaasCatalog(), env: {}, logger: captureLogger(), clients: createCredentialClients() }),
+  );
 });
 afterEach(async () => {
   await lsm.close();
@@ -37,7 +43,7 @@ async function secrets(argv: string[], cwd?: string, now?: () => number) {
 }
 
 describe('secrets setup --enable-rotation', () => {
-  it('schedules the admin token every 90 days through RotateSecret, testing the function without rotating, and a re-run changes nothing', async () => {
+  it('schedules the admin token every 90 days and the database and Redis passwords every 30 through RotateSecret, testing the function without rotating, and a re-run changes nothing', async () => {
     const first = await secrets(['setup', '--yes', '--out', 'pol', '--from-env', '/dev/null']);
     await writeFile(join(first.cwd, 'prod.env'), VALUES);
     const before = (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: ADMIN_ID }))).VersionId;
@@ -47,16 +53,27 @@ describe('secrets setup --enable-rotation', () => {
 
     expect(code).toBe(0);
     expect(stdout).toContain(`ADMIN_TOKEN                rotation every 90 days: enabled  (${FUNCTION_ARN})`);
+    expect(stdout).toContain(`DATABASE_URL               rotation every 30 days: enabled  (${FUNCTION_ARN})`);
+    expect(stdout).toContain(`REDIS_URL                  rotation every 30 days: enabled  (${FUNCTION_ARN})`);
     expect(stdout).not.toMatch(/META_VERIFY_TOKEN\s+rotation/);
     const described = await localClient(lsm).send(new DescribeSecretCommand({ SecretId: ADMIN_ID }));
     expect(described).toMatchObject({ RotationEnabled: true, RotationLambdaARN: FUNCTION_ARN, RotationRules: { AutomaticallyAfterDays: 90 } });
-    expect(lsm.rotations().map((r) => [r.kind, r.status])).toEqual([['test', 'succeeded']]);
+    expect(await localClient(lsm).send(new DescribeSecretCommand({ SecretId: 'whatsapp-saas/mvp/database-url' }))).toMatchObject({ RotationEnabled: true, RotationRules: { AutomaticallyAfterDays: 30 } });
+    expect(lsm.rotations().map((r) => [r.secretName, r.kind, r.status])).toEqual([
+      [ADMIN_ID, 'test', 'succeeded'],
+      ['whatsapp-saas/mvp/database-url', 'test', 'succeeded'],
+      ['whatsapp-saas/mvp/redis-url', 'test', 'succeeded'],
+    ]);
     expect((await localClient(lsm).send(new GetSecretValueCommand({ SecretId: ADMIN_ID }))).VersionId).toBe(before);
 
     lsm.resetCounts();
     const again = await secrets(['setup', '--yes', '--out', 'pol', '--from-env', 'prod.env', '--enable-rotation', FUNCTION_ARN, '--json'], first.cwd);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout).rotation).toEqual([{ name: 'ADMIN_TOKEN', secretId: ADMIN_ID, everyDays: 90, action: 'unchanged' }]);
+    expect(JSON.parse(again.stdout).rotation).toEqual([
+      { name: 'ADMIN_TOKEN', secretId: ADMIN_ID, everyDays: 90, action: 'unchanged' },
+      { name: 'DATABASE_URL', secretId: 'whatsapp-saas/mvp/database-url', everyDays: 30, action: 'unchanged' },
+      { name: 'REDIS_URL', secretId: 'whatsapp-saas/mvp/redis-url', everyDays: 30, action: 'unchanged' },
+    ]);
     expect(lsm.counts().RotateSecret).toBeUndefined();
   });
 

@@ -2,14 +2,17 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database, pgPoolConfig, type ConnectionUrl } from '../../src/service/database.js';
 import { DatabaseUnavailableError } from '../../src/service/errors.js';
+import { captureLogger } from '../support/capture-logger.js';
 import {
   createLoginRole,
   createPostgresCluster,
+  serviceSessions,
   setRolePassword,
   throwawayDatabase,
   type PostgresCluster,
   type ThrowawayDatabase,
 } from './support/postgres.js';
+import { waitFor } from './support/wait-for.js';
 
 const createPool = (url: ConnectionUrl, role: 'app' | 'maintenance') => new pg.Pool({ ...pgPoolConfig(url, role), connectionTimeoutMillis: 1_000 });
 
@@ -268,20 +271,49 @@ describe('Database with password authentication (scram-sha-256)', () => {
     await db.close();
   });
 
-  it('takes new credentials for each new connection without replacing the pool', async () => {
+  it('moves to a pool with the new credentials once they log in: queries in flight or waiting finish, none fails, no old login stays open', async () => {
     await setRolePassword(cluster.serverUrl, ROLE, 'one-0008');
     let current = roleUrl('one-0008');
-    const db = new Database({ url: () => current, createPool, retryInitialMs: 50, retryMaxMs: 200 });
+    const logger = captureLogger();
+    const db = new Database({ url: () => current, createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), max: 20 }), logger });
     db.start();
     await db.whenReady();
+    // Five more than the pool holds: they wait in the old pool and must still be served by it.
+    const inFlight = Array.from({ length: 25 }, () => db.query('SELECT pg_sleep(0.3)'));
+    await waitFor(async () => (await serviceSessions(cluster.serverUrl)).filter((x) => x.user === ROLE).length >= 20);
 
+    const changedMs = Date.now();
     await setRolePassword(cluster.serverUrl, ROLE, 'two-0009');
     current = roleUrl('two-0009');
     db.urlChanged();
-    const results = await Promise.allSettled(Array.from({ length: 8 }, () => db.query('SELECT pg_sleep(0.05)')));
+    await waitFor(() => logger.lines.some((l) => l.obj.event === 'database.pool_replaced'));
+    const after = Array.from({ length: 10 }, () => db.query('SELECT pg_sleep(0.05)'));
+    const results = await Promise.allSettled([...inFlight, ...after]);
 
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(db.stats().authFailures).toBe(0);
+    // The old connections close as their queries finish; every session left logged in after the change.
+    await waitFor(async () => (await serviceSessions(cluster.serverUrl)).every((x) => x.user !== ROLE || x.startedMs >= changedMs - 5));
+    await db.close();
+  });
+
+  it('keeps the pool while the new credentials do not log in, and serves on with the connections it has', async () => {
+    await setRolePassword(cluster.serverUrl, ROLE, 'kept-0010');
+    let current = roleUrl('kept-0010');
+    const logger = captureLogger();
+    const db = new Database({ url: () => current, createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), max: 20 }), logger });
+    db.start();
+    await db.whenReady();
+    await Promise.all(Array.from({ length: 4 }, () => db.query('SELECT pg_sleep(0.05)')));
+
+    current = roleUrl('not-set-yet-0011');
+    db.urlChanged();
+    await waitFor(() => logger.lines.some((l) => l.obj.event === 'database.credentials_not_usable_yet'));
+    const { rows } = await db.query<{ one: number }>('SELECT 1 AS one');
+
+    expect(rows[0]!.one).toBe(1);
+    expect(logger.lines.find((l) => l.obj.event === 'database.credentials_not_usable_yet')!.obj.code).toBe('28P01');
+    expect(logger.text()).not.toContain('not-set-yet-0011');
     await db.close();
   });
 });

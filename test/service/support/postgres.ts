@@ -133,3 +133,24 @@ export async function createLoginRole(serverUrl: string, name: string, password:
 export async function setRolePassword(serverUrl: string, name: string, password: string): Promise<void> {
   await adminQuery(serverUrl, `ALTER ROLE ${pg.escapeIdentifier(name)} PASSWORD ${pg.escapeLiteral(password)}`);
 }
+
+/** One open session of the service's pools (`application_name` whatsapp-saas-backend), as pg_stat_activity shows it. */
+export interface ServiceSession {
+  /** The role it logged in as (the session user, not a role it acts as). */
+  readonly user: string;
+  readonly startedMs: number;
+}
+
+/** The service's sessions open on a server right now, for "which login is still in use" checks. */
+export async function serviceSessions(serverUrl: string): Promise<ServiceSession[]> {
+  const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ usename: string; started: Date }>(
+      "SELECT usename, backend_start AS started FROM pg_stat_activity WHERE application_name = 'whatsapp-saas-backend' AND pid <> pg_backend_pid()",
+    );
+    return rows.map((r) => ({ user: r.usename, startedMs: r.started.getTime() }));
+  } finally {
+    await client.end();
+  }
+}
