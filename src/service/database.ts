@@ -69,6 +69,8 @@ export interface DatabaseStats {
   readonly authFailures: number;
   readonly authRetries: number;
   readonly authGaveUp: number;
+  /** Times the pool was replaced for new credentials (see urlChanged). */
+  readonly credentialSwitches: number;
 }
 
 export type DatabaseState = 'starting' | 'ready' | 'closed';
@@ -164,7 +166,7 @@ export class Database {
   private readonly authInitialDelayMs: number;
   private readonly authMaxDelayMs: number;
   private readonly authBudgetMs: number;
-  private counts = { authFailures: 0, authRetries: 0, authGaveUp: 0 };
+  private counts = { authFailures: 0, authRetries: 0, authGaveUp: 0, credentialSwitches: 0 };
   private switching: Promise<void> | undefined;
   private switchAgain = false;
 
@@ -315,6 +317,7 @@ export class Database {
     }
     const old = this.pool;
     this.pool = next;
+    this.counts.credentialSwitches++;
     this.logger.info({ event: 'database.pool_replaced' }, 'New connections use the new credentials; old connections close as their queries finish');
     drainPool(old);
   }

@@ -9,8 +9,14 @@ import { createCoalescedRefresh } from '../../../src/service/credential-refresh.
 import { Database, pgPoolConfig } from '../../../src/service/database.js';
 import { createFailureThrottle, type FailureThrottle } from '../../../src/service/failure-throttle.js';
 import { createLogger } from '../../../src/service/logger.js';
-import type { RefreshBroadcast } from '../../../src/service/refresh-broadcast.js';
-import { REDIS_CLIENT_OPTIONS } from '../../../src/service/redis-connection.js';
+import { createRefreshBroadcast, type RefreshBroadcast } from '../../../src/service/refresh-broadcast.js';
+import {
+  followRedisCredentials,
+  REDIS_CLIENT_OPTIONS,
+  REDIS_SUBSCRIBER_OPTIONS,
+  redisTarget,
+  redisTargetOptions,
+} from '../../../src/service/redis-connection.js';
 import { captureLogs, type LogCapture } from './log-capture.js';
 
 /** A throttle whose Redis keys no other test (or earlier run) shares. */
@@ -37,6 +43,10 @@ export interface Harness {
   readonly env: Record<string, string | undefined>;
   readonly database: Database;
   readonly redis: Redis;
+  /** With `liveRedis`: the connection that listens for refresh notices. */
+  readonly subscriber: Redis | undefined;
+  /** With `listen`: where the app answers over HTTP (`http://127.0.0.1:PORT`). */
+  readonly url: string | undefined;
   readonly logs: LogCapture;
   close(): Promise<void>;
 }
@@ -54,6 +64,14 @@ export interface HarnessOptions {
   /** The app pool's size (10 by default). */
   readonly poolMax?: number;
   readonly credentialRefreshIntervalMs?: number;
+  /**
+   * Redis as the entry wires it: both connections follow REDIS_URL (a changed one is applied
+   * without a restart; WRONGPASS makes them fetch it again), and refresh notices on the Redis
+   * channel make this instance refresh. Without it, one plain command connection.
+   */
+  readonly liveRedis?: boolean;
+  /** Listen on a free loopback port, for clients that speak HTTP (the CLI's --notify). */
+  readonly listen?: boolean;
 }
 
 /**
@@ -78,8 +96,22 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   });
   ref.engine = engine;
   await engine.initialize();
-  const redis = new Redis(engine.get('REDIS_URL'), REDIS_CLIENT_OPTIONS);
+  const redisUrl = () => engine.get('REDIS_URL');
+  const redis = new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
   redis.on('error', () => {});
+  const subscriber = opts.liveRedis === true ? new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) }) : undefined;
+  subscriber?.on('error', () => {});
+  const redisCredentials = createCoalescedRefresh({ run: () => engine.refresh(), minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 });
+  const followers =
+    subscriber === undefined
+      ? []
+      : [
+          followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger }),
+          followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger }),
+        ];
+  const liveBroadcast =
+    subscriber === undefined ? undefined : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomBytes(8).toString('hex'), logger });
+  await liveBroadcast?.start();
   // As the entry wires it: credentials read per connection, asked again after a refusal.
   const database = new Database({
     url: () => engine.get('DATABASE_URL'),
@@ -90,7 +122,9 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     retryMaxMs: 500,
   });
   const stopFollowing = engine.onRefresh((outcome) => {
-    if (outcome.ok && outcome.changed.some((c) => c.name === 'DATABASE_URL')) database.urlChanged();
+    if (!outcome.ok) return;
+    if (outcome.changed.some((c) => c.name === 'DATABASE_URL')) database.urlChanged();
+    if (outcome.changed.some((c) => c.name === 'REDIS_URL')) for (const f of followers) f.apply();
   });
   database.start();
   if (opts.waitForDatabase ?? true) await database.whenReady();
@@ -102,22 +136,31 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     ...(opts.clock !== undefined && { clock: opts.clock }),
     // A key prefix of its own: counts left in the shared Redis by other runs never leak in.
     throttle: opts.throttle ?? isolatedThrottle(redis, opts.clock),
-    ...(opts.broadcast !== undefined && { broadcast: opts.broadcast }),
+    ...((opts.broadcast ?? liveBroadcast) !== undefined && { broadcast: opts.broadcast ?? liveBroadcast }),
     ...(opts.options !== undefined && { options: opts.options }),
   });
   await app.ready();
+  let url: string | undefined;
+  if (opts.listen === true) {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  }
   return {
     app,
     engine,
     env,
     database,
     redis,
+    subscriber,
+    url,
     logs,
     async close() {
       await app.close();
+      await liveBroadcast?.close();
       stopFollowing();
       engine.close();
       redis.disconnect();
+      subscriber?.disconnect();
       await database.close();
     },
   };
