@@ -53,7 +53,6 @@ async function rotateUnderLoad(w: CredentialWorld, rotate: Rotate) {
     }
   } finally {
     const report = await load.stop();
-
     expect(report.failures).toEqual({});
     expect(report.queriesFailed).toBe(0);
     expect(report.webhooksNon2xx).toBe(0);
