@@ -1,0 +1,55 @@
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
+import { publishRefreshNotice, REFRESH_CHANNEL } from '../../src/rotation/refresh-notice.js';
+import { REFRESH_CHANNEL as SERVICE_CHANNEL } from '../../src/service/refresh-broadcast.js';
+import { localClient } from '../support/local-aws.js';
+import { startThrowawayRedis, type ThrowawayRedis } from '../service/support/redis-server.js';
+
+let lsm: LocalSecretsManager;
+let redis: ThrowawayRedis;
+
+beforeAll(async () => {
+  lsm = await startLocalSecretsManager({ port: 0 });
+  redis = await startThrowawayRedis();
+});
+afterAll(async () => {
+  await lsm.close();
+  await redis.stop();
+});
+
+describe('publishRefreshNotice', () => {
+  it('uses the channel the service listens on', () => {
+    expect(REFRESH_CHANNEL).toBe(SERVICE_CHANNEL);
+  });
+
+  it("publishes one notice in the service's format with REDIS_URL's current credentials, and says how many listened", async () => {
+    await localClient(lsm).send(new CreateSecretCommand({ Name: 'notice/1/redis-url', SecretString: redis.url }));
+    const listener = new Redis(redis.url);
+    const received: string[] = [];
+    listener.on('message', (_c, m: string) => received.push(m));
+    await listener.subscribe(REFRESH_CHANNEL);
+
+    const receivers = await publishRefreshNotice({
+      client: localClient(lsm),
+      redisSecretId: 'notice/1/redis-url',
+      redis: createCredentialClients().redis,
+      origin: 'secrets-cli',
+      reason: 'rotated x',
+      now: () => Date.UTC(2026, 0, 2),
+    });
+
+    expect(receivers).toBe(1);
+    await new Promise<void>((r) => (received.length > 0 ? r() : listener.once('message', () => r())));
+    expect(JSON.parse(received[0]!)).toEqual({ v: 1, origin: 'secrets-cli', reason: 'rotated x', at: '2026-01-02T00:00:00.000Z' });
+    listener.disconnect();
+  });
+
+  it('fails as misconfigured when REDIS_URL has no value', async () => {
+    await expect(
+      publishRefreshNotice({ client: localClient(lsm), redisSecretId: 'notice/none/redis-url', redis: createCredentialClients().redis, origin: 'o', reason: 'r', now: Date.now }),
+    ).rejects.toMatchObject({ code: 'ROTATION_MISCONFIGURED' });
+  });
+});
