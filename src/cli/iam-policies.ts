@@ -1,10 +1,19 @@
 /**
- * The three IAM policies of the seed's IAM Permissions section, least privilege:
- * - read-only (the app): exactly what the engine calls, on the prefix's secrets; BatchGetSecretValue
- *   alone on `*` (AWS requires that resource for it); KMS decrypt only through Secrets Manager;
- * - CI/CD: create, put, update, tag, describe, list; never delete;
- * - rotation: put and move stages of the admin token and the meta-* secrets only; never the
- *   database or Redis ones.
+ * The IAM policies of the seed's IAM Permissions section, least privilege, each granting exactly
+ * the calls its path makes (tests prove it by recording those calls against an IAM simulator):
+ * - read-only (the app): what the engine calls (BatchGetSecretValue, alone on `*` as AWS requires,
+ *   and GetSecretValue for its fallback and previous versions) on the prefix's secrets;
+ * - CI/CD: what `secrets setup` (with --enable-rotation) and `secrets status` call: create (with
+ *   tags), put, read, describe, schedule rotation and invoke the rotation function; never delete;
+ * - rotation (people rotating tokens with the CLI): read, put and move the stages of the admin token
+ *   and the Meta secrets; never the database or Redis ones;
+ * - rotation function (its execution role, and people running `rotate database-password|
+ *   redis-password`): the four secrets it rotates, and only GetSecretValue on the master secrets.
+ * Secret ARNs end in `-` and six random characters: `-??????` matches exactly one secret, where
+ * `-*` would also match any secret whose name merely starts the same way.
+ * KMS: with a customer-managed key, Secrets Manager decrypts for readers (kms:Decrypt) and makes
+ * data keys for writers (kms:GenerateDataKey), only on their behalf (kms:ViaService). With the
+ * AWS-managed key (aws/secretsmanager) no KMS statement is needed at all.
  */
 export interface PolicyScope {
   readonly account: string;
@@ -21,28 +30,37 @@ export const POLICY_FILES = {
   readOnly: 'secrets-read-only-policy.json',
   cicd: 'secrets-cicd-policy.json',
   rotation: 'secrets-rotation-policy.json',
+  rotationFunction: 'secrets-rotation-function-policy.json',
 } as const;
 
-/** Secret ARNs end in `-` and six random characters. */
+/** The prefix's secret ARNs (`*`), or one secret's (`-??????`: its six-character suffix). */
 const arn = (s: PolicyScope, name: string) => `arn:aws:secretsmanager:${s.region}:${s.account}:secret:${s.prefix}/${name}`;
+const one = (s: PolicyScope, name: string) => arn(s, `${name}-??????`);
+
+/** The rotation function's name: `<project>-<environment>-secrets-rotation` (the prefix with dashes). */
+export function rotationFunctionName(scope: PolicyScope): string {
+  return `${scope.prefix.replace(/\//g, '-')}-secrets-rotation`;
+}
+
+/** The master secrets alternating-users and the Redis rotation log in with (`--master-secret`). */
+export const MASTER_SECRET_NAMES = ['database-master', 'redis-master'] as const;
 
 export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FILES, PolicyDocument> {
   const all = arn(scope, '*');
-  const kmsViaSecretsManager = {
-    Sid: 'DecryptOnlyThroughSecretsManager',
-    Effect: 'Allow',
-    Action: ['kms:Decrypt'],
-    Resource: `arn:aws:kms:${scope.region}:${scope.account}:key/*`,
-    Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${scope.region}.amazonaws.com` } },
-  };
+  const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${scope.region}.amazonaws.com` } };
+  const keys = `arn:aws:kms:${scope.region}:${scope.account}:key/*`;
+  const decryptOnly = { Sid: 'DecryptOnlyThroughSecretsManager', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: keys, Condition: viaSecretsManager };
+  // CreateSecret and PutSecretValue have Secrets Manager make a data key under a customer-managed key.
+  const encryptAndDecrypt = { Sid: 'UseKeyOnlyThroughSecretsManager', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keys, Condition: viaSecretsManager };
+  const rotatedByFunction = ['admin-token', 'meta-verify-token', 'database-url', 'redis-url'].map((n) => one(scope, n));
   return {
     readOnly: {
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'ReadAppSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: all },
+        { Sid: 'ReadAppSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: all },
         // AWS authorizes BatchGetSecretValue on "*" and each secret's GetSecretValue separately.
         { Sid: 'BatchGetRequiresStar', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: '*' },
-        kmsViaSecretsManager,
+        decryptOnly,
       ],
     },
     cicd: {
@@ -53,18 +71,24 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
           Effect: 'Allow',
           Action: [
             'secretsmanager:CreateSecret',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:UpdateSecret',
+            // CreateSecret with Tags is also authorized as TagResource.
             'secretsmanager:TagResource',
-            'secretsmanager:DescribeSecret',
+            'secretsmanager:PutSecretValue',
             'secretsmanager:GetSecretValue',
-            'secretsmanager:ListSecretVersionIds',
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:RotateSecret',
           ],
           Resource: all,
         },
-        { Sid: 'ListRequiresStar', Effect: 'Allow', Action: ['secretsmanager:ListSecrets', 'secretsmanager:BatchGetSecretValue'], Resource: '*' },
+        // RotateSecret (setup --enable-rotation) needs its caller to be allowed to invoke the function.
+        {
+          Sid: 'InvokeRotationFunction',
+          Effect: 'Allow',
+          Action: ['lambda:InvokeFunction'],
+          Resource: `arn:aws:lambda:${scope.region}:${scope.account}:function:${rotationFunctionName(scope)}`,
+        },
         { Sid: 'NeverDelete', Effect: 'Deny', Action: ['secretsmanager:DeleteSecret'], Resource: '*' },
-        kmsViaSecretsManager,
+        encryptAndDecrypt,
       ],
     },
     rotation: {
@@ -73,22 +97,36 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
         {
           Sid: 'RotateTokens',
           Effect: 'Allow',
-          Action: [
-            'secretsmanager:GetSecretValue',
-            'secretsmanager:DescribeSecret',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:UpdateSecretVersionStage',
-            'secretsmanager:ListSecretVersionIds',
-          ],
-          Resource: [arn(scope, 'admin-token-*'), arn(scope, 'meta-*')],
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:ListSecretVersionIds'],
+          Resource: [one(scope, 'admin-token'), one(scope, 'meta-verify-token'), one(scope, 'meta-app-secret')],
         },
         {
           Sid: 'NeverDatabaseOrRedis',
           Effect: 'Deny',
           Action: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:UpdateSecret'],
-          Resource: [arn(scope, 'database-url-*'), arn(scope, 'redis-url-*')],
+          Resource: [one(scope, 'database-url'), one(scope, 'redis-url')],
         },
-        kmsViaSecretsManager,
+        encryptAndDecrypt,
+      ],
+    },
+    rotationFunction: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'RotateItsSecrets',
+          Effect: 'Allow',
+          Action: [
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:UpdateSecretVersionStage',
+            'secretsmanager:ListSecretVersionIds',
+          ],
+          Resource: rotatedByFunction,
+        },
+        // Alternating-users and the Redis ACL change log in with these; nothing else of them.
+        { Sid: 'ReadMasterSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: MASTER_SECRET_NAMES.map((n) => one(scope, n)) },
+        encryptAndDecrypt,
       ],
     },
   };

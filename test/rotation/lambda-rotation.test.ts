@@ -167,14 +167,14 @@ describe('the rotation function under Secrets Manager (RotateSecret on the local
   });
 });
 
-describe('the rotation function under the committed rotation policy', () => {
-  it('makes only calls secrets-rotation-policy.json allows on the token secrets, so it can serve as its execution role policy', async () => {
+describe('the rotation function under its committed execution-role policy', () => {
+  it('makes only calls secrets-rotation-function-policy.json allows on the token secrets', async () => {
     const { secretId, client } = await scenario();
     lsm.resetCounts();
     await rotate(client, secretId);
     const operations = Object.keys(lsm.counts()).filter((op) => op !== 'RotateSecret');
     expect(operations).toEqual(expect.arrayContaining(['DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'UpdateSecretVersionStage']));
-    const policy = buildPolicies({ account: '123456789012', region: 'us-east-1', prefix: 'whatsapp-saas/mvp' }).rotation;
+    const policy = buildPolicies({ account: '123456789012', region: 'us-east-1', prefix: 'whatsapp-saas/mvp' }).rotationFunction;
     for (const name of ['admin-token', 'meta-verify-token']) {
       for (const op of operations) {
         const result = await runSimulation(
