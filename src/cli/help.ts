@@ -16,10 +16,10 @@ export const USAGE = `Usage: secrets <command> [options]
 Commands:
   setup     create missing secrets (tokens generated), update changed ones, write IAM policies
   status    each secret: exists, version, last changed, rotation due
-  rotate    rotate admin-token or meta-verify-token (immediate or graceful; resumable)
+  rotate    rotate admin-token, meta-verify-token, database-password or redis-password (resumable)
   rollback  move AWSCURRENT back to AWSPREVIOUS (or cancel an unfinished rotation)
   verify    check admin-token's stages, and that the service accepts the current token
-  iam       write the three least-privilege IAM policies
+  iam       write the four least-privilege IAM policies
   init      create .env (0600) with generated tokens
   check     validate .env against the catalog (never prints values)
 
@@ -57,6 +57,10 @@ next. Never prints values. Exits 1 if a required secret is missing.
   rotate: `Usage: secrets rotate admin-token|meta-verify-token [--strategy immediate|graceful]
                  [--save-token PATH | --print] [--url URL] [--notify URL...] [--force] [--yes]
                  [--rotation-log PATH]
+       secrets rotate database-password [--strategy single-user|alternating-users]
+                 [--master-secret ID] [--notify URL...] [--force] [--yes] [--rotation-log PATH]
+       secrets rotate redis-password [--master-secret ID] [--notify URL...] [--force] [--yes]
+                 [--rotation-log PATH]
 
 Rotates in AWS's four steps: a new 64-character URL-safe token under AWSPENDING (its version id is
 an explicit ClientRequestToken), handed over at once (0600 file, or --print), tested, then made
@@ -77,6 +81,21 @@ reserved token file) instead of starting another; "secrets rollback" cancels it 
   --yes, -y             rotate without asking to confirm (needed without a terminal, e.g. in CI)
   --rotation-log PATH   append the audit line here (default: <secret>-rotation.log)
 After the switch, a failing log or notice is a warning (exit 0) naming the committed version.
+
+database-password and redis-password never show the password: it goes from Secrets Manager to
+the server. After the switch they also publish a refresh notice on Redis (channel secrets:refresh).
+  --strategy single-user        the role's own password changes (ALTER ROLE ... PASSWORD, sent as
+                                its SCRAM verifier); new logins with the old one are refused until
+                                instances refresh, which they do at once with --notify (default)
+  --strategy alternating-users  the secret moves to the other role of the pair (app <-> app_clone,
+                                created on first use by the master with the current role's grants)
+                                with a new password; the current role keeps working
+  --master-secret ID            a secret with a superuser/CREATEROLE login (database; default: the
+                                secret's masterarn field) or a user allowed ACL SETUSER (Redis;
+                                default: the current credentials); only its user and password are used
+redis-password adds the new password beside the old one (ACL SETUSER), switches, and removes the
+old one once every instance named by --notify has refreshed; otherwise the next rotation removes it.
+Neither can be rolled back: a run stopped half way is finished by running it again.
 `,
   rollback: `Usage: secrets rollback admin-token|meta-verify-token [--graceful] [--force] [--yes]
                    [--notify URL...] [--rotation-log PATH] [--json]
@@ -104,8 +123,9 @@ result.
 `,
   iam: `Usage: secrets iam [--account ID] [--region R] [--prefix P] [--out DIR] [--json]
 
-Writes secrets-read-only-policy.json, secrets-cicd-policy.json and secrets-rotation-policy.json
-(default account 123456789012, prefix whatsapp-saas/mvp, out dir iam-policies).
+Writes secrets-read-only-policy.json, secrets-cicd-policy.json, secrets-rotation-policy.json and
+secrets-rotation-function-policy.json (default account 123456789012, prefix whatsapp-saas/mvp, out
+dir iam-policies).
 `,
   init: `Usage: secrets init [--env-file PATH]
 

@@ -1,0 +1,92 @@
+/**
+ * Credential rotation under load (part of `npm run bench:reliability`): the database password
+ * (single-user and alternating-users) and the Redis password, rotated ten times each while three
+ * in-process service instances (pools of 20, live REDIS_URL, refresh notices over Redis) serve
+ * about 200 queries a second and 20 signed webhooks a second, by both paths: the CLI
+ * (`secrets rotate ... --notify`, DATABASE_URL as a URL) and Secrets Manager's RotateSecret
+ * calling the rotation function (DATABASE_URL as the RDS JSON, the function's Redis push).
+ *
+ * Per rotation it measures, from the moment AWSCURRENT moved: when every instance's new
+ * connections log in with the new credentials (its pool replaced), and when no session of the
+ * old login is left on the server (PostgreSQL) or no connection older than the rotation
+ * (Redis). Uses the throwaway PostgreSQL and Redis of the tests (test/service/support).
+ */
+import {
+  databaseSwitch,
+  DATABASE_ID,
+  redisClientIdNow,
+  redisSwitch,
+  REDIS_ID,
+  startCredentialWorld,
+  startLoad,
+  switchCounts,
+  type CredentialWorld,
+  type LoadReport,
+  type Rotated,
+} from '../test/service/support/credential-world.js';
+
+export interface CredentialScenarioResult {
+  readonly path: 'cli' | 'function';
+  readonly what: string;
+  readonly rotations: number;
+  readonly load: LoadReport;
+  /** ms after AWSCURRENT moved until every instance's new connections used the new credentials. */
+  readonly newConnectionsMs: number[];
+  /** ms after AWSCURRENT moved until no connection of the old login was left anywhere. */
+  readonly everyInstanceMs: number[];
+}
+
+const INSTANCES = 3;
+
+export async function runCredentialScenarios(rotations: number): Promise<CredentialScenarioResult[]> {
+  const results: CredentialScenarioResult[] = [];
+  for (const path of ['cli', 'function'] as const) {
+    const world = await startCredentialWorld({ instances: INSTANCES, form: path === 'cli' ? 'url' : 'json' });
+    try {
+      for (const strategy of ['single-user', 'alternating-users'] as const) {
+        results.push(
+          await scenario(world, path, `database-password ${strategy}`, rotations, async () => {
+            const before = switchCounts(world);
+            const rotated = path === 'cli' ? await world.rotateByCli('database-password', strategy) : await world.rotateByFunction(DATABASE_ID, strategy);
+            return databaseSwitch(world, rotated, before, 60_000);
+          }),
+        );
+      }
+      results.push(
+        await scenario(world, path, 'redis-password', rotations, async () => {
+          const afterId = await redisClientIdNow(world);
+          const rotated: Rotated = path === 'cli' ? await world.rotateByCli('redis-password') : await world.rotateByFunction(REDIS_ID);
+          const ms = await redisSwitch(world, afterId, rotated, 60_000);
+          // Redis connections are replaced as a whole: the new ones are the only ones.
+          return { newConnectionsMs: ms, everyInstanceMs: ms };
+        }),
+      );
+    } finally {
+      await world.close();
+    }
+  }
+  return results;
+}
+
+async function scenario(
+  world: CredentialWorld,
+  path: 'cli' | 'function',
+  what: string,
+  rotations: number,
+  rotateOnce: () => Promise<{ newConnectionsMs: number; everyInstanceMs: number }>,
+): Promise<CredentialScenarioResult> {
+  const load = startLoad(world.instances, { queriesPerSecond: 200, webhooksPerSecond: 20 });
+  const newConnectionsMs: number[] = [];
+  const everyInstanceMs: number[] = [];
+  try {
+    for (let i = 0; i < rotations; i++) {
+      const t = await rotateOnce();
+      newConnectionsMs.push(t.newConnectionsMs);
+      everyInstanceMs.push(t.everyInstanceMs);
+    }
+  } catch (err) {
+    await load.stop();
+    throw err;
+  }
+  return { path, what, rotations, load: await load.stop(), newConnectionsMs, everyInstanceMs };
+}
