@@ -119,8 +119,12 @@ export interface RedisCredentials {
 /**
  * Keeps a long-lived ioredis client on the current REDIS_URL. ioredis reads host, user and
  * password from `client.options` at every (re)connect, so a changed URL is applied by updating
- * those and reconnecting: the same client object stays in the hands of the throttle and the
- * refresh broadcast. While it reconnects, commands fail fast and the throttle counts per instance.
+ * those: the same client object stays in the hands of the throttle and the refresh broadcast.
+ * A new password for the same user needs nothing more: an open connection stays logged in as
+ * that user (Redis checks a password at AUTH only, and removing one logs nobody out), and the
+ * next connection logs in with the new one, so a password rotation costs no reconnect, no
+ * command fails and no refresh notice is missed. Another user, server or database is applied by
+ * reconnecting (commands fail fast meanwhile, and the throttle counts per instance).
  * On WRONGPASS/NOAUTH it asks for the secret again; the retry strategy then reconnects with it.
  */
 export function followRedisCredentials(client: Redis, name: string, options: RedisCredentialsOptions): RedisCredentials {
@@ -137,11 +141,16 @@ export function followRedisCredentials(client: Redis, name: string, options: Red
     }
     if (sameTarget(current, next)) return;
     const moved = current.host !== next.host || current.port !== next.port || current.db !== next.db || current.tls !== next.tls;
+    const reconnect = moved || current.username !== next.username;
     current = next;
     Object.assign(client.options, redisTargetOptions(next));
+    if (!reconnect) {
+      logger.info({ event: 'redis.credentials_changed', connection: name, reconnect }, 'REDIS_URL password changed; the next connection logs in with it, the open one stays');
+      return;
+    }
     logger.info(
-      { event: moved ? 'redis.url_changed' : 'redis.credentials_changed', connection: name },
-      moved ? 'REDIS_URL changed; reconnecting to the new server' : 'REDIS_URL credentials changed; reconnecting with them',
+      { event: moved ? 'redis.url_changed' : 'redis.credentials_changed', connection: name, reconnect },
+      moved ? 'REDIS_URL changed; reconnecting to the new server' : 'REDIS_URL user changed; reconnecting with it',
     );
     // A connection in the middle of reconnecting picks the new options up on its next attempt.
     if (client.status === 'ready' || client.status === 'connect') client.disconnect(true);

@@ -3,7 +3,7 @@ import {
   databaseSwitch,
   databaseUserOf,
   DATABASE_ID,
-  redisClientIdNow,
+  reconnectRedisClients,
   redisSwitch,
   REDIS_ID,
   startCredentialWorld,
@@ -11,8 +11,10 @@ import {
   switchCounts,
   type CredentialWorld,
   type DatabaseForm,
+  type Load,
   type Rotated,
 } from '../service/support/credential-world.js';
+import { waitFor } from '../service/support/wait-for.js';
 
 /**
  * Database and Redis passwords rotated while two service instances (pools of 20) serve about
@@ -33,12 +35,19 @@ const ROTATIONS_PER_STRATEGY = 2;
 
 type Rotate = (what: 'database' | 'redis', strategy?: 'single-user' | 'alternating-users') => Promise<Rotated>;
 
+/** Waits until the load has sent `n` more queries: the pools are busy before, during and after each rotation. */
+async function whileLoaded(load: Load, n: number): Promise<void> {
+  const target = load.queriesSent() + n;
+  await waitFor(() => load.queriesSent() >= target);
+}
+
 async function rotateUnderLoad(w: CredentialWorld, rotate: Rotate) {
-  const load = startLoad(w.instances, { queriesPerSecond: 200, webhooksPerSecond: 20 });
+  const load = startLoad(w.instances, { queriesPerSecond: 200, webhooksPerSecond: 20, redisCommandsPerSecond: 50 });
   const users: string[] = [];
   try {
     for (const strategy of ['single-user', 'alternating-users'] as const) {
       for (let i = 0; i < ROTATIONS_PER_STRATEGY; i++) {
+        await whileLoaded(load, 40);
         const before = switchCounts(w);
         const rotated = await rotate('database', strategy);
         await databaseSwitch(w, rotated, before);
@@ -46,19 +55,23 @@ async function rotateUnderLoad(w: CredentialWorld, rotate: Rotate) {
       }
     }
     for (let i = 0; i < ROTATIONS_PER_STRATEGY; i++) {
-      const afterId = await redisClientIdNow(w);
+      await whileLoaded(load, 40);
       const rotated = await rotate('redis');
-      await redisSwitch(w, afterId, rotated);
-      await w.currentValue(REDIS_ID);
+      await redisSwitch(w, rotated);
     }
+    await whileLoaded(load, 40);
   } finally {
     const report = await load.stop();
     expect(report.failures).toEqual({});
     expect(report.queriesFailed).toBe(0);
     expect(report.webhooksNon2xx).toBe(0);
-    expect(report.queriesSent).toBeGreaterThan(200);
+    expect(report.redisCommandsFailed).toBe(0);
+    expect(report.queriesSent).toBeGreaterThan(280);
     expect(report.webhooksSent).toBeGreaterThan(20);
+    expect(report.redisCommandsSent).toBeGreaterThan(50);
   }
+  // Logged in again (after the load: commands fail fast while reconnecting), every connection gets in with the password its instance now holds.
+  await reconnectRedisClients(w);
   return users;
 }
 

@@ -72,7 +72,7 @@ describe('a Redis client following REDIS_URL (ACL user with password)', () => {
     return client;
   }
 
-  it('moves a live connection to changed credentials: same client object, new connection', async () => {
+  it('takes a new password without reconnecting: the open connection stays, the next one logs in with it', async () => {
     let url = aclUserUrl(server, USER, 'pw-one-0001');
     const client = connect(url);
     await whenRedisReady(client);
@@ -82,13 +82,28 @@ describe('a Redis client following REDIS_URL (ACL user with password)', () => {
     await setAclUser(server, ADMIN, USER, { add: ['pw-two-0002'] });
     url = aclUserUrl(server, USER, 'pw-two-0002');
     follower.apply();
-    await waitFor(async () => client.status === 'ready' && (await client.client('ID')) !== idBefore);
-    // Only the new password is left; a forced reconnect still gets in, so the client holds it.
+    // The old password goes; the open connection is still logged in, and a forced reconnect gets in with the new one.
     await setAclUser(server, ADMIN, USER, { remove: ['pw-one-0001'] });
-    await redisAdminCommand(server, ADMIN, 'CLIENT', 'KILL', 'USER', USER);
 
-    await waitFor(async () => client.status === 'ready' && (await client.ping()) === 'PONG');
+    expect(await client.client('ID')).toBe(idBefore);
+    await redisAdminCommand(server, ADMIN, 'CLIENT', 'KILL', 'USER', USER);
+    await waitFor(async () => client.status === 'ready' && (await client.client('ID')) !== idBefore);
     expect(await client.call('ACL', 'WHOAMI')).toBe(USER);
+  });
+
+  it('moves a live connection to another user: same client object, new connection', async () => {
+    await setAclUser(server, ADMIN, `${USER}-b`, { add: ['pw-b-0003'] });
+    let url = aclUserUrl(server, USER, 'pw-two-0002');
+    const client = connect(url);
+    await whenRedisReady(client);
+    const follower = followRedisCredentials(client, 'commands', { url: () => url, logger: silentLogger });
+    const idBefore = await client.client('ID');
+
+    url = aclUserUrl(server, `${USER}-b`, 'pw-b-0003');
+    follower.apply();
+
+    await waitFor(async () => client.status === 'ready' && (await client.client('ID')) !== idBefore);
+    expect(await client.call('ACL', 'WHOAMI')).toBe(`${USER}-b`);
   });
 
   it('asks for the secret again on WRONGPASS and reconnects with the new one', async () => {
@@ -117,7 +132,7 @@ describe('a Redis client following REDIS_URL (ACL user with password)', () => {
     expect(refreshes).toBeGreaterThan(0);
   });
 
-  it('keeps a subscriber subscribed across a credentials change', async () => {
+  it('keeps a subscriber subscribed across a password change, and across a reconnect that logs in with the new password', async () => {
     let url = aclUserUrl(server, USER, 'pw-four-0004');
     const subscriber = connect(url, REDIS_SUBSCRIBER_OPTIONS);
     let readyCount = 0;
@@ -133,12 +148,17 @@ describe('a Redis client following REDIS_URL (ACL user with password)', () => {
     await setAclUser(server, ADMIN, USER, { add: ['pw-five-0005'] });
     url = aclUserUrl(server, USER, 'pw-five-0005');
     follower.apply();
-    await waitFor(() => readyCount > readyBefore);
+    await setAclUser(server, ADMIN, USER, { remove: ['pw-four-0004'] });
+    await redisAdminCommand(server, ADMIN, 'PUBLISH', channel, 'after-switch');
+    await waitFor(() => received.includes('after-switch'));
+    expect(readyCount).toBe(readyBefore);
 
+    await redisAdminCommand(server, ADMIN, 'CLIENT', 'KILL', 'USER', USER);
+    await waitFor(() => readyCount > readyBefore);
     await waitFor(async () => {
-      await redisAdminCommand(server, ADMIN, 'PUBLISH', channel, 'after-switch');
-      return received.includes('after-switch');
+      await redisAdminCommand(server, ADMIN, 'PUBLISH', channel, 'after-reconnect');
+      return received.includes('after-reconnect');
     });
-    expect(received).toContain('after-switch');
+    expect(received).toContain('after-reconnect');
   });
 });

@@ -209,6 +209,9 @@ export interface LoadReport {
   readonly queriesFailed: number;
   readonly webhooksSent: number;
   readonly webhooksNon2xx: number;
+  /** Commands on the instances' Redis connections (what the throttle and refresh notices use). */
+  readonly redisCommandsSent: number;
+  readonly redisCommandsFailed: number;
   /** Failures by code or status, for the report when there are any. */
   readonly failures: Readonly<Record<string, number>>;
   /** Queries retried after PostgreSQL refused the credentials, summed over instances. */
@@ -216,18 +219,24 @@ export interface LoadReport {
 }
 
 export interface Load {
+  /** Queries sent so far, to tell that the load ran during a rotation. */
+  queriesSent(): number;
   stop(): Promise<LoadReport>;
 }
 
 /**
  * Steady load over every instance: `queriesPerSecond` queries through the instances' pools (20
- * connections each) and `webhooksPerSecond` signed webhooks through the HTTP stack (each one a
- * database insert). The rate is held against elapsed time, so a slow turn sends the ones it owes.
+ * connections each), `webhooksPerSecond` signed webhooks through the HTTP stack (each one a
+ * database insert) and `redisCommandsPerSecond` commands on their Redis connections. The rate is
+ * held against elapsed time, so a slow turn sends the ones it owes.
  */
-export function startLoad(instances: readonly Harness[], options: { readonly queriesPerSecond: number; readonly webhooksPerSecond: number }): Load {
+export function startLoad(
+  instances: readonly Harness[],
+  options: { readonly queriesPerSecond: number; readonly webhooksPerSecond: number; readonly redisCommandsPerSecond?: number },
+): Load {
   const started = performance.now();
   const retriesBefore = instances.reduce((n, h) => n + h.database.stats().authRetries, 0);
-  const counts = { queriesSent: 0, queriesFailed: 0, webhooksSent: 0, webhooksNon2xx: 0 };
+  const counts = { queriesSent: 0, queriesFailed: 0, webhooksSent: 0, webhooksNon2xx: 0, redisCommandsSent: 0, redisCommandsFailed: 0 };
   const failures: Record<string, number> = {};
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -269,10 +278,21 @@ export function startLoad(instances: readonly Harness[], options: { readonly que
           }),
       );
     }
+    while (counts.redisCommandsSent < elapsedS * (options.redisCommandsPerSecond ?? 0)) {
+      const h = instances[counts.redisCommandsSent % instances.length]!;
+      counts.redisCommandsSent++;
+      track(
+        h.redis.incr(`load:${counts.redisCommandsSent % 16}`).catch((err: unknown) => {
+          counts.redisCommandsFailed++;
+          fail(`redis ${(err as Error).message.split(' ')[0]}`);
+        }),
+      );
+    }
     setTimeout(tick, 5);
   };
   tick();
   return {
+    queriesSent: () => counts.queriesSent,
     async stop() {
       on = false;
       while (pending.size > 0) await Promise.allSettled([...pending]);
@@ -304,22 +324,25 @@ export function switchCounts(world: CredentialWorld): number[] {
   return world.instances.map((h) => h.database.stats().credentialSwitches);
 }
 
-/** The highest Redis client id right now: connections made after this moment have higher ids. */
-export async function redisClientIdNow(world: CredentialWorld): Promise<number> {
-  return Number(await redisAdminCommand(world.redisServer, world.redisAdminPassword, 'CLIENT', 'ID'));
+/**
+ * Waits until every instance's Redis connections log in with the current REDIS_URL's password
+ * when they next connect (a password change needs no reconnect: open connections stay logged in
+ * as the same user); resolves ms after `finishedAt`.
+ */
+export async function redisSwitch(world: CredentialWorld, rotated: Rotated, timeoutMs = 30_000): Promise<number> {
+  const password = decodeURIComponent(new URL(await world.currentValue(REDIS_ID)).password);
+  await waitFor(() => world.instances.every((h) => h.redis.options.password === password && h.subscriber?.options.password === password), timeoutMs);
+  return performance.now() - rotated.finishedAt;
 }
 
-/** Waits until every Redis connection of the service's user was opened after `afterId`; resolves ms after `finishedAt`. */
-export async function redisSwitch(world: CredentialWorld, afterId: number, rotated: Rotated, timeoutMs = 30_000): Promise<number> {
+/** Drops every connection of the service's Redis user: each instance must log in again, with what it holds. */
+export async function reconnectRedisClients(world: CredentialWorld): Promise<void> {
+  await redisAdminCommand(world.redisServer, world.redisAdminPassword, 'CLIENT', 'KILL', 'USER', APP_ROLE);
   await waitFor(async () => {
-    const list = String(await redisAdminCommand(world.redisServer, world.redisAdminPassword, 'CLIENT', 'LIST', 'TYPE', 'normal'));
-    const pubsub = String(await redisAdminCommand(world.redisServer, world.redisAdminPassword, 'CLIENT', 'LIST', 'TYPE', 'pubsub'));
-    const ids = `${list}\n${pubsub}`
-      .split('\n')
-      .filter((l) => new RegExp(`\\buser=${APP_ROLE}\\b`).test(l))
-      .map((l) => Number(/\bid=(\d+)/.exec(l)?.[1]));
-    // Two connections per instance (commands and subscriber), all made after the switch.
-    return ids.length >= world.instances.length * 2 && ids.every((id) => id > afterId);
-  }, timeoutMs);
-  return performance.now() - rotated.finishedAt;
+    for (const h of world.instances) {
+      if (h.redis.status !== 'ready' || h.subscriber?.status !== 'ready') return false;
+      await h.redis.ping();
+    }
+    return true;
+  });
 }
