@@ -149,6 +149,19 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
   const { secretId, strategy, outcome } = c;
   const committed = `the rotation is committed (AWSCURRENT of ${secretId} is now ${outcome.toVersionId})`;
   const warnings: string[] = [];
+  // Instances first: until they refresh, a single-user database password refuses their new logins.
+  const receivers = kind.announce === true ? await pushNotice(ctx, c, warnings, committed) : undefined;
+  let notified: Notified[] = [];
+  if ((o.notify ?? []).length > 0) {
+    try {
+      notified = await notifyRefresh(o.notify ?? [], await noticeToken(ctx, kind, c), deps);
+    } catch (err) {
+      warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
+    }
+  }
+  for (const n of notified.filter((x) => !x.ok)) {
+    warnings.push(`${committed}; ${n.url} did not refresh (HTTP ${n.status || 'unreachable'}): refresh instances with POST ${n.url}/admin/refresh-secrets`);
+  }
   const logPath = resolve(deps.cwd, o['rotation-log'] ?? rotationLogPath(kind.module.kind));
   try {
     await appendRotationLog(logPath, {
@@ -163,18 +176,6 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
     });
   } catch (err) {
     warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  const receivers = kind.announce === true ? await pushNotice(ctx, c, warnings, committed) : undefined;
-  let notified: Notified[] = [];
-  if ((o.notify ?? []).length > 0) {
-    try {
-      notified = await notifyRefresh(o.notify ?? [], await noticeToken(ctx, kind, c), deps);
-    } catch (err) {
-      warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
-    }
-  }
-  for (const n of notified.filter((x) => !x.ok)) {
-    warnings.push(`${committed}; ${n.url} did not refresh (HTTP ${n.status || 'unreachable'}): refresh instances with POST ${n.url}/admin/refresh-secrets`);
   }
   const cleanup = await finishAtResource(ctx, kind, c, notified, warnings, committed);
   for (const w of warnings) deps.stderr(`warning: ${w}\n`);

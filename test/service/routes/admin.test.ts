@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SourceError } from '../../../src/engine/index.js';
+import { SourceError, type SecretSource } from '../../../src/engine/index.js';
 import { createFailureThrottle } from '../../../src/service/failure-throttle.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { MemorySource } from '../../support/memory-source.js';
 import { freePort } from '../support/free-port.js';
+import { waitFor } from '../support/wait-for.js';
 import { throwawayDatabase, type ThrowawayDatabase } from '../support/postgres.js';
 import { SHARED_REDIS_URL, whenRedisReady } from '../support/redis-server.js';
 import { startHarness, testSecrets, type Harness, type HarnessOptions } from '../support/service-harness.js';
@@ -199,6 +200,44 @@ describe('POST /admin/refresh-secrets', () => {
     expect(notices).toEqual(['admin-refresh']);
     expect(h.engine.accepted('META_APP_SECRET')[0]).toBe('rotated-app-secret');
     expect(res.body).not.toContain('rotated');
+  });
+
+  it('waits for a refresh already in flight, which may have read the store before the change, and reads again', async () => {
+    const inner = new MemorySource(() => Date.now());
+    for (const [name, value] of Object.entries(testSecrets(db.url, SHARED_REDIS_URL))) inner.put(name, value);
+    let hold: { read: () => void; release: Promise<void> } | undefined;
+    const source: SecretSource = {
+      kind: inner.kind,
+      description: inner.description,
+      region: inner.region,
+      load: async (entries, signal) => {
+        const result = await inner.load(entries, signal);
+        const h = hold;
+        hold = undefined;
+        if (h !== undefined) {
+          h.read();
+          await h.release;
+        }
+        return result;
+      },
+      loadPrevious: (entries, signal) => inner.loadPrevious(entries, signal),
+    };
+    const h = await harness({ source });
+    let release!: () => void;
+    const read = new Promise<void>((resolve) => (hold = { read: resolve, release: new Promise<void>((r) => (release = r)) }));
+    const stale = h.engine.refresh();
+    await read;
+    inner.put('META_APP_SECRET', 'rotated-after-the-read');
+
+    const answered = h.app.inject({ method: 'POST', url: '/admin/refresh-secrets', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
+    // The route has reached the engine while the stale refresh is still in flight.
+    await waitFor(() => h.logs.lines().some((l) => l.event === 'secrets.refresh_forced' && l.joined === true));
+    release();
+    const res = await answered;
+    await stale;
+
+    expect(res.json()).toMatchObject({ success: true, changed: ['META_APP_SECRET'] });
+    expect(h.engine.accepted('META_APP_SECRET')[0]).toBe('rotated-after-the-read');
   });
 
   it('does not list optional secrets that were never created as failed', async () => {

@@ -6,6 +6,7 @@ import { createAwsSource } from '../../../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { createCredentialClients } from '../../../src/rotation/create-credential-clients.js';
 import { handleRotationEvent } from '../../../src/rotation/lambda-rotation.js';
+import { DEFAULT_CREDENTIAL_REFRESH_INTERVAL_MS } from '../../../src/service/credential-refresh.js';
 import { signWebhookBody } from '../../../src/service/webhook-signature.js';
 import { cliDeps } from '../../cli/support.js';
 import { captureLogger } from '../../support/capture-logger.js';
@@ -103,6 +104,8 @@ export async function startCredentialWorld(options: { readonly instances: number
         env,
         source: createAwsSource({ client: localClient(lsm, { maxAttempts: 2 }), region: 'us-east-1' }),
         poolMax: 20,
+        // The entry's interval between credential refreshes, so retries wait as long as in production.
+        credentialRefreshIntervalMs: DEFAULT_CREDENTIAL_REFRESH_INTERVAL_MS,
         liveRedis: true,
         listen: true,
         // The CLI notifies every instance on every rotation; a run makes more than 10 a minute.

@@ -96,12 +96,17 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   });
   ref.engine = engine;
   await engine.initialize();
+  // As the entry asks for a secret again after a refusal: a refresh in flight may predate the change.
+  const refreshAgain = async () => {
+    if (engine.status().refreshing) await engine.refresh();
+    return engine.refresh();
+  };
   const redisUrl = () => engine.get('REDIS_URL');
   const redis = new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
   redis.on('error', () => {});
   const subscriber = opts.liveRedis === true ? new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) }) : undefined;
   subscriber?.on('error', () => {});
-  const redisCredentials = createCoalescedRefresh({ run: () => engine.refresh(), minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 });
+  const redisCredentials = createCoalescedRefresh({ run: refreshAgain, minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 });
   const followers =
     subscriber === undefined
       ? []
@@ -116,7 +121,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const database = new Database({
     url: () => engine.get('DATABASE_URL'),
     createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), ...(role === 'app' && opts.poolMax !== undefined && { max: opts.poolMax }) }),
-    credentials: createCoalescedRefresh({ run: () => engine.refresh(), minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 }),
+    credentials: createCoalescedRefresh({ run: refreshAgain, minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 }),
     logger,
     retryInitialMs: 100,
     retryMaxMs: 500,
