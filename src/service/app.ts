@@ -6,7 +6,7 @@ import { systemClock } from '../engine/index.js';
 import { createAdminAuth } from './admin-auth.js';
 import type { AuditLog } from './audit-log.js';
 import { createAuditLog } from './audit-log.js';
-import { DEFAULT_WEBHOOK_BODY_LIMIT_BYTES } from './config.js';
+import { DEFAULT_WEBHOOK_BODY_LIMIT_BYTES, type TrustProxy } from './config.js';
 import type { Database } from './database.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -24,7 +24,8 @@ import type { ServiceEngine } from './service-engine.js';
 
 export interface AppOptions {
   readonly webhookBodyLimitBytes: number;
-  readonly trustProxy: boolean;
+  /** See ServiceConfig.trustProxy: false, a hop count, or proxy addresses; never `true`. */
+  readonly trustProxy: TrustProxy;
   /** Deadline of each dependency probe behind /healthz. */
   readonly healthTimeoutMs: number;
   readonly refreshPerMinute: number;
@@ -69,7 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: !options.logRequests }),
-    trustProxy: options.trustProxy,
+    trustProxy: fastifyTrustProxy(options.trustProxy),
     // Admin routes take no body; the webhook has its own, larger limit.
     bodyLimit: 64 * 1024,
   });
@@ -98,11 +99,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, {
     prefix: '/admin',
     engine,
-    auth: createAdminAuth({ engine, throttle, audit, clock }),
+    auth: createAdminAuth({ engine, throttle, audit, clock, logger }),
     database,
     refreshPerMinute: options.refreshPerMinute,
     ...(broadcast !== undefined && { broadcast }),
   });
   await app.register(webhookRoutes, { engine, database, bodyLimitBytes: options.webhookBodyLimitBytes });
   return app;
+}
+
+/**
+ * Fastify's form of our TRUST_PROXY. A hop count becomes proxy-addr's "trust the first n hops
+ * from the socket" function (Fastify itself trusts nothing for a bare number): with 1, the load
+ * balancer is the socket peer and the client is the entry it appended, the rightmost one.
+ */
+function fastifyTrustProxy(trust: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return [...trust];
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { DEFAULT_GRACE_MS, DEFAULT_TTL_MS } from '../engine/index.js';
 import { ConfigError } from './errors.js';
 
@@ -18,11 +19,18 @@ export interface ServiceConfig {
   /** The `.env` path, resolved by the caller against its working directory. */
   readonly envFile: string;
   readonly logLevel: LogLevel;
-  /** Trust X-Forwarded-For from a proxy in front (for the client address of throttling and audit). */
-  readonly trustProxy: boolean;
+  /**
+   * Which X-Forwarded-For entries to believe (for the client address of throttling and audit):
+   * false (none), a hop count (1 behind one load balancer), or the proxies' addresses/CIDRs.
+   * Never "everything": the leftmost entry is whatever the client wrote.
+   */
+  readonly trustProxy: TrustProxy;
   readonly webhookBodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
 }
+
+/** Fastify's `trustProxy` forms that cannot be fooled by a client: a hop count, or proxy addresses. */
+export type TrustProxy = false | number | readonly string[];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -50,7 +58,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     secretsEnvironment: slug(env, 'SECRETS_ENVIRONMENT', 'mvp'),
     envFile: str(env, 'ENV_FILE', '.env'),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env, 'TRUST_PROXY'),
     webhookBodyLimitBytes: int(env, 'WEBHOOK_BODY_LIMIT_BYTES', DEFAULT_WEBHOOK_BODY_LIMIT_BYTES, 1024, MAX_WEBHOOK_BODY_LIMIT_BYTES),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1, 10 * 60_000),
   };
@@ -79,6 +87,40 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
   throw new ConfigError(name, 'true or false');
+}
+
+const MAX_PROXY_HOPS = 16;
+/** proxy-addr's names for address ranges, which Fastify accepts alongside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function trustProxy(env: Env, name: string): TrustProxy {
+  const v = raw(env, name);
+  if (v === undefined || v.toLowerCase() === 'false') return false;
+  if (v.toLowerCase() === 'true') {
+    throw new ConfigError(
+      name,
+      'a hop count or proxy addresses, not true (it lets every client choose its own address): ' +
+        'set 1 behind one load balancer such as an ALB, or the proxies\' addresses or CIDRs, e.g. 10.0.0.0/16',
+    );
+  }
+  if (/^\d+$/.test(v)) {
+    const hops = int(env, name, 0, 0, MAX_PROXY_HOPS);
+    return hops === 0 ? false : hops;
+  }
+  const entries = v.split(',').map((e) => e.trim());
+  if (entries.length > 100 || !entries.every(isProxyAddress)) {
+    throw new ConfigError(name, `false, a hop count (0-${MAX_PROXY_HOPS}), or a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal`);
+  }
+  return entries;
+}
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 function slug(env: Env, name: string, fallback: string): string {

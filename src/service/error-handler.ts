@@ -15,9 +15,10 @@ export interface PublicError {
 export const HTTP_ERRORS: Readonly<Record<string, PublicError>> = {
   CONFIG_INVALID: { status: 500, code: 'INTERNAL', message: 'Internal server error' },
   UNAUTHORIZED: { status: 401, code: 'UNAUTHORIZED', message: 'Unauthorized' },
+  ADMIN_UNAUTHORIZED: { status: 401, code: 'UNAUTHORIZED', message: 'Missing or invalid admin token: send it in the x-admin-token header' },
   INVALID_SIGNATURE: { status: 401, code: 'UNAUTHORIZED', message: 'Unauthorized' },
   FORBIDDEN: { status: 403, code: 'FORBIDDEN', message: 'Forbidden' },
-  THROTTLED: { status: 429, code: 'TOO_MANY_ATTEMPTS', message: 'Too many failed attempts; retry later' },
+  THROTTLED: { status: 429, code: 'TOO_MANY_ATTEMPTS', message: 'Too many failed admin token attempts from this client; retry after the Retry-After seconds' },
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later' },
   BAD_REQUEST: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
   DATABASE_UNAVAILABLE: { status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable; retry later' },

@@ -42,13 +42,16 @@ describe('admin authentication', () => {
     ['a token one character short', 'canary-admin-token-7f3a9c1e5'],
     ['the token with a trailing space', 'canary-admin-token-7f3a9c1e5b '],
     ['the verify token', 'canary-verify-token-2d8e4f6a0c'],
-  ])('answers 401 with a body that reveals nothing for %s', async (_label, token) => {
+  ])('answers 401 with a body that names the header and reveals nothing else for %s', async (_label, token) => {
     const h = await harness();
 
     const res = await h.app.inject({ method: 'GET', url: '/admin/secrets/health', ...(token !== undefined && { headers: { 'x-admin-token': token } }) });
 
     expect(res.statusCode).toBe(401);
-    expect(res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Unauthorized' }, requestId: res.headers['x-request-id'] });
+    expect(res.json()).toEqual({
+      error: { code: 'UNAUTHORIZED', message: 'Missing or invalid admin token: send it in the x-admin-token header' },
+      requestId: res.headers['x-request-id'],
+    });
   });
 
   it('accepts the current token', async () => {
