@@ -6,10 +6,17 @@ import { systemClock } from '../engine/index.js';
 import { createAdminAuth } from './admin-auth.js';
 import type { AuditLog } from './audit-log.js';
 import { createAuditLog } from './audit-log.js';
-import { DEFAULT_WEBHOOK_BODY_LIMIT_BYTES, type TrustProxy } from './config.js';
+import {
+  DEFAULT_HTTP_HEADERS_TIMEOUT_MS,
+  DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_HTTP_MAX_REQUESTS_PER_SOCKET,
+  DEFAULT_HTTP_REQUEST_TIMEOUT_MS,
+  DEFAULT_WEBHOOK_BODY_LIMIT_BYTES,
+  type TrustProxy,
+} from './config.js';
 import type { Database } from './database.js';
 import { DatabaseUnavailableError } from './errors.js';
-import { registerErrorHandling } from './error-handler.js';
+import { frameworkErrorHandler, handleClientError, registerErrorHandling } from './error-handler.js';
 import type { FailureThrottle } from './failure-throttle.js';
 import { createFailureThrottle } from './failure-throttle.js';
 import { createHealthChecks } from './health-checks.js';
@@ -32,6 +39,11 @@ export interface AppOptions {
   readonly metrics: boolean;
   /** Fastify's "incoming request"/"request completed" lines (audit events are separate and always on). */
   readonly logRequests: boolean;
+  /** Deadlines of a listening server (see ServiceConfig); `inject()` does not use them. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxRequestsPerSocket: number;
 }
 
 const DEFAULT_OPTIONS: AppOptions = {
@@ -41,6 +53,10 @@ const DEFAULT_OPTIONS: AppOptions = {
   refreshPerMinute: 10,
   metrics: true,
   logRequests: true,
+  headersTimeoutMs: DEFAULT_HTTP_HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: DEFAULT_HTTP_REQUEST_TIMEOUT_MS,
+  keepAliveTimeoutMs: DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  maxRequestsPerSocket: DEFAULT_HTTP_MAX_REQUESTS_PER_SOCKET,
 };
 
 /** Everything the HTTP app uses, created by the composition root (the entry, or a test). */
@@ -73,6 +89,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: fastifyTrustProxy(options.trustProxy),
     // Admin routes take no body; the webhook has its own, larger limit.
     bodyLimit: 64 * 1024,
+    // Slow clients: Node answers 408 and closes the socket once a request's headers or whole body
+    // miss their deadline. It checks every `connectionsCheckingInterval` (30 s by default), so
+    // check often enough that a deadline holds within about a second.
+    http: {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(options.headersTimeoutMs / 2))),
+    },
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    maxRequestsPerSocket: options.maxRequestsPerSocket,
+    // Errors raised before routing (a malformed request line or URL, oversized headers, a
+    // timeout) get the same body as every other error, and never echo the input.
+    clientErrorHandler: handleClientError,
+    frameworkErrors: frameworkErrorHandler,
   });
 
   app.addHook('onRequest', async (request, reply) => {

@@ -27,6 +27,14 @@ export interface ServiceConfig {
   readonly trustProxy: TrustProxy;
   readonly webhookBodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** Deadline for a request's headers, from its first byte (or a new connection's opening). */
+  readonly httpHeadersTimeoutMs: number;
+  /** Deadline for a whole request, headers and body: a slow sender gets 408 and its socket closed. */
+  readonly httpRequestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open; above the load balancer's own idle timeout. */
+  readonly httpKeepAliveTimeoutMs: number;
+  /** Requests served on one connection before it is closed (0: no limit). */
+  readonly httpMaxRequestsPerSocket: number;
 }
 
 /** Fastify's `trustProxy` forms that cannot be fooled by a client: a hop count, or proxy addresses. */
@@ -34,6 +42,17 @@ export type TrustProxy = false | number | readonly string[];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Meta delivers a few KiB in one go from its own data centres: 10 s for headers and 30 s for a
+ * whole request (a 3 MB body at 1 Mbit/s) let every real delivery through, while a client that
+ * dribbles bytes holds a connection for at most 30 s. Keep-alive at 72 s outlives an ALB's 60 s
+ * idle timeout, so the balancer, not the service, closes idle connections (no 502 on reuse).
+ */
+export const DEFAULT_HTTP_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+export const DEFAULT_HTTP_MAX_REQUESTS_PER_SOCKET = 10_000;
 
 /** Meta's payloads are a few KiB; the issue asks for an explicit limit between 1 and 3 MB. */
 export const DEFAULT_WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -61,6 +80,20 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
     webhookBodyLimitBytes: int(env, 'WEBHOOK_BODY_LIMIT_BYTES', DEFAULT_WEBHOOK_BODY_LIMIT_BYTES, 1024, MAX_WEBHOOK_BODY_LIMIT_BYTES),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1, 10 * 60_000),
+    ...httpDeadlines(env),
+  };
+}
+
+function httpDeadlines(env: Env) {
+  const httpRequestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', DEFAULT_HTTP_REQUEST_TIMEOUT_MS, 100, 10 * 60_000);
+  const headersFallback = Math.min(DEFAULT_HTTP_HEADERS_TIMEOUT_MS, httpRequestTimeoutMs);
+  // Node refuses a headers deadline longer than the request deadline; say so by name.
+  const httpHeadersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', headersFallback, 100, httpRequestTimeoutMs);
+  return {
+    httpHeadersTimeoutMs,
+    httpRequestTimeoutMs,
+    httpKeepAliveTimeoutMs: int(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS, 1_000, 10 * 60_000),
+    httpMaxRequestsPerSocket: int(env, 'HTTP_MAX_REQUESTS_PER_SOCKET', DEFAULT_HTTP_MAX_REQUESTS_PER_SOCKET, 0, 1_000_000),
   };
 }
 

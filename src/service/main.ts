@@ -138,7 +138,14 @@ async function start(): Promise<void> {
     redis,
     logger,
     broadcast,
-    options: { webhookBodyLimitBytes: config.webhookBodyLimitBytes, trustProxy: config.trustProxy },
+    options: {
+      webhookBodyLimitBytes: config.webhookBodyLimitBytes,
+      trustProxy: config.trustProxy,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+      maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
+    },
   });
 
   installGracefulShutdown({
