@@ -50,15 +50,29 @@ interface ErrorLike {
   stack?: unknown;
 }
 
+/** Below this length a value is replaced only where it stands alone, so scrubbing never splits a word. */
+const SHORT_VALUE_LENGTH = 8;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
 /**
- * Replaces every known secret value (and a URL secret's password) in `text`. For third-party
- * error messages only, which our code does not write and which may quote a connection string.
+ * Replaces every known secret value (and a URL secret's password) in `text`, whatever its length.
+ * For third-party error messages only, which our code does not write and which may quote a
+ * connection string. A long value is replaced wherever it occurs; a short one (a short database
+ * password, say) wherever it is not part of a longer word, so `pw` goes from `u:pw@db` but
+ * `password` keeps its letters.
  */
 export function scrubSecrets(text: string, values: readonly string[]): string {
   let out = text;
-  for (const v of values) {
-    if (v.length < 8) continue; // too short to be a credential; replacing it would mangle text
-    out = out.split(v).join('[Redacted]');
+  for (const v of [...values].sort((a, b) => b.length - a.length)) {
+    if (v === '') continue;
+    if (v.length >= SHORT_VALUE_LENGTH) {
+      out = out.split(v).join('[Redacted]');
+      continue;
+    }
+    const escaped = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const before = WORD_CHAR.test(v[0]!) ? '(?<![\\p{L}\\p{N}])' : '';
+    const after = WORD_CHAR.test(v.at(-1)!) ? '(?![\\p{L}\\p{N}])' : '';
+    out = out.replace(new RegExp(`${before}${escaped}${after}`, 'gu'), '[Redacted]');
   }
   return out;
 }

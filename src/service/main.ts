@@ -74,7 +74,10 @@ async function start(): Promise<void> {
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({ catalog, source, logger: secretsLogger, ttlMs: config.secretsTtlMs, graceMs: config.secretsGraceMs });
-  secretValues = () => catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec));
+  // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
+  // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
+  const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
+  secretValues = () => secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec));
 
   try {
     await engine.initialize();

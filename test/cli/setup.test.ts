@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 const ENV = [
-  'META_APP_SECRET=canary-setup-app-1a2b',
+  'META_APP_SECRET=canary-setup-app-1a2b3c4d5e6f7g8h9i0j',
   'DATABASE_URL=postgresql://app:canary-setup-db-3c4d@127.0.0.1:5432/app',
   'REDIS_URL=redis://127.0.0.1:6379',
   'OPENAI_API_KEY=canary-setup-openai-5e6f',
@@ -129,7 +129,7 @@ describe('secrets setup --terraform-dir', () => {
 describe('secrets setup, interactively', () => {
   it('asks for each value with a hidden prompt, keeps the stored one on an empty answer, and never generates over a stored token', async () => {
     const asked: string[] = [];
-    const answers: Record<string, string> = { META_APP_SECRET: 'canary-setup-prompt-7g8h', DATABASE_URL: 'postgresql://h/db', REDIS_URL: 'redis://h:6379', OPENAI_API_KEY: 'k', OPENAI_MAX_TOKENS: '2000' };
+    const answers: Record<string, string> = { META_APP_SECRET: 'canary-setup-prompt-7g8h9i0j1k2l3m4n', DATABASE_URL: 'postgresql://h/db', REDIS_URL: 'redis://h:6379', OPENAI_API_KEY: 'k', OPENAI_MAX_TOKENS: '2000' };
     const c = await cliDeps(lsm, {
       promptSecret: async (question: string) => {
         const name = question.split(' ')[0]!;

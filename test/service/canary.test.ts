@@ -19,17 +19,17 @@ describe('canary: no secret value in any output', () => {
   let h: Harness;
   const outputs: string[] = [];
   const canaries = {
-    ADMIN_TOKEN: 'CANARY-admin-4c1f8e2a9d7b',
-    ADMIN_TOKEN_PREVIOUS: 'CANARY-admin-prev-0e3b7d5f1a',
+    ADMIN_TOKEN: 'CANARY-admin-4c1f8e2a9d7b3e5f7a9c1d',
+    ADMIN_TOKEN_PREVIOUS: 'CANARY-admin-prev-0e3b7d5f1a2c4e6a8b',
     META_VERIFY_TOKEN: 'CANARY-verify-8a2c6e0b4d',
-    META_APP_SECRET: 'CANARY-appsecret-5f9d1b3e7c',
+    META_APP_SECRET: 'CANARY-appsecret-5f9d1b3e7c0a2c4e6f',
     META_APP_SECRET_PREVIOUS: 'CANARY-appsecret-prev-2b6d0f4a8e',
     OPENAI_API_KEY: 'sk-CANARY-openai-3e7a1c5b9f',
     WHATSAPP_ACCESS_TOKEN: 'CANARY-wa-access-6b0e4a8c2d',
     WHATSAPP_PHONE_NUMBER_ID: 'CANARY-phone-9d3f7b1e5a',
     DB_PASSWORD: 'CANARYdbpass7c2e9a4f',
     REDIS_PASSWORD: 'CANARYredispass1a5e3c8b',
-    ROTATED_ADMIN: 'CANARY-admin-rotated-8f2a6c0e4b',
+    ROTATED_ADMIN: 'CANARY-admin-rotated-8f2a6c0e4b1d3f',
     ROTATED_APP_SECRET: 'CANARY-appsecret-rotated-4d8b2f6a0c',
   };
 

@@ -89,7 +89,21 @@ describe('scrubSecrets', () => {
     expect((logs.lines()[0]!.err as { message: string }).message).toBe('failed for [Redacted] using [Redacted] and [Redacted]');
   });
 
-  it('leaves short values alone rather than mangle the text', () => {
-    expect(scrubSecrets('error in gpt-4 call', ['gpt-4'])).toBe('error in gpt-4 call');
+  it('scrubs a short value too, wherever it stands alone, and never inside a longer word', () => {
+    expect(scrubSecrets('auth failed for pw (password "pw"); pwned, apwb, u:pw@db', ['pw'])).toBe(
+      'auth failed for [Redacted] (password "[Redacted]"); pwned, apwb, u:[Redacted]@db',
+    );
+    expect(scrubSecrets('key=k', ['k'])).toBe('key=[Redacted]');
+    expect(scrubSecrets('a.b+c?', ['.b+c?'])).toBe('a[Redacted]');
+    expect(scrubSecrets('nothing to hide', [''])).toBe('nothing to hide');
+  });
+
+  it('scrubs a short database password from a logged error', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'info', destination: logs.stream, secretValues: () => ['postgresql://app:s3c@db:5432/x'] });
+
+    logger.error({ err: new Error('password s3c rejected for app') }, 'x');
+
+    expect((logs.lines()[0]!.err as { message: string }).message).toBe('password [Redacted] rejected for app');
   });
 });

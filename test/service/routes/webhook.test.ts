@@ -79,12 +79,12 @@ describe('GET /webhook (verification handshake)', () => {
   it('accepts the previous verify token within its grace window, and not after', async () => {
     const clock = new FakeClock(Date.now());
     const other = await startHarness({
-      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_VERIFY_TOKEN: 'vt-new', META_VERIFY_TOKEN_PREVIOUS: 'vt-old' },
+      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_VERIFY_TOKEN: 'vt-new-0123456789abc', META_VERIFY_TOKEN_PREVIOUS: 'vt-old-0123456789abc' },
       clock,
       graceMs: 1_000,
     });
     try {
-      const call = () => other.app.inject({ method: 'GET', url: '/webhook?hub.mode=subscribe&hub.verify_token=vt-old&hub.challenge=5' });
+      const call = () => other.app.inject({ method: 'GET', url: '/webhook?hub.mode=subscribe&hub.verify_token=vt-old-0123456789abc&hub.challenge=5' });
 
       expect((await call()).statusCode).toBe(200);
       await clock.advance(1_001);
@@ -148,13 +148,13 @@ describe('POST /webhook', () => {
   it('accepts an event signed with the previous app secret within its grace window, and records that', async () => {
     const clock = new FakeClock(Date.now());
     const other = await startHarness({
-      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_APP_SECRET: 'app-secret-new', META_APP_SECRET_PREVIOUS: 'app-secret-old' },
+      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_APP_SECRET: 'app-secret-new-0123456789abcdefghij', META_APP_SECRET_PREVIOUS: 'app-secret-old-0123456789abcdefghij' },
       clock,
       graceMs: 1_000,
     });
     try {
       const send = (body: string) =>
-        other.app.inject({ method: 'POST', url: '/webhook', payload: body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, 'app-secret-old') } });
+        other.app.inject({ method: 'POST', url: '/webhook', payload: body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, 'app-secret-old-0123456789abcdefghij') } });
 
       const within = await send('{"object":"page","grace":"within"}');
       await clock.advance(1_001);

@@ -20,9 +20,9 @@ export function isolatedThrottle(redis: Redis, clock?: Clock): FailureThrottle {
 /** Distinct, recognisable values: canary scans look for each of them in every output. */
 export function testSecrets(databaseUrl: string, redisUrl: string): Record<string, string> {
   return {
-    ADMIN_TOKEN: 'canary-admin-token-7f3a9c1e5b',
+    ADMIN_TOKEN: 'canary-admin-token-7f3a9c1e5b8d2f4a6c',
     META_VERIFY_TOKEN: 'canary-verify-token-2d8e4f6a0c',
-    META_APP_SECRET: 'canary-app-secret-9b1d3f5a7c',
+    META_APP_SECRET: 'canary-app-secret-9b1d3f5a7c2e4f6a8b',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     OPENAI_API_KEY: 'sk-canary-openai-4e6a8c0b2d',
