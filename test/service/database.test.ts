@@ -1,8 +1,13 @@
+import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database, pgPoolConfig } from '../../src/service/database.js';
 import { DatabaseUnavailableError } from '../../src/service/errors.js';
+import { MIGRATIONS_DIR } from '../../src/service/migrate.js';
 import { createPostgresCluster, throwawayDatabase, type PostgresCluster, type ThrowawayDatabase } from './support/postgres.js';
+
+/** Every migration in the repository, applied once. */
+const MIGRATIONS = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
 
 const createPool = (url: string, role: 'app' | 'maintenance') => new pg.Pool({ ...pgPoolConfig(url, role), connectionTimeoutMillis: 1_000 });
 
@@ -54,7 +59,7 @@ describe('Database on the shared server', () => {
     await second.whenReady();
     const { rows } = await second.query<{ n: string }>('SELECT count(*) AS n FROM pgmigrations');
 
-    expect(Number(rows[0]!.n)).toBe(2);
+    expect(Number(rows[0]!.n)).toBe(MIGRATIONS);
     await second.close();
   });
 
@@ -67,7 +72,7 @@ describe('Database on the shared server', () => {
     await Promise.all(instances.map((db) => db.whenReady()));
     const { rows } = await instances[0]!.query<{ n: string }>('SELECT count(*) AS n FROM pgmigrations');
 
-    expect(Number(rows[0]!.n)).toBe(2);
+    expect(Number(rows[0]!.n)).toBe(MIGRATIONS);
     await Promise.all(instances.map((db) => db.close()));
   });
 

@@ -34,7 +34,7 @@ function post(body: string | Buffer, signature: string | undefined, contentType:
 
 async function stored(id: string): Promise<{ payload: string; signed_with: string; object: string | null } | undefined> {
   const { rows } = await h.database.query<{ payload: string; signed_with: string; object: string | null }>(
-    'SELECT payload::text AS payload, signed_with, object FROM webhook_events WHERE id = $1',
+    "SELECT convert_from(body, 'UTF8') AS payload, signed_with, object FROM webhook_events WHERE id = $1",
     [id],
   );
   return rows[0];
@@ -182,6 +182,28 @@ describe('POST /webhook', () => {
     expect(res.statusCode).toBe(401);
     expect(res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Unauthorized' }, requestId: expect.any(String) });
     expect(await stored(sha256(body))).toBeUndefined();
+  });
+
+  it('stores a signed body PostgreSQL could not parse as json (100,000 nested arrays), and still detects its redelivery', async () => {
+    const body = `{"object":"page","deep":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+
+    const first = await post(body, signWebhookBody(body, secret()));
+    const again = await post(body, signWebhookBody(body, secret()));
+
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ received: true, id: sha256(body), duplicate: false });
+    expect(again.json()).toEqual({ received: true, id: sha256(body), duplicate: true });
+    expect((await stored(sha256(body)))!.payload).toBe(body);
+  });
+
+  it('stores the exact bytes of a signed body in a bytea column', async () => {
+    const body = Buffer.from('{"object":"page","nul":"\\u0000","dup":1,"dup":2,"big":1e400}', 'utf8');
+
+    const res = await post(body, signWebhookBody(body, secret()));
+
+    expect(res.statusCode).toBe(200);
+    const { rows } = await h.database.query<{ body: Buffer }>('SELECT body FROM webhook_events WHERE id = $1', [sha256(body)]);
+    expect(rows[0]!.body.equals(body)).toBe(true);
   });
 
   it('answers 401 to a body with one byte changed', async () => {
