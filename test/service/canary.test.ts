@@ -39,9 +39,11 @@ describe('canary: no secret value in any output', () => {
     const env: Record<string, string> = {
       ADMIN_TOKEN: canaries.ADMIN_TOKEN,
       ADMIN_TOKEN_PREVIOUS: canaries.ADMIN_TOKEN_PREVIOUS,
+      ADMIN_TOKEN_ROTATED_AT: new Date().toISOString(),
       META_VERIFY_TOKEN: canaries.META_VERIFY_TOKEN,
       META_APP_SECRET: canaries.META_APP_SECRET,
       META_APP_SECRET_PREVIOUS: canaries.META_APP_SECRET_PREVIOUS,
+      META_APP_SECRET_ROTATED_AT: new Date().toISOString(),
       OPENAI_API_KEY: canaries.OPENAI_API_KEY,
       WHATSAPP_ACCESS_TOKEN: canaries.WHATSAPP_ACCESS_TOKEN,
       WHATSAPP_PHONE_NUMBER_ID: canaries.WHATSAPP_PHONE_NUMBER_ID,
@@ -73,14 +75,14 @@ describe('canary: no secret value in any output', () => {
     await drive('GET', '/healthz');
     await drive('GET', '/metrics');
     await drive('GET', '/admin/secrets/health', admin);
-    await drive('GET', '/admin/secrets/health', { 'x-admin-token': canaries.ADMIN_TOKEN_PREVIOUS });
+    expect((await drive('GET', '/admin/secrets/health', { 'x-admin-token': canaries.ADMIN_TOKEN_PREVIOUS })).statusCode).toBe(200);
     await drive('GET', '/admin/salons?limit=2', admin);
     await drive('GET', '/admin/salons?limit=1000', admin);
     await drive('GET', '/admin/nope', admin);
     await drive('GET', `/webhook?hub.mode=subscribe&hub.verify_token=${canaries.META_VERIFY_TOKEN}&hub.challenge=123`);
     await drive('GET', `/webhook?hub.mode=subscribe&hub.verify_token=${canaries.META_VERIFY_TOKEN}x&hub.challenge=123`);
     await drive('POST', '/webhook', signed(event, canaries.META_APP_SECRET), event);
-    await drive('POST', '/webhook', signed(`${event} `, canaries.META_APP_SECRET_PREVIOUS), `${event} `);
+    expect((await drive('POST', '/webhook', signed(`${event} `, canaries.META_APP_SECRET_PREVIOUS), `${event} `)).statusCode).toBe(200);
     await drive('POST', '/webhook', signed(event, 'wrong'), event);
     await drive('POST', '/webhook', signed('not json', canaries.META_APP_SECRET), 'not json');
     await drive('POST', '/webhook', signed('x', canaries.META_APP_SECRET), Buffer.alloc(2 * 1024 * 1024, 0x20));

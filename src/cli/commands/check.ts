@@ -37,7 +37,8 @@ export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvF
     if (!parsed.ok) findings.push({ name, problem: 'invalid', detail: `${parsed.reason} (expected ${spec.kind.label})` });
   }
   for (const name of Object.keys(values)) {
-    const base = name.endsWith('_PREVIOUS') ? name.slice(0, -'_PREVIOUS'.length) : name;
+    // A secret's companions in env mode: its previous value and when it was rotated.
+    const base = name.replace(/_(PREVIOUS|ROTATED_AT)$/, '');
     if (catalog.entry(base) === undefined && !KNOWN_SETTINGS.has(name)) findings.push({ name, problem: 'unknown', detail: 'not in the catalog' });
   }
   return findings;

@@ -38,4 +38,13 @@ describe('checkEnvFile', () => {
     const text = JSON.stringify(findings);
     for (const value of Object.values(weak)) expect(text).not.toContain(value);
   });
+
+  it('knows a secret\'s companions in env mode: <NAME>_PREVIOUS and <NAME>_ROTATED_AT', async () => {
+    const path = join(dir, 'rotated.env');
+    await writeFile(path, 'ADMIN_TOKEN_PREVIOUS=x\nADMIN_TOKEN_ROTATED_AT=2026-01-01T00:00:00Z\nNOT_A_SECRET_ROTATED_AT=y\n');
+
+    const findings = await checkEnvFile(path, whatsappSaasCatalog());
+
+    expect(findings.filter((f) => f.problem === 'unknown').map((f) => f.name)).toEqual(['NOT_A_SECRET_ROTATED_AT']);
+  });
 });

@@ -64,7 +64,7 @@ describe('admin authentication', () => {
 
   it('accepts the previous token within its grace window, and not after', async () => {
     const clock = new FakeClock(Date.now());
-    const h = await harness({ env: { ...testSecrets(db.url, SHARED_REDIS_URL), ADMIN_TOKEN: 'new-admin-token-0123456789abcdefghij', ADMIN_TOKEN_PREVIOUS: 'old-admin-token-0123456789abcdefghij' }, clock, graceMs: 60_000 });
+    const h = await harness({ env: { ...testSecrets(db.url, SHARED_REDIS_URL), ADMIN_TOKEN: 'new-admin-token-0123456789abcdefghij', ADMIN_TOKEN_PREVIOUS: 'old-admin-token-0123456789abcdefghij', ADMIN_TOKEN_ROTATED_AT: new Date(clock.now()).toISOString() }, clock, graceMs: 60_000 });
     const call = (token: string) => h.app.inject({ method: 'GET', url: '/admin/secrets/health', headers: { 'x-admin-token': token } });
 
     expect((await call('old-admin-token-0123456789abcdefghij')).statusCode).toBe(200);

@@ -79,7 +79,7 @@ describe('GET /webhook (verification handshake)', () => {
   it('accepts the previous verify token within its grace window, and not after', async () => {
     const clock = new FakeClock(Date.now());
     const other = await startHarness({
-      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_VERIFY_TOKEN: 'vt-new-0123456789abc', META_VERIFY_TOKEN_PREVIOUS: 'vt-old-0123456789abc' },
+      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_VERIFY_TOKEN: 'vt-new-0123456789abc', META_VERIFY_TOKEN_PREVIOUS: 'vt-old-0123456789abc', META_VERIFY_TOKEN_ROTATED_AT: new Date(clock.now()).toISOString() },
       clock,
       graceMs: 1_000,
     });
@@ -148,7 +148,7 @@ describe('POST /webhook', () => {
   it('accepts an event signed with the previous app secret within its grace window, and records that', async () => {
     const clock = new FakeClock(Date.now());
     const other = await startHarness({
-      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_APP_SECRET: 'app-secret-new-0123456789abcdefghij', META_APP_SECRET_PREVIOUS: 'app-secret-old-0123456789abcdefghij' },
+      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_APP_SECRET: 'app-secret-new-0123456789abcdefghij', META_APP_SECRET_PREVIOUS: 'app-secret-old-0123456789abcdefghij', META_APP_SECRET_ROTATED_AT: new Date(clock.now()).toISOString() },
       clock,
       graceMs: 1_000,
     });
