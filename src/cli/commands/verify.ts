@@ -28,18 +28,26 @@ export async function verifyAdminToken(client: SecretsManagerClient, secretId: s
       throw fromAwsError(err, secretId);
     }
   };
+  let retryAfter: string | null = null;
   const probe = async (token: string | undefined): Promise<number> => {
     if (token === undefined) return 0;
     try {
       const res = await fetchFn(new URL('/admin/secrets/health', url), { headers: { 'x-admin-token': token } });
       await res.arrayBuffer();
+      retryAfter = res.headers.get('retry-after');
       return res.status;
     } catch {
       return 0;
     }
   };
+  // A lockout refuses even the right token: say so, and how to get out, rather than a bare 429.
+  const described = (status: number): string =>
+    status !== 429
+      ? `HTTP ${status || 'unreachable'}`
+      : `HTTP 429: this client is locked out after too many failed admin tokens; retry in ${/^\d{1,7}$/.test(retryAfter ?? '') ? retryAfter : '?'} s, ` +
+        'or clear it with redis-cli DEL admin-auth-failures:<your address> (README: "Admin lockout")';
   const currentStatus = await probe(await read('AWSCURRENT'));
-  checks.push({ check: 'service accepts current token', ok: currentStatus === 200, detail: `HTTP ${currentStatus || 'unreachable'}` });
+  checks.push({ check: 'service accepts current token', ok: currentStatus === 200, detail: described(currentStatus) });
   if (previous !== undefined && current?.VersionStages?.includes(IMMEDIATE_ROTATION_STAGE)) {
     const previousStatus = await probe(await read('AWSPREVIOUS'));
     checks.push({ check: 'service refuses previous token (immediate rotation)', ok: previousStatus === 401, detail: `HTTP ${previousStatus || 'unreachable'}` });
