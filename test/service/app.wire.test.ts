@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { buildApp } from '../../src/service/app.js';
 import { createLogger } from '../../src/service/logger.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
 import { captureLogs, type LogCapture } from './support/log-capture.js';
+import { openConnection, rawRequest, within } from './support/raw-http.js';
 import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { isolatedThrottle, startHarness, testSecrets, type Harness } from './support/service-harness.js';
@@ -46,24 +47,6 @@ afterAll(async () => {
   await db.drop();
 });
 
-interface SlowSocket {
-  readonly socket: Socket;
-  /** Resolves with everything the server sent, once it closed the socket. */
-  readonly closed: Promise<string>;
-}
-
-function open(): Promise<SlowSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let received = '';
-    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
-    const closed = new Promise<string>((done) => socket.on('close', () => done(received)));
-    socket.on('error', () => {});
-    socket.once('connect', () => resolve({ socket, closed }));
-    socket.once('error', reject);
-  });
-}
-
 /** Writes one byte every `everyMs` until the socket closes. */
 function dribble(socket: Socket, everyMs: number): () => void {
   const timer = setInterval(() => {
@@ -84,13 +67,9 @@ async function signedWebhook(n: number): Promise<number> {
   return res.status;
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} still open after ${ms} ms`)), ms))]);
-}
-
 describe('slow clients', () => {
   it('answers a body sent a byte at a time 408 and closes its socket, while signed webhooks keep getting 200', async () => {
-    const slow = await open();
+    const slow = await openConnection(port);
     const started = Date.now();
     slow.socket.write('POST /webhook HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 102400\r\n\r\n{');
     dribble(slow.socket, 100);
@@ -110,7 +89,7 @@ describe('slow clients', () => {
   });
 
   it('answers headers sent a byte at a time 408 and closes the socket', async () => {
-    const slow = await open();
+    const slow = await openConnection(port);
     slow.socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
     dribble(slow.socket, 100);
 
@@ -120,13 +99,13 @@ describe('slow clients', () => {
   });
 
   it('closes a connection that sends nothing at all', async () => {
-    const idle = await open();
+    const idle = await openConnection(port);
 
     await within(idle.closed, 10 * HEADERS_TIMEOUT_MS, 'idle connection');
   });
 
   it('keeps an idle keep-alive connection open past the headers deadline for the next request', async () => {
-    const conn = await open();
+    const conn = await openConnection(port);
     const responses: string[] = [];
     const next = () => new Promise<string>((resolve) => conn.socket.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
 
@@ -142,7 +121,7 @@ describe('slow clients', () => {
   });
 
   it('logs the timeout by code, without the input', async () => {
-    const slow = await open();
+    const slow = await openConnection(port);
     slow.socket.write('POST /webhook HTTP/1.1\r\nHost: localhost\r\nX-Planted: slow-planted-header\r\nContent-Length: 100\r\n\r\n');
     dribble(slow.socket, 100);
     await within(slow.closed, 10 * REQUEST_TIMEOUT_MS, 'slow body');
@@ -151,22 +130,6 @@ describe('slow clients', () => {
     expect(logs.text()).not.toContain('slow-planted-header');
   });
 });
-
-/** Sends raw bytes on a fresh connection and resolves with everything received until the server closes it. */
-async function raw(bytes: string): Promise<string> {
-  const conn = await open();
-  conn.socket.write(bytes);
-  return within(conn.closed, 10_000, 'raw request');
-}
-
-function parse(response: string): { status: number; headers: string; body: Record<string, unknown> } {
-  const split = response.indexOf('\r\n\r\n');
-  return {
-    status: Number(response.slice(9, 12)),
-    headers: response.slice(0, split),
-    body: JSON.parse(response.slice(split + 4)) as Record<string, unknown>,
-  };
-}
 
 describe('errors raised before routing', () => {
   it.each([
@@ -178,12 +141,12 @@ describe('errors raised before routing', () => {
     ['a control character in a header', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: planted\u0001input\r\n\r\n', 400, 'BAD_REQUEST', 'Bad request'],
     ['a conflicting body length', 'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'BAD_REQUEST', 'Bad request'],
   ])('answers %s with the uniform error body, never echoing the input', async (_label, request, status, code, message) => {
-    const res = parse(await raw(request));
+    const res = await rawRequest(port, request);
 
     expect(res.status).toBe(status);
-    expect(res.body).toEqual({ error: { code, message }, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
-    expect(res.headers).toMatch(/\r\nx-request-id: [0-9a-f-]{36}/i);
-    expect(res.headers + JSON.stringify(res.body)).not.toContain('planted');
+    expect(JSON.parse(res.body)).toEqual({ error: { code, message }, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.raw).not.toContain('planted');
     expect(logs.text()).not.toContain('planted');
   });
 });
