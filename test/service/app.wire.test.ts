@@ -1,15 +1,13 @@
 import type { Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/service/app.js';
-import { createLogger } from '../../src/service/logger.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
-import { captureLogs, type LogCapture } from './support/log-capture.js';
+import { listenApp } from './support/listening-app.js';
+import type { LogCapture } from './support/log-capture.js';
 import { openConnection, rawRequest, within } from './support/raw-http.js';
 import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
-import { isolatedThrottle, startHarness, testSecrets, type Harness } from './support/service-harness.js';
+import { startHarness, testSecrets, type Harness } from './support/service-harness.js';
 
 /**
  * Raw requests against a real listening server: what Node's parser refuses before Fastify routes,
@@ -28,17 +26,7 @@ const REQUEST_TIMEOUT_MS = 2_000;
 beforeAll(async () => {
   db = await throwawayDatabase('svc_slow');
   h = await startHarness({ env: testSecrets(db.url, SHARED_REDIS_URL) });
-  logs = captureLogs();
-  app = await buildApp({
-    engine: h.engine,
-    database: h.database,
-    redis: h.redis,
-    throttle: isolatedThrottle(h.redis),
-    logger: createLogger({ level: 'info', destination: logs.stream }),
-    options: { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, logRequests: false },
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  port = (app.server.address() as AddressInfo).port;
+  ({ app, port, logs } = await listenApp(h, { options: { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS } }));
 });
 
 afterAll(async () => {

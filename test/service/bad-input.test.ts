@@ -1,14 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/service/app.js';
 import { createFailureThrottle } from '../../src/service/failure-throttle.js';
-import { createLogger } from '../../src/service/logger.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
-import { captureLogs, type LogCapture } from './support/log-capture.js';
+import { listenApp } from './support/listening-app.js';
+import type { LogCapture } from './support/log-capture.js';
 import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { rawRequest, requestBytes, type RawResponse } from './support/raw-http.js';
 import { SHARED_REDIS_URL, whenRedisReady } from './support/redis-server.js';
@@ -34,19 +32,11 @@ beforeAll(async () => {
   db = await throwawayDatabase('svc_bad_input');
   h = await startHarness({ env: testSecrets(db.url, SHARED_REDIS_URL) });
   await whenRedisReady(h.redis);
-  logs = captureLogs();
-  app = await buildApp({
-    engine: h.engine,
-    database: h.database,
-    redis: h.redis,
+  ({ app, port, logs } = await listenApp(h, {
     // Every admin row comes from one address: the limit is raised so rows show how input is
     // handled, not the lockout (which test/service/admin-auth.test.ts covers).
     throttle: createFailureThrottle({ redis: h.redis, keyPrefix: `test-bad-input:${process.pid}:${Date.now()}:`, maxFailures: 10_000 }),
-    logger: createLogger({ level: 'info', destination: logs.stream }),
-    options: { logRequests: false },
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  port = (app.server.address() as AddressInfo).port;
+  }));
 });
 
 afterAll(async () => {
