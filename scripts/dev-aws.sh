@@ -70,7 +70,8 @@ scratch=$(mktemp -d)
 lsm=$!
 # Ready only once our own process says it listens: if it could not bind, it exits instead.
 for ((i = 0; i < 600; i++)); do
-  grep -q "listening on ${endpoint}" "$scratch/local-aws.log" && break
+  # -s: the background process may not have created its log yet on the first look.
+  grep -qs "listening on ${endpoint}" "$scratch/local-aws.log" && break
   if ! kill -0 "$lsm" 2>/dev/null; then
     cat "$scratch/local-aws.log" >&2
     lsm=''

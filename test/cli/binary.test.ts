@@ -109,7 +109,7 @@ describe('the secrets binary', () => {
 
   it('works against the local endpoint with no credentials configured at all', async () => {
     const env = emptyEnvironment();
-    await writeFile(join(cwd, 'empty-env.env'), 'META_APP_SECRET=a\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
+    await writeFile(join(cwd, 'empty-env.env'), 'META_APP_SECRET=empty-env-app-secret-0123456789abcdef\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
     const args = ['--endpoint-url', lsm.url, '--project', 'nocreds'];
     const run = (...a: string[]) =>
       exec(process.execPath, ['--import', TSX, MAIN, ...a, ...args], { cwd, env }).then(
