@@ -102,11 +102,17 @@ async function start(): Promise<void> {
   // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
   // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
   const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
-  secretValues = () => [
-    ...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)),
-    // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its password).
-    ...(engine.status().initialized ? [engine.get('DATABASE_URL')] : []),
-  ];
+  // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its
+  // password). Derived again only when the stored value changes: this runs for every logged
+  // request (URLs are scrubbed too), so it must stay cheap and not count as a read.
+  let databaseUrl: { raw: string; url: string } | undefined;
+  const derivedDatabaseUrl = (): string[] => {
+    const raw = engine.accepted('DATABASE_URL')[0];
+    if (raw === undefined) return [];
+    if (databaseUrl?.raw !== raw) databaseUrl = { raw, url: engine.get('DATABASE_URL') };
+    return [databaseUrl.url];
+  };
+  secretValues = () => [...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)), ...derivedDatabaseUrl()];
 
   try {
     await engine.initialize();

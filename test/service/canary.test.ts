@@ -95,6 +95,10 @@ describe('canary: no secret value in any output', () => {
     await drive('GET', '/admin/secrets/health', { 'x-admin-token': canaries.ROTATED_ADMIN });
     await drive('POST', '/webhook', signed('{"object":"x"}', canaries.ROTATED_APP_SECRET), '{"object":"x"}');
     for (let i = 0; i < 11; i++) await drive('GET', '/admin/salons', { 'x-admin-token': `${canaries.ADMIN_TOKEN}-${i}` });
+    // Refusals added by issue 7: no header, a lockout (its log line too), an undecodable URL.
+    expect((await drive('GET', '/admin/secrets/health')).statusCode).toBe(429);
+    expect(h.logs.lines().some((l) => l.event === 'admin.lockout')).toBe(true);
+    expect((await drive('GET', `/%zz/${canaries.ROTATED_ADMIN}`)).statusCode).toBe(400);
     await drive('POST', '/admin/refresh-secrets', { 'x-admin-token': canaries.ROTATED_ADMIN });
 
     const failing = captureLogs();

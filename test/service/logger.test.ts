@@ -43,6 +43,15 @@ describe('createLogger', () => {
     expect(logs.text()).not.toContain('vt-secret');
   });
 
+  it('scrubs a known secret value a client put in the request path', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'info', destination: logs.stream, secretValues: () => ['planted-admin-token-0123456789abcdef'] });
+
+    logger.info({ req: { method: 'GET', url: '/admin/planted-admin-token-0123456789abcdef?x=1', ip: '10.0.0.1' } }, 'incoming request');
+
+    expect(logs.lines()[0]!.req).toEqual({ method: 'GET', url: '/admin/[Redacted]?x=1', remoteAddress: '10.0.0.1' });
+  });
+
   it('serialises errors as type, code, message and stack only', () => {
     const logs = captureLogs();
     const logger = createLogger({ level: 'info', destination: logs.stream });
