@@ -66,12 +66,13 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=${AWS_REGI
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 scratch=$(mktemp -d)
+# Created before the background job's own redirection, so the first grep below never races it.
+: >"$scratch/local-aws.log"
 "${ts[@]}" src/local-aws/main.ts --port "$aws_port" >"$scratch/local-aws.log" 2>&1 &
 lsm=$!
 # Ready only once our own process says it listens: if it could not bind, it exits instead.
 for ((i = 0; i < 600; i++)); do
-  # -s: the background process may not have created its log yet on the first look.
-  grep -qs "listening on ${endpoint}" "$scratch/local-aws.log" && break
+  grep -q "listening on ${endpoint}" "$scratch/local-aws.log" && break
   if ! kill -0 "$lsm" 2>/dev/null; then
     cat "$scratch/local-aws.log" >&2
     lsm=''
