@@ -6,7 +6,7 @@ import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src
 import { OutputScan, secretScenario, secretsCli as secretsCliOn } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
-const T0 = 'canary-verify-original-N8m7B6v5';
+const T0 = 'canary-verify-original-N8m7B6v5c4';
 
 let lsm: LocalSecretsManager;
 let projects = 0;
