@@ -27,18 +27,21 @@ import { Database, pgPoolConfig } from './database.js';
 import { createEnvFile } from './env-file-bootstrap.js';
 import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
+import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import {
   followRedisCredentials,
   REDIS_CLIENT_OPTIONS,
   REDIS_SUBSCRIBER_OPTIONS,
+  type RedisCredentials,
   redisTarget,
   redisTargetOptions,
   watchRedisConnection,
 } from './redis-connection.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
+import { singleInstanceRedis } from './single-instance-redis.js';
 
 /** The repository's own template, when the `.env`'s folder has none. */
 const SHIPPED_EXAMPLE = fileURLToPath(new URL('../../.env.example', import.meta.url));
@@ -126,16 +129,26 @@ async function start(): Promise<void> {
     return engine.refresh();
   };
 
+  // `npm run dev` with nothing but Node: an embedded PostgreSQL where the default DATABASE_URL
+  // finds none, and a single instance where the default REDIS_URL finds no Redis. Never in AWS mode
+  // or production (no --dev); never for a URL set explicitly (see dev-dependencies.ts).
+  const devDependencies = dev && !config.useAwsSecrets ? await startDevDependencies({ envFile, env: process.env, logger }) : undefined;
+  const singleInstance = devDependencies?.singleInstance === true;
+
   const redisUrl = () => engine.get('REDIS_URL');
   const redisCredentials = createCoalescedRefresh({ run: () => refreshSecret('REDIS_URL') });
-  const redis = new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
-  const subscriber = new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
-  watchRedisConnection(redis, 'commands', logger);
-  watchRedisConnection(subscriber, 'subscriber', logger);
-  const redisFollowers = [
-    followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger }),
-    followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger }),
-  ];
+  // A single instance has no Redis client at all: nothing connects, retries or logs reconnects.
+  const redis = singleInstance ? undefined : new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const subscriber = singleInstance ? undefined : new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const redisFollowers: RedisCredentials[] = [];
+  if (redis !== undefined && subscriber !== undefined) {
+    watchRedisConnection(redis, 'commands', logger);
+    watchRedisConnection(subscriber, 'subscriber', logger);
+    redisFollowers.push(
+      followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger }),
+      followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger }),
+    );
+  }
 
   const database = new Database({
     url: () => engine.get('DATABASE_URL'),
@@ -145,9 +158,12 @@ async function start(): Promise<void> {
   });
   database.start();
 
-  const broadcast = createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
+  const broadcast =
+    redis === undefined || subscriber === undefined
+      ? undefined
+      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
-  void broadcast.start();
+  void broadcast?.start();
 
   engine.onRefresh((outcome) => {
     if (!outcome.ok) return;
@@ -159,9 +175,10 @@ async function start(): Promise<void> {
   const app = await buildApp({
     engine,
     database,
-    redis,
+    redis: redis ?? singleInstanceRedis(),
     logger,
-    broadcast,
+    ...(broadcast !== undefined && { broadcast }),
+    singleInstance,
     options: { webhookBodyLimitBytes: config.webhookBodyLimitBytes, trustProxy: config.trustProxy },
   });
 
@@ -171,14 +188,15 @@ async function start(): Promise<void> {
     exit: (code) => process.exit(code),
     close: async () => {
       await app.close(); // stops accepting, waits for in-flight requests
-      await broadcast.close();
+      await broadcast?.close();
       engine.close();
       await Promise.all([
         // The subscriber has nothing to flush; its QUIT could wait in the offline queue.
-        Promise.resolve(subscriber.disconnect()),
-        redis.quit().catch(() => redis.disconnect()),
+        Promise.resolve(subscriber?.disconnect()),
+        redis?.quit().catch(() => redis.disconnect()),
         database.close(),
       ]);
+      await devDependencies?.stop(); // after the pool: the embedded PostgreSQL goes last
     },
   });
 
