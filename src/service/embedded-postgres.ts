@@ -44,7 +44,7 @@ const STOP_TIMEOUT_MS = 5_000;
  * on demand, never by production code paths.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  const { host, port, dataDir, startTimeoutMs = 60_000, clock = systemClock } = options;
+  const { host, port, dataDir, startTimeoutMs = 120_000, clock = systemClock } = options;
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const asRoot = userInfo().uid === 0;
   if (asRoot) await assertReachableByPostgresUser(dataDir);

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 /**
  * `open`: something accepts connections there. `refused`: nothing listens (ECONNREFUSED, the only
@@ -10,7 +10,13 @@ export type TcpProbeResult = 'open' | 'refused' | 'unknown';
 /** One TCP connection attempt, closed at once; never sends a byte. */
 export function probeTcp(host: string, port: number, timeoutMs = 1_000): Promise<TcpProbeResult> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    let socket: Socket;
+    try {
+      socket = connect({ host, port });
+    } catch {
+      resolve('unknown'); // e.g. a port out of range: nothing proven either way
+      return;
+    }
     const done = (result: TcpProbeResult) => {
       socket.destroy();
       resolve(result);
