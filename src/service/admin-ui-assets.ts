@@ -72,6 +72,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid rgba(110, 119, 129, 0.3); vertical-align: top; }
 th { font-weight: 600; }
 td.mono { font-family: ui-monospace, monospace; font-size: 0.85em; word-break: break-all; }
+td.name { white-space: nowrap; word-break: normal; }
 .badge { padding: 0.1rem 0.6rem; border-radius: 1rem; font-weight: 600; border: 1px solid currentColor; }
 .ok, .healthy, .up { color: var(--ok); }
 .due, .degraded, .off { color: var(--warn); }
@@ -197,7 +198,7 @@ export const ADMIN_UI_SCRIPT = `'use strict';
       var s = secrets[name];
       var row = body.insertRow();
       row.dataset.secret = name;
-      cell(row, name, 'mono');
+      cell(row, name, 'mono name');
       cell(row, yesNo(s.loaded), s.loaded ? 'ok' : s.required ? 'missing' : 'muted');
       cell(row, yesNo(s.required));
       cell(row, sourceName(s.source));
@@ -205,7 +206,8 @@ export const ADMIN_UI_SCRIPT = `'use strict';
       cell(row, when(s.lastRefresh), 'last-refresh');
       cell(row, s.lastErrorCode || '-', s.lastErrorCode ? 'down' : '');
       var r = s.rotation || { state: 'n/a', schedule: '-' };
-      cell(row, r.state + (r.dueAt ? ', due ' + new Date(r.dueAt).toLocaleDateString() : '') + ' (' + r.schedule + ')', r.state === 'n/a' ? 'muted' : r.state);
+      var due = r.dueAt ? ', due ' + new Date(r.dueAt).toLocaleDateString() : '';
+      cell(row, r.state + due + (r.schedule !== '-' ? ' (' + r.schedule + ')' : ''), r.state === 'n/a' ? 'muted' : r.state);
       cell(row, yesNo(s.previousAccepted));
     });
   }
