@@ -110,11 +110,10 @@ describe('the status page in Chromium', () => {
 
     const rotatedVersion = await putValue(localClient(lsm), `${PROJECT}/mvp/openai-api-key`, ROTATED_OPENAI_KEY);
     await page.click('#refresh');
-    await page.waitForFunction(
-      (v) => document.querySelector('tr[data-secret="OPENAI_API_KEY"] td.version')?.textContent === v,
-      rotatedVersion,
-      { timeout: 30_000 },
-    );
+    // Browser-side expressions as text: this project's TypeScript has no DOM types.
+    await page.waitForFunction(`document.querySelector('tr[data-secret="OPENAI_API_KEY"] td.version')?.textContent === ${JSON.stringify(rotatedVersion)}`, undefined, {
+      timeout: 30_000,
+    });
     const refreshResult = await page.textContent('#refresh-result');
 
     await page.reload();
@@ -123,7 +122,7 @@ describe('the status page in Chromium', () => {
 
     await mkdir(join(REPO, 'artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    const dom = await page.evaluate(() => document.documentElement.outerHTML + document.body.innerText);
+    const dom = await page.evaluate<string>('document.documentElement.outerHTML + document.body.innerText');
     const responses = await Promise.all(bodies);
 
     expect(loaded?.status()).toBe(200);
