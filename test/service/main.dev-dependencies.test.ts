@@ -88,6 +88,14 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** Degraded as before: no embedded PostgreSQL, no single-instance mode, no data folder; then stops cleanly. */
+async function expectNothingStoodIn(svc: ServiceProcess, work: string): Promise<void> {
+  expect(named(svc, 'database.embedded_started')).toEqual([]);
+  expect(named(svc, 'redis.single_instance')).toEqual([]);
+  expect(await exists(join(work, '.dev-data'))).toBe(false);
+  expect(await svc.stop()).toBe(0);
+}
+
 async function salonNames(svc: ServiceProcess, token: string): Promise<string[]> {
   const res = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': token } });
   expect(res.status).toBe(200);
@@ -161,10 +169,7 @@ describe('npm run dev with nothing but Node', () => {
     const health = await svc.waitForHealth((b) => b.status === 'degraded' && b.services.redis?.status === 'down');
 
     expect(health).toMatchObject({ services: { database: { status: 'down' }, redis: { status: 'down' } } });
-    expect(named(svc, 'database.embedded_started')).toEqual([]);
-    expect(named(svc, 'redis.single_instance')).toEqual([]);
-    expect(await exists(join(work, '.dev-data'))).toBe(false);
-    expect(await svc.stop()).toBe(0);
+    await expectNothingStoodIn(svc, work);
   });
 
   it('never embeds anything in production (npm start: no --dev), whatever the .env says', async () => {
@@ -177,10 +182,7 @@ describe('npm run dev with nothing but Node', () => {
     const health = await svc.waitForHealth((b) => b.status === 'degraded' && b.services.redis?.status === 'down');
 
     expect(health).toMatchObject({ services: { database: { status: 'down' }, redis: { status: 'down' } } });
-    expect(named(svc, 'database.embedded_started')).toEqual([]);
-    expect(named(svc, 'redis.single_instance')).toEqual([]);
-    expect(await exists(join(work, '.dev-data'))).toBe(false);
-    expect(await svc.stop()).toBe(0);
+    await expectNothingStoodIn(svc, work);
   });
 
   describe('in AWS mode', () => {
@@ -210,10 +212,7 @@ describe('npm run dev with nothing but Node', () => {
       const health = await svc.waitForHealth((b) => b.status === 'degraded' && b.services.redis?.status === 'down');
 
       expect(health).toMatchObject({ services: { secrets: { source: 'aws' }, database: { status: 'down' } } });
-      expect(named(svc, 'database.embedded_started')).toEqual([]);
-      expect(named(svc, 'redis.single_instance')).toEqual([]);
-      expect(await exists(join(work, '.dev-data'))).toBe(false);
-      expect(await svc.stop()).toBe(0);
+      await expectNothingStoodIn(svc, work);
     });
   });
 });

@@ -110,10 +110,8 @@ describe('the status page in Chromium', () => {
 
     const rotatedVersion = await putValue(localClient(lsm), `${PROJECT}/mvp/openai-api-key`, ROTATED_OPENAI_KEY);
     await page.click('#refresh');
-    // Browser-side expressions as text: this project's TypeScript has no DOM types.
-    await page.waitForFunction(`document.querySelector('tr[data-secret="OPENAI_API_KEY"] td.version')?.textContent === ${JSON.stringify(rotatedVersion)}`, undefined, {
-      timeout: 30_000,
-    });
+    // Polled from outside: the page's CSP (no eval) refuses Playwright's own page-side predicates.
+    await expect.poll(() => page.textContent('tr[data-secret="OPENAI_API_KEY"] td.version'), { timeout: 30_000 }).toBe(rotatedVersion);
     const refreshResult = await page.textContent('#refresh-result');
 
     await page.reload();
@@ -122,7 +120,7 @@ describe('the status page in Chromium', () => {
 
     await mkdir(join(REPO, 'artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    const dom = await page.evaluate<string>('document.documentElement.outerHTML + document.body.innerText');
+    const dom = (await page.content()) + (await page.locator('body').innerText());
     const responses = await Promise.all(bodies);
 
     expect(loaded?.status()).toBe(200);
