@@ -6,12 +6,14 @@
 export type ServiceErrorCode =
   | 'CONFIG_INVALID'
   | 'UNAUTHORIZED'
+  | 'ADMIN_UNAUTHORIZED'
   | 'THROTTLED'
   | 'FORBIDDEN'
   | 'BAD_REQUEST'
   | 'INVALID_SIGNATURE'
   | 'DATABASE_UNAVAILABLE'
-  | 'ENV_FILE_FAILED';
+  | 'ENV_FILE_FAILED'
+  | 'DEV_DEPENDENCY_FAILED';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
@@ -38,6 +40,14 @@ export class UnauthorizedError extends ServiceError {
   constructor() {
     super('UNAUTHORIZED', 'Missing or invalid credentials');
     this.name = 'UnauthorizedError';
+  }
+}
+
+/** No admin token, or not an accepted one: the public message names the header to send, nothing more. */
+export class AdminUnauthorizedError extends ServiceError {
+  constructor() {
+    super('ADMIN_UNAUTHORIZED', 'Missing or invalid admin token');
+    this.name = 'AdminUnauthorizedError';
   }
 }
 
@@ -97,5 +107,13 @@ export class EnvFileError extends ServiceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ENV_FILE_FAILED', message, options);
     this.name = 'EnvFileError';
+  }
+}
+
+/** `npm run dev` could not stand in for a missing local dependency (see dev-dependencies.ts). */
+export class DevDependencyError extends ServiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DEV_DEPENDENCY_FAILED', message, options);
+    this.name = 'DevDependencyError';
   }
 }

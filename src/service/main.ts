@@ -29,6 +29,7 @@ import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
 import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
+import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
@@ -36,12 +37,14 @@ import {
   followRedisCredentials,
   REDIS_CLIENT_OPTIONS,
   REDIS_SUBSCRIBER_OPTIONS,
+  type RedisCredentials,
   redisTarget,
   redisTargetOptions,
   watchRedisConnection,
 } from './redis-connection.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
+import { singleInstanceRedis } from './single-instance-redis.js';
 import { listenFailure, secretsStartupFailure } from './startup-failure.js';
 import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
 
@@ -99,11 +102,20 @@ async function start(): Promise<void> {
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({ catalog, source, logger: secretsLogger, ttlMs: config.secretsTtlMs, graceMs: config.secretsGraceMs });
-  secretValues = () => [
-    ...catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)),
-    // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its password).
-    ...(engine.status().initialized ? [engine.get('DATABASE_URL')] : []),
-  ];
+  // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
+  // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
+  const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
+  // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its
+  // password). Derived again only when the stored value changes: this runs for every logged
+  // request (URLs are scrubbed too), so it must stay cheap and not count as a read.
+  let databaseUrl: { raw: string; url: string } | undefined;
+  const derivedDatabaseUrl = (): string[] => {
+    const raw = engine.accepted('DATABASE_URL')[0];
+    if (raw === undefined) return [];
+    if (databaseUrl?.raw !== raw) databaseUrl = { raw, url: engine.get('DATABASE_URL') };
+    return [databaseUrl.url];
+  };
+  secretValues = () => [...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)), ...derivedDatabaseUrl()];
 
   try {
     await engine.initialize();
@@ -143,18 +155,28 @@ async function start(): Promise<void> {
     return engine.refresh();
   };
 
+  // `npm run dev` with nothing but Node: an embedded PostgreSQL where the default DATABASE_URL
+  // finds none, and a single instance where the default REDIS_URL finds no Redis. Never in AWS mode
+  // or production (no --dev); never for a URL set explicitly (see dev-dependencies.ts).
+  const devDependencies = dev && !config.useAwsSecrets ? await startDevDependencies({ envFile, env: process.env, logger }) : undefined;
+  const singleInstance = devDependencies?.singleInstance === true;
+
   const redisUrl = () => engine.get('REDIS_URL');
   const redisCredentials = createCoalescedRefresh({ run: () => refreshSecret('REDIS_URL') });
-  const redis = new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
-  const subscriber = new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
-  // Redis lines name host and port ("Redis unavailable" says which), never credentials.
-  const redisLogger = logger.child({ redis: connectionTarget(redisUrl()) });
-  watchRedisConnection(redis, 'commands', redisLogger);
-  watchRedisConnection(subscriber, 'subscriber', redisLogger);
-  const redisFollowers = [
-    followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
-    followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
-  ];
+  // A single instance has no Redis client at all: nothing connects, retries or logs reconnects.
+  const redis = singleInstance ? undefined : new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const subscriber = singleInstance ? undefined : new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const redisFollowers: RedisCredentials[] = [];
+  if (redis !== undefined && subscriber !== undefined) {
+    // Redis lines name host and port ("Redis unavailable" says which), never credentials.
+    const redisLogger = logger.child({ redis: connectionTarget(redisUrl()) });
+    watchRedisConnection(redis, 'commands', redisLogger);
+    watchRedisConnection(subscriber, 'subscriber', redisLogger);
+    redisFollowers.push(
+      followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
+      followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
+    );
+  }
 
   const database = new Database({
     url: () => engine.get('DATABASE_URL'),
@@ -165,9 +187,12 @@ async function start(): Promise<void> {
   });
   database.start();
 
-  const broadcast = createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
+  const broadcast =
+    redis === undefined || subscriber === undefined
+      ? undefined
+      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
-  void broadcast.start();
+  void broadcast?.start();
 
   engine.onRefresh((outcome) => {
     if (!outcome.ok) return;
@@ -179,10 +204,18 @@ async function start(): Promise<void> {
   const app = await buildApp({
     engine,
     database,
-    redis,
+    redis: redis ?? singleInstanceRedis(),
     logger,
-    broadcast,
-    options: { webhookBodyLimitBytes: config.webhookBodyLimitBytes, trustProxy: config.trustProxy },
+    ...(broadcast !== undefined && { broadcast }),
+    singleInstance,
+    options: {
+      webhookBodyLimitBytes: config.webhookBodyLimitBytes,
+      trustProxy: config.trustProxy,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+      maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
+    },
   });
 
   installGracefulShutdown({
@@ -191,14 +224,15 @@ async function start(): Promise<void> {
     exit: (code) => process.exit(code),
     close: async () => {
       await app.close(); // stops accepting, waits for in-flight requests
-      await broadcast.close();
+      await broadcast?.close();
       engine.close();
       await Promise.all([
         // The subscriber has nothing to flush; its QUIT could wait in the offline queue.
-        Promise.resolve(subscriber.disconnect()),
-        redis.quit().catch(() => redis.disconnect()),
+        Promise.resolve(subscriber?.disconnect()),
+        redis?.quit().catch(() => redis.disconnect()),
         database.close(),
       ]);
+      await devDependencies?.stop(); // after the pool: the embedded PostgreSQL goes last
     },
   });
 

@@ -17,7 +17,7 @@ const ADMIN_ID = 'whatsapp-saas/mvp/admin-token';
 // The machine's PostgreSQL (trust) and Redis (no password for the default user, so any password
 // logs in): the function's configuration test of the database and Redis passwords logs in with them.
 const VALUES =
-  'META_APP_SECRET=canary-enable-app-1\nDATABASE_URL=postgresql://postgres:canary-enable-db-2@127.0.0.1:5432/postgres\nREDIS_URL=redis://default:canary-enable-redis-4@127.0.0.1:6379\nOPENAI_API_KEY=canary-enable-key-3\n';
+  'META_APP_SECRET=canary-enable-app-1-0123456789abcdefghij\nDATABASE_URL=postgresql://postgres:canary-enable-db-2@127.0.0.1:5432/postgres\nREDIS_URL=redis://default:canary-enable-redis-4@127.0.0.1:6379\nOPENAI_API_KEY=canary-enable-key-3\n';
 
 let lsm: LocalSecretsManager;
 let setOffsetMs: (ms: number) => void;

@@ -27,9 +27,9 @@ export function isolatedThrottle(redis: Redis, clock?: Clock): FailureThrottle {
 /** Distinct, recognisable values: canary scans look for each of them in every output. */
 export function testSecrets(databaseUrl: string, redisUrl: string): Record<string, string> {
   return {
-    ADMIN_TOKEN: 'canary-admin-token-7f3a9c1e5b',
+    ADMIN_TOKEN: 'canary-admin-token-7f3a9c1e5b8d2f4a6c',
     META_VERIFY_TOKEN: 'canary-verify-token-2d8e4f6a0c',
-    META_APP_SECRET: 'canary-app-secret-9b1d3f5a7c',
+    META_APP_SECRET: 'canary-app-secret-9b1d3f5a7c2e4f6a8b',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     OPENAI_API_KEY: 'sk-canary-openai-4e6a8c0b2d',
@@ -48,6 +48,8 @@ export interface Harness {
   /** With `listen`: where the app answers over HTTP (`http://127.0.0.1:PORT`). */
   readonly url: string | undefined;
   readonly logs: LogCapture;
+  /** Connections the app's pools hold (open or being opened), for tests that need new ones. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -118,9 +120,14 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     subscriber === undefined ? undefined : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomBytes(8).toString('hex'), logger });
   await liveBroadcast?.start();
   // As the entry wires it: credentials read per connection, asked again after a refusal.
+  const appPools: pg.Pool[] = [];
   const database = new Database({
     url: () => engine.get('DATABASE_URL'),
-    createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), ...(role === 'app' && opts.poolMax !== undefined && { max: opts.poolMax }) }),
+    createPool: (url, role) => {
+      const pool = new pg.Pool({ ...pgPoolConfig(url, role), ...(role === 'app' && opts.poolMax !== undefined && { max: opts.poolMax }) });
+      if (role === 'app') appPools.push(pool);
+      return pool;
+    },
     credentials: createCoalescedRefresh({ run: refreshAgain, minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 }),
     logger,
     retryInitialMs: 100,
@@ -159,6 +166,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     subscriber,
     url,
     logs,
+    openConnections: () => appPools.reduce((n, p) => n + p.totalCount, 0),
     async close() {
       await app.close();
       await liveBroadcast?.close();
