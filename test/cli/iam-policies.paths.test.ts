@@ -134,8 +134,11 @@ async function expectKms(policy: PolicyDocument, actions: readonly string[]): Pr
   }
 }
 
+/** Values of the minimum strength the catalog asks for. */
+const ADMIN_TOKEN = 'planted-admin-token-0123456789abcdefghij';
+const VERIFY_TOKEN = 'planted-verify-token-0123456789';
 const VALUES = (db: string, redis: string) =>
-  `META_APP_SECRET=app-secret-x\nDATABASE_URL=${db}\nREDIS_URL=${redis}\nOPENAI_API_KEY=sk-x\n`;
+  `META_APP_SECRET=planted-app-secret-0123456789abcdefghij\nDATABASE_URL=${db}\nREDIS_URL=${redis}\nOPENAI_API_KEY=sk-planted-0123456789\n`;
 
 let lsm: LocalSecretsManager;
 let cluster: PostgresCluster;
@@ -188,7 +191,10 @@ describe('each IAM policy allows exactly the calls its path makes', () => {
     lsm.resetStore();
     const client = localClient(lsm);
     for (const e of catalog.entries) {
-      if (e.spec.required) await client.send(new CreateSecretCommand({ Name: e.awsId, SecretString: e.name === 'DATABASE_URL' ? 'postgresql://u@h/d' : e.name === 'REDIS_URL' ? 'redis://h:6379' : 'v' }));
+      if (e.spec.required) {
+        const value = e.name === 'DATABASE_URL' ? 'postgresql://u@h/d' : e.name === 'REDIS_URL' ? 'redis://h:6379' : `planted-${e.name.toLowerCase()}-0123456789abcdefghij`;
+        await client.send(new CreateSecretCommand({ Name: e.awsId, SecretString: value }));
+      }
     }
     const log = new CallLog();
     for (const denyBatch of [false, true]) {
@@ -212,8 +218,8 @@ describe('each IAM policy allows exactly the calls its path makes', () => {
   it('rotation: rotate, verify and rollback of the admin token, and rotate of the Meta verify token', async () => {
     lsm.resetStore();
     const client = localClient(lsm);
-    await client.send(new CreateSecretCommand({ Name: catalog.entry('ADMIN_TOKEN')!.awsId, SecretString: 'admin-0' }));
-    await client.send(new CreateSecretCommand({ Name: catalog.entry('META_VERIFY_TOKEN')!.awsId, SecretString: 'verify-0' }));
+    await client.send(new CreateSecretCommand({ Name: catalog.entry('ADMIN_TOKEN')!.awsId, SecretString: ADMIN_TOKEN }));
+    await client.send(new CreateSecretCommand({ Name: catalog.entry('META_VERIFY_TOKEN')!.awsId, SecretString: VERIFY_TOKEN }));
     const log = new CallLog();
     const c = await cliDeps(lsm, { secretsManager: () => log.record(localClient(lsm)) });
     for (const argv of [
@@ -238,8 +244,8 @@ describe('each IAM policy allows exactly the calls its path makes', () => {
     lsm.resetStore();
     const client = localClient(lsm);
     const put = (name: string, value: string) => client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
-    await put(catalog.entry('ADMIN_TOKEN')!.awsId, 'admin-0');
-    await put(catalog.entry('META_VERIFY_TOKEN')!.awsId, 'verify-0');
+    await put(catalog.entry('ADMIN_TOKEN')!.awsId, ADMIN_TOKEN);
+    await put(catalog.entry('META_VERIFY_TOKEN')!.awsId, VERIFY_TOKEN);
     await put(catalog.entry('DATABASE_URL')!.awsId, `postgresql://app:pw@127.0.0.1:${cluster.port}/app`);
     await put(catalog.entry('REDIS_URL')!.awsId, aclUserUrl(redis, 'app', 'redis-app-pw'));
     await put('whatsapp-saas/mvp/database-master', JSON.stringify({ username: 'postgres', password: 'trust' }));

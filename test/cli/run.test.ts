@@ -108,7 +108,8 @@ describe('secrets CLI', () => {
     expect(await rotationAt(91)).toBe('overdue');
     const table = await cli(['status']);
     expect(table.stdout()).toMatch(/ADMIN_TOKEN\s+yes\s+\S+\s+\S+\s+90 days \(ok\)/);
-    expect(table.stdout()).toMatch(/DATABASE_URL\s+yes .*Never \(use RDS rotation\) \(n\/a\)/);
+    expect(table.stdout()).toMatch(/DATABASE_URL\s+yes .*30 days \(overdue\)/);
+    expect(table.stdout()).toMatch(/WHATSAPP_ACCESS_TOKEN\s+no .*Per Meta's requirements \(n\/a\)/);
   });
 
   it('rotates the admin token into a 0600 file, logs versions without values, and refuses a second rotation within 10 minutes', async () => {

@@ -3,10 +3,10 @@ import { masterArnOf, otherUserOf, readPostgresSecret, scramVerifier, withCreden
 
 describe('withCredentials', () => {
   it('keeps the URL form with its host, port, database and parameters, encoding what needs it', () => {
-    const next = withCredentials('postgresql://app:old@db.internal:6432/app?sslmode=require', 'id', 'app_clone', 'n%w/p@ss');
+    const next = withCredentials('postgresql://app:canary-old@db.internal:6432/app?sslmode=require', 'id', 'app_clone', 'canary%w/p@ss');
 
-    expect(next).toBe('postgresql://app_clone:n%25w%2Fp%40ss@db.internal:6432/app?sslmode=require');
-    expect(readPostgresSecret(next, 'id')).toMatchObject({ user: 'app_clone', password: 'n%w/p@ss', host: 'db.internal', port: 6432, database: 'app' });
+    expect(next).toBe('postgresql://app_clone:canary%25w%2Fp%40ss@db.internal:6432/app?sslmode=require');
+    expect(readPostgresSecret(next, 'id')).toMatchObject({ user: 'app_clone', password: 'canary%w/p@ss', host: 'db.internal', port: 6432, database: 'app' });
   });
 
   it('keeps the JSON form with every other field in its order', () => {

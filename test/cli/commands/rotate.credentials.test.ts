@@ -18,7 +18,7 @@ import { aclUserUrl, redisAdminCommand, setAclUser, startThrowawayRedis, type Th
  * `secrets rotate database-password` and `redis-password` against a PostgreSQL (scram-sha-256)
  * and a Redis (ACL users) of their own, through the real SDK on the local Secrets Manager.
  */
-const ADMIN_TOKEN = 'canary-credrot-admin-Q1w2E3r4';
+const ADMIN_TOKEN = 'canary-credrot-admin-Q1w2E3r4T5y6U7i8O9';
 const REDIS_ADMIN = `canary-redis-admin-${randomBytes(6).toString('hex')}`;
 let cluster: PostgresCluster;
 let redisServer: ThrowawayRedis;

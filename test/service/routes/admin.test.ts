@@ -230,7 +230,7 @@ describe('POST /admin/refresh-secrets', () => {
     const read = new Promise<void>((resolve) => (hold = { read: resolve, release: new Promise<void>((r) => (release = r)) }));
     const stale = h.engine.refresh();
     await read;
-    inner.put('META_APP_SECRET', 'rotated-after-the-read');
+    inner.put('META_APP_SECRET', 'rotated-after-the-read-0123456789abcdef');
 
     const answered = h.app.inject({ method: 'POST', url: '/admin/refresh-secrets', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
     // The route has reached the engine while the stale refresh is still in flight.
@@ -240,7 +240,7 @@ describe('POST /admin/refresh-secrets', () => {
     await stale;
 
     expect(res.json()).toMatchObject({ success: true, changed: ['META_APP_SECRET'] });
-    expect(h.engine.accepted('META_APP_SECRET')[0]).toBe('rotated-after-the-read');
+    expect(h.engine.accepted('META_APP_SECRET')[0]).toBe('rotated-after-the-read-0123456789abcdef');
   });
 
   it('does not list optional secrets that were never created as failed', async () => {
