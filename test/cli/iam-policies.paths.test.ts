@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateSecretCommand, RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPolicies, rotationFunctionName, type PolicyDocument } from '../../src/cli/iam-policies.js';
 import { run } from '../../src/cli/run.js';
@@ -15,6 +14,7 @@ import { localClient } from '../support/local-aws.js';
 import { startStandInService } from '../rotation/support/stand-in-service.js';
 import { createLoginRole, createPostgresCluster, type PostgresCluster } from '../service/support/postgres.js';
 import { aclUserUrl, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../service/support/redis-server.js';
+import { ACCOUNT, decide } from './iam-simulator.js';
 import { cliDeps } from './support.js';
 
 /**
@@ -23,32 +23,11 @@ import { cliDeps } from './support.js';
  * allowed by the IAM simulator; the policy allows no Secrets Manager action its path never
  * calls; and the same calls on a neighbour secret are denied.
  */
-const ACCOUNT = '123456789012';
 const scope = { account: ACCOUNT, region: 'us-east-1', prefix: 'whatsapp-saas/mvp' };
 const policies = buildPolicies(scope);
 const catalog = whatsappSaasCatalog();
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${rotationFunctionName(scope)}`;
 
-/** KMS evaluates the key policy too; this is AWS's default one, which delegates to IAM. */
-const DEFAULT_KEY_POLICY = {
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
-};
-
-async function decide(policy: PolicyDocument, action: string, resource: string, context: Record<string, string> = {}): Promise<string> {
-  const result = await runSimulation(
-    {
-      identityPolicies: [{ name: 'under-test', policy: policy as never }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy: action.startsWith('kms:') ? (DEFAULT_KEY_POLICY as never) : undefined,
-      request: { action, principal: `arn:aws:iam::${ACCOUNT}:role/under-test`, resource: { accountId: ACCOUNT, resource }, contextVariables: context },
-    },
-    {},
-  );
-  if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
-  return result.overallResult;
-}
 
 /** A secret's ARN as AWS makes it: the name, a dash, six characters. */
 const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbC123`;

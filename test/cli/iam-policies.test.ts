@@ -1,4 +1,3 @@
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { buildPolicies, POLICY_FILES, type PolicyDocument } from '../../src/cli/
 import { run } from '../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { decide } from './iam-simulator.js';
 import { cliDeps } from './support.js';
 
 const scope = { account: '123456789012', region: 'us-east-1', prefix: 'whatsapp-saas/mvp' };
@@ -13,31 +13,6 @@ const policies = buildPolicies(scope);
 const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbC123`;
 const CATALOG_IDS = whatsappSaasCatalog().entries.map((e) => e.awsId);
 
-/** KMS evaluates the key policy too; this is AWS's default one, which delegates to IAM. */
-const DEFAULT_KEY_POLICY = {
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' }],
-};
-
-async function decide(policy: PolicyDocument, action: string, resource: string, context: Record<string, string> = {}): Promise<string> {
-  const result = await runSimulation(
-    {
-      identityPolicies: [{ name: 'under-test', policy: policy as never }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy: action.startsWith('kms:') ? (DEFAULT_KEY_POLICY as never) : undefined,
-      request: {
-        action,
-        principal: 'arn:aws:iam::123456789012:role/app-role',
-        resource: { accountId: '123456789012', resource },
-        contextVariables: context,
-      },
-    },
-    {},
-  );
-  if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
-  return result.overallResult;
-}
 
 describe('IAM policies under an IAM policy simulator', () => {
   it('lets the app read every catalog secret, in a batch too, and nothing outside the prefix', async () => {

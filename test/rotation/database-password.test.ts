@@ -9,7 +9,7 @@ import { RotationError } from '../../src/rotation/errors.js';
 import { applySet, createSecret, testSecret } from '../../src/rotation/rotation-steps.js';
 import { runRotation } from '../../src/rotation/run-rotation.js';
 import { localClient } from '../support/local-aws.js';
-import { adminQuery, createLoginRole, createPostgresCluster, type PostgresCluster } from '../service/support/postgres.js';
+import { adminQuery, createLoginRole, createPostgresCluster, postgresLogsIn, type PostgresCluster } from '../service/support/postgres.js';
 
 /**
  * The database password module against a PostgreSQL 15 of its own with scram-sha-256
@@ -70,15 +70,7 @@ async function withLogin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Prom
   }
 }
 
-async function logsIn(url: string): Promise<boolean> {
-  try {
-    await withLogin(url, (c) => c.query('SELECT 1'));
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === '28P01') return false;
-    throw err;
-  }
-}
+const logsIn = postgresLogsIn;
 
 async function current(secretId: string): Promise<string> {
   const value = (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!;

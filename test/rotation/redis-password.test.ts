@@ -9,7 +9,7 @@ import { aclPasswordHash } from '../../src/rotation/redis-secret.js';
 import { applySet, createSecret, testSecret } from '../../src/rotation/rotation-steps.js';
 import { runRotation } from '../../src/rotation/run-rotation.js';
 import { localClient } from '../support/local-aws.js';
-import { aclUserUrl, redisAdminCommand, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../service/support/redis-server.js';
+import { aclUserUrl, redisAdminCommand, redisLogsIn, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../service/support/redis-server.js';
 
 /** The Redis password module against a redis-server of its own with ACL users. */
 const ADMIN_PASSWORD = `redis-admin-${randomUUID()}`;
@@ -41,21 +41,7 @@ async function scenario(options: { mayChangeAcl?: boolean } = {}) {
   return { user, password, secretId, masterId };
 }
 
-async function logsIn(user: string, password: string): Promise<boolean> {
-  const c = new Redis({ port: server.port, host: '127.0.0.1', username: user, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  let reason = '';
-  c.on('error', (err) => (reason ||= err.message));
-  try {
-    await c.connect();
-    await c.ping();
-    return true;
-  } catch (err) {
-    if (/^WRONGPASS/.test(reason)) return false;
-    throw err;
-  } finally {
-    c.disconnect();
-  }
-}
+const logsIn = (user: string, password: string) => redisLogsIn(aclUserUrl(server, user, password));
 
 async function passwordHashes(user: string): Promise<string[]> {
   const reply = (await redisAdminCommand(server, ADMIN_PASSWORD, 'ACL', 'GETUSER', user)) as unknown[];

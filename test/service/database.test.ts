@@ -276,20 +276,26 @@ describe('Database with password authentication (scram-sha-256)', () => {
     await db.close();
   });
 
-  it('moves to a pool with the new credentials once they log in: queries in flight or waiting finish, none fails, no old login stays open', async () => {
-    await setRolePassword(cluster.serverUrl, ROLE, 'one-0008');
-    let current = roleUrl('one-0008');
+  /** A ready Database (pool of 20) on the role with `password`, whose URL the test changes, and its log. */
+  async function followedDatabase(password: string) {
+    await setRolePassword(cluster.serverUrl, ROLE, password);
+    let current = roleUrl(password);
     const logger = captureLogger();
     const db = new Database({ url: () => current, createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), max: 20 }), logger });
     db.start();
     await db.whenReady();
+    return { db, logger, setUrl: (url: string) => void (current = url) };
+  }
+
+  it('moves to a pool with the new credentials once they log in: queries in flight or waiting finish, none fails, no old login stays open', async () => {
+    const { db, logger, setUrl } = await followedDatabase('one-0008');
     // Five more than the pool holds: they wait in the old pool and must still be served by it.
     const inFlight = Array.from({ length: 25 }, () => db.query('SELECT pg_sleep(0.3)'));
     await waitFor(async () => (await serviceSessions(cluster.serverUrl)).filter((x) => x.user === ROLE).length >= 20);
 
     const changedMs = Date.now();
     await setRolePassword(cluster.serverUrl, ROLE, 'two-0009');
-    current = roleUrl('two-0009');
+    setUrl(roleUrl('two-0009'));
     db.urlChanged();
     await waitFor(() => logger.lines.some((l) => l.obj.event === 'database.pool_replaced'));
     const after = Array.from({ length: 10 }, () => db.query('SELECT pg_sleep(0.05)'));
@@ -303,15 +309,10 @@ describe('Database with password authentication (scram-sha-256)', () => {
   });
 
   it('keeps the pool while the new credentials do not log in, and serves on with the connections it has', async () => {
-    await setRolePassword(cluster.serverUrl, ROLE, 'kept-0010');
-    let current = roleUrl('kept-0010');
-    const logger = captureLogger();
-    const db = new Database({ url: () => current, createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), max: 20 }), logger });
-    db.start();
-    await db.whenReady();
+    const { db, logger, setUrl } = await followedDatabase('kept-0010');
     await Promise.all(Array.from({ length: 4 }, () => db.query('SELECT pg_sleep(0.05)')));
 
-    current = roleUrl('not-set-yet-0011');
+    setUrl(roleUrl('not-set-yet-0011'));
     db.urlChanged();
     await waitFor(() => logger.lines.some((l) => l.obj.event === 'database.credentials_not_usable_yet'));
     const { rows } = await db.query<{ one: number }>('SELECT 1 AS one');

@@ -4,15 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
 import { OutputScan, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
-import { createLoginRole, createPostgresCluster, type PostgresCluster } from '../../service/support/postgres.js';
-import { aclUserUrl, redisAdminCommand, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../../service/support/redis-server.js';
+import { createLoginRole, createPostgresCluster, postgresLogsIn, type PostgresCluster } from '../../service/support/postgres.js';
+import { aclUserUrl, redisAdminCommand, redisLogsIn, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../../service/support/redis-server.js';
 
 /**
  * `secrets rotate database-password` and `redis-password` against a PostgreSQL (scram-sha-256)
@@ -81,7 +80,7 @@ async function current(secretId: string): Promise<string> {
 async function valuesThatLogIn(secretId: string): Promise<{ current: boolean; pending: boolean; unfinished: string | undefined }> {
   const client = localClient(lsm);
   const versions = (await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  const currentOk = await pgLogsIn(await current(secretId));
+  const currentOk = await postgresLogsIn(await current(secretId));
   const pending = versions.find((v) => v.VersionStages?.includes('AWSPENDING') && !v.VersionStages.includes('AWSCURRENT') && !v.VersionStages.includes('AWSPREVIOUS'));
   let pendingOk = false;
   if (pending !== undefined) {
@@ -89,37 +88,10 @@ async function valuesThatLogIn(secretId: string): Promise<{ current: boolean; pe
     if (value !== undefined) {
       scan.secret(value);
       scan.secret(decodeURIComponent(new URL(value).password));
-      pendingOk = await pgLogsIn(value);
+      pendingOk = await postgresLogsIn(value);
     }
   }
   return { current: currentOk, pending: pendingOk, unfinished: pending?.VersionId };
-}
-
-async function pgLogsIn(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === '28P01') return false;
-    throw err;
-  }
-}
-
-async function redisLogsIn(url: string): Promise<boolean> {
-  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  let reason = '';
-  c.on('error', (err) => (reason ||= err.message));
-  try {
-    await c.connect();
-    return true;
-  } catch (err) {
-    if (/^WRONGPASS/.test(reason)) return false;
-    throw err;
-  } finally {
-    c.disconnect();
-  }
 }
 
 describe('secrets rotate database-password', () => {
@@ -135,8 +107,8 @@ describe('secrets rotate database-password', () => {
     expect(code, stderr).toBe(0);
     const now = await current(s.ids.database);
     expect(decodeURIComponent(new URL(now).username)).toBe(s.role);
-    expect(await pgLogsIn(now)).toBe(true);
-    expect(await pgLogsIn(`postgresql://${s.role}:${s.dbPassword}@127.0.0.1:${cluster.port}/${s.role}`)).toBe(false);
+    expect(await postgresLogsIn(now)).toBe(true);
+    expect(await postgresLogsIn(`postgresql://${s.role}:${s.dbPassword}@127.0.0.1:${cluster.port}/${s.role}`)).toBe(false);
     expect(stdout).toMatch(new RegExp(`Rotated ${s.ids.database} \\(single-user\\): AWSCURRENT [0-9a-f-]{36} -> [0-9a-f-]{36}`));
     expect(stdout).toContain('Published a refresh notice on Redis (1 listening)');
     expect(notices.map((n) => JSON.parse(n) as Record<string, unknown>)).toEqual([expect.objectContaining({ v: 1, origin: 'secrets-cli', reason: `rotated ${s.ids.database}` })]);
@@ -154,7 +126,7 @@ describe('secrets rotate database-password', () => {
 
     expect(code, stderr).toBe(0);
     expect(decodeURIComponent(new URL(await current(s.ids.database)).username)).toBe(`${s.role}_clone`);
-    expect(await pgLogsIn(`postgresql://${s.role}:${s.dbPassword}@127.0.0.1:${cluster.port}/${s.role}`)).toBe(true);
+    expect(await postgresLogsIn(`postgresql://${s.role}:${s.dbPassword}@127.0.0.1:${cluster.port}/${s.role}`)).toBe(true);
   });
 
   it('refuses alternating-users without a master secret, and --print or --save-token, before asking or changing anything', async () => {

@@ -154,3 +154,16 @@ export async function serviceSessions(serverUrl: string): Promise<ServiceSession
     await client.end();
   }
 }
+
+/** Whether a login with this URL gets in: false when PostgreSQL refuses its password (28P01); any other failure throws. */
+export async function postgresLogsIn(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '28P01') return false;
+    throw err;
+  }
+}

@@ -93,3 +93,21 @@ export async function setAclUser(server: ThrowawayRedis, adminPassword: string, 
 export function aclUserUrl(server: ThrowawayRedis, user: string, password: string, db = 0): string {
   return `redis://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${db}`;
 }
+
+/** Whether a login with this URL gets in: false when Redis refuses its credentials; any other failure throws. */
+export async function redisLogsIn(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // ioredis rejects a refused login with "Connection is closed" and reports why as an event.
+  let reason = '';
+  client.on('error', (err) => (reason ||= err.message));
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch (err) {
+    if (/^WRONGPASS/.test(reason)) return false;
+    throw err;
+  } finally {
+    client.disconnect();
+  }
+}
