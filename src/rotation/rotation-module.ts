@@ -57,7 +57,7 @@ export interface FinishedContext<D> extends StepContext<D> {
  * command): each must be idempotent. None may put a value in an error message or a log line.
  */
 export interface RotationModule<D> {
-  /** Stable kind name, also the CLI target: `admin-token`, `meta-verify-token`. */
+  /** Stable kind name, also the CLI target: `admin-token`, `meta-verify-token`, `database-password`, `redis-password`. */
   readonly kind: string;
   /** The catalog name of the secret it rotates (`ADMIN_TOKEN`). */
   readonly secretName: string;
