@@ -252,7 +252,8 @@ async function finishAtResource(
     await module.afterFinish({ client: c.client, secretId: c.secretId, versionId: c.outcome.toVersionId, deps: c.moduleDeps, current, previous: c.outcome.replaced });
     return 'removed';
   } catch (err) {
-    warnings.push(`${committed}; could not remove the old password (${cliErrorOf(err, c.secretId).code}: ${cliErrorOf(err, c.secretId).message}): it stays valid until the next rotation removes it`);
+    const failure = cliErrorOf(err, c.secretId);
+    warnings.push(`${committed}; could not remove the old password (${failure.code}: ${failure.message}): it stays valid until the next rotation removes it`);
     return 'kept';
   }
 }
