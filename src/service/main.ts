@@ -20,6 +20,7 @@ import {
   createSecretsManagerClient,
   MissingSecretsError,
   SourceError,
+  systemClock,
 } from '../engine/index.js';
 import { buildApp } from './app.js';
 import { loadServiceConfig } from './config.js';
@@ -29,6 +30,7 @@ import { ServiceError } from './errors.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { REDIS_CLIENT_OPTIONS, REDIS_SUBSCRIBER_OPTIONS, watchRedisConnection } from './redis-connection.js';
+import { watchRotationOverdue } from './rotation-overdue.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
 
@@ -132,6 +134,9 @@ async function start(): Promise<void> {
     }
   });
 
+  // Log lines for the rotation-overdue alarm of `secrets alarms` (a CloudWatch Logs metric filter).
+  const rotationWatch = watchRotationOverdue({ catalog, engine, logger: secretsLogger, clock: systemClock });
+
   const app = await buildApp({
     engine,
     database,
@@ -148,6 +153,7 @@ async function start(): Promise<void> {
     close: async () => {
       await app.close(); // stops accepting, waits for in-flight requests
       await broadcast.close();
+      rotationWatch.stop();
       engine.close();
       await Promise.all([
         // The subscriber has nothing to flush; its QUIT could wait in the offline queue.
