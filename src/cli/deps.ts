@@ -1,3 +1,5 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /** What commands need from the world; the bin entry builds the real ones, tests inject theirs. */
@@ -14,6 +16,9 @@ export interface CliDeps {
   readonly cwd: string;
   readonly now: () => number;
   readonly secretsManager: (options: AwsOptions) => SecretsManagerClient;
+  /** For `secrets alarms --apply` only: loaded on first use, so other commands do not pay for them. */
+  readonly cloudWatch: (options: AwsOptions) => Promise<CloudWatchClient>;
+  readonly cloudWatchLogs: (options: AwsOptions) => Promise<CloudWatchLogsClient>;
   /** The caller's ARN (STS GetCallerIdentity), for logs; 'unknown' when STS cannot say. */
   readonly callerArn: (options: AwsOptions) => Promise<string>;
   readonly fetch: typeof fetch;

@@ -23,6 +23,12 @@ const OPTIONS = {
   'rotation-log': { type: 'string' },
   'from-env': { type: 'string' },
   'terraform-dir': { type: 'string' },
+  apply: { type: 'boolean' },
+  instances: { type: 'string' },
+  'ttl-ms': { type: 'string' },
+  'cloudtrail-log-group': { type: 'string' },
+  'service-log-group': { type: 'string' },
+  'sns-topic': { type: 'string', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Parses argv strictly: an unknown option is a usage error. */

@@ -5,6 +5,7 @@ import type { CliDeps, GlobalOptions } from './deps.js';
 import { CliError, EXIT_CODES } from './errors.js';
 import { helpFor } from './help.js';
 import { parseCliArgs } from './options.js';
+import { alarmsCommand } from './commands/alarms.js';
 import { checkCommand } from './commands/check.js';
 import { iamCommand } from './commands/iam.js';
 import { initCommand } from './commands/init.js';
@@ -24,6 +25,7 @@ const COMMANDS: Readonly<Record<string, { readonly handler: (ctx: CommandContext
   iam: { handler: iamCommand, takesSecret: false },
   init: { handler: initCommand, takesSecret: false },
   check: { handler: checkCommand, takesSecret: false },
+  alarms: { handler: alarmsCommand, takesSecret: false },
 };
 
 /** Runs one CLI invocation and returns its exit code; only the bin entry exits. */
