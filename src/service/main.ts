@@ -27,9 +27,17 @@ import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
 import { createEnvFile } from './env-file-bootstrap.js';
 import { ServiceError } from './errors.js';
+import { createCoalescedRefresh } from './credential-refresh.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
-import { REDIS_CLIENT_OPTIONS, REDIS_SUBSCRIBER_OPTIONS, watchRedisConnection } from './redis-connection.js';
+import {
+  followRedisCredentials,
+  REDIS_CLIENT_OPTIONS,
+  REDIS_SUBSCRIBER_OPTIONS,
+  redisTarget,
+  redisTargetOptions,
+  watchRedisConnection,
+} from './redis-connection.js';
 import { watchRotationOverdue } from './rotation-overdue.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
@@ -76,7 +84,11 @@ async function start(): Promise<void> {
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({ catalog, source, logger: secretsLogger, ttlMs: config.secretsTtlMs, graceMs: config.secretsGraceMs });
-  secretValues = () => catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec));
+  secretValues = () => [
+    ...catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)),
+    // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its password).
+    ...(engine.status().initialized ? [engine.get('DATABASE_URL')] : []),
+  ];
 
   try {
     await engine.initialize();
@@ -108,15 +120,29 @@ async function start(): Promise<void> {
     return;
   }
 
-  const redisUrl = engine.get('REDIS_URL');
-  const redis = new Redis(redisUrl, REDIS_CLIENT_OPTIONS);
-  const subscriber = new Redis(redisUrl, REDIS_SUBSCRIBER_OPTIONS);
+  // The port through which PostgreSQL and Redis ask for their credentials again after a refusal.
+  // A full refresh, after the one in flight (which may predate the change), until the engine's
+  // refresh({ names, fresh }) is there; then: engine.refresh({ names: [name], fresh: true }).
+  const refreshSecret = async (_name: 'DATABASE_URL' | 'REDIS_URL'): Promise<unknown> => {
+    if (engine.status().refreshing) await engine.refresh();
+    return engine.refresh();
+  };
+
+  const redisUrl = () => engine.get('REDIS_URL');
+  const redisCredentials = createCoalescedRefresh({ run: () => refreshSecret('REDIS_URL') });
+  const redis = new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const subscriber = new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
   watchRedisConnection(redis, 'commands', logger);
   watchRedisConnection(subscriber, 'subscriber', logger);
+  const redisFollowers = [
+    followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger }),
+    followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger }),
+  ];
 
   const database = new Database({
-    url: engine.get('DATABASE_URL'),
+    url: () => engine.get('DATABASE_URL'),
     createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)),
+    credentials: createCoalescedRefresh({ run: () => refreshSecret('DATABASE_URL') }),
     logger: logger.child({ component: 'database' }),
   });
   database.start();
@@ -128,10 +154,8 @@ async function start(): Promise<void> {
   engine.onRefresh((outcome) => {
     if (!outcome.ok) return;
     const changed = new Set(outcome.changed.map((c) => c.name));
-    if (changed.has('DATABASE_URL')) database.replaceUrl(engine.get('DATABASE_URL'));
-    if (changed.has('REDIS_URL')) {
-      logger.warn({ event: 'service.restart_required', name: 'REDIS_URL' }, 'REDIS_URL changed; restart the service to use it');
-    }
+    if (changed.has('DATABASE_URL')) database.urlChanged();
+    if (changed.has('REDIS_URL')) for (const follower of redisFollowers) follower.apply();
   });
 
   // Log lines for the rotation-overdue alarm of `secrets alarms` (a CloudWatch Logs metric filter).

@@ -116,6 +116,20 @@ describe('secrets setup --terraform-dir', () => {
     expect(c.stdout() + c.stderr()).not.toContain('canary-tf-pass');
   });
 
+  it('stores an RDS secret JSON output as it is, so rotation keeps its form', async () => {
+    const rds = { engine: 'postgres', host: 'db-json.us-east-1.rds.amazonaws.com', port: 5432, username: 'app', password: 'canary-tf-json-3e4r', dbname: 'whatsapp_saas' };
+    const c = await cliDeps(lsm, { terraformOutputs: async () => ({ database_url: { value: rds, sensitive: true } }) });
+    await writeFile(join(c.cwd, 'prod.env'), ENV.split('\n').filter((l) => !l.startsWith('DATABASE_URL')).join('\n'));
+
+    const code = await run(['setup', '--from-env', 'prod.env', '--terraform-dir', 'infra', '--yes'], c.deps);
+
+    expect(code).toBe(0);
+    expect(c.stderr()).toContain('db-json.us-east-1.rds.amazonaws.com');
+    const stored = (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/database-url' }))).SecretString;
+    expect(JSON.parse(stored!)).toEqual(rds);
+    expect(c.stdout() + c.stderr()).not.toContain('canary-tf-json');
+  });
+
   it('fails clearly when Terraform has no database output', async () => {
     const c = await cliDeps(lsm);
     await writeFile(join(c.cwd, 'prod.env'), 'REDIS_URL=redis://127.0.0.1:6379\n');
