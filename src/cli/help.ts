@@ -19,7 +19,7 @@ Commands:
   rotate    rotate admin-token (immediate or graceful)
   rollback  move admin-token's AWSCURRENT back to AWSPREVIOUS
   verify    check admin-token's stages, and that the service accepts the current token
-  iam       write the three least-privilege IAM policies
+  iam       write the least-privilege IAM policies (and the optional alarms one)
   init      create .env (0600) with generated tokens
   check     validate .env against the catalog (never prints values)
   alarms    CloudWatch alarms on metrics AWS publishes (print, or --apply)

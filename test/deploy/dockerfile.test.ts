@@ -116,7 +116,7 @@ describe('Dockerfile', () => {
 
     expect(sources.length).toBeGreaterThan(3);
     for (const s of sources) expect(existsSync(join(REPO, s)), s).toBe(true);
-    expect(ignore).toEqual(expect.arrayContaining(['.env', '.env.*', '!.env.example', 'node_modules']));
+    expect(ignore).toEqual(expect.arrayContaining(['.env', '.env.*', '!.env.example', 'node_modules', '.ci']));
   });
 
   it('starts the entry that `npm run build` produces', async () => {

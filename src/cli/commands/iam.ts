@@ -5,7 +5,7 @@ import { CliError, EXIT_CODES } from '../errors.js';
 import { buildPolicies, POLICY_FILES, type PolicyScope } from '../iam-policies.js';
 import { logGroupOption } from './alarms.js';
 
-/** `secrets iam`: writes the three least-privilege policies; returns the paths written. */
+/** `secrets iam`: writes the least-privilege policies (the optional alarms one too); returns the paths written. */
 export async function writePolicies(scope: PolicyScope, outDir: string): Promise<string[]> {
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
