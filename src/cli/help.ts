@@ -29,17 +29,21 @@ Run "secrets <command> --help" for a command's options.
 ${GLOBAL_OPTIONS}`;
 
 const COMMANDS: Readonly<Record<string, string>> = {
-  setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--out DIR] [--json]
+  setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--policies-dir DIR] [--json]
 
-Shows the caller identity, region and prefix, asks to continue, then for each catalog secret:
-creates it when missing (ADMIN_TOKEN and META_VERIFY_TOKEN generated; others from --from-env or a
-hidden prompt), writes a new version only when the value changed, and writes the IAM policies.
+Checks credentials and reads what is stored (before asking anything), shows the caller identity,
+region and prefix, asks to continue, then for each catalog secret: creates it when missing
+(ADMIN_TOKEN and META_VERIFY_TOKEN generated, URL-safe; others from --from-env or a hidden prompt
+that checks each value as you type it), writes a new version only when the value changed, prints
+a line as each secret is done, writes the IAM policies, and ends with a summary line.
 Re-running it changes nothing.
 
   --from-env FILE       take values from a dotenv file (CI; with --yes)
   --terraform-dir DIR   build DATABASE_URL from \`terraform output -json\` in DIR
-  --yes, -y             do not ask to continue
-  --out DIR             where the IAM policies go (default: iam-policies)
+  --yes, -y             do not ask to continue (and, without --from-env, prompt for nothing)
+  --policies-dir DIR    where the IAM policies for your account go (default: .generated/iam-policies,
+                        git-ignored; the committed iam-policies/ are written only by "secrets iam")
+  --out DIR             older name of --policies-dir
 `,
   status: `Usage: secrets status [--json]
 
@@ -57,12 +61,16 @@ Stores a new 64-character admin token (the old one becomes AWSPREVIOUS).
   --print               print the new token on stdout instead (nothing else goes to stdout)
   --notify URL          POST URL/admin/refresh-secrets (repeatable), authenticated with the old token
   --force               rotate even within 10 minutes of the last version
+  --yes, -y             rotate without asking to confirm (needed without a terminal, e.g. in CI)
   --rotation-log PATH   append the audit line here (default: admin-token-rotation.log)
 `,
   rollback: `Usage: secrets rollback admin-token [--yes] [--notify URL...] [--rotation-log PATH]
 
 Moves AWSCURRENT back to the AWSPREVIOUS version with UpdateSecretVersionStage, naming the version
 it moves from: if the secret changed meanwhile, nothing happens and it exits 1.
+  --yes, -y             roll back without asking to confirm (needed without a terminal)
+  --notify URL          POST URL/admin/refresh-secrets (repeatable) so instances switch back now
+  --rotation-log PATH   append the audit line here (default: admin-token-rotation.log)
 `,
   verify: `Usage: secrets verify admin-token [--url URL] [--json]
 
@@ -106,13 +114,15 @@ namespace has only ResourceCount.)
 `,
   init: `Usage: secrets init [--env-file PATH]
 
-Creates .env (mode 0600) from .env.example with generated ADMIN_TOKEN and META_VERIFY_TOKEN;
-leaves an existing file alone.
+Creates .env (mode 0600) from .env.example with generated ADMIN_TOKEN and META_VERIFY_TOKEN
+(48 random bytes, URL-safe); leaves an existing file alone.
+  --env-file PATH       the file to create (default: .env)
 `,
   check: `Usage: secrets check [--env-file PATH] [--json]
 
 Validates .env against the catalog: missing, invalid (with the reason) and unknown names. Never
 prints values. Exits 1 on a missing or invalid secret.
+  --env-file PATH       the file to check (default: .env)
 `,
 };
 

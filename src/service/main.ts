@@ -22,14 +22,17 @@ import {
   SourceError,
   systemClock,
 } from '../engine/index.js';
+import { createEnvFile } from '../provisioning/create-env-file.js';
+import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
+import { connectionTarget } from './connection-target.js';
 import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
-import { createEnvFile } from './env-file-bootstrap.js';
 import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
+import { prettyLogStream } from './pretty-log-stream.js';
 import {
   followRedisCredentials,
   REDIS_CLIENT_OPTIONS,
@@ -41,12 +44,21 @@ import {
 import { watchRotationOverdue } from './rotation-overdue.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
+import { listenFailure, secretsStartupFailure } from './startup-failure.js';
+import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
+
+// The AWS SDK's Node 20 support notice is for whoever picks the runtime (we ship Node 24), not for
+// the people reading this service's console; it is read when the first client is created.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The repository's own template, when the `.env`'s folder has none. */
 const SHIPPED_EXAMPLE = fileURLToPath(new URL('../../.env.example', import.meta.url));
 
 /** A start-up failure: one line on stderr (for people), then exit 1. */
 class StartupError extends Error {}
+
+/** Holds the dev console's log lines until start-up gets past loading the secrets (see the gate). */
+let startupGate: StartupLogGate | undefined;
 
 async function start(): Promise<void> {
   const args = process.argv.slice(2);
@@ -67,9 +79,14 @@ async function start(): Promise<void> {
 
   const settings = { ...(await readSettingsFile(envFile)), ...process.env };
   const config = loadServiceConfig({ ...settings, ENV_FILE: envFile });
+  // Human lines for a developer at a terminal; JSON for pipes, log collectors and production.
+  const pretty = dev && process.stdout.isTTY === true && process.env.NODE_ENV !== 'production';
+  if (pretty) {
+    startupGate = createStartupLogGate(await prettyLogStream({ colorize: (process.env.NO_COLOR ?? '') === '' && process.env.TERM !== 'dumb' }));
+  }
   // Filled in once the engine exists: logged errors are scrubbed of every current secret value.
   let secretValues: () => readonly string[] = () => [];
-  const logger = createLogger({ level: config.logLevel, secretValues: () => secretValues() });
+  const logger = createLogger({ level: config.logLevel, secretValues: () => secretValues(), ...(startupGate !== undefined && { destination: startupGate.stream }) });
   process.on('uncaughtException', (err) => fatal(logger, 'service.uncaught_exception', err));
   process.on('unhandledRejection', (err) => fatal(logger, 'service.unhandled_rejection', err));
 
@@ -93,16 +110,16 @@ async function start(): Promise<void> {
   try {
     await engine.initialize();
   } catch (err) {
-    if (err instanceof MissingSecretsError) {
-      logger.fatal({ event: 'service.start_failed', code: err.code, missing: err.problems.map((p) => p.name) }, err.message);
-      throw new StartupError(`${err.message}. Set them in ${config.useAwsSecrets ? `AWS Secrets Manager (${catalog.prefix}/...)` : envFile}.`);
-    }
-    if (err instanceof SourceError) {
-      logger.fatal({ event: 'service.start_failed', code: err.code, sourceCode: err.sourceCode }, err.message);
-      throw new StartupError(`Secrets initialization failed: ${err.message}`);
+    if (err instanceof MissingSecretsError || err instanceof SourceError) {
+      const line = secretsStartupFailure(err, { useAwsSecrets: config.useAwsSecrets, endpoint, region: config.awsRegion, envFile, prefix: catalog.prefix });
+      logger.fatal({ event: 'service.start_failed', code: err.code, ...(err instanceof MissingSecretsError ? { missing: err.problems.map((p) => p.name) } : { sourceCode: err.sourceCode }) }, line);
+      // On a terminal the human line says it all; the log lines leading to it would only repeat it.
+      startupGate?.discard();
+      throw new StartupError(line);
     }
     throw err;
   }
+  startupGate?.open();
 
   if (migrateOnly) {
     engine.close();
@@ -132,18 +149,21 @@ async function start(): Promise<void> {
   const redisCredentials = createCoalescedRefresh({ run: () => refreshSecret('REDIS_URL') });
   const redis = new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
   const subscriber = new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
-  watchRedisConnection(redis, 'commands', logger);
-  watchRedisConnection(subscriber, 'subscriber', logger);
+  // Redis lines name host and port ("Redis unavailable" says which), never credentials.
+  const redisLogger = logger.child({ redis: connectionTarget(redisUrl()) });
+  watchRedisConnection(redis, 'commands', redisLogger);
+  watchRedisConnection(subscriber, 'subscriber', redisLogger);
   const redisFollowers = [
-    followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger }),
-    followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger }),
+    followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
+    followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
   ];
 
   const database = new Database({
     url: () => engine.get('DATABASE_URL'),
     createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)),
     credentials: createCoalescedRefresh({ run: () => refreshSecret('DATABASE_URL') }),
-    logger: logger.child({ component: 'database' }),
+    // Every database line names host, port and database ("database down" says which), never credentials.
+    logger: logger.child({ component: 'database', database: connectionTarget(engine.get('DATABASE_URL')) }),
   });
   database.start();
 
@@ -192,8 +212,9 @@ async function start(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'UnknownError';
-    logger.fatal({ event: 'service.listen_failed', code, port: config.port, host: config.host }, 'Cannot listen');
-    throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${code}`);
+    const line = listenFailure(code, config.host, config.port);
+    logger.fatal({ event: 'service.listen_failed', code, port: config.port, host: config.host }, line);
+    throw new StartupError(line);
   }
   const address = app.server.address();
   logger.info(
@@ -203,12 +224,14 @@ async function start(): Promise<void> {
 }
 
 function fatal(logger: ServiceLogger, event: string, err: unknown): void {
+  startupGate?.open();
   logger.fatal({ event, err }, 'Fatal error');
   process.exit(1);
 }
 
 start().catch((err: unknown) => {
-  if (err instanceof StartupError || err instanceof ServiceError) {
+  if (!(err instanceof StartupError)) startupGate?.open();
+  if (err instanceof StartupError || err instanceof ServiceError || err instanceof EnvFileCreateError) {
     process.stderr.write(`${err.message}\n`);
   } else {
     const e = err as { name?: string; code?: string };
