@@ -66,7 +66,7 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=${AWS_REGI
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 scratch=$(mktemp -d)
-# Created here: the background job below opens it asynchronously, after the first grep may run.
+# Created before the background job's own redirection, so the first grep below never races it.
 : >"$scratch/local-aws.log"
 "${ts[@]}" src/local-aws/main.ts --port "$aws_port" >"$scratch/local-aws.log" 2>&1 &
 lsm=$!

@@ -14,6 +14,8 @@ const OPTIONS = {
   print: { type: 'boolean' },
   notify: { type: 'string', multiple: true },
   force: { type: 'boolean' },
+  graceful: { type: 'boolean' },
+  'enable-rotation': { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   url: { type: 'string' },
   account: { type: 'string' },

@@ -81,5 +81,9 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
       if (target !== 'admin-token' || extra.length > 0) throw new CliError('USAGE', `${command} takes exactly one secret: admin-token`);
       return catalog.entry('ADMIN_TOKEN')!.awsId;
     },
+    secretArg: (allowed) => {
+      if (target === undefined || !allowed.includes(target) || extra.length > 0) throw new CliError('USAGE', `${command} takes exactly one secret: ${allowed.join(' or ')}`);
+      return target;
+    },
   });
 }

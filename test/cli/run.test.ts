@@ -165,7 +165,7 @@ describe('secrets CLI', () => {
     expect(results.map((r) => r.code).sort()).toEqual([0, 1]);
     expect(results.find((r) => r.code === 1)!.stderr()).toMatch(/changed while rolling back/);
     const after = await stages(ADMIN_ID);
-    expect(after[original]).toEqual(['AWSCURRENT']);
+    expect(after[original]).toEqual(['AWSCURRENT', 'ROTATION_IMMEDIATE']);
     expect(Object.values(after).filter((s) => s.includes('AWSPREVIOUS'))).toHaveLength(1);
   });
 

@@ -6,6 +6,7 @@ import { type Catalog, type SecretSpec, classifyAwsError } from '../../engine/in
 import { generateToken } from '../../provisioning/generate-token.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
+import { enableRotation, rotationFunctionArn, scheduleLines } from '../enable-rotation.js';
 import { invalidReason } from '../invalid-reason.js';
 import type { Style } from '../style.js';
 import { columnWidths, formatRow, type Cell } from '../table.js';
@@ -161,6 +162,7 @@ export function setupSummary(rows: readonly SetupRow[], policiesDir: string): st
 /** `secrets setup`. */
 export async function setupCommand(ctx: CommandContext): Promise<number> {
   const { deps, g, o, catalog, region, out, style } = ctx;
+  const rotationArn = o['enable-rotation'] === undefined ? undefined : rotationFunctionArn(o['enable-rotation']);
   const client = deps.secretsManager(g.aws);
   // Credentials and the endpoint first: nothing is asked, and nothing typed, before the calls can work.
   const caller = await deps.callerArn(g.aws);
@@ -214,7 +216,11 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
   const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
   const policiesDir = resolve(deps.cwd, o['policies-dir'] ?? o.out ?? DEFAULT_SETUP_POLICIES_DIR);
   const written = await writePolicies({ account, region, prefix: catalog.prefix }, policiesDir);
+  const schedules = rotationArn === undefined ? [] : await enableRotation(client, catalog, rotationArn);
   const summary = setupSummary(rows, policiesDir);
-  out({ prefix: catalog.prefix, secrets: rows, policies: written, summary }, `${rows.some((r) => r.action === 'missing') ? style.bad(summary) : summary}\n`);
+  out(
+    { prefix: catalog.prefix, secrets: rows, policies: written, summary, ...(rotationArn !== undefined && { rotation: schedules }) },
+    `${scheduleLines(schedules, rotationArn ?? '')}${rows.some((r) => r.action === 'missing') ? style.bad(summary) : summary}\n`,
+  );
   return rows.some((r) => r.action === 'missing') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
 }
