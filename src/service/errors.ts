@@ -11,7 +11,8 @@ export type ServiceErrorCode =
   | 'BAD_REQUEST'
   | 'INVALID_SIGNATURE'
   | 'DATABASE_UNAVAILABLE'
-  | 'ENV_FILE_FAILED';
+  | 'ENV_FILE_FAILED'
+  | 'DEV_DEPENDENCY_FAILED';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
@@ -97,5 +98,13 @@ export class EnvFileError extends ServiceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ENV_FILE_FAILED', message, options);
     this.name = 'EnvFileError';
+  }
+}
+
+/** `npm run dev` could not stand in for a missing local dependency (see dev-dependencies.ts). */
+export class DevDependencyError extends ServiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DEV_DEPENDENCY_FAILED', message, options);
+    this.name = 'DevDependencyError';
   }
 }

@@ -30,6 +30,7 @@ import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
 import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
+import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
@@ -37,6 +38,7 @@ import {
   followRedisCredentials,
   REDIS_CLIENT_OPTIONS,
   REDIS_SUBSCRIBER_OPTIONS,
+  type RedisCredentials,
   redisTarget,
   redisTargetOptions,
   watchRedisConnection,
@@ -44,6 +46,7 @@ import {
 import { watchRotationOverdue } from './rotation-overdue.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
+import { singleInstanceRedis } from './single-instance-redis.js';
 import { listenFailure, secretsStartupFailure } from './startup-failure.js';
 import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
 
@@ -145,18 +148,28 @@ async function start(): Promise<void> {
     return engine.refresh();
   };
 
+  // `npm run dev` with nothing but Node: an embedded PostgreSQL where the default DATABASE_URL
+  // finds none, and a single instance where the default REDIS_URL finds no Redis. Never in AWS mode
+  // or production (no --dev); never for a URL set explicitly (see dev-dependencies.ts).
+  const devDependencies = dev && !config.useAwsSecrets ? await startDevDependencies({ envFile, env: process.env, logger }) : undefined;
+  const singleInstance = devDependencies?.singleInstance === true;
+
   const redisUrl = () => engine.get('REDIS_URL');
   const redisCredentials = createCoalescedRefresh({ run: () => refreshSecret('REDIS_URL') });
-  const redis = new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
-  const subscriber = new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
-  // Redis lines name host and port ("Redis unavailable" says which), never credentials.
-  const redisLogger = logger.child({ redis: connectionTarget(redisUrl()) });
-  watchRedisConnection(redis, 'commands', redisLogger);
-  watchRedisConnection(subscriber, 'subscriber', redisLogger);
-  const redisFollowers = [
-    followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
-    followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
-  ];
+  // A single instance has no Redis client at all: nothing connects, retries or logs reconnects.
+  const redis = singleInstance ? undefined : new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const subscriber = singleInstance ? undefined : new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const redisFollowers: RedisCredentials[] = [];
+  if (redis !== undefined && subscriber !== undefined) {
+    // Redis lines name host and port ("Redis unavailable" says which), never credentials.
+    const redisLogger = logger.child({ redis: connectionTarget(redisUrl()) });
+    watchRedisConnection(redis, 'commands', redisLogger);
+    watchRedisConnection(subscriber, 'subscriber', redisLogger);
+    redisFollowers.push(
+      followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
+      followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
+    );
+  }
 
   const database = new Database({
     url: () => engine.get('DATABASE_URL'),
@@ -167,9 +180,12 @@ async function start(): Promise<void> {
   });
   database.start();
 
-  const broadcast = createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
+  const broadcast =
+    redis === undefined || subscriber === undefined
+      ? undefined
+      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
-  void broadcast.start();
+  void broadcast?.start();
 
   engine.onRefresh((outcome) => {
     if (!outcome.ok) return;
@@ -184,9 +200,10 @@ async function start(): Promise<void> {
   const app = await buildApp({
     engine,
     database,
-    redis,
+    redis: redis ?? singleInstanceRedis(),
     logger,
-    broadcast,
+    ...(broadcast !== undefined && { broadcast }),
+    singleInstance,
     options: { webhookBodyLimitBytes: config.webhookBodyLimitBytes, trustProxy: config.trustProxy },
   });
 
@@ -196,15 +213,16 @@ async function start(): Promise<void> {
     exit: (code) => process.exit(code),
     close: async () => {
       await app.close(); // stops accepting, waits for in-flight requests
-      await broadcast.close();
+      await broadcast?.close();
       rotationWatch.stop();
       engine.close();
       await Promise.all([
         // The subscriber has nothing to flush; its QUIT could wait in the offline queue.
-        Promise.resolve(subscriber.disconnect()),
-        redis.quit().catch(() => redis.disconnect()),
+        Promise.resolve(subscriber?.disconnect()),
+        redis?.quit().catch(() => redis.disconnect()),
         database.close(),
       ]);
+      await devDependencies?.stop(); // after the pool: the embedded PostgreSQL goes last
     },
   });
 

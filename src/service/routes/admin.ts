@@ -1,8 +1,11 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Clock } from '../../engine/index.js';
+import { systemClock } from '../../engine/index.js';
 import type { AdminAuth } from '../admin-auth.js';
 import type { Database } from '../database.js';
 import { errorBody } from '../error-handler.js';
+import type { HealthChecks } from '../health-checks.js';
 import type { RefreshBroadcast } from '../refresh-broadcast.js';
 import { listSalons, MAX_SALONS_PAGE } from '../salons-repository.js';
 import { secretsAdminView } from '../secrets-status-view.js';
@@ -15,6 +18,10 @@ export interface AdminRoutesOptions {
   readonly broadcast?: Pick<RefreshBroadcast, 'publish'>;
   /** Refresh calls allowed per client per minute (each may cost calls to the secret store). */
   readonly refreshPerMinute?: number;
+  /** The /healthz probes: GET /secrets/health adds `dependencies` from them (for the status page). */
+  readonly health?: HealthChecks<'database' | 'redis'>;
+  /** Now, for rotation due dates. */
+  readonly clock?: Clock;
 }
 
 /** What each /admin/salons query parameter accepts, said to the caller when a request breaks it. */
@@ -48,7 +55,7 @@ class RateLimitedError extends Error {
  * admin paths, which answer 404 only after authentication.
  */
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, options) => {
-  const { engine, auth, database, broadcast, refreshPerMinute = 10 } = options;
+  const { engine, auth, database, broadcast, refreshPerMinute = 10, health, clock = systemClock } = options;
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: () => new RateLimitedError('Rate limit exceeded'),
@@ -59,7 +66,10 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
     void reply.header('cache-control', 'no-store');
   });
 
-  app.get('/secrets/health', async () => secretsAdminView(engine.status()));
+  app.get('/secrets/health', async () => ({
+    ...secretsAdminView(engine.status(), { nowMs: clock.now() }),
+    ...(health !== undefined && { dependencies: await health.check() }),
+  }));
 
   app.post('/refresh-secrets', { config: { rateLimit: { max: refreshPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
     // Tell the other instances first: they refresh in parallel with this one.
