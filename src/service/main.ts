@@ -104,11 +104,20 @@ async function start(): Promise<void> {
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({ catalog, source, logger: secretsLogger, ttlMs: config.secretsTtlMs, graceMs: config.secretsGraceMs });
-  secretValues = () => [
-    ...catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)),
-    // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its password).
-    ...(engine.status().initialized ? [engine.get('DATABASE_URL')] : []),
-  ];
+  // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
+  // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
+  const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
+  // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its
+  // password). Derived again only when the stored value changes: this runs for every logged
+  // request (URLs are scrubbed too), so it must stay cheap and not count as a read.
+  let databaseUrl: { raw: string; url: string } | undefined;
+  const derivedDatabaseUrl = (): string[] => {
+    const raw = engine.accepted('DATABASE_URL')[0];
+    if (raw === undefined) return [];
+    if (databaseUrl?.raw !== raw) databaseUrl = { raw, url: engine.get('DATABASE_URL') };
+    return [databaseUrl.url];
+  };
+  secretValues = () => [...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)), ...derivedDatabaseUrl()];
 
   try {
     await engine.initialize();
@@ -204,7 +213,14 @@ async function start(): Promise<void> {
     logger,
     ...(broadcast !== undefined && { broadcast }),
     singleInstance,
-    options: { webhookBodyLimitBytes: config.webhookBodyLimitBytes, trustProxy: config.trustProxy },
+    options: {
+      webhookBodyLimitBytes: config.webhookBodyLimitBytes,
+      trustProxy: config.trustProxy,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+      maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
+    },
   });
 
   installGracefulShutdown({
