@@ -74,7 +74,8 @@ describe('deploy/ecs-task-definition.json', () => {
     const config = loadServiceConfig(env);
 
     expect(config).toMatchObject({ useAwsSecrets: true, host: '0.0.0.0', awsRegion: 'us-east-1' });
-    expect(env.TRUST_PROXY).toBe('1');
+    // One load balancer in front: trust exactly one hop of X-Forwarded-For.
+    expect(config.trustProxy).toBe(1);
     expect(container!.portMappings).toEqual([expect.objectContaining({ containerPort: config.port, protocol: 'tcp' })]);
     expect(container!.essential).toBe(true);
     expect(container!.user).toBe('node');

@@ -67,7 +67,7 @@ describe('deploy/whatsapp-saas.service', () => {
 
     expect(env.USE_AWS_SECRETS).toBe('true');
     expect(loadServiceConfig(env)).toMatchObject({ useAwsSecrets: true, host: '0.0.0.0', port: 3000 });
-    expect(env.TRUST_PROXY).toBe('1');
+    expect(loadServiceConfig(env).trustProxy).toBe(1);
     expect(Object.keys(env).filter((name) => SECRET_NAMES.has(name) || /(TOKEN|SECRET|PASSWORD|KEY|URL)$/.test(name))).toEqual([]);
     expect(unit.get('Service')!.get('EnvironmentFile')).toEqual(['/etc/whatsapp-saas/whatsapp-saas.env']);
   });
