@@ -1,3 +1,5 @@
+import { type AlarmsPolicyScope, buildAlarmsPolicy } from './alarms-policy.js';
+
 /**
  * The IAM policies of the seed's IAM Permissions section, least privilege, each granting exactly
  * the calls its path makes (tests prove it by recording those calls against an IAM simulator):
@@ -14,8 +16,9 @@
  * KMS: with a customer-managed key, Secrets Manager decrypts for readers (kms:Decrypt) and makes
  * data keys for writers (kms:GenerateDataKey), only on their behalf (kms:ViaService). With the
  * AWS-managed key (aws/secretsmanager) no KMS statement is needed at all.
+ * Plus an optional one for `secrets alarms --apply` (alarms-policy.ts).
  */
-export interface PolicyScope {
+export interface PolicyScope extends AlarmsPolicyScope {
   readonly account: string;
   readonly region: string;
   readonly prefix: string;
@@ -31,6 +34,7 @@ export const POLICY_FILES = {
   cicd: 'secrets-cicd-policy.json',
   rotation: 'secrets-rotation-policy.json',
   rotationFunction: 'secrets-rotation-function-policy.json',
+  alarms: 'secrets-alarms-policy.json',
 } as const;
 
 /** The prefix's secret ARNs (`*`), or one secret's (`-??????`: its six-character suffix). */
@@ -129,5 +133,6 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
         encryptAndDecrypt,
       ],
     },
+    alarms: buildAlarmsPolicy(scope),
   };
 }

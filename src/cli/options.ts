@@ -27,6 +27,12 @@ const OPTIONS = {
   'policies-dir': { type: 'string' },
   'terraform-dir': { type: 'string' },
   'master-secret': { type: 'string' },
+  apply: { type: 'boolean' },
+  instances: { type: 'string' },
+  'ttl-ms': { type: 'string' },
+  'cloudtrail-log-group': { type: 'string' },
+  'service-log-group': { type: 'string' },
+  'sns-topic': { type: 'string', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
 /**

@@ -20,6 +20,7 @@ import {
   createSecretsManagerClient,
   MissingSecretsError,
   SourceError,
+  systemClock,
 } from '../engine/index.js';
 import { createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
@@ -42,6 +43,7 @@ import {
   redisTargetOptions,
   watchRedisConnection,
 } from './redis-connection.js';
+import { watchRotationOverdue } from './rotation-overdue.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
@@ -201,6 +203,9 @@ async function start(): Promise<void> {
     if (changed.has('REDIS_URL')) for (const follower of redisFollowers) follower.apply();
   });
 
+  // Log lines for the rotation-overdue alarm of `secrets alarms` (a CloudWatch Logs metric filter).
+  const rotationWatch = watchRotationOverdue({ catalog, engine, logger: secretsLogger, clock: systemClock });
+
   const app = await buildApp({
     engine,
     database,
@@ -225,6 +230,7 @@ async function start(): Promise<void> {
     close: async () => {
       await app.close(); // stops accepting, waits for in-flight requests
       await broadcast?.close();
+      rotationWatch.stop();
       engine.close();
       await Promise.all([
         // The subscriber has nothing to flush; its QUIT could wait in the offline queue.

@@ -108,6 +108,7 @@ describe('secrets CLI canary scan', () => {
       expect(await cli(['check'])).toBe(1);
       expect(await cli(['check', '--json'])).toBe(1);
       expect(await cli(['iam', '--json'])).toBe(0);
+      expect(await cli(['alarms', '--json'])).toBe(0);
       expect(await cli(['init', '--env-file', 'fresh.env'])).toBe(0);
       expect(await cli(['init'])).toBe(0);
     } finally {

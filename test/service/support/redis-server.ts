@@ -17,8 +17,21 @@ export interface ThrowawayRedis {
 }
 
 /** Resolves once the client can take commands (ours fail at once while disconnected). */
-export async function whenRedisReady(client: Redis): Promise<void> {
-  if (client.status !== 'ready') await once(client, 'ready');
+export async function whenRedisReady(client: Redis, timeoutMs = 30_000): Promise<void> {
+  if (client.status === 'ready') return;
+  // Not events.once: it rejects on the first 'error', and on a loaded machine the connection's
+  // ready check can time out once before ioredis reconnects and becomes ready.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function onReady(): void {
+      clearTimeout(timer);
+      resolve();
+    }
+    client.once('ready', onReady);
+  });
 }
 
 /** A redis-server of its own on a free port (no persistence), for "Redis down" tests. Started. */
