@@ -386,3 +386,193 @@ describe('SecretsEngine misuse', () => {
     expect(() => (engine.get as (n: string) => unknown)('NOT_IN_CATALOG')).toThrow(/Unknown secret "NOT_IN_CATALOG"/);
   });
 });
+
+describe('SecretsEngine without timers (autoRefresh: false)', () => {
+  it('starts the next attempt on a read once the backoff delay has passed, and picks up a rotation after an outage', async () => {
+    const { engine, source, clock } = setup({ autoRefresh: false });
+    await engine.initialize();
+    source.failAll = new SourceError('ServiceUnavailable', true);
+    await clock.advance(HOUR);
+    const loadsDuringOutage = () => source.calls.filter((c) => c.op === 'load').length - 1;
+
+    for (let minute = 0; minute < 60; minute++) {
+      engine.get('ADMIN_TOKEN');
+      await clock.advance(60_000);
+    }
+    const outageLoads = loadsDuringOutage();
+    source.failAll = undefined;
+    source.put('ADMIN_TOKEN', 'admin-v2');
+    for (let minute = 0; minute < 3; minute++) {
+      engine.get('ADMIN_TOKEN');
+      await clock.advance(60_000);
+    }
+
+    expect(outageLoads).toBeGreaterThanOrEqual(30);
+    expect(outageLoads).toBeLessThanOrEqual(60);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v2');
+    expect(engine.status().consecutiveFailures).toBe(0);
+    expect(clock.pending().length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('SecretsEngine single flight', () => {
+  it('runs one load when initialize() and refresh() are called together', async () => {
+    const { engine, source } = setup();
+
+    await Promise.all([engine.initialize(), engine.refresh()]);
+
+    expect(source.calls.filter((c) => c.op === 'load')).toHaveLength(1);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+  });
+
+  it('never lets an older attempt that finishes last overwrite a newer value', async () => {
+    const { engine, source } = setup();
+    source.hold();
+    const init = engine.initialize();
+    await settle();
+    source.put('ADMIN_TOKEN', 'admin-v2');
+    const fresh = engine.refresh({ fresh: true });
+    await settle();
+
+    source.release('newest');
+    await settle();
+    source.release('oldest');
+    await Promise.all([init, fresh]);
+
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v2');
+    expect(engine.status().secrets.ADMIN_TOKEN!.versionId).toBe('v3');
+  });
+});
+
+describe('SecretsEngine and a secret deleted from the store', () => {
+  it('keeps serving the cached value of a deleted secret and reports it with its code', async () => {
+    const { engine, source, logger } = setup();
+    await engine.initialize();
+    source.remove('ADMIN_TOKEN');
+
+    const outcome = await engine.refresh();
+
+    expect(outcome.ok).toBe(true);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+    expect(engine.status()).toMatchObject({ lastErrorCode: 'ResourceNotFoundException', requiredSecretsOk: true });
+    expect(engine.status().secrets.ADMIN_TOKEN).toMatchObject({ loaded: true, lastErrorCode: 'ResourceNotFoundException' });
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.secret_failed')).toMatchObject({
+      level: 'error',
+      obj: { name: 'ADMIN_TOKEN', code: 'ResourceNotFoundException', keptCachedValue: true },
+    });
+  });
+
+  it('stays healthy for an optional secret that never had a value', async () => {
+    const { engine } = setup();
+    await engine.initialize();
+    await engine.refresh();
+    expect(engine.status()).toMatchObject({ lastErrorCode: null, consecutiveFailures: 0 });
+  });
+});
+
+describe('SecretsEngine after a failed start-up', () => {
+  it('refuses reads of every secret with SECRETS_NOT_INITIALIZED', async () => {
+    const { engine, source } = setup();
+    source.remove('ADMIN_TOKEN');
+    await expect(engine.initialize()).rejects.toBeInstanceOf(MissingSecretsError);
+
+    expect(() => engine.get('ADMIN_TOKEN')).toThrow(expect.objectContaining({ code: 'SECRETS_NOT_INITIALIZED' }));
+    expect(() => engine.get('DATABASE_URL')).toThrow(expect.objectContaining({ code: 'SECRETS_NOT_INITIALIZED' }));
+  });
+});
+
+describe('SecretsEngine options', () => {
+  it('refuses a TTL below the floor, naming the option', () => {
+    const clock = new FakeClock();
+    const make = (ttlMs: number) => () => createSecretsEngine({ catalog: smallCatalog(), source: new MemorySource(() => clock.now()), clock, ttlMs });
+    expect(make(1)).toThrow(expect.objectContaining({ code: 'SECRETS_INVALID_CONFIG', message: expect.stringContaining('ttlMs') }));
+    expect(make(9_999)).toThrow(/ttlMs/);
+    expect(make(10_000)).not.toThrow();
+  });
+});
+
+describe('SecretsEngine rollback', () => {
+  async function rotatedThenSeen(opts: { graceMs: number }) {
+    const ctx = setup(opts);
+    await ctx.engine.initialize();
+    ctx.source.put('ADMIN_TOKEN', 'admin-v2', [IMMEDIATE_ROTATION_STAGE]);
+    await ctx.engine.refresh();
+    await ctx.clock.advance(5 * 60_000);
+    return ctx;
+  }
+
+  it('keeps the rolled-away-from value for the grace window after a graceful rollback, counted from when it was seen', async () => {
+    const { engine, source, clock } = await rotatedThenSeen({ graceMs: 60_000 });
+    source.rollback('ADMIN_TOKEN', { immediate: false });
+
+    await engine.refresh();
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v1', 'admin-v2']);
+    await clock.advance(59_999);
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v1', 'admin-v2']);
+    await clock.advance(1);
+
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v1']);
+  });
+
+  it('refuses the rolled-away-from value at the next refresh after an immediate rollback', async () => {
+    const { engine, source } = await rotatedThenSeen({ graceMs: 60_000 });
+    source.rollback('ADMIN_TOKEN', { immediate: true });
+
+    await engine.refresh();
+
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v1']);
+    expect(engine.status().secrets.ADMIN_TOKEN).toMatchObject({ versionId: 'v1', previousAccepted: false });
+  });
+});
+
+describe('SecretsEngine through an outage', () => {
+  it('makes at most one attempt per 10 s and sees the store again within 30 s of its return', async () => {
+    const { engine, source, clock } = setup();
+    await engine.initialize();
+    source.failAll = new SourceError('ServiceUnavailable', true);
+    const startedAt: number[] = [];
+    engine.onRefresh(() => startedAt.push(Date.parse(engine.status().lastAttempt!)));
+
+    await engine.refresh();
+    await clock.advance(5 * 60_000);
+    source.failAll = undefined;
+    const back = clock.now();
+    await clock.advance(30_000);
+
+    const gaps = startedAt.slice(1).map((t, i) => t - startedAt[i]!);
+    expect(Math.min(...gaps.slice(0, -1))).toBeGreaterThanOrEqual(10_000);
+    expect(engine.status()).toMatchObject({ consecutiveFailures: 0, lastErrorCode: null });
+    expect(Date.parse(engine.status().lastRefresh!) - back).toBeLessThanOrEqual(30_000);
+  });
+});
+
+describe('SecretsEngine start-up against a throttled or failing store', () => {
+  it('retries transient failures with backoff until the store answers, within the start-up deadline', async () => {
+    const { engine, source, clock } = setup();
+    source.failAll = new SourceError('ThrottlingException', true);
+    const init = engine.initialize();
+    await clock.advance(10_000);
+    source.failAll = undefined;
+    await clock.advance(10_000);
+
+    await expect(init).resolves.toBeUndefined();
+    expect(source.calls.filter((c) => c.op === 'load').length).toBeGreaterThan(2);
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+  });
+
+  it('gives up at the start-up deadline with the code', async () => {
+    const { engine, source, clock } = setup();
+    source.failAll = new SourceError('ThrottlingException', true);
+    const init = engine.initialize().catch((e: unknown) => e);
+    await clock.advance(30_000);
+
+    expect(await init).toMatchObject({ code: 'SECRETS_SOURCE_FAILED', sourceCode: 'ThrottlingException' });
+  });
+
+  it('fails at once on denial', async () => {
+    const { engine, source } = setup();
+    source.failAll = new SourceError('AccessDeniedException', false);
+    await expect(engine.initialize()).rejects.toMatchObject({ sourceCode: 'AccessDeniedException' });
+    expect(source.calls).toHaveLength(1);
+  });
+});

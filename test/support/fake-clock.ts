@@ -28,6 +28,8 @@ export class FakeClock implements Clock {
   /** Moves time forward, firing each timer at its due time, and lets promises settle between. */
   async advance(ms: number): Promise<void> {
     const until = this.current + ms;
+    // Work already under way (a load that is about to settle) runs before any timer fires.
+    await settle();
     for (;;) {
       const next = [...this.timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
       if (next === undefined) break;
