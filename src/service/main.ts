@@ -73,7 +73,14 @@ async function start(): Promise<void> {
         logger: secretsLogger,
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
-  const engine = createSecretsEngine({ catalog, source, logger: secretsLogger, ttlMs: config.secretsTtlMs, graceMs: config.secretsGraceMs });
+  const engine = createSecretsEngine({
+    catalog,
+    source,
+    logger: secretsLogger,
+    ttlMs: config.secretsTtlMs,
+    graceMs: config.secretsGraceMs,
+    startupTimeoutMs: config.secretsStartupTimeoutMs,
+  });
   secretValues = () => catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec));
 
   try {

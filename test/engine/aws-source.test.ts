@@ -42,11 +42,12 @@ describe('AWS source: mapping answers to catalog names', () => {
     const { fake, source } = setup();
     const lookAlike = catalog.entry('ADMIN_TOKEN_X')!.awsId;
     // An answer that names only the look-alike's ARN: it must not be taken as ADMIN_TOKEN.
-    fake.onBatch = () => ({ SecretValues: [{ ...entryValue(lookAlike), Name: undefined }] });
+    const openai = catalog.entry('OPENAI_API_KEY')!.awsId;
+    fake.onBatch = () => ({ SecretValues: [{ ...entryValue(lookAlike), Name: undefined }, entryValue(openai)] });
 
-    const result = await source.load([catalog.entry('ADMIN_TOKEN')!], controller().signal);
+    const result = await source.load([catalog.entry('ADMIN_TOKEN')!, catalog.entry('OPENAI_API_KEY')!], controller().signal);
 
-    expect(result.records).toEqual([]);
+    expect(result.records.map((r) => r.name)).toEqual(['OPENAI_API_KEY']);
     expect(result.failures).toEqual([{ name: 'ADMIN_TOKEN', code: 'MissingFromBatch', transient: true }]);
   });
 

@@ -117,9 +117,10 @@ describe('AWS source over the wire', () => {
     const nextAfterSecond = Date.parse(engine.status().nextRefresh!) - clock.now();
 
     expect(first).toMatchObject({ ok: false, code: 'InternalServiceError', transient: true });
-    expect(nextAfterFirst).toBeGreaterThanOrEqual(500);
-    expect(nextAfterFirst).toBeLessThanOrEqual(1_000);
-    expect(nextAfterSecond).toBeGreaterThanOrEqual(1_000);
+    expect(nextAfterFirst).toBeGreaterThanOrEqual(10_000);
+    expect(nextAfterFirst).toBeLessThanOrEqual(20_000);
+    expect(nextAfterSecond).toBeGreaterThanOrEqual(10_000);
+    expect(nextAfterSecond).toBeLessThanOrEqual(20_000);
     expect(engine.get('ADMIN_TOKEN')).toBe(CANARIES.ADMIN_TOKEN);
     expect(engine.status()).toMatchObject({ secretsLoaded: 11, lastErrorCode: 'InternalServiceError' });
 
@@ -229,12 +230,13 @@ describe('AWS source over the wire', () => {
   });
 
   it('answers 10,000 concurrent reads at expiry from memory with exactly one refresh call', async () => {
-    const engine = engineFor({ ttlMs: 300, autoRefresh: false });
+    const clock = new FakeClock(Date.now());
+    const engine = engineFor({ ttlMs: 10_000, autoRefresh: false, clock });
     await engine.initialize();
     await putValue(localClient(lsm), id('ADMIN_TOKEN'), 'canary-admin-after-expiry');
     lsm.setFaults({ latencyMs: 100 });
     lsm.resetCounts();
-    await new Promise((r) => setTimeout(r, 350));
+    await clock.advance(10_000);
 
     const reads = await Promise.all(Array.from({ length: 10_000 }, async () => engine.get('ADMIN_TOKEN')));
     await vitestWaitFor(() => engine.get('ADMIN_TOKEN') === 'canary-admin-after-expiry');

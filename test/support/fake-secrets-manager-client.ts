@@ -30,7 +30,7 @@ export class FakeSecretsManagerClient {
   inFlight = 0;
   maxInFlight = 0;
   onBatch: (ids: readonly string[]) => BatchAnswer | Promise<BatchAnswer> = () => ({ SecretValues: [] });
-  onGet: (id: string, stage: string | undefined) => GetAnswer | Promise<GetAnswer> = (id) => {
+  onGet: (id: string, stage: string | undefined) => GetAnswer | Promise<GetAnswer> = () => {
     throw awsError('ResourceNotFoundException');
   };
 
