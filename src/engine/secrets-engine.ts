@@ -1,7 +1,7 @@
 import type { Catalog, CatalogSpec, SecretName, SecretValue } from './catalog.js';
 import { startupBackoff } from './backoff.js';
 import { classifyAwsError } from './aws-error.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { withDeadline } from './deadline.js';
 import { SecretsError, SourceError } from './errors.js';
@@ -11,13 +11,14 @@ import type { Attempt, Scope } from './refresh-machine.js';
 import type { RefreshOutcome, RefreshReason } from './refresh-outcome.js';
 import { logRefreshed, logRefreshFailed, logSecretFailures } from './refresh-log.js';
 import { Refresher } from './refresher.js';
-import { previousAccepted, previousWanted } from './rotation-grace.js';
-import { cellsFor, EMPTY_SNAPSHOT, nextSnapshot, requiredProblems, type AttemptResult, type Cell, type PreviousValue } from './snapshot.js';
+import { previousAccepted } from './rotation-grace.js';
+import { cellsFor, EMPTY_SNAPSHOT, nextSnapshot, requiredProblems, type Cell } from './snapshot.js';
 import type { SecretSource } from './source.js';
 import { startUp } from './startup.js';
 import type { EngineStatus } from './status.js';
 import { engineStatus } from './status.js';
 import { validatedOptions, type SecretsEngineOptions } from './engine-options.js';
+import { readAttempt } from './attempt-reader.js';
 
 export interface RefreshOptions<C extends CatalogSpec> {
   /** Read only these secrets (GetSecretValue each in AWS mode) and merge them into the snapshot. */
@@ -50,7 +51,7 @@ export class SecretsEngine<C extends CatalogSpec> {
   private initialized = false;
   private closed = false;
   private starting: Promise<void> | undefined;
-  private startupSleep: { readonly handle: TimerHandle; readonly wake: () => void } | undefined;
+  private readonly closing = new AbortController();
   private lastAttemptMs: number | undefined;
   private lastFailureCode: string | undefined;
   private readonly listeners = new Set<(outcome: RefreshOutcome) => void>();
@@ -149,8 +150,7 @@ export class SecretsEngine<C extends CatalogSpec> {
   close(): void {
     this.closed = true;
     this.refresher.close();
-    this.startupSleep?.handle.cancel();
-    this.startupSleep?.wake();
+    this.closing.abort();
   }
 
   private async start(): Promise<void> {
@@ -168,7 +168,7 @@ export class SecretsEngine<C extends CatalogSpec> {
         random: this.options.random,
         attempt: (timeoutMs) => this.refresher.request('all', false, 'startup', timeoutMs).outcome,
         problems: () => requiredProblems(this.catalog, this.snapshot).map(({ name, reason }) => ({ name, reason })),
-        sleep: (delayMs) => this.sleep(delayMs),
+        closed: this.closing.signal,
       });
     } catch (err) {
       if (err instanceof SecretsError && err.code === 'SECRETS_MISSING_REQUIRED') {
@@ -184,16 +184,6 @@ export class SecretsEngine<C extends CatalogSpec> {
     this.logger.info({ event: 'secrets.loaded', source: this.source.kind, count }, `Loaded ${count} secrets from ${this.source.description}`);
   }
 
-  private sleep(delayMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.startupSleep = undefined;
-        resolve(!this.closed);
-      };
-      this.startupSleep = { handle: this.clock.setTimeout(wake, delayMs), wake };
-    });
-  }
-
   private noCell(name: string): SecretsError {
     return this.catalog.entry(name) === undefined
       ? new SecretsError('SECRETS_INVALID_CONFIG', `Unknown secret ${JSON.stringify(name.slice(0, 64))}: not in the catalog`)
@@ -206,7 +196,8 @@ export class SecretsEngine<C extends CatalogSpec> {
     const names = attempt.scope === 'all' ? undefined : { names: [...attempt.scope] };
     this.lastAttemptMs = this.clock.now();
     try {
-      const result = await withDeadline((signal) => this.read(attempt, signal), {
+      const reader = { catalog: this.catalog, source: this.source, logger: this.logger, graceMs: this.graceMs };
+      const result = await withDeadline((signal) => readAttempt(reader, attempt, this.snapshot.slots, this.clock.now(), signal), {
         timeoutMs,
         clock: this.clock,
         error: () => new SourceError('AttemptTimeout', true),
@@ -222,32 +213,6 @@ export class SecretsEngine<C extends CatalogSpec> {
       const { code, transient } = err instanceof SourceError ? { code: err.sourceCode, transient: err.transient } : classifyAwsError(err);
       return { ok: false, reason, ...names, code, transient };
     }
-  }
-
-  private async read(attempt: Attempt, signal: AbortSignal): Promise<AttemptResult> {
-    const { scope } = attempt;
-    const entries = scope === 'all' ? this.catalog.entries : this.catalog.entries.filter((e) => scope.has(e.name));
-    const loaded =
-      scope !== 'all' && this.source.loadIndividually !== undefined
-        ? await this.source.loadIndividually(entries, signal)
-        : await this.source.load(entries, signal);
-    const previous = await this.readPrevious(loaded.records, signal);
-    signal.throwIfAborted();
-    return { attempt: attempt.seq, entries, full: scope === 'all', records: loaded.records, failures: loaded.failures, previous };
-  }
-
-  /** AWSPREVIOUS costs one GetSecretValue per secret: fetched only where a grace window is open. */
-  private async readPrevious(records: AttemptResult['records'], signal: AbortSignal): Promise<Map<string, PreviousValue>> {
-    const found = new Map<string, PreviousValue>();
-    const want = previousWanted(this.catalog, records, this.snapshot.slots, this.graceMs, this.clock.now());
-    if (want.length === 0 || this.source.loadPrevious === undefined) return found;
-    const result = await this.source.loadPrevious(want, signal);
-    for (const r of result.records) found.set(r.name, { raw: r.raw, versionId: r.versionId });
-    for (const f of result.failures) {
-      if (f.code === 'ResourceNotFoundException') continue; // a secret with one version has no previous
-      this.logger.warn({ event: 'secrets.previous_failed', name: f.name, code: f.code }, 'Could not load previous version');
-    }
-    return found;
   }
 
   private settled(attempt: Attempt, outcome: RefreshOutcome): void {

@@ -42,8 +42,8 @@ export interface StartupOptions {
   readonly attempt: (timeoutMs: number) => Promise<RefreshOutcome>;
   /** Required secrets without a value after the last attempt. */
   readonly problems: () => readonly StartupProblem[];
-  /** Waits; resolves false when the engine was closed meanwhile. */
-  readonly sleep: (delayMs: number) => Promise<boolean>;
+  /** Aborted when the engine closes: a start-up waiting to retry stops at once. */
+  readonly closed: AbortSignal;
 }
 
 /**
@@ -71,6 +71,20 @@ export async function startUp(options: StartupOptions): Promise<void> {
       throw verdict.error;
     }
     logger.warn({ event: 'secrets.startup_retry', code: verdict.code, attempt, retryInMs: delayMs }, 'Secrets not loaded yet; retrying');
-    if (!(await options.sleep(delayMs))) throw new SecretsError('SECRETS_CLOSED', 'Secrets engine was closed during start-up');
+    await sleep(clock, delayMs, options.closed);
   }
+}
+
+function sleep(clock: Clock, delayMs: number, closed: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      timer.cancel();
+      reject(new SecretsError('SECRETS_CLOSED', 'Secrets engine was closed during start-up'));
+    };
+    const timer = clock.setTimeout(() => {
+      closed.removeEventListener('abort', stop);
+      resolve();
+    }, delayMs);
+    closed.addEventListener('abort', stop, { once: true });
+  });
 }

@@ -580,3 +580,108 @@ describe('SecretsEngine start-up against a throttled or failing store', () => {
     expect(source.calls).toHaveLength(1);
   });
 });
+
+describe('SecretsEngine refresh({ names, fresh, reason })', () => {
+  it('reads only the named secrets, one call each, and merges them into the snapshot', async () => {
+    const { engine, source } = setup();
+    source.put('OPTIONAL_KEY', 'optional-v1');
+    await engine.initialize();
+    const loadedAt = engine.status().lastRefresh;
+    source.put('ADMIN_TOKEN', 'admin-v2');
+    source.put('DATABASE_URL', 'postgresql://app@db2.internal:5432/app');
+
+    const outcome = await engine.refresh({ names: ['DATABASE_URL'], reason: 'auth-failure' });
+
+    expect(source.calls.at(-1)).toEqual({ op: 'loadIndividually', names: ['DATABASE_URL'] });
+    expect(outcome).toMatchObject({ ok: true, reason: 'auth-failure', names: ['DATABASE_URL'], changed: [{ name: 'DATABASE_URL' }] });
+    expect(engine.get('DATABASE_URL')).toBe('postgresql://app@db2.internal:5432/app');
+    expect(engine.get('ADMIN_TOKEN')).toBe('admin-v1');
+    expect(engine.get('OPTIONAL_KEY')).toBe('optional-v1');
+    expect(engine.status().lastRefresh).toBe(loadedAt);
+  });
+
+  it('with fresh, starts a new attempt after the one in flight rather than joining it, and joins none that started before', async () => {
+    const { engine, source } = setup();
+    await engine.initialize();
+    source.hold();
+    const early = engine.refresh();
+    await settle();
+    source.put('ADMIN_TOKEN', 'admin-v2');
+
+    const notices = [
+      engine.refresh({ names: ['ADMIN_TOKEN'], fresh: true, reason: 'notice' }),
+      engine.refresh({ names: ['ADMIN_TOKEN'], fresh: true, reason: 'notice' }),
+    ];
+    source.release();
+    const [first, second] = await Promise.all(notices);
+
+    expect(await early).toMatchObject({ ok: true, changed: [] });
+    expect(first).toBe(second);
+    expect(first).toMatchObject({ ok: true, reason: 'notice', changed: [{ name: 'ADMIN_TOKEN' }] });
+    expect(source.calls.map((c) => c.op)).toEqual(['load', 'load', 'loadIndividually', 'loadPrevious']);
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['admin-v2', 'admin-v1']);
+  });
+
+  it('reports every attempt to onRefresh listeners with its reason, and survives a listener that throws', async () => {
+    const { engine, source, clock, logger } = setup({ random: () => 1 });
+    const seen: string[] = [];
+    engine.onRefresh(() => {
+      throw new Error('listener broke');
+    });
+    const off = engine.onRefresh((o) => seen.push(`${o.reason}:${o.ok ? 'ok' : o.code}`));
+    await engine.initialize();
+    await engine.refresh({ reason: 'notice' });
+    source.failAll = new SourceError('ThrottlingException', true);
+    await clock.advance(HOUR);
+    await clock.advance(20_000);
+    off();
+    await engine.refresh();
+
+    expect(seen).toEqual(['startup:ok', 'notice:ok', 'scheduled:ThrottlingException', 'retry:ThrottlingException']);
+    expect(logger.lines.filter((l) => l.obj.event === 'secrets.listener_failed')).toHaveLength(5);
+  });
+
+  it('throws for a name outside the catalog and does nothing for an empty list', async () => {
+    const { engine, source } = setup();
+    await engine.initialize();
+
+    expect(() => engine.refresh({ names: ['NOPE' as 'ADMIN_TOKEN'] })).toThrow(/Unknown secret "NOPE"/);
+    await expect(engine.refresh({ names: [] })).resolves.toEqual({ ok: true, reason: 'forced', names: [], changed: [], failed: [] });
+    expect(source.calls).toHaveLength(1);
+  });
+
+  it('logs each request with its reason and whether it joined, started or queued an attempt', async () => {
+    const { engine, logger } = setup();
+    await engine.initialize();
+    const a = engine.refresh({ reason: 'notice' });
+    const b = engine.refresh();
+    const c = engine.refresh({ fresh: true, names: ['ADMIN_TOKEN'] });
+    await Promise.all([a, b, c]);
+
+    expect(logger.lines.filter((l) => l.obj.event === 'secrets.refresh_forced').map((l) => l.obj)).toEqual([
+      { event: 'secrets.refresh_forced', reason: 'notice', fresh: false, answeredBy: 'started' },
+      { event: 'secrets.refresh_forced', reason: 'forced', fresh: false, answeredBy: 'in-flight' },
+      { event: 'secrets.refresh_forced', reason: 'forced', fresh: true, answeredBy: 'queued', names: ['ADMIN_TOKEN'] },
+    ]);
+  });
+});
+
+describe('SecretsEngine option checks', () => {
+  it('names the option that is out of range', () => {
+    const clock = new FakeClock();
+    const make = (over: object) => () =>
+      createSecretsEngine({ catalog: smallCatalog(), source: new MemorySource(() => clock.now()), clock, ...over });
+    expect(make({ graceMs: -1 })).toThrow('graceMs must be at least 0 milliseconds');
+    expect(make({ graceMs: 0 })).not.toThrow();
+    expect(make({ attemptTimeoutMs: 0 })).toThrow('attemptTimeoutMs must be at least 1 milliseconds');
+    expect(make({ startupTimeoutMs: Number.NaN })).toThrow(/startupTimeoutMs/);
+    expect(make({ backoff: { baseMs: 0, capMs: 10 } })).toThrow(/backoff.baseMs/);
+    expect(make({ backoff: { baseMs: 100, capMs: 10 } })).toThrow(/backoff.capMs/);
+    expect(make({ ttlMs: Number.POSITIVE_INFINITY })).toThrow(/ttlMs/);
+  });
+
+  it('uses an hour of TTL and 15 minutes of grace by default', () => {
+    const engine = createSecretsEngine({ catalog: smallCatalog(), source: new MemorySource(() => 0) });
+    expect([engine.ttlMs, engine.graceMs]).toEqual([HOUR, 15 * 60_000]);
+  });
+});
