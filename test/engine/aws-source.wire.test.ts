@@ -1,3 +1,4 @@
+import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { createAwsSource } from '../../src/engine/aws-source.js';
@@ -214,6 +215,36 @@ describe('AWS source over the wire', () => {
     await putValue(localClient(lsm), id('ADMIN_TOKEN'), 'canary-admin-rotated-2', ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE]);
     await engine.refresh();
     expect(engine.accepted('ADMIN_TOKEN')).toEqual(['canary-admin-rotated-2']);
+    engine.close();
+  });
+
+  it('keeps the rolled-away-from token for the grace window after a graceful rollback, and refuses it after an immediate one', async () => {
+    const engine = engineFor();
+    await engine.initialize();
+    const original = engine.status().secrets.ADMIN_TOKEN!.versionId!;
+    const client = localClient(lsm);
+    const rotated = await putValue(client, id('ADMIN_TOKEN'), 'canary-admin-rotated-1', ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE]);
+    await engine.refresh();
+    const stage = (VersionStage: string, move: { MoveToVersionId?: string; RemoveFromVersionId?: string }) =>
+      client.send(new UpdateSecretVersionStageCommand({ SecretId: id('ADMIN_TOKEN'), VersionStage, ...move }));
+
+    // Graceful rollback: AWSCURRENT back to the original version, no ROTATION_IMMEDIATE anywhere.
+    await stage('AWSCURRENT', { MoveToVersionId: original, RemoveFromVersionId: rotated });
+    await stage(IMMEDIATE_ROTATION_STAGE, { RemoveFromVersionId: rotated });
+    await engine.refresh();
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual([CANARIES.ADMIN_TOKEN, 'canary-admin-rotated-1']);
+
+    // Immediate rollback: the label moves onto the version restored to AWSCURRENT.
+    const again = await putValue(client, id('ADMIN_TOKEN'), 'canary-admin-rotated-2');
+    await engine.refresh();
+    const restored = engine.status().secrets.ADMIN_TOKEN!.versionId;
+    expect(restored).toBe(again);
+    await stage('AWSCURRENT', { MoveToVersionId: original, RemoveFromVersionId: again });
+    await stage(IMMEDIATE_ROTATION_STAGE, { MoveToVersionId: original });
+    await engine.refresh();
+
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual([CANARIES.ADMIN_TOKEN]);
+    expect(engine.status().secrets.ADMIN_TOKEN).toMatchObject({ versionId: original, previousAccepted: false });
     engine.close();
   });
 
