@@ -49,7 +49,6 @@ export class SecretsEngine<C extends CatalogSpec> {
   private readDue = false;
   private snapshot = EMPTY_SNAPSHOT;
   private initialized = false;
-  private closed = false;
   private starting: Promise<void> | undefined;
   private readonly closing = new AbortController();
   private lastAttemptMs: number | undefined;
@@ -79,7 +78,7 @@ export class SecretsEngine<C extends CatalogSpec> {
    * or SourceError when the source cannot be read at all; denial and missing secrets at once.
    */
   initialize(): Promise<void> {
-    if (this.closed) return Promise.reject(new SecretsError('SECRETS_CLOSED', 'Secrets engine is closed'));
+    if (this.closing.signal.aborted) return Promise.reject(new SecretsError('SECRETS_CLOSED', 'Secrets engine is closed'));
     if (this.initialized) return Promise.resolve();
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
@@ -148,7 +147,6 @@ export class SecretsEngine<C extends CatalogSpec> {
 
   /** Stops timers (and a start-up waiting to retry); an attempt in flight finishes but schedules nothing. Values stay readable. */
   close(): void {
-    this.closed = true;
     this.refresher.close();
     this.closing.abort();
   }
