@@ -2,7 +2,7 @@ export type { Catalog, CatalogEntry, CatalogSpec, SecretName, SecretSpec, Secret
 export { awsIdIndex, defineCatalog, kebab } from './catalog.js';
 export type { Parsed, ValueKind } from './value-kinds.js';
 export { decimal, integer, postgresUrl, redisUrl, text, url } from './value-kinds.js';
-export type { Clock, TimerHandle } from './clock.js';
+export type { Clock, TimerHandle, TimerOptions } from './clock.js';
 export { systemClock } from './clock.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';

@@ -81,10 +81,15 @@ function sleep(clock: Clock, delayMs: number, closed: AbortSignal): Promise<void
       timer.cancel();
       reject(new SecretsError('SECRETS_CLOSED', 'Secrets engine was closed during start-up'));
     };
-    const timer = clock.setTimeout(() => {
-      closed.removeEventListener('abort', stop);
-      resolve();
-    }, delayMs);
+    // Nothing else may be keeping the process alive while start-up waits to retry.
+    const timer = clock.setTimeout(
+      () => {
+        closed.removeEventListener('abort', stop);
+        resolve();
+      },
+      delayMs,
+      { keepAlive: true },
+    );
     closed.addEventListener('abort', stop, { once: true });
   });
 }

@@ -71,6 +71,9 @@ describe('startUp', () => {
 
   it('retries transient failures with backoff until the source answers', async () => {
     const h = harness([down('ThrottlingException', true), down('ThrottlingException', true), ok()]);
+    await h.clock.advance(0);
+    // The wait keeps the process alive: at start-up nothing else may.
+    expect(h.clock.keepingAlive()).toEqual([h.clock.now() + 1_000]);
     await h.clock.advance(3_000);
 
     expect(await h.promise).toBe('ready');

@@ -125,3 +125,45 @@ describe('the service entry in AWS mode (USE_AWS_SECRETS=true)', () => {
     }
   });
 });
+
+describe('the service entry against a throttled Secrets Manager at start-up', () => {
+  it('keeps retrying and starts once the throttling stops', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-throttled' });
+    await createAll(localClient(lsm), catalog, testSecrets(db.url, redis.url));
+    lsm.resetCounts();
+    lsm.setFaults({ throttle: true });
+    try {
+      const svc = spawnService({ port: await freePort(), env: awsEnv('svc-aws-throttled') });
+      running.push(svc);
+      await waitUntil(() => (lsm.counts().BatchGetSecretValue ?? 0) >= 3);
+      lsm.clearFaults();
+      await svc.waitForHealth();
+
+      expect(svc.stdout()).toContain('secrets.startup_retry');
+    } finally {
+      lsm.clearFaults();
+    }
+  });
+
+  it('exits after SECRETS_STARTUP_TIMEOUT_MS with the code when the throttling goes on', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-throttled-out' });
+    await createAll(localClient(lsm), catalog, testSecrets(db.url, redis.url));
+    lsm.setFaults({ throttle: true });
+    try {
+      const svc = spawnService({ port: await freePort(), env: { ...awsEnv('svc-aws-throttled-out'), SECRETS_STARTUP_TIMEOUT_MS: '2000' } });
+
+      expect(await svc.exited).toBe(1);
+      expect(svc.stderr()).toContain('ThrottlingException');
+    } finally {
+      lsm.clearFaults();
+    }
+  });
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
