@@ -184,3 +184,111 @@ describe('AWS source: a few secrets by name', () => {
     expect(fake.calls).toEqual([{ operation: 'GetSecretValue', ids: [catalog.entry('REDIS_URL')!.awsId] }]);
   });
 });
+
+describe('AWS source: answers', () => {
+  it('reads versions, creation dates and stages, reports binary secrets and batch errors by code, and notes what the answer left out', async () => {
+    const { fake, source } = setup();
+    const [admin, openai, wa, meta] = ['ADMIN_TOKEN', 'OPENAI_API_KEY', 'WHATSAPP_TOKEN', 'META_APP_SECRET'].map((n) => catalog.entry(n)!);
+    fake.onBatch = () => ({
+      SecretValues: [entryValue(admin!.awsId), { ...entryValue(openai!.awsId), SecretString: undefined }],
+      Errors: [
+        { SecretId: wa!.awsId, ErrorCode: 'DecryptionFailure' },
+        { SecretId: admin!.awsId, ErrorCode: 'InternalServiceError' },
+        { SecretId: 'not/in/the/catalog', ErrorCode: 'ResourceNotFoundException' },
+      ],
+    });
+
+    const result = await source.load([admin!, openai!, wa!, meta!], controller().signal);
+
+    expect(result.records).toEqual([
+      { name: 'ADMIN_TOKEN', raw: `value-of-${admin!.awsId}`, versionId: `ver-${admin!.awsId}`, createdAtMs: Date.UTC(2025, 0, 1), stages: ['AWSCURRENT'] },
+    ]);
+    expect(result.failures).toEqual([
+      { name: 'OPENAI_API_KEY', code: 'SecretStringMissing', transient: false },
+      { name: 'WHATSAPP_TOKEN', code: 'DecryptionFailure', transient: false },
+      { name: 'META_APP_SECRET', code: 'MissingFromBatch', transient: true },
+    ]);
+  });
+
+  it('takes a record without version id or creation date as it comes', async () => {
+    const { fake, source } = setup();
+    fake.onBatch = (ids) => ({ SecretValues: ids.map((id) => ({ Name: id, SecretString: 'v', VersionStages: ['AWSCURRENT'] })) });
+
+    const result = await source.load([catalog.entry('ADMIN_TOKEN')!, catalog.entry('REDIS_URL')!], controller().signal);
+
+    expect(result.records).toEqual([
+      { name: 'ADMIN_TOKEN', raw: 'v', stages: ['AWSCURRENT'] },
+      { name: 'REDIS_URL', raw: 'v', stages: ['AWSCURRENT'] },
+    ]);
+  });
+
+  it('fails the whole load with the code when every secret failed the same way, but not for secrets that do not exist', async () => {
+    const { fake, source } = setup();
+    const two = [catalog.entry('ADMIN_TOKEN')!, catalog.entry('REDIS_URL')!];
+    fake.onBatch = () => {
+      throw awsError('ThrottlingException');
+    };
+    await expect(source.load(two, controller().signal)).rejects.toMatchObject({ sourceCode: 'ThrottlingException', transient: true });
+
+    fake.onBatch = (ids) => ({ Errors: ids.map((id) => ({ SecretId: id, ErrorCode: 'ResourceNotFoundException' })) });
+    const missing = await source.load(two, controller().signal);
+    expect(missing.failures.map((f) => f.code)).toEqual(['ResourceNotFoundException', 'ResourceNotFoundException']);
+
+    fake.onBatch = (ids) => ({ Errors: ids.map((id, i) => ({ SecretId: id, ErrorCode: i === 0 ? 'DecryptionFailure' : 'AccessDeniedException' })) });
+    const mixed = await source.load(two, controller().signal);
+    expect(mixed.failures.map((f) => f.code)).toEqual(['DecryptionFailure', 'AccessDeniedException']);
+
+    fake.onGet = () => {
+      throw awsError('AccessDeniedException');
+    };
+    await expect(source.loadIndividually!(two, controller().signal)).rejects.toMatchObject({ sourceCode: 'AccessDeniedException', transient: false });
+  });
+
+  it('makes no call for an empty list, and one batch call per 20 secrets', async () => {
+    const { fake, source } = setup();
+    expect(await source.load([], controller().signal)).toEqual({ records: [], failures: [] });
+    expect(fake.calls).toEqual([]);
+
+    const many = Array.from({ length: 45 }, (_, i) => ({ ...catalog.entries[0]!, name: `S_${i}`, awsId: `p/e/s-${i}` }));
+    const result = await source.load(many, controller().signal);
+
+    expect(fake.calls.map((c) => c.ids.length)).toEqual([20, 20, 5]);
+    expect(result.records).toHaveLength(45);
+  });
+
+  it('reads AWSPREVIOUS by stage, and says where the source is', async () => {
+    const { fake, source } = setup();
+    const result = await source.loadPrevious!([catalog.entry('ADMIN_TOKEN')!], controller().signal);
+
+    expect(fake.calls).toEqual([{ operation: 'GetSecretValue', ids: [catalog.entry('ADMIN_TOKEN')!.awsId], stage: 'AWSPREVIOUS' }]);
+    expect(result.records.map((r) => r.stages)).toEqual([['AWSPREVIOUS']]);
+    expect([source.kind, source.description, source.region]).toEqual(['aws', 'AWS Secrets Manager', 'us-east-1']);
+  });
+
+  it('says once per denial that it falls back, and when it will try the batch again', async () => {
+    const { fake, source, logger } = setup();
+    fake.onBatch = () => {
+      throw awsError('AccessDeniedException');
+    };
+    await source.load(catalog.entries, controller().signal);
+
+    expect(logger.lines).toEqual([
+      {
+        level: 'warn',
+        msg: 'BatchGetSecretValue denied; falling back to GetSecretValue per secret',
+        obj: { event: 'secrets.batch_denied', code: 'AccessDeniedException', retryBatchInMs: HOUR },
+      },
+    ]);
+  });
+
+  it('rethrows an abort during a per-secret call rather than reporting it as the secret’s failure', async () => {
+    const { fake, source } = setup();
+    const abort = controller();
+    fake.onGet = () => {
+      abort.abort(new Error('deadline'));
+      return new Promise(() => {});
+    };
+
+    await expect(source.loadIndividually!([catalog.entry('ADMIN_TOKEN')!], abort.signal)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});

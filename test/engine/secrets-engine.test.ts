@@ -685,3 +685,110 @@ describe('SecretsEngine option checks', () => {
     expect([engine.ttlMs, engine.graceMs]).toEqual([HOUR, 15 * 60_000]);
   });
 });
+
+describe('SecretsEngine start-up calls and audit lines', () => {
+  it('loads once for concurrent and repeated initialize() calls, and refuses one after close()', async () => {
+    const { engine, source } = setup();
+    await Promise.all([engine.initialize(), engine.initialize()]);
+    await engine.initialize();
+    expect(source.calls).toHaveLength(1);
+
+    engine.close();
+    await expect(engine.initialize()).rejects.toMatchObject({ code: 'SECRETS_CLOSED', message: 'Secrets engine is closed' });
+    await expect(setupClosed().initialize()).rejects.toMatchObject({ code: 'SECRETS_CLOSED' });
+  });
+
+  it('says where it loads from and how many secrets it loaded', async () => {
+    const { engine, logger } = setup();
+    await engine.initialize();
+
+    expect(logger.lines[0]).toEqual({ level: 'info', msg: 'Loading secrets from memory', obj: { event: 'secrets.initializing', source: 'aws', region: 'test-1' } });
+    expect(logger.lines.at(-1)).toEqual({ level: 'info', msg: 'Loaded 3 secrets from memory', obj: { event: 'secrets.loaded', source: 'aws', count: 3 } });
+  });
+
+  it('names the required secrets that are missing in one error line', async () => {
+    const { engine, source, logger } = setup();
+    source.remove('DATABASE_URL');
+    await engine.initialize().catch(() => {});
+
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.missing_required')).toEqual({
+      level: 'error',
+      msg: 'Required secrets missing or invalid',
+      obj: { event: 'secrets.missing_required', names: ['DATABASE_URL'] },
+    });
+  });
+});
+
+describe('SecretsEngine status over time', () => {
+  it('reports the last attempt, the next refresh (none while one runs) and expiry at the TTL', async () => {
+    const { engine, source, clock } = setup({ autoRefresh: false, ttlMs: 60_000 });
+    const t0 = clock.now();
+    await engine.initialize();
+    expect(engine.status()).toMatchObject({
+      sourceDescription: 'memory',
+      ttlMs: 60_000,
+      lastAttempt: new Date(t0).toISOString(),
+      lastRefresh: new Date(t0).toISOString(),
+      nextRefresh: new Date(t0 + 60_000).toISOString(),
+      refreshing: false,
+    });
+
+    await clock.advance(59_999);
+    expect(engine.status()).toMatchObject({ cacheExpired: false, cacheAgeMs: 59_999 });
+    await clock.advance(1);
+    expect(engine.status()).toMatchObject({ cacheExpired: true, nextRefresh: null });
+
+    source.hold();
+    engine.get('ADMIN_TOKEN');
+    expect(engine.status()).toMatchObject({ refreshing: true, nextRefresh: null, lastAttempt: new Date(t0 + 60_000).toISOString() });
+    source.release();
+    await settle();
+    expect(engine.status()).toMatchObject({ refreshing: false, cacheExpired: false, nextRefresh: new Date(t0 + 120_000).toISOString() });
+  });
+
+  it('reports a secret without a value as not loaded, without a change time, and a null region for a source without one', async () => {
+    const clock = new FakeClock();
+    const source = new MemorySource(() => clock.now());
+    Object.defineProperty(source, 'region', { value: undefined });
+    source.put('ADMIN_TOKEN', 'a');
+    source.put('DATABASE_URL', 'postgresql://app@db.internal:5432/app');
+    const engine = createSecretsEngine({ catalog: smallCatalog(), source, clock });
+    await engine.initialize();
+
+    expect(engine.status()).toMatchObject({ region: null, secretsLoaded: 3, totalSecrets: 4, lastErrorCode: null });
+    expect(engine.status().secrets.OPTIONAL_KEY).toEqual({
+      loaded: false,
+      required: false,
+      hasDefault: false,
+      usingDefault: false,
+      versionId: null,
+      lastChanged: null,
+      lastErrorCode: null,
+      previousAccepted: false,
+      reads: 0,
+    });
+    expect(engine.status().secrets.ADMIN_TOKEN).toMatchObject({ lastChanged: new Date(clock.now()).toISOString(), previousAccepted: false });
+  });
+
+  it('reports before start-up that nothing is loaded and nothing is fine yet', () => {
+    const { engine } = setup();
+    expect(engine.status()).toMatchObject({
+      initialized: false,
+      requiredSecretsOk: false,
+      secretsLoaded: 0,
+      cacheAgeMs: null,
+      cacheExpired: true,
+      lastRefresh: null,
+      lastAttempt: null,
+      nextRefresh: null,
+      lastErrorCode: null,
+    });
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual([]);
+  });
+});
+
+function setupClosed() {
+  const { engine } = setup();
+  engine.close();
+  return engine;
+}

@@ -78,6 +78,10 @@ describe('startUp', () => {
 
     expect(await h.promise).toBe('ready');
     expect(h.startedAt.map((t) => t - h.startedAt[0]!)).toEqual([0, 1_000, 3_000]);
+    expect(h.logger.lines.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'Secrets not loaded yet; retrying'],
+      ['warn', 'Secrets not loaded yet; retrying'],
+    ]);
     expect(h.logger.lines.filter((l) => l.obj.event === 'secrets.startup_retry').map((l) => l.obj)).toEqual([
       { event: 'secrets.startup_retry', code: 'ThrottlingException', attempt: 1, retryInMs: 1_000 },
       { event: 'secrets.startup_retry', code: 'ThrottlingException', attempt: 2, retryInMs: 2_000 },
@@ -100,6 +104,7 @@ describe('startUp', () => {
     expect(h.startedAt.at(-1)! - h.startedAt[0]!).toBeLessThan(30_000);
     expect(h.logger.lines.find((l) => l.obj.event === 'secrets.startup_gave_up')).toMatchObject({
       level: 'error',
+      msg: `Secrets still not loaded after ${h.startedAt.length} attempts; giving up`,
       obj: { code: 'ThrottlingException', attempts: h.startedAt.length },
     });
   });
@@ -116,7 +121,7 @@ describe('startUp', () => {
     await h.clock.advance(0);
     h.closing.abort();
 
-    expect(await h.promise).toMatchObject({ code: 'SECRETS_CLOSED' });
+    expect(await h.promise).toMatchObject({ code: 'SECRETS_CLOSED', message: 'Secrets engine was closed during start-up' });
     expect(h.clock.pending()).toEqual([]);
   });
 });
