@@ -48,7 +48,8 @@ export class Refresher {
   }
 
   request(scope: Scope, fresh: boolean, reason: RefreshReason, timeoutMs?: number): Requested {
-    const answeredBy = this.dispatch({ type: 'request', scope, fresh, reason }, timeoutMs) ?? 'closed';
+    // A request always gets an answer from the state machine.
+    const answeredBy = this.dispatch({ type: 'request', scope, fresh, reason }, timeoutMs)!;
     if (answeredBy === 'closed') return { outcome: Promise.resolve(closedOutcome(reason)), answeredBy };
     if (answeredBy !== 'queued') return { outcome: this.inFlight!.outcome, answeredBy };
     if (this.queued === undefined) {
@@ -64,17 +65,17 @@ export class Refresher {
   }
 
   close(): void {
-    const queued = this.queued;
-    const reason = this.state.queued?.reason;
-    this.dispatch({ type: 'close' });
+    // A queued attempt will never start: its callers hear so, under the reason they queued it for.
+    const queued = this.queued && { resolve: this.queued.resolve, outcome: closedOutcome(this.state.queued!.reason) };
     this.queued = undefined;
-    if (queued !== undefined && reason !== undefined) queued.resolve(closedOutcome(reason));
+    this.dispatch({ type: 'close' });
+    queued?.resolve(queued.outcome);
   }
 
   private dispatch(event: RefreshEvent, timeoutMs?: number): 'started' | 'in-flight' | 'queued' | 'closed' | undefined {
     const t = transition(this.state, event, { ...this.options.policy, nowMs: this.options.clock.now() });
     this.state = t.state;
-    if (t.start !== undefined) this.begin(t.start, event.type === 'settled' ? undefined : timeoutMs);
+    if (t.start !== undefined) this.begin(t.start, timeoutMs);
     this.syncTimer();
     this.options.readDue(this.state.kind === 'expired' && this.state.running);
     return t.answeredBy;
@@ -87,12 +88,10 @@ export class Refresher {
       return o;
     });
     this.inFlight = { seq: attempt.seq, outcome };
-    // A start that follows a settled attempt is the queued one: its callers get this outcome.
+    // While an attempt runs no other starts, so a start with callers queued is their attempt.
     const queued = this.queued;
-    if (queued !== undefined && this.state.queued === undefined) {
-      this.queued = undefined;
-      queued.resolve(outcome);
-    }
+    this.queued = undefined;
+    queued?.resolve(outcome);
   }
 
   private syncTimer(): void {

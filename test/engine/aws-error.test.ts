@@ -35,3 +35,28 @@ describe('errorCode', () => {
     expect(errorCode('a string thrown')).toBe('UnknownError');
   });
 });
+
+describe('classifyAwsError: every name and code it knows', () => {
+  it.each(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalServiceError', 'InternalFailure', 'InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException'])(
+    'treats the service error %s as transient, the endpoint reached',
+    (name) => {
+      expect(classifyAwsError({ name, $metadata: { httpStatusCode: 400 } })).toEqual({ code: name, transient: true, unreachable: false });
+    },
+  );
+
+  it.each(['RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'AbortError', 'AttemptTimeout'])('treats the timeout %s as transient and unreachable', (name) => {
+    expect(classifyAwsError({ name })).toEqual({ code: name, transient: true, unreachable: true });
+  });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'])(
+    'treats the network code %s as transient and unreachable, whatever the error is called',
+    (code) => {
+      expect(classifyAwsError(Object.assign(new Error('x'), { name: 'SomeError', code }))).toEqual({ code, transient: true, unreachable: true });
+    },
+  );
+
+  it('ignores a code that is not a string', () => {
+    expect(classifyAwsError({ code: 42 })).toEqual({ code: 'UnknownError', transient: false, unreachable: false });
+    expect(classifyAwsError({ name: 'Error', code: 'EEXIST' })).toEqual({ code: 'EEXIST', transient: false, unreachable: false });
+  });
+});

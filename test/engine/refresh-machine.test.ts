@@ -53,6 +53,16 @@ describe('refresh state machine: requests', () => {
     expect(t.state.queued).toEqual({ scope: new Set(['A', 'B']), reason: 'notice' });
   });
 
+  it('queues a request for everything behind a names-only attempt, and joins one whose names cover the request', () => {
+    expect(run([names('A'), all]).answeredBy).toBe('queued');
+    expect(run([names('A', 'B'), names('B')]).answeredBy).toBe('in-flight');
+    expect(run([names('A', 'B'), names('B', 'C')]).answeredBy).toBe('queued');
+  });
+
+  it('starts out expired, not running, with no attempt yet', () => {
+    expect(INITIAL_REFRESH_STATE).toEqual({ kind: 'expired', seq: 0, inFlight: undefined, queued: undefined, failures: 0, dueAtMs: undefined, running: false });
+  });
+
   it('queues a fresh request even when the attempt in flight reads everything', () => {
     const t = run([all, { ...names('A'), fresh: true }]);
     expect(t.answeredBy).toBe('queued');
