@@ -1,5 +1,6 @@
 import { defineCatalog } from '../engine/catalog.js';
-import { decimal, integer, postgresUrl, redisUrl, text } from '../engine/value-kinds.js';
+import { postgresConnection } from '../engine/postgres-connection.js';
+import { decimal, integer, redisUrl, text } from '../engine/value-kinds.js';
 
 const whenCompromised = { method: 'Manual', schedule: 'When compromised' } as const;
 
@@ -29,7 +30,7 @@ export const whatsappSaasSpec = {
     rotation: whenCompromised,
   },
   DATABASE_URL: {
-    kind: postgresUrl(),
+    kind: postgresConnection(),
     required: true,
     description: 'PostgreSQL connection string',
     rotation: { method: '-', schedule: 'Never (use RDS rotation)' },

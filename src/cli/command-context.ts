@@ -1,6 +1,8 @@
 import type { Catalog } from '../engine/index.js';
 import type { CliDeps, GlobalOptions } from './deps.js';
 import type { CliOptions } from './options.js';
+import type { Progress } from './progress.js';
+import type { Style } from './style.js';
 
 /** What a command handler gets: the world, the parsed options and the catalog in scope. */
 export interface CommandContext {
@@ -15,4 +17,10 @@ export interface CommandContext {
   readonly out: (data: unknown, text: string) => void;
   /** The admin token's secret id; a usage error unless the target is exactly `admin-token`. */
   readonly adminTokenId: () => string;
+  /** The one secret named after the command (`rotate meta-verify-token`); a usage error unless it is one of `allowed`. */
+  readonly secretArg: (allowed: readonly string[]) => string;
+  /** Colours for human output on stdout (plain unless stdout is a terminal and NO_COLOR is unset). */
+  readonly style: Style;
+  /** A line per finished item (stdout, or stderr with --json) and a spinner on a terminal. */
+  readonly progress: () => Progress;
 }

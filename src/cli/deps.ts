@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SpinnerFactory } from './progress.js';
 
 /** What commands need from the world; the bin entry builds the real ones, tests inject theirs. */
 export interface AwsOptions {
@@ -14,15 +15,25 @@ export interface CliDeps {
   readonly cwd: string;
   readonly now: () => number;
   readonly secretsManager: (options: AwsOptions) => SecretsManagerClient;
-  /** The caller's ARN (STS GetCallerIdentity), for logs; 'unknown' when STS cannot say. */
+  /**
+   * The caller's ARN (STS GetCallerIdentity), for logs; 'unknown' when STS cannot say. Rejects
+   * with CliError CREDENTIALS when no credentials are configured, so commands can check before asking.
+   */
   readonly callerArn: (options: AwsOptions) => Promise<string>;
   readonly fetch: typeof fetch;
   /** Asks a yes/no question; rejects with CliError CANCELLED on Ctrl-C. */
   readonly confirm: (question: string) => Promise<boolean>;
   /** `terraform output -json` in a folder. */
   readonly terraformOutputs: (dir: string) => Promise<Readonly<Record<string, { readonly value: unknown }>>>;
-  /** Asks for a secret with hidden input; '' means keep what is stored. */
-  readonly promptSecret: (question: string) => Promise<string>;
+  /**
+   * Asks for a secret with hidden input, checking each answer as it is typed: `validate` returns
+   * true, or the reason to show before asking again (never the value). '' is an empty answer.
+   */
+  readonly promptSecret: (question: string, validate: (answer: string) => true | string) => Promise<string>;
+  /** Which streams are terminals (colour on stdout, a spinner on stderr); neither when absent. */
+  readonly terminal?: { readonly stdout: boolean; readonly stderr: boolean };
+  /** Starts a spinner on stderr; given only when stderr is a terminal. */
+  readonly spinner?: SpinnerFactory;
 }
 
 /** Global options every command takes. */

@@ -25,6 +25,10 @@ export const EXIT_CODES: Readonly<Record<CliErrorCode | 'OK', number>> = {
   FAILED: 1,
 };
 
+/** One line, what to set; the local endpoint (a loopback --endpoint-url) needs none. */
+export const NO_CREDENTIALS =
+  'No AWS credentials found: set AWS_PROFILE (or --profile) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run on a role; a local endpoint (--endpoint-url http://127.0.0.1:PORT) needs none';
+
 /** An AWS SDK error as a CliError naming the secret id and the AWS code, never a message body. */
 export function fromAwsError(err: unknown, secretId: string): CliError {
   const { code, unreachable } = classifyAwsError(err);
@@ -36,7 +40,7 @@ export function fromAwsError(err: unknown, secretId: string): CliError {
     case 'ThrottlingException':
       return new CliError('THROTTLED', `Secrets Manager throttled the request for ${secretId} (ThrottlingException): retry in a moment`, { cause: err });
     case 'CredentialsProviderError':
-      return new CliError('CREDENTIALS', 'No AWS credentials found: set AWS_PROFILE (or --profile), or run on a role', { cause: err });
+      return new CliError('CREDENTIALS', NO_CREDENTIALS, { cause: err });
     default:
       if (unreachable) {
         return new CliError('FAILED', `Cannot reach Secrets Manager for ${secretId} (${code}): check the network, --region and --endpoint-url`, { cause: err });

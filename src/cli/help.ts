@@ -16,8 +16,8 @@ export const USAGE = `Usage: secrets <command> [options]
 Commands:
   setup     create missing secrets (tokens generated), update changed ones, write IAM policies
   status    each secret: exists, version, last changed, rotation due
-  rotate    rotate admin-token (immediate or graceful)
-  rollback  move admin-token's AWSCURRENT back to AWSPREVIOUS
+  rotate    rotate admin-token or meta-verify-token (immediate or graceful; resumable)
+  rollback  move AWSCURRENT back to AWSPREVIOUS (or cancel an unfinished rotation)
   verify    check admin-token's stages, and that the service accepts the current token
   iam       write the three least-privilege IAM policies
   init      create .env (0600) with generated tokens
@@ -28,45 +28,79 @@ Run "secrets <command> --help" for a command's options.
 ${GLOBAL_OPTIONS}`;
 
 const COMMANDS: Readonly<Record<string, string>> = {
-  setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--out DIR] [--json]
+  setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--policies-dir DIR]
+                     [--enable-rotation ARN] [--json]
 
-Shows the caller identity, region and prefix, asks to continue, then for each catalog secret:
-creates it when missing (ADMIN_TOKEN and META_VERIFY_TOKEN generated; others from --from-env or a
-hidden prompt), writes a new version only when the value changed, and writes the IAM policies.
+Checks credentials and reads what is stored (before asking anything), shows the caller identity,
+region and prefix, asks to continue, then for each catalog secret: creates it when missing
+(ADMIN_TOKEN and META_VERIFY_TOKEN generated, URL-safe; others from --from-env or a hidden prompt
+that checks each value as you type it), writes a new version only when the value changed, prints
+a line as each secret is done, writes the IAM policies, and ends with a summary line.
 Re-running it changes nothing.
 
   --from-env FILE       take values from a dotenv file (CI; with --yes)
   --terraform-dir DIR   build DATABASE_URL from \`terraform output -json\` in DIR
-  --yes, -y             do not ask to continue
-  --out DIR             where the IAM policies go (default: iam-policies)
+  --yes, -y             do not ask to continue (and, without --from-env, prompt for nothing)
+  --policies-dir DIR    where the IAM policies for your account go (default: .generated/iam-policies,
+                        git-ignored; the committed iam-policies/ are written only by "secrets iam")
+  --out DIR             older name of --policies-dir
+  --enable-rotation ARN have Secrets Manager rotate each rotatable secret with the Lambda function
+                        ARN on the catalog's schedule (admin token: every 90 days), through
+                        RotateSecret without rotating now
 `,
   status: `Usage: secrets status [--json]
 
-Per catalog secret: exists, AWSCURRENT version id, last changed, rotation schedule, and whether a
-rotation is due or overdue. Never prints values. Exits 1 if a required secret is missing.
+Per catalog secret: exists, AWSCURRENT version id, last changed, rotation schedule, whether a
+rotation is due or overdue, and whether Secrets Manager rotates it (RotationEnabled) and when
+next. Never prints values. Exits 1 if a required secret is missing.
 `,
-  rotate: `Usage: secrets rotate admin-token [--strategy immediate|graceful] [--save-token PATH | --print]
-                                  [--notify URL...] [--force] [--yes] [--rotation-log PATH]
+  rotate: `Usage: secrets rotate admin-token|meta-verify-token [--strategy immediate|graceful]
+                 [--save-token PATH | --print] [--url URL] [--notify URL...] [--force] [--yes]
+                 [--rotation-log PATH]
 
-Stores a new 64-character admin token (the old one becomes AWSPREVIOUS).
+Rotates in AWS's four steps: a new 64-character URL-safe token under AWSPENDING (its version id is
+an explicit ClientRequestToken), handed over at once (0600 file, or --print), tested, then made
+AWSCURRENT with UpdateSecretVersionStage naming the version it replaces. If anything stops it half
+way, run the same command again: it resumes the pending version (found under AWSPENDING, or in the
+reserved token file) instead of starting another; "secrets rollback" cancels it instead.
   --strategy immediate  the old token stops working as soon as instances refresh (default)
   --strategy graceful   both tokens work during the service's grace window
-  --save-token PATH     write the new token to PATH, created with mode 0600
-                        (default: .admin-token-new-<timestamp>.txt)
+  --save-token PATH     hand the token over in PATH, created with mode 0600, never overwritten
+                        (default: .<secret>-new-<version id>.txt, e.g. .admin-token-new-<id>.txt)
   --print               print the new token on stdout instead (nothing else goes to stdout)
-  --notify URL          POST URL/admin/refresh-secrets (repeatable), authenticated with the old token
-  --force               rotate even within 10 minutes of the last version
-  --rotation-log PATH   append the audit line here (default: admin-token-rotation.log)
+  --url URL             test step: the service at URL must serve the secret's current version
+                        (GET URL/admin/secrets/health) before the switch
+  --notify URL          after the switch, POST URL/admin/refresh-secrets (repeatable); for the
+                        admin token, authenticated with the old token, which instances still hold
+  --force               rotate even within 10 minutes of the last rotation (the version setup
+                        creates does not count)
+  --yes, -y             rotate without asking to confirm (needed without a terminal, e.g. in CI)
+  --rotation-log PATH   append the audit line here (default: <secret>-rotation.log)
+After the switch, a failing log or notice is a warning (exit 0) naming the committed version.
 `,
-  rollback: `Usage: secrets rollback admin-token [--yes] [--notify URL...] [--rotation-log PATH]
+  rollback: `Usage: secrets rollback admin-token|meta-verify-token [--graceful] [--force] [--yes]
+                   [--notify URL...] [--rotation-log PATH] [--json]
 
 Moves AWSCURRENT back to the AWSPREVIOUS version with UpdateSecretVersionStage, naming the version
-it moves from: if the secret changed meanwhile, nothing happens and it exits 1.
+it moves from: if the secret changed meanwhile, nothing happens and it exits 1. Immediate by
+default: the restored version gets the ROTATION_IMMEDIATE label, so instances refuse the token
+rolled away from as soon as they refresh. If a rotation is unfinished (a version under AWSPENDING),
+rollback cancels it instead and leaves AWSCURRENT alone.
+  --graceful            leave no ROTATION_IMMEDIATE label: instances keep accepting the token
+                        rolled away from for their grace window
+  --force               roll back even when the version to restore is the one an earlier
+                        rollback moved away from (labelled ROLLED_BACK): that switches back
+  --notify URL          POST URL/admin/refresh-secrets (repeatable); without it, the output says
+                        how to refresh the instances
+  --yes, -y             roll back without asking to confirm (needed without a terminal)
+  --rotation-log PATH   append the audit line here (default: <secret>-rotation.log)
 `,
   verify: `Usage: secrets verify admin-token [--url URL] [--json]
 
-Checks that AWSCURRENT exists; with --url, that GET URL/admin/secrets/health accepts the current
-token (and, after an immediate rotation, refuses the previous one). The exit code is the result.
+Checks that AWSCURRENT exists and no rotation is left unfinished; with --url, that GET
+URL/admin/secrets/health accepts the current token (and, when the current version is labelled
+ROTATION_IMMEDIATE, refuses the previous one). A failed check prints a hint. The exit code is the
+result.
 `,
   iam: `Usage: secrets iam [--account ID] [--region R] [--prefix P] [--out DIR] [--json]
 
@@ -75,13 +109,15 @@ Writes secrets-read-only-policy.json, secrets-cicd-policy.json and secrets-rotat
 `,
   init: `Usage: secrets init [--env-file PATH]
 
-Creates .env (mode 0600) from .env.example with generated ADMIN_TOKEN and META_VERIFY_TOKEN;
-leaves an existing file alone.
+Creates .env (mode 0600) from .env.example with generated ADMIN_TOKEN and META_VERIFY_TOKEN
+(48 random bytes, URL-safe); leaves an existing file alone.
+  --env-file PATH       the file to create (default: .env)
 `,
   check: `Usage: secrets check [--env-file PATH] [--json]
 
 Validates .env against the catalog: missing, invalid (with the reason) and unknown names. Never
 prints values. Exits 1 on a missing or invalid secret.
+  --env-file PATH       the file to check (default: .env)
 `,
 };
 

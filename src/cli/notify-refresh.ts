@@ -1,4 +1,5 @@
 import type { CliDeps } from './deps.js';
+import { createProgress } from './progress.js';
 
 export interface Notified {
   readonly url: string;
@@ -6,21 +7,39 @@ export interface Notified {
   readonly status: number;
 }
 
-/** Asks each running service to refresh (it tells its peers over Redis). */
+/**
+ * Asks each running service to refresh (it tells its peers over Redis). Shows progress on stderr
+ * as each instance answers, a line each, with a spinner for the ones still awaited on a terminal;
+ * stdout stays for the command's own result.
+ */
 export async function notifyRefresh(urls: readonly string[], token: string | undefined, deps: CliDeps): Promise<Notified[]> {
-  return Promise.all(
-    urls.map(async (url) => {
-      try {
-        const res = await deps.fetch(new URL('/admin/refresh-secrets', url), {
-          method: 'POST',
-          headers: token !== undefined ? { 'x-admin-token': token } : {},
-          signal: AbortSignal.timeout(5_000),
-        });
-        await res.arrayBuffer();
-        return { url, ok: res.ok, status: res.status };
-      } catch {
-        return { url, ok: false, status: 0 };
-      }
-    }),
-  );
+  const progress = createProgress(deps.stderr, deps.spinner);
+  let waiting = urls.length;
+  const awaited = () => `Waiting for ${waiting} instance${waiting === 1 ? '' : 's'} to refresh`;
+  if (waiting > 0) progress.working(awaited());
+  try {
+    return await Promise.all(
+      urls.map(async (url): Promise<Notified> => {
+        let result: Notified;
+        try {
+          const res = await deps.fetch(new URL('/admin/refresh-secrets', url), {
+            method: 'POST',
+            headers: token !== undefined ? { 'x-admin-token': token } : {},
+            signal: AbortSignal.timeout(5_000),
+          });
+          await res.arrayBuffer();
+          result = { url, ok: res.ok, status: res.status };
+        } catch {
+          result = { url, ok: false, status: 0 };
+        }
+        waiting--;
+        if (waiting > 0) progress.working(awaited());
+        else progress.finish();
+        progress.done(`${result.ok ? 'refreshed' : 'failed   '}  ${url}  (${result.status === 0 ? 'unreachable' : `HTTP ${result.status}`})`);
+        return result;
+      }),
+    );
+  } finally {
+    progress.finish();
+  }
 }

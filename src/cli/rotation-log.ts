@@ -1,17 +1,26 @@
 import { appendFile } from 'node:fs/promises';
 
-/** One line a rotation or rollback: who, what, which versions. Never a value. */
+/** One line per rotation, rollback or cancelled rotation: who, what, which versions. Never a value. */
 export interface RotationLogEntry {
   readonly at: string;
-  readonly action: 'rotate' | 'rollback';
+  /** `cancel`: a rollback that removed an unfinished rotation's AWSPENDING version. */
+  readonly action: 'rotate' | 'rollback' | 'cancel';
   readonly secretId: string;
   readonly fromVersionId: string | null;
   readonly toVersionId: string;
-  readonly strategy?: 'immediate' | 'graceful';
+  /** immediate or graceful for tokens; the kind's own strategy otherwise. */
+  readonly strategy?: string;
+  /** The rotation finished a version an earlier run had started. */
+  readonly resumed?: true;
   readonly caller: string;
 }
 
 export const DEFAULT_ROTATION_LOG = 'admin-token-rotation.log';
+
+/** The default log of a kind: `admin-token-rotation.log`, `meta-verify-token-rotation.log`. */
+export function rotationLogPath(kind: string): string {
+  return `${kind}-rotation.log`;
+}
 
 export async function appendRotationLog(path: string, entry: RotationLogEntry): Promise<void> {
   await appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });

@@ -5,6 +5,8 @@ import type { CliDeps, GlobalOptions } from './deps.js';
 import { CliError, EXIT_CODES } from './errors.js';
 import { helpFor } from './help.js';
 import { parseCliArgs } from './options.js';
+import { createProgress } from './progress.js';
+import { colorEnabled, createStyle } from './style.js';
 import { checkCommand } from './commands/check.js';
 import { iamCommand } from './commands/iam.js';
 import { initCommand } from './commands/init.js';
@@ -71,9 +73,15 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
     region,
     envFile: resolve(deps.cwd, o['env-file'] ?? '.env'),
     out: (data, text) => deps.stdout(g.json ? `${JSON.stringify(data, null, 2)}\n` : text),
+    style: createStyle(!g.json && colorEnabled(deps.terminal?.stdout ?? false, deps.env)),
+    progress: () => createProgress(g.json ? deps.stderr : deps.stdout, deps.spinner),
     adminTokenId: () => {
       if (target !== 'admin-token' || extra.length > 0) throw new CliError('USAGE', `${command} takes exactly one secret: admin-token`);
       return catalog.entry('ADMIN_TOKEN')!.awsId;
+    },
+    secretArg: (allowed) => {
+      if (target === undefined || !allowed.includes(target) || extra.length > 0) throw new CliError('USAGE', `${command} takes exactly one secret: ${allowed.join(' or ')}`);
+      return target;
     },
   });
 }

@@ -1,9 +1,13 @@
+import { parsePostgresConnection } from '../engine/index.js';
+
 /**
  * `secrets setup --terraform-dir DIR`: DATABASE_URL from the infrastructure's Terraform outputs
  * (`terraform output -json`), as the seed's setup script finds the RDS endpoint. A `database_url`
- * output is used as it is; otherwise the URL is built from an endpoint output (`rds_endpoint`,
- * `db_endpoint` or `database_endpoint`, "host" or "host:port") with `db_username`, `db_password`
- * and `db_name`. Values stay in memory; nothing here is printed but the host.
+ * output is used as it is: a URL, or the JSON that RDS rotation uses (as a string, or as an
+ * object output, stored as its JSON); otherwise the URL is built from an endpoint output
+ * (`rds_endpoint`, `db_endpoint` or `database_endpoint`, "host" or "host:port") with
+ * `db_username`, `db_password` and `db_name`. Values stay in memory; nothing here is printed but
+ * the host.
  */
 export type TerraformOutputs = Readonly<Record<string, { readonly value: unknown; readonly sensitive?: boolean }>>;
 
@@ -20,13 +24,11 @@ export function databaseUrlFromTerraform(outputs: TerraformOutputs): TerraformDa
     const v = outputs[name]?.value;
     return typeof v === 'string' && v !== '' ? v : undefined;
   };
-  const direct = str('database_url');
+  const output = outputs.database_url?.value;
+  const direct = typeof output === 'string' && output !== '' ? output : output !== null && typeof output === 'object' ? JSON.stringify(output) : undefined;
   if (direct !== undefined) {
-    try {
-      return { url: direct, host: new URL(direct).hostname };
-    } catch {
-      return undefined;
-    }
+    const parsed = parsePostgresConnection(direct);
+    return parsed.ok ? { url: direct, host: parsed.value.host } : undefined;
   }
   const endpoint = ENDPOINT_OUTPUTS.map(str).find((v) => v !== undefined);
   if (endpoint === undefined) return undefined;

@@ -16,7 +16,7 @@ export interface SecretSpec<T = unknown> {
   readonly acceptsPrevious?: boolean;
   /** How often it should be rotated, for the operator CLI's status. */
   readonly rotation?: { readonly everyDays?: number; readonly method: string; readonly schedule: string };
-  /** Generated rather than prompted for by the operator CLI (random bytes, base64). */
+  /** Generated rather than prompted for (`bytes` random bytes as URL-safe base64url, so tokens survive query strings). */
   readonly generate?: { readonly bytes: number };
 }
 

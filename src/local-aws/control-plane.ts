@@ -1,4 +1,6 @@
 import { parseFaults, type Faults } from './faults.js';
+import type { RotationFunction } from './rotation-functions.js';
+import type { RotationView } from './rotation-runner.js';
 
 /**
  * The HTTP control plane, under a path the AWS SDK never calls. It lets another process (a
@@ -12,6 +14,11 @@ import { parseFaults, type Faults } from './faults.js';
  *   PUT    /_local/faults        -> 200 faults in force, after merging the JSON body (partial faults)
  *   DELETE /_local/faults        -> 204, no faults
  *   POST   /_local/reset         -> 204, every secret removed (counts and faults untouched)
+ *   GET    /_local/rotations     -> 200 rotations started, with each step's result
+ *   POST   /_local/rotations/run-due   -> 200 rotations started now (NextRotationDate has come)
+ *   GET    /_local/rotation-functions  -> 200 registered rotation functions
+ *   PUT    /_local/rotation-functions  -> 200 after registering {"arn": ..., "url": "http://127.0.0.1:..."}
+ *   DELETE /_local/rotation-functions  -> 204 after removing {"arn": ...}
  */
 export const CONTROL_PATH_PREFIX = '/_local/';
 
@@ -22,6 +29,11 @@ export interface ControlTarget {
   counts(): Record<string, number>;
   resetCounts(): void;
   resetStore(): void;
+  registerRotationFunction(arn: string, fn: RotationFunction): void;
+  unregisterRotationFunction(arn: string): void;
+  rotationFunctions(): Array<{ arn: string; kind: 'in-process' | 'http'; url?: string }>;
+  rotations(): RotationView[];
+  runDueRotations(): RotationView[];
 }
 
 export interface ControlResponse {
@@ -71,7 +83,43 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
       return { status: 204 };
     },
   },
+  '/_local/rotations': {
+    GET: (_body, target) => ({ status: 200, body: target.rotations() }),
+  },
+  '/_local/rotations/run-due': {
+    POST: (_body, target) => ({ status: 200, body: target.runDueRotations() }),
+  },
+  '/_local/rotation-functions': {
+    GET: (_body, target) => ({ status: 200, body: target.rotationFunctions() }),
+    PUT: (rawBody, target) => {
+      const input = parseObject(rawBody);
+      if (input === undefined || typeof input.arn !== 'string' || typeof input.url !== 'string') {
+        return { status: 400, body: { message: 'The body must be {"arn": "<Lambda ARN>", "url": "http://127.0.0.1:<port>/..."}.' } };
+      }
+      try {
+        target.registerRotationFunction(input.arn, { url: input.url });
+      } catch (error) {
+        return { status: 400, body: { message: error instanceof TypeError ? error.message : 'Invalid rotation function.' } };
+      }
+      return { status: 200, body: target.rotationFunctions() };
+    },
+    DELETE: (rawBody, target) => {
+      const input = parseObject(rawBody);
+      if (input === undefined || typeof input.arn !== 'string') return { status: 400, body: { message: 'The body must be {"arn": "<Lambda ARN>"}.' } };
+      target.unregisterRotationFunction(input.arn);
+      return { status: 204 };
+    },
+  },
 };
+
+function parseObject(rawBody: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(rawBody === '' ? '{}' : rawBody);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function handleControlRequest(method: string, path: string, rawBody: string, target: ControlTarget): ControlResponse {
   const routes = ROUTES[path];

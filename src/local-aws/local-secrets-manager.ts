@@ -7,10 +7,14 @@ import { AwsServiceError, INTERNAL_ERROR_MESSAGE, httpStatusFor, type AwsErrorCo
 import { FaultSettings, RateWindow, type Faults } from './faults.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_CALLER_ARN } from './local-identity.js';
 import { isOperationName, runOperation } from './operations.js';
+import { RotationFunctions, type RotationFunction } from './rotation-functions.js';
+import { RotationRunner, type RotationView } from './rotation-runner.js';
 import { SecretStore, type Clock } from './store.js';
 import { runStsAction, stsAction, stsErrorXml } from './sts.js';
 
 export type { Faults } from './faults.js';
+export type { RotationEvent, RotationFunction, RotationHandler, RotationStep } from './rotation-functions.js';
+export type { RotationView } from './rotation-runner.js';
 
 /**
  * A local, wire-compatible AWS Secrets Manager endpoint (JSON 1.1 over HTTP) for tests,
@@ -27,6 +31,10 @@ export interface LocalSecretsManagerOptions {
   region?: string;
   /** For CreatedDate, LastChangedDate, deletion windows...; default the system clock. */
   clock?: { now(): number };
+  /** Rotation functions RotateSecret can call, by Lambda ARN (more with registerRotationFunction). */
+  rotationFunctions?: Readonly<Record<string, RotationFunction>>;
+  /** A rotation step that runs longer fails, as a Lambda past its timeout does. Default 30 s. */
+  rotationStepTimeoutMs?: number;
 }
 
 export interface LocalSecretsManager {
@@ -41,8 +49,20 @@ export interface LocalSecretsManager {
   /** AWS calls received per operation name (control-plane calls are not counted). */
   counts(): Record<string, number>;
   resetCounts(): void;
-  /** Removes every secret. */
+  /** Removes every secret, and the rotation history with them. */
   resetStore(): void;
+  /**
+   * Makes `arn` a rotation function RotateSecret can call: an async function, or `{ url }` of a
+   * loopback HTTP endpoint that takes the event as a JSON POST (Lambda's emulator does).
+   */
+  registerRotationFunction(arn: string, fn: RotationFunction): void;
+  unregisterRotationFunction(arn: string): void;
+  /** Rotations started by RotateSecret or runDueRotations, oldest first, with each step's result. */
+  rotations(): RotationView[];
+  /** Resolves once no rotation is running. */
+  whenRotationsIdle(): Promise<void>;
+  /** Starts the scheduled rotation of every secret whose NextRotationDate has come (by the injected clock). */
+  runDueRotations(): RotationView[];
   /** Stops listening and destroys every connection, hung requests included. Idempotent. */
   close(): Promise<void>;
 }
@@ -64,6 +84,14 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
   const faults = new FaultSettings();
   const counts = new CallCounts();
   const rate = new RateWindow();
+  const rotationFunctions = new RotationFunctions();
+  for (const [arn, fn] of Object.entries(opts.rotationFunctions ?? {})) rotationFunctions.register(arn, fn);
+  const rotations = new RotationRunner({
+    store,
+    functions: rotationFunctions,
+    clock,
+    ...(opts.rotationStepTimeoutMs === undefined ? {} : { stepTimeoutMs: opts.rotationStepTimeoutMs }),
+  });
   const pendingTimers = new Set<NodeJS.Timeout>();
   const hungResponses = new Set<ServerResponse>();
 
@@ -73,7 +101,15 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
     faults: () => faults.get(),
     counts: () => counts.snapshot(),
     resetCounts: () => counts.reset(),
-    resetStore: () => store.clear(),
+    resetStore: () => {
+      rotations.reset();
+      store.clear();
+    },
+    registerRotationFunction: (arn, fn) => rotationFunctions.register(arn, fn),
+    unregisterRotationFunction: (arn) => void rotationFunctions.unregister(arn),
+    rotationFunctions: () => rotationFunctions.list(),
+    rotations: () => rotations.history(),
+    runDueRotations: () => rotations.runDue(),
   };
 
   const server = createServer((req, res) => {
@@ -151,6 +187,8 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
           faults: active,
           region,
           now: () => clock.now(),
+          rotations,
+          rotationFunctions,
         });
         respond = () => sendJson(res, requestId, 200, output);
       }
@@ -186,8 +224,10 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
     url,
     port,
     ...control,
+    whenRotationsIdle: () => rotations.whenIdle(),
     close() {
       closing ??= new Promise<void>((resolve) => {
+        rotations.close();
         for (const timer of pendingTimers) clearTimeout(timer);
         pendingTimers.clear();
         server.close(() => resolve());

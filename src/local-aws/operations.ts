@@ -1,11 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { AwsServiceError, INTERNAL_ERROR_MESSAGE, validationError } from './errors.js';
 import type { Faults } from './faults.js';
 import { matchesFilters } from './filters.js';
 import { LOCAL_CALLER_ARN } from './local-identity.js';
 import { decodePageToken, paginate } from './page-token.js';
 import { RequestFields } from './request-fields.js';
-import type { SecretPayload, SecretRecord, SecretStore, SecretVersion } from './store.js';
+import type { RotationFunctions } from './rotation-functions.js';
+import type { RotationRunner } from './rotation-runner.js';
+import { nextRotationMs, readRotationRules, rotationRulesJson } from './rotation-schedule.js';
+import { AWSCURRENT, AWSPENDING, rotationInProgressError, type SecretPayload, type SecretRecord, type SecretStore, type SecretVersion } from './store.js';
 
 /**
  * The Secrets Manager operations the local endpoint answers, as JSON 1.1 handlers: request body
@@ -26,6 +29,9 @@ export const OPERATION_NAMES = [
   'UntagResource',
   'DeleteSecret',
   'RestoreSecret',
+  'RotateSecret',
+  'CancelRotateSecret',
+  'GetRandomPassword',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -35,17 +41,19 @@ export interface OperationContext {
   readonly faults: Readonly<Faults>;
   readonly region: string;
   readonly now: () => number;
+  readonly rotations: RotationRunner;
+  readonly rotationFunctions: RotationFunctions;
 }
 
 type JsonObject = Record<string, unknown>;
-type Handler = (fields: RequestFields, context: OperationContext) => JsonObject;
+type Handler = (fields: RequestFields, context: OperationContext, body: Readonly<Record<string, unknown>>) => JsonObject;
 
 export function isOperationName(name: string): name is OperationName {
   return (OPERATION_NAMES as readonly string[]).includes(name);
 }
 
 export function runOperation(name: OperationName, body: Readonly<Record<string, unknown>>, context: OperationContext): JsonObject {
-  return HANDLERS[name](new RequestFields(body), context);
+  return HANDLERS[name](new RequestFields(body), context, body);
 }
 
 // Limits from the service model.
@@ -59,6 +67,8 @@ const BATCH_MAX_RESULTS = 20;
 const LIST_MAX_RESULTS = 100;
 const SORT_BY = ['created-date', 'last-accessed-date', 'last-changed-date', 'name'] as const;
 const SORT_ORDER = ['asc', 'desc'] as const;
+/** GetRandomPassword's punctuation set, as the API reference lists it. */
+const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 const HANDLERS: Readonly<Record<OperationName, Handler>> = {
   CreateSecret(fields, { store }) {
@@ -263,6 +273,92 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
     store.restore(secret);
     return { ARN: secret.arn, Name: secret.name };
   },
+
+  RotateSecret(fields, context, body) {
+    const { store, rotations, rotationFunctions, now } = context;
+    const secretId = fields.string('SecretId', SECRET_ID);
+    const token = fields.string('ClientRequestToken', VERSION_ID) ?? randomUUID();
+    const lambdaArnField = fields.string('RotationLambdaARN', { max: 2048 });
+    const rules = readRotationRules(body.RotationRules);
+    const immediately = fields.boolean('RotateImmediately') ?? true;
+    const secret = store.getActive(secretId);
+    const running = rotations.runningFor(secret);
+    // A retry of the same request (same ClientRequestToken) while its rotation runs: same answer.
+    if (running?.token === token) return { ARN: secret.arn, Name: secret.name, VersionId: token };
+    const lambdaArn = lambdaArnField || secret.rotation?.lambdaArn;
+    if (lambdaArn === undefined || lambdaArn === '') {
+      throw new AwsServiceError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.');
+    }
+    if (!rotationFunctions.has(lambdaArn)) {
+      throw new AwsServiceError(
+        'AccessDeniedException',
+        'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
+      );
+    }
+    if (running !== undefined) throw rotationInProgressError();
+    store.createPendingVersion(secret, token);
+    const previous = secret.rotation;
+    const effectiveRules = rules ?? previous?.rules;
+    const lastRotatedMs = previous?.lastRotatedMs;
+    const next = effectiveRules === undefined ? undefined : nextRotationMs(effectiveRules, lastRotatedMs ?? now());
+    secret.rotation = {
+      enabled: true,
+      lambdaArn,
+      ...(effectiveRules === undefined ? {} : { rules: effectiveRules }),
+      ...(lastRotatedMs === undefined ? {} : { lastRotatedMs }),
+      ...(next === undefined ? {} : { nextRotationMs: next }),
+    };
+    secret.lastChangedMs = now();
+    rotations.launch(secret, token, lambdaArn, immediately ? 'rotation' : 'test');
+    return { ARN: secret.arn, Name: secret.name, VersionId: token };
+  },
+
+  CancelRotateSecret(fields, { store, rotations, now }) {
+    const secret = store.getActive(fields.string('SecretId', SECRET_ID));
+    const rotation = secret.rotation;
+    if (rotation === undefined || !rotation.enabled) {
+      throw new AwsServiceError('InvalidRequestException', "You can't cancel rotation because rotation isn't enabled for this secret.");
+    }
+    rotation.enabled = false;
+    delete rotation.nextRotationMs;
+    secret.lastChangedMs = now();
+    // The version a rotation was creating: the caller decides what to do with its AWSPENDING.
+    const cancelled = rotations.cancel(secret);
+    const pending = [...secret.versions.values()].find((v) => v.stages.has(AWSPENDING) && !v.stages.has(AWSCURRENT));
+    const versionId = cancelled ?? pending?.versionId;
+    return { ARN: secret.arn, Name: secret.name, ...(versionId === undefined ? {} : { VersionId: versionId }) };
+  },
+
+  GetRandomPassword(fields) {
+    const length = fields.integer('PasswordLength', { min: 1, max: 4096 }) ?? 32;
+    const exclude = fields.string('ExcludeCharacters', { max: 4096 }) ?? '';
+    const include = (flag: string, set: string) => (fields.boolean(flag) ? '' : set);
+    const sets = [
+      include('ExcludeLowercase', 'abcdefghijklmnopqrstuvwxyz'),
+      include('ExcludeUppercase', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'),
+      include('ExcludeNumbers', '0123456789'),
+      include('ExcludePunctuation', PUNCTUATION),
+      fields.boolean('IncludeSpace') ? ' ' : '',
+    ]
+      .map((set) => [...set].filter((c) => !exclude.includes(c)).join(''))
+      .filter((set) => set.length > 0);
+    const requireEach = fields.boolean('RequireEachIncludedType') ?? true;
+    if (sets.length === 0 || (requireEach && sets.length > length)) {
+      throw new AwsServiceError('InvalidParameterException', 'The password length is too short to include every required character type.');
+    }
+    const all = sets.join('');
+    const chars = Array.from({ length }, () => all[randomInt(all.length)]!);
+    if (requireEach) {
+      // One character of each included type, each at its own random place.
+      const places = [...chars.keys()];
+      for (let i = places.length - 1; i > 0; i--) {
+        const j = randomInt(i + 1);
+        [places[i], places[j]] = [places[j]!, places[i]!];
+      }
+      sets.forEach((set, i) => (chars[places[i]!] = set[randomInt(set.length)]!));
+    }
+    return { RandomPassword: chars.join('') };
+  },
 };
 
 /** SecretString or SecretBinary (base64 on the wire), never both; undefined when neither. */
@@ -346,6 +442,7 @@ function describe(secret: SecretRecord, stagesField: 'VersionIdsToStages' | 'Sec
     ...(secret.lastAccessedMs === undefined ? {} : { LastAccessedDate: epochSeconds(secret.lastAccessedMs) }),
     ...(secret.deletedMs === undefined ? {} : { DeletedDate: epochSeconds(secret.deletedMs) }),
     ...(secret.tags.size > 0 ? { Tags: [...secret.tags].map(([Key, Value]) => ({ Key, Value })) } : {}),
+    ...rotationFields(secret),
     [stagesField]: stages,
     CreatedDate: epochSeconds(secret.createdMs),
   };
@@ -377,4 +474,17 @@ function notFound(): never {
 /** JSON 1.1 timestamps are epoch seconds (fractional). */
 function epochSeconds(ms: number): number {
   return ms / 1000;
+}
+
+/** DescribeSecret's and ListSecrets' rotation members; NextRotationDate only while rotation is on. */
+function rotationFields(secret: SecretRecord): JsonObject {
+  const rotation = secret.rotation;
+  if (rotation === undefined) return { RotationEnabled: false };
+  return {
+    RotationEnabled: rotation.enabled,
+    RotationLambdaARN: rotation.lambdaArn,
+    ...(rotation.rules === undefined ? {} : { RotationRules: rotationRulesJson(rotation.rules) }),
+    ...(rotation.lastRotatedMs === undefined ? {} : { LastRotatedDate: epochSeconds(rotation.lastRotatedMs) }),
+    ...(rotation.enabled && rotation.nextRotationMs !== undefined ? { NextRotationDate: epochSeconds(rotation.nextRotationMs) } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { AwsServiceError } from './errors.js';
+import type { RotationRules } from './rotation-schedule.js';
 
 /**
  * The secret / version / staging-label model of AWS Secrets Manager, in memory. Rules follow the
@@ -15,6 +16,7 @@ import { AwsServiceError } from './errors.js';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
+export const AWSPENDING = 'AWSPENDING';
 /** "Secrets Manager keeps 100 of the most recent versions" (PutSecretValue). */
 export const MAX_VERSIONS_PER_SECRET = 100;
 /** SecretVersionStagesType: at most 20 labels on one version. */
@@ -26,7 +28,10 @@ export interface Clock {
   now(): number;
 }
 
-/** A version's data: exactly one of the two is set. */
+/**
+ * A version's data: exactly one of the two is set, except for the empty version RotateSecret
+ * creates for its ClientRequestToken, which the rotation function's createSecret step fills.
+ */
 export interface SecretPayload {
   readonly secretString?: string;
   /** Base64, as on the wire. */
@@ -35,7 +40,7 @@ export interface SecretPayload {
 
 export interface SecretVersion {
   readonly versionId: string;
-  readonly payload: SecretPayload;
+  payload: SecretPayload;
   readonly createdMs: number;
   /** Insertion-ordered labels. */
   readonly stages: Set<string>;
@@ -59,6 +64,27 @@ export interface SecretRecord {
   deletedMs?: number;
   /** When the scheduled deletion becomes permanent. */
   deletionMs?: number;
+  /** Set by RotateSecret; `enabled` cleared by CancelRotateSecret. */
+  rotation?: RotationConfig;
+}
+
+export interface RotationConfig {
+  enabled: boolean;
+  lambdaArn: string;
+  rules?: RotationRules;
+  lastRotatedMs?: number;
+  /** Start of the next rotation window, while rotation is enabled and has a schedule. */
+  nextRotationMs?: number;
+}
+
+/** A version with no data yet (RotateSecret's placeholder for AWSPENDING). */
+export function hasValue(version: SecretVersion): boolean {
+  return version.payload.secretString !== undefined || version.payload.secretBinary !== undefined;
+}
+
+/** AWS's answer to RotateSecret while AWSPENDING sits on a version that is not AWSCURRENT. */
+export function rotationInProgressError(): AwsServiceError {
+  return new AwsServiceError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
 }
 
 export interface StoreOptions {
@@ -195,6 +221,13 @@ export class SecretStore {
    */
   putValue(secret: SecretRecord, input: PutValueInput): SecretVersion {
     const existing = secret.versions.get(input.versionId);
+    if (existing && !hasValue(existing)) {
+      // The rotation function's createSecret step filling RotateSecret's placeholder version.
+      existing.payload = input.payload;
+      for (const stage of input.stages ?? [AWSCURRENT]) this.attachStage(secret, existing, stage);
+      secret.lastChangedMs = this.options.clock.now();
+      return existing;
+    }
     if (existing) {
       if (samePayload(existing.payload, input.payload)) return existing;
       throw new AwsServiceError(
@@ -321,6 +354,33 @@ export class SecretStore {
     secret.lastChangedMs = this.options.clock.now();
   }
 
+  /**
+   * RotateSecret's first act: an empty version with the ClientRequestToken as its id, labelled
+   * AWSPENDING (taking the label from AWSCURRENT's version, where a finished rotation may leave
+   * it). Fails as AWS does while AWSPENDING is still on another version.
+   */
+  createPendingVersion(secret: SecretRecord, token: string): SecretVersion {
+    const pending = this.holderOf(secret, AWSPENDING);
+    if (pending && !pending.stages.has(AWSCURRENT) && pending.versionId !== token) throw rotationInProgressError();
+    const existing = secret.versions.get(token);
+    if (existing) {
+      if (existing.stages.has(AWSPENDING) && !existing.stages.has(AWSCURRENT)) return existing;
+      throw new AwsServiceError('ResourceExistsException', 'A version with this ClientRequestToken already exists.');
+    }
+    pending?.stages.delete(AWSPENDING);
+    const now = this.options.clock.now();
+    const version: SecretVersion = { versionId: token, payload: {}, createdMs: now, stages: new Set([AWSPENDING]) };
+    secret.versions.set(token, version);
+    this.pruneDeprecatedVersions(secret);
+    secret.lastChangedMs = now;
+    return version;
+  }
+
+  /** Takes a label off whichever version has it (a test rotation's placeholder, for one). */
+  dropStage(secret: SecretRecord, stage: string): void {
+    this.holderOf(secret, stage)?.stages.delete(stage);
+  }
+
   /** The ARN a secret of that name has before its random suffix. */
   partialArn(name: string): string {
     return `arn:aws:secretsmanager:${this.options.region}:${this.options.accountId}:secret:${name}`;
@@ -350,11 +410,17 @@ export class SecretStore {
           'You provided a VersionStage that is not associated to the provided VersionId.',
         );
       }
+      if (!hasValue(version)) {
+        throw new AwsServiceError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`,
+        );
+      }
       return version;
     }
     const stage = versionStage ?? AWSCURRENT;
     const version = this.holderOf(secret, stage);
-    if (!version) {
+    if (!version || !hasValue(version)) {
       throw new AwsServiceError(
         'ResourceNotFoundException',
         `Secrets Manager can't find the specified secret value for staging label: ${stage}`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../engine/index.js';
-import { systemClock } from '../engine/index.js';
+import { silentLogger, systemClock } from '../engine/index.js';
 import { createAdminAuth } from './admin-auth.js';
 import type { AuditLog } from './audit-log.js';
 import { createAuditLog } from './audit-log.js';
@@ -17,6 +17,7 @@ import type { ServiceLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { RefreshBroadcast } from './refresh-broadcast.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminUiRoutes } from './routes/admin-ui.js';
 import { healthzRoutes } from './routes/healthz.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { webhookRoutes } from './routes/webhook.js';
@@ -54,13 +55,18 @@ export interface AppDeps {
   readonly audit?: AuditLog;
   readonly clock?: Clock;
   readonly options?: Partial<AppOptions>;
+  /**
+   * No Redis at all (`npm run dev` without one, see dev-dependencies.ts): the throttle counts in
+   * memory without warning about it, and /healthz reports redis `off`, which is not a fault.
+   */
+  readonly singleInstance?: boolean;
 }
 
 /** Builds the Fastify app without listening: the entry listens, tests use `app.inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { engine, database, redis, logger, broadcast, clock = systemClock } = deps;
   const options = { ...DEFAULT_OPTIONS, ...deps.options };
-  const throttle = deps.throttle ?? createFailureThrottle({ redis, clock, logger });
+  const throttle = deps.throttle ?? createFailureThrottle({ redis, clock, logger: deps.singleInstance === true ? silentLogger : logger });
   const audit = deps.audit ?? createAuditLog(logger);
 
   const app = Fastify({
@@ -93,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     timeoutMs: options.healthTimeoutMs,
     clock,
+    ...(deps.singleInstance === true && { off: { redis: 'SingleInstance' } }),
   });
   await app.register(healthzRoutes, { engine, health });
   await app.register(adminRoutes, {
@@ -102,7 +109,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     database,
     refreshPerMinute: options.refreshPerMinute,
     ...(broadcast !== undefined && { broadcast }),
+    health,
+    clock,
   });
+  // The status page: static, no token to load it; its data calls go through the admin routes above.
+  await app.register(adminUiRoutes);
   await app.register(webhookRoutes, { engine, database, bodyLimitBytes: options.webhookBodyLimitBytes });
   return app;
 }

@@ -1,20 +1,31 @@
-import type { Pool, PoolConfig, QueryResult, QueryResultRow } from 'pg';
+import pg, { type ClientConfig, type Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { Clock, Logger, TimerHandle } from '../engine/index.js';
-import { silentLogger, systemClock } from '../engine/index.js';
+import { parsePostgresConnection, silentLogger, systemClock } from '../engine/index.js';
+import type { CredentialRefresh } from './credential-refresh.js';
 import { ensureDatabase } from './ensure-database.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { runMigrations } from './migrate.js';
 
 /**
- * Makes a pg Pool for a URL. Supplied by the composition root (the service entry, or a test),
- * which alone creates PostgreSQL clients. `maintenance` pools are short-lived (one query).
+ * A connection URL, or a function giving the current one (the secrets engine's DATABASE_URL),
+ * asked again whenever a connection is opened.
  */
-export type PoolFactory = (url: string, role: 'app' | 'maintenance') => Pool;
+export type ConnectionUrl = string | (() => string);
 
-/** The pool settings the entry uses: every wait bounded, so a stuck server cannot hold a request. */
-export function pgPoolConfig(url: string, role: 'app' | 'maintenance'): PoolConfig {
-  return {
-    connectionString: url,
+/**
+ * Makes a pg Pool. Supplied by the composition root (the service entry, or a test), which alone
+ * creates PostgreSQL clients. `maintenance` pools are short-lived (one query).
+ */
+export type PoolFactory = (url: ConnectionUrl, role: 'app' | 'maintenance') => Pool;
+
+/**
+ * The pool settings the entry uses: every wait bounded, so a stuck server cannot hold a request.
+ * With a function for the URL, every new connection takes the credentials current at that moment
+ * (node-postgres builds each client from the pool's `Client`): a rotated password applies to new
+ * connections at once, and connections already open keep working.
+ */
+export function pgPoolConfig(url: ConnectionUrl, role: 'app' | 'maintenance'): PoolConfig {
+  const base: PoolConfig = {
     max: role === 'app' ? 10 : 1,
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
@@ -22,13 +33,50 @@ export function pgPoolConfig(url: string, role: 'app' | 'maintenance'): PoolConf
     statement_timeout: 5_000,
     application_name: 'whatsapp-saas-backend',
   };
+  if (typeof url === 'string') return { ...base, connectionString: url };
+  const current = url;
+  class CurrentCredentialsClient extends pg.Client {
+    constructor(config?: ClientConfig) {
+      // The URL's fields (user, password, host, database, ssl...) override the pool's defaults.
+      super({ ...config, connectionString: current() });
+    }
+  }
+  return { ...base, Client: CurrentCredentialsClient as unknown as PoolConfig['Client'] };
+}
+
+/** SQLSTATE 28P01 (invalid_password) and 28000 (invalid_authorization_specification). */
+export function isAuthFailure(code: string): boolean {
+  return code === '28P01' || code === '28000';
+}
+
+export interface AuthRetryOptions {
+  /** Tries of one query in all, the first included (AWS's JDBC wrapper makes 5). */
+  readonly attempts?: number;
+  readonly initialDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** However the refreshes go, a query gives up after this long: 503 with Retry-After. */
+  readonly budgetMs?: number;
+}
+
+/** Counts for benchmarks and health: how often credentials were refused and retried. */
+export interface DatabaseStats {
+  readonly authFailures: number;
+  readonly authRetries: number;
+  readonly authGaveUp: number;
 }
 
 export type DatabaseState = 'starting' | 'ready' | 'closed';
 
 export interface DatabaseOptions {
-  readonly url: string;
+  readonly url: ConnectionUrl;
   readonly createPool: PoolFactory;
+  /**
+   * Asked when PostgreSQL refuses our credentials (28P01/28000): fetch DATABASE_URL again. The
+   * query is then retried on a new connection (auth fails before any statement runs, so a retry
+   * never repeats one). Without it, such failures still answer 503, after the same retries.
+   */
+  readonly credentials?: CredentialRefresh;
+  readonly authRetry?: AuthRetryOptions;
   readonly migrationsDir?: string;
   readonly logger?: Logger;
   readonly clock?: Clock;
@@ -43,6 +91,12 @@ function isUnavailable(err: unknown): boolean {
   if (typeof code !== 'string') return true; // pg's own connection errors carry no code
   if (/^(08|53|57P)/.test(code)) return true;
   return !/^[0-9A-Z]{5}$/.test(code); // ECONNREFUSED, ETIMEDOUT, ...
+}
+
+/** Where a URL points, credentials aside: when this changes, connections already open are wrong. */
+function targetOf(url: string): string {
+  const parsed = parsePostgresConnection(url);
+  return parsed.ok ? `${parsed.value.host}:${parsed.value.port}/${parsed.value.database}` : url;
 }
 
 function codeOf(err: unknown): string {
@@ -64,7 +118,8 @@ const SCHEMA_MISSING = new Set(['3D000', '42P01']);
  */
 export class Database {
   private pool: Pool;
-  private url: string;
+  private readonly url: () => string;
+  private target: string;
   private state: DatabaseState = 'starting';
   private lastErrorCode: string | undefined = 'NotStarted';
   private readonly createPool: PoolFactory;
@@ -77,16 +132,33 @@ export class Database {
   private retryTimer: TimerHandle | undefined;
   private failures = 0;
   private readonly readyWaiters = new Set<() => void>();
+  private readonly credentials: CredentialRefresh | undefined;
+  private readonly authAttempts: number;
+  private readonly authInitialDelayMs: number;
+  private readonly authMaxDelayMs: number;
+  private readonly authBudgetMs: number;
+  private counts = { authFailures: 0, authRetries: 0, authGaveUp: 0 };
 
   constructor(options: DatabaseOptions) {
-    this.url = options.url;
+    const { url } = options;
+    this.url = typeof url === 'string' ? () => url : url;
+    this.target = targetOf(this.url());
+    this.credentials = options.credentials;
+    this.authAttempts = Math.max(1, options.authRetry?.attempts ?? 5);
+    this.authInitialDelayMs = options.authRetry?.initialDelayMs ?? 100;
+    this.authMaxDelayMs = options.authRetry?.maxDelayMs ?? 1_000;
+    this.authBudgetMs = options.authRetry?.budgetMs ?? 5_000;
     this.createPool = options.createPool;
     this.migrationsDir = options.migrationsDir;
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.retryInitialMs = options.retryInitialMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 5_000;
-    this.pool = this.newPool(this.url);
+    this.pool = this.newPool();
+  }
+
+  stats(): DatabaseStats {
+    return { ...this.counts };
   }
 
   get status(): { readonly state: DatabaseState; readonly lastErrorCode: string | null } {
@@ -109,41 +181,82 @@ export class Database {
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
     if (this.state !== 'ready') throw new DatabaseUnavailableError(this.state === 'closed' ? 'Closed' : (this.lastErrorCode ?? 'NotReady'));
-    try {
-      return await this.pool.query<R>(text, values);
-    } catch (err) {
-      const code = codeOf(err);
-      if (SCHEMA_MISSING.has(code)) {
-        this.logger.warn({ event: 'database.schema_missing', code }, 'Database or tables missing; running set-up again');
-        this.state = 'starting';
-        this.lastErrorCode = code;
-        this.start();
-        throw new DatabaseUnavailableError(code, { cause: err });
+    const startedMs = this.clock.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.query<R>(text, values);
+      } catch (err) {
+        const code = codeOf(err);
+        if (isAuthFailure(code)) {
+          this.counts.authFailures++;
+          const remainingMs = this.authBudgetMs - (this.clock.now() - startedMs);
+          if (attempt >= this.authAttempts || remainingMs <= 0 || (this.state as DatabaseState) === 'closed') {
+            this.counts.authGaveUp++;
+            this.logger.warn({ event: 'database.auth_failed', code, attempts: attempt }, 'PostgreSQL refused our credentials; answering 503');
+            throw new DatabaseUnavailableError(code, { cause: err });
+          }
+          this.counts.authRetries++;
+          await this.beforeAuthRetry(attempt, remainingMs);
+          continue;
+        }
+        if (SCHEMA_MISSING.has(code)) {
+          this.logger.warn({ event: 'database.schema_missing', code }, 'Database or tables missing; running set-up again');
+          this.state = 'starting';
+          this.lastErrorCode = code;
+          this.start();
+          throw new DatabaseUnavailableError(code, { cause: err });
+        }
+        if (isUnavailable(err)) throw new DatabaseUnavailableError(code, { cause: err });
+        throw err;
       }
-      if (isUnavailable(err)) throw new DatabaseUnavailableError(code, { cause: err });
-      throw err;
     }
   }
 
   /** One round trip; rejects when the server cannot answer. Bounded by the pool's own timeouts. */
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (err) {
+      // Health probes run even when no request does: let them notice a rotated password too.
+      if (isAuthFailure(codeOf(err))) void this.credentials?.refresh();
+      throw err;
+    }
   }
 
-  /** DATABASE_URL changed (a rotated password): new connections use the new URL, old ones drain. */
-  replaceUrl(url: string): void {
-    if (url === this.url || this.state === 'closed') return;
-    const old = this.pool;
-    this.url = url;
-    this.pool = this.newPool(url);
-    this.logger.info({ event: 'database.url_changed' }, 'DATABASE_URL changed; new connections use it');
-    void old.end().catch(() => {});
+  /**
+   * The URL may have changed (the engine refreshed DATABASE_URL). New connections use it anyway;
+   * only a move to another server or database replaces the pool, since connections open on the
+   * old one would keep answering from the wrong place. A password or user change keeps them.
+   */
+  urlChanged(): void {
+    if (this.state === 'closed') return;
+    const target = targetOf(this.url());
+    if (target === this.target) {
+      this.logger.info({ event: 'database.credentials_changed' }, 'DATABASE_URL changed; new connections use the new credentials');
+    } else {
+      this.target = target;
+      const old = this.pool;
+      this.pool = this.newPool();
+      this.logger.info({ event: 'database.url_changed' }, 'DATABASE_URL points elsewhere; new pool, old connections drain');
+      void old.end().catch(() => {});
+    }
     this.failures = 0;
     if (this.state !== 'ready') {
       this.retryTimer?.cancel();
       this.retryTimer = undefined;
       this.start();
     }
+  }
+
+  /** Asks for the credentials again and backs off; bounded by what is left of the query's budget. */
+  private async beforeAuthRetry(attempt: number, remainingMs: number): Promise<void> {
+    const backoffMs = Math.min(this.authMaxDelayMs, this.authInitialDelayMs * 2 ** (attempt - 1));
+    const refreshed = Promise.all([this.credentials?.refresh(), this.sleep(backoffMs)]);
+    await Promise.race([refreshed, this.sleep(remainingMs)]);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   async close(): Promise<void> {
@@ -154,8 +267,8 @@ export class Database {
     await this.pool.end().catch(() => {});
   }
 
-  private newPool(url: string): Pool {
-    const pool = this.createPool(url, 'app');
+  private newPool(): Pool {
+    const pool = this.createPool(this.url, 'app');
     // An idle client losing its server emits 'error' on the pool; unhandled, it would kill the process.
     pool.on('error', (err) => this.logger.warn({ event: 'database.idle_client_error', code: codeOf(err) }, 'Idle PostgreSQL client failed'));
     return pool;
@@ -166,7 +279,7 @@ export class Database {
    * Resolves the migrations applied now. For `npm run migrate`; the service uses start().
    */
   async setUpOnce(): Promise<string[]> {
-    const created = await ensureDatabase(this.url, (u, role) => {
+    const created = await ensureDatabase(this.url(), (u, role) => {
       const p = this.createPool(u, role);
       p.on('error', () => {});
       return p;
@@ -194,6 +307,8 @@ export class Database {
       if (this.state === 'closed') return;
       this.failures++;
       this.lastErrorCode = codeOf(err);
+      // Refused credentials: fetch them again before the next try (coalesced with requests').
+      if (isAuthFailure(this.lastErrorCode)) void this.credentials?.refresh();
       const delayMs = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** Math.min(this.failures - 1, 20));
       // First failure at warn; repeats at debug so a long outage does not flood the log.
       this.logger[this.failures === 1 ? 'warn' : 'debug'](

@@ -11,7 +11,8 @@ export type ServiceErrorCode =
   | 'BAD_REQUEST'
   | 'INVALID_SIGNATURE'
   | 'DATABASE_UNAVAILABLE'
-  | 'ENV_FILE_FAILED';
+  | 'ENV_FILE_FAILED'
+  | 'DEV_DEPENDENCY_FAILED';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
@@ -74,14 +75,22 @@ export class InvalidSignatureError extends ServiceError {
   }
 }
 
-/** PostgreSQL is unreachable or not migrated yet; `dbCode` is the driver's or server's code. */
+/** How long a client is told to wait when PostgreSQL cannot be used (Meta retries its deliveries). */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * PostgreSQL is unreachable, not migrated yet, or refuses our credentials (28P01/28000 during a
+ * password change); `dbCode` is the driver's or server's code. 503 with Retry-After at the edge.
+ */
 export class DatabaseUnavailableError extends ServiceError {
   readonly dbCode: string;
+  readonly retryAfterSeconds: number;
 
-  constructor(dbCode: string, options?: { cause?: unknown }) {
+  constructor(dbCode: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super('DATABASE_UNAVAILABLE', `Database unavailable: ${dbCode}`, options);
     this.name = 'DatabaseUnavailableError';
     this.dbCode = dbCode;
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? DATABASE_RETRY_AFTER_SECONDS;
   }
 }
 
@@ -89,5 +98,13 @@ export class EnvFileError extends ServiceError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ENV_FILE_FAILED', message, options);
     this.name = 'EnvFileError';
+  }
+}
+
+/** `npm run dev` could not stand in for a missing local dependency (see dev-dependencies.ts). */
+export class DevDependencyError extends ServiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DEV_DEPENDENCY_FAILED', message, options);
+    this.name = 'DevDependencyError';
   }
 }

@@ -4,9 +4,10 @@ import { systemClock } from '../engine/index.js';
 import { withTimeout } from './with-timeout.js';
 
 export interface DependencyHealth {
-  readonly status: 'up' | 'down';
+  /** `off`: deliberately not used (a single instance without Redis in `npm run dev`); not a fault. */
+  readonly status: 'up' | 'down' | 'off';
   readonly latencyMs: number;
-  /** Why it is down: a driver or server code, `Timeout`, or `NotReady`. Never a message. */
+  /** Why it is down or off: a driver or server code, `Timeout`, `NotReady`, `SingleInstance`. Never a message. */
   readonly code?: string;
 }
 
@@ -21,6 +22,8 @@ export interface HealthChecksOptions<K extends string> {
   /** Each probe's deadline: a health request answers within about this long whatever the dependencies do. */
   readonly timeoutMs?: number;
   readonly clock?: Clock;
+  /** Dependencies not used at all, with the code that says why: reported `off`, never probed. */
+  readonly off?: Readonly<Partial<Record<K, string>>>;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface HealthChecksOptions<K extends string> {
  * dependency) never queues probes behind each other or piles load on the dependency.
  */
 export function createHealthChecks<K extends string>(options: HealthChecksOptions<K>): HealthChecks<K> {
-  const { probes, timeoutMs = 1_000, clock = systemClock } = options;
+  const { probes, timeoutMs = 1_000, clock = systemClock, off = {} } = options;
   // The probe itself, not the caller's deadline: a hung probe is joined, never started twice.
   const inFlight = new Map<K, { readonly work: Promise<unknown>; readonly startedMs: number }>();
 
@@ -53,7 +56,12 @@ export function createHealthChecks<K extends string>(options: HealthChecksOption
   return {
     async check() {
       const names = Object.keys(probes) as K[];
-      const results = await Promise.all(names.map((n) => run(n, probes[n])));
+      const results = await Promise.all(
+        names.map((n) => {
+          const why = (off as Partial<Record<K, string>>)[n];
+          return why === undefined ? run(n, probes[n]) : Promise.resolve<DependencyHealth>({ status: 'off', latencyMs: 0, code: why });
+        }),
+      );
       return Object.fromEntries(names.map((n, i) => [n, results[i]!])) as Record<K, DependencyHealth>;
     },
   };

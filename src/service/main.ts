@@ -21,22 +21,45 @@ import {
   MissingSecretsError,
   SourceError,
 } from '../engine/index.js';
+import { createEnvFile } from '../provisioning/create-env-file.js';
+import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
+import { connectionTarget } from './connection-target.js';
 import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
-import { createEnvFile } from './env-file-bootstrap.js';
 import { ServiceError } from './errors.js';
+import { createCoalescedRefresh } from './credential-refresh.js';
+import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
-import { REDIS_CLIENT_OPTIONS, REDIS_SUBSCRIBER_OPTIONS, watchRedisConnection } from './redis-connection.js';
+import { prettyLogStream } from './pretty-log-stream.js';
+import {
+  followRedisCredentials,
+  REDIS_CLIENT_OPTIONS,
+  REDIS_SUBSCRIBER_OPTIONS,
+  type RedisCredentials,
+  redisTarget,
+  redisTargetOptions,
+  watchRedisConnection,
+} from './redis-connection.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
+import { singleInstanceRedis } from './single-instance-redis.js';
+import { listenFailure, secretsStartupFailure } from './startup-failure.js';
+import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
+
+// The AWS SDK's Node 20 support notice is for whoever picks the runtime (we ship Node 24), not for
+// the people reading this service's console; it is read when the first client is created.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The repository's own template, when the `.env`'s folder has none. */
 const SHIPPED_EXAMPLE = fileURLToPath(new URL('../../.env.example', import.meta.url));
 
 /** A start-up failure: one line on stderr (for people), then exit 1. */
 class StartupError extends Error {}
+
+/** Holds the dev console's log lines until start-up gets past loading the secrets (see the gate). */
+let startupGate: StartupLogGate | undefined;
 
 async function start(): Promise<void> {
   const args = process.argv.slice(2);
@@ -57,9 +80,14 @@ async function start(): Promise<void> {
 
   const settings = { ...(await readSettingsFile(envFile)), ...process.env };
   const config = loadServiceConfig({ ...settings, ENV_FILE: envFile });
+  // Human lines for a developer at a terminal; JSON for pipes, log collectors and production.
+  const pretty = dev && process.stdout.isTTY === true && process.env.NODE_ENV !== 'production';
+  if (pretty) {
+    startupGate = createStartupLogGate(await prettyLogStream({ colorize: (process.env.NO_COLOR ?? '') === '' && process.env.TERM !== 'dumb' }));
+  }
   // Filled in once the engine exists: logged errors are scrubbed of every current secret value.
   let secretValues: () => readonly string[] = () => [];
-  const logger = createLogger({ level: config.logLevel, secretValues: () => secretValues() });
+  const logger = createLogger({ level: config.logLevel, secretValues: () => secretValues(), ...(startupGate !== undefined && { destination: startupGate.stream }) });
   process.on('uncaughtException', (err) => fatal(logger, 'service.uncaught_exception', err));
   process.on('unhandledRejection', (err) => fatal(logger, 'service.unhandled_rejection', err));
 
@@ -81,21 +109,25 @@ async function start(): Promise<void> {
     graceMs: config.secretsGraceMs,
     startupTimeoutMs: config.secretsStartupTimeoutMs,
   });
-  secretValues = () => catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec));
+  secretValues = () => [
+    ...catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)),
+    // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its password).
+    ...(engine.status().initialized ? [engine.get('DATABASE_URL')] : []),
+  ];
 
   try {
     await engine.initialize();
   } catch (err) {
-    if (err instanceof MissingSecretsError) {
-      logger.fatal({ event: 'service.start_failed', code: err.code, missing: err.problems.map((p) => p.name) }, err.message);
-      throw new StartupError(`${err.message}. Set them in ${config.useAwsSecrets ? `AWS Secrets Manager (${catalog.prefix}/...)` : envFile}.`);
-    }
-    if (err instanceof SourceError) {
-      logger.fatal({ event: 'service.start_failed', code: err.code, sourceCode: err.sourceCode }, err.message);
-      throw new StartupError(`Secrets initialization failed: ${err.message}`);
+    if (err instanceof MissingSecretsError || err instanceof SourceError) {
+      const line = secretsStartupFailure(err, { useAwsSecrets: config.useAwsSecrets, endpoint, region: config.awsRegion, envFile, prefix: catalog.prefix });
+      logger.fatal({ event: 'service.start_failed', code: err.code, ...(err instanceof MissingSecretsError ? { missing: err.problems.map((p) => p.name) } : { sourceCode: err.sourceCode }) }, line);
+      // On a terminal the human line says it all; the log lines leading to it would only repeat it.
+      startupGate?.discard();
+      throw new StartupError(line);
     }
     throw err;
   }
+  startupGate?.open();
 
   if (migrateOnly) {
     engine.close();
@@ -113,38 +145,67 @@ async function start(): Promise<void> {
     return;
   }
 
-  const redisUrl = engine.get('REDIS_URL');
-  const redis = new Redis(redisUrl, REDIS_CLIENT_OPTIONS);
-  const subscriber = new Redis(redisUrl, REDIS_SUBSCRIBER_OPTIONS);
-  watchRedisConnection(redis, 'commands', logger);
-  watchRedisConnection(subscriber, 'subscriber', logger);
+  // The port through which PostgreSQL and Redis ask for their credentials again after a refusal.
+  // A full refresh, after the one in flight (which may predate the change), until the engine's
+  // refresh({ names, fresh }) is there; then: engine.refresh({ names: [name], fresh: true }).
+  const refreshSecret = async (_name: 'DATABASE_URL' | 'REDIS_URL'): Promise<unknown> => {
+    if (engine.status().refreshing) await engine.refresh();
+    return engine.refresh();
+  };
+
+  // `npm run dev` with nothing but Node: an embedded PostgreSQL where the default DATABASE_URL
+  // finds none, and a single instance where the default REDIS_URL finds no Redis. Never in AWS mode
+  // or production (no --dev); never for a URL set explicitly (see dev-dependencies.ts).
+  const devDependencies = dev && !config.useAwsSecrets ? await startDevDependencies({ envFile, env: process.env, logger }) : undefined;
+  const singleInstance = devDependencies?.singleInstance === true;
+
+  const redisUrl = () => engine.get('REDIS_URL');
+  const redisCredentials = createCoalescedRefresh({ run: () => refreshSecret('REDIS_URL') });
+  // A single instance has no Redis client at all: nothing connects, retries or logs reconnects.
+  const redis = singleInstance ? undefined : new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const subscriber = singleInstance ? undefined : new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
+  const redisFollowers: RedisCredentials[] = [];
+  if (redis !== undefined && subscriber !== undefined) {
+    // Redis lines name host and port ("Redis unavailable" says which), never credentials.
+    const redisLogger = logger.child({ redis: connectionTarget(redisUrl()) });
+    watchRedisConnection(redis, 'commands', redisLogger);
+    watchRedisConnection(subscriber, 'subscriber', redisLogger);
+    redisFollowers.push(
+      followRedisCredentials(redis, 'commands', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
+      followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger: redisLogger }),
+    );
+  }
 
   const database = new Database({
-    url: engine.get('DATABASE_URL'),
+    url: () => engine.get('DATABASE_URL'),
     createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)),
-    logger: logger.child({ component: 'database' }),
+    credentials: createCoalescedRefresh({ run: () => refreshSecret('DATABASE_URL') }),
+    // Every database line names host, port and database ("database down" says which), never credentials.
+    logger: logger.child({ component: 'database', database: connectionTarget(engine.get('DATABASE_URL')) }),
   });
   database.start();
 
-  const broadcast = createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
+  const broadcast =
+    redis === undefined || subscriber === undefined
+      ? undefined
+      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
-  void broadcast.start();
+  void broadcast?.start();
 
   engine.onRefresh((outcome) => {
     if (!outcome.ok) return;
     const changed = new Set(outcome.changed.map((c) => c.name));
-    if (changed.has('DATABASE_URL')) database.replaceUrl(engine.get('DATABASE_URL'));
-    if (changed.has('REDIS_URL')) {
-      logger.warn({ event: 'service.restart_required', name: 'REDIS_URL' }, 'REDIS_URL changed; restart the service to use it');
-    }
+    if (changed.has('DATABASE_URL')) database.urlChanged();
+    if (changed.has('REDIS_URL')) for (const follower of redisFollowers) follower.apply();
   });
 
   const app = await buildApp({
     engine,
     database,
-    redis,
+    redis: redis ?? singleInstanceRedis(),
     logger,
-    broadcast,
+    ...(broadcast !== undefined && { broadcast }),
+    singleInstance,
     options: { webhookBodyLimitBytes: config.webhookBodyLimitBytes, trustProxy: config.trustProxy },
   });
 
@@ -154,14 +215,15 @@ async function start(): Promise<void> {
     exit: (code) => process.exit(code),
     close: async () => {
       await app.close(); // stops accepting, waits for in-flight requests
-      await broadcast.close();
+      await broadcast?.close();
       engine.close();
       await Promise.all([
         // The subscriber has nothing to flush; its QUIT could wait in the offline queue.
-        Promise.resolve(subscriber.disconnect()),
-        redis.quit().catch(() => redis.disconnect()),
+        Promise.resolve(subscriber?.disconnect()),
+        redis?.quit().catch(() => redis.disconnect()),
         database.close(),
       ]);
+      await devDependencies?.stop(); // after the pool: the embedded PostgreSQL goes last
     },
   });
 
@@ -169,8 +231,9 @@ async function start(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'UnknownError';
-    logger.fatal({ event: 'service.listen_failed', code, port: config.port, host: config.host }, 'Cannot listen');
-    throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${code}`);
+    const line = listenFailure(code, config.host, config.port);
+    logger.fatal({ event: 'service.listen_failed', code, port: config.port, host: config.host }, line);
+    throw new StartupError(line);
   }
   const address = app.server.address();
   logger.info(
@@ -180,12 +243,14 @@ async function start(): Promise<void> {
 }
 
 function fatal(logger: ServiceLogger, event: string, err: unknown): void {
+  startupGate?.open();
   logger.fatal({ event, err }, 'Fatal error');
   process.exit(1);
 }
 
 start().catch((err: unknown) => {
-  if (err instanceof StartupError || err instanceof ServiceError) {
+  if (!(err instanceof StartupError)) startupGate?.open();
+  if (err instanceof StartupError || err instanceof ServiceError || err instanceof EnvFileCreateError) {
     process.stderr.write(`${err.message}\n`);
   } else {
     const e = err as { name?: string; code?: string };

@@ -1,4 +1,6 @@
-import type { EngineStatus } from '../engine/index.js';
+import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
+import type { EngineStatus, SecretSpec } from '../engine/index.js';
+import { rotationDue, type RotationView } from './rotation-due.js';
 
 export type SecretsHealth = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -28,6 +30,10 @@ export interface SecretEntryView {
   readonly lastErrorCode: string | null;
   /** The previous version is still accepted (rotation grace window). */
   readonly previousAccepted: boolean;
+  /** Where the value in use came from: the store (`aws` or `env`), the catalog's `default`; null when not loaded. */
+  readonly source: 'aws' | 'env' | 'default' | null;
+  /** Rotation due or overdue against the catalog's schedule. */
+  readonly rotation: RotationView;
 }
 
 /** GET /admin/secrets/health: the seed's shape plus per-secret version, refresh time and error code. */
@@ -71,7 +77,15 @@ export function secretsHealthView(s: EngineStatus): SecretsHealthView {
   };
 }
 
-export function secretsAdminView(s: EngineStatus): SecretsAdminView {
+export interface AdminViewOptions {
+  /** Now, for rotation due dates. */
+  readonly nowMs: number;
+  /** Each secret's rotation schedule (the service's catalog by default). */
+  readonly schedules?: Readonly<Record<string, Pick<SecretSpec, 'rotation'>>>;
+}
+
+export function secretsAdminView(s: EngineStatus, options: AdminViewOptions): SecretsAdminView {
+  const { nowMs, schedules = whatsappSaasSpec as Readonly<Record<string, Pick<SecretSpec, 'rotation'>>> } = options;
   const secrets: Record<string, SecretEntryView> = {};
   for (const [name, e] of Object.entries(s.secrets)) {
     const confirmed = e.loaded && !e.usingDefault && e.lastErrorCode === null;
@@ -85,6 +99,8 @@ export function secretsAdminView(s: EngineStatus): SecretsAdminView {
       lastChanged: e.lastChanged,
       lastErrorCode: e.lastErrorCode,
       previousAccepted: e.previousAccepted,
+      source: !e.loaded ? null : e.usingDefault ? 'default' : s.source,
+      rotation: rotationDue(schedules[name]?.rotation, e.loaded && !e.usingDefault ? e.lastChanged : null, nowMs),
     };
   }
   return {

@@ -165,7 +165,7 @@ describe('secrets CLI', () => {
     expect(results.map((r) => r.code).sort()).toEqual([0, 1]);
     expect(results.find((r) => r.code === 1)!.stderr()).toMatch(/changed while rolling back/);
     const after = await stages(ADMIN_ID);
-    expect(after[original]).toEqual(['AWSCURRENT']);
+    expect(after[original]).toEqual(['AWSCURRENT', 'ROTATION_IMMEDIATE']);
     expect(Object.values(after).filter((s) => s.includes('AWSPREVIOUS'))).toHaveLength(1);
   });
 
@@ -202,6 +202,18 @@ describe('secrets CLI', () => {
     const { code } = await cli(['rotate', 'admin-token'], { confirm: async () => false });
     expect(code).toBe(130);
     expect(Object.keys(await stages(ADMIN_ID))).toHaveLength(1);
+  });
+
+  it('accepts the RDS rotation JSON as DATABASE_URL in a .env check', async () => {
+    const c = await cliDeps(lsm);
+    const rds = JSON.stringify({ engine: 'postgres', host: 'db.internal', port: 5432, username: 'app', password: 'canary-cli-rds-9k8j', dbname: 'app' });
+    await writeFile(join(c.cwd, '.env'), `DATABASE_URL='${rds}'\n`);
+    const code = await run(['check', '--json'], c.deps);
+    allOutput.push(c.stdout(), c.stderr());
+    const { findings } = JSON.parse(c.stdout()) as { findings: { name: string; problem: string }[] };
+    expect(code).toBe(1);
+    expect(findings.filter((f) => f.name === 'DATABASE_URL')).toEqual([]);
+    expect(c.stdout() + c.stderr()).not.toContain('canary-cli-rds');
   });
 
   it('checks a .env against the catalog without printing values', async () => {

@@ -1,13 +1,16 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/cli/errors.js';
+import { CliError, NO_CREDENTIALS } from '../../src/cli/errors.js';
 import { run } from '../../src/cli/run.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../support/local-aws.js';
 import { cliDeps } from './support.js';
 
+const exec = promisify(execFile);
 let lsm: LocalSecretsManager;
 beforeEach(async () => {
   lsm = await startLocalSecretsManager({ port: 0 });
@@ -48,7 +51,8 @@ describe('secrets setup', () => {
     expect(described.Tags).toEqual(expect.arrayContaining([{ Key: 'Project', Value: 'whatsapp-saas' }, { Key: 'Environment', Value: 'mvp' }]));
     expect(described.Description).toBe('PostgreSQL connection string');
     const admin = (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }))).SecretString!;
-    expect(Buffer.from(admin, 'base64')).toHaveLength(48);
+    expect(admin).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(new URL(`http://127.0.0.1/webhook?hub.verify_token=${admin}`).searchParams.get('hub.verify_token')).toBe(admin);
     const before = await versionCounts();
 
     c.clear();
@@ -58,7 +62,7 @@ describe('secrets setup', () => {
     expect(again).toBe(0);
     expect(new Set(rerun)).toEqual(new Set(['unchanged', 'skipped']));
     expect(await versionCounts()).toEqual(before);
-    expect(c.stdout() + c.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9+/]{60,}/);
+    expect(c.stdout() + c.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9_-]{60,}/);
   });
 
   it('writes a new version only for a value that changed', async () => {
@@ -95,6 +99,38 @@ describe('secrets setup', () => {
   });
 });
 
+describe('secrets setup in a clone of the repository', () => {
+  it('leaves the working tree clean: the policies for the caller account go to a git-ignored folder', async () => {
+    const c = await cliDeps(lsm);
+    const git = (...args: string[]) => exec('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: c.cwd });
+    await git('init', '-q');
+    await cp(resolve('.gitignore'), join(c.cwd, '.gitignore'));
+    await cp(resolve('iam-policies'), join(c.cwd, 'iam-policies'), { recursive: true });
+    await writeFile(join(c.cwd, '.env'), ENV);
+    await git('add', '-A');
+    await git('commit', '-q', '-m', 'clone');
+    const committed = await readFile(join(c.cwd, 'iam-policies/secrets-read-only-policy.json'), 'utf8');
+
+    const code = await run(['setup', '--from-env', '.env', '--yes'], c.deps);
+
+    expect(code).toBe(0);
+    expect((await git('status', '--porcelain', '--untracked-files=all')).stdout).toBe('');
+    expect(await readFile(join(c.cwd, 'iam-policies/secrets-read-only-policy.json'), 'utf8')).toBe(committed);
+    expect(committed).toContain(':123456789012:');
+    expect(await readFile(join(c.cwd, '.generated/iam-policies/secrets-read-only-policy.json'), 'utf8')).toContain(':000000000000:');
+  });
+
+  it('writes the policies where --policies-dir says', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), ENV);
+
+    await run(['setup', '--from-env', 'prod.env', '--yes', '--policies-dir', 'out/policies'], c.deps);
+
+    expect(JSON.parse(await readFile(join(c.cwd, 'out/policies/secrets-cicd-policy.json'), 'utf8'))).toHaveProperty('Statement');
+    expect(c.stdout()).toContain(`IAM policies written to ${join(c.cwd, 'out/policies')}`);
+  });
+});
+
 describe('secrets setup --terraform-dir', () => {
   it('builds DATABASE_URL from the RDS endpoint output and names only the host', async () => {
     const c = await cliDeps(lsm, {
@@ -116,6 +152,20 @@ describe('secrets setup --terraform-dir', () => {
     expect(c.stdout() + c.stderr()).not.toContain('canary-tf-pass');
   });
 
+  it('stores an RDS secret JSON output as it is, so rotation keeps its form', async () => {
+    const rds = { engine: 'postgres', host: 'db-json.us-east-1.rds.amazonaws.com', port: 5432, username: 'app', password: 'canary-tf-json-3e4r', dbname: 'whatsapp_saas' };
+    const c = await cliDeps(lsm, { terraformOutputs: async () => ({ database_url: { value: rds, sensitive: true } }) });
+    await writeFile(join(c.cwd, 'prod.env'), ENV.split('\n').filter((l) => !l.startsWith('DATABASE_URL')).join('\n'));
+
+    const code = await run(['setup', '--from-env', 'prod.env', '--terraform-dir', 'infra', '--yes'], c.deps);
+
+    expect(code).toBe(0);
+    expect(c.stderr()).toContain('db-json.us-east-1.rds.amazonaws.com');
+    const stored = (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/database-url' }))).SecretString;
+    expect(JSON.parse(stored!)).toEqual(rds);
+    expect(c.stdout() + c.stderr()).not.toContain('canary-tf-json');
+  });
+
   it('fails clearly when Terraform has no database output', async () => {
     const c = await cliDeps(lsm);
     await writeFile(join(c.cwd, 'prod.env'), 'REDIS_URL=redis://127.0.0.1:6379\n');
@@ -126,29 +176,140 @@ describe('secrets setup --terraform-dir', () => {
 
 });
 
+/**
+ * Answers hidden prompts the way @inquirer/prompts does: each answer goes through `validate`, and
+ * a refused one is shown its reason and asked again with the next scripted answer.
+ */
+function scriptedPrompts(answers: Record<string, string[]>) {
+  const asked: { name: string; question: string }[] = [];
+  const refusals: string[] = [];
+  const promptSecret = async (question: string, validate: (answer: string) => true | string) => {
+    const name = question.split(' ')[0]!;
+    asked.push({ name, question });
+    for (;;) {
+      const answer = answers[name]?.shift() ?? '';
+      const verdict = validate(answer);
+      if (verdict === true) return answer;
+      refusals.push(verdict);
+    }
+  };
+  return { promptSecret, asked, refusals };
+}
+
+const FIRST_RUN: Record<string, string[]> = {
+  META_APP_SECRET: ['canary-setup-prompt-7g8h'],
+  DATABASE_URL: ['postgresql://h/db'],
+  REDIS_URL: ['redis://h:6379'],
+  OPENAI_API_KEY: ['k'],
+  OPENAI_MAX_TOKENS: ['2000'],
+};
+
 describe('secrets setup, interactively', () => {
   it('asks for each value with a hidden prompt, keeps the stored one on an empty answer, and never generates over a stored token', async () => {
-    const asked: string[] = [];
-    const answers: Record<string, string> = { META_APP_SECRET: 'canary-setup-prompt-7g8h', DATABASE_URL: 'postgresql://h/db', REDIS_URL: 'redis://h:6379', OPENAI_API_KEY: 'k', OPENAI_MAX_TOKENS: '2000' };
-    const c = await cliDeps(lsm, {
-      promptSecret: async (question: string) => {
-        const name = question.split(' ')[0]!;
-        asked.push(name);
-        return answers[name] ?? '';
-      },
-    });
+    const prompts = scriptedPrompts(structuredClone(FIRST_RUN));
+    const c = await cliDeps(lsm, { promptSecret: prompts.promptSecret });
     expect(await run(['setup'], c.deps)).toBe(0);
-    expect(asked).not.toContain('ADMIN_TOKEN');
-    expect(asked).toEqual(expect.arrayContaining(['META_APP_SECRET', 'DATABASE_URL', 'OPENAI_API_KEY']));
+    expect(prompts.asked.map((a) => a.name)).not.toContain('ADMIN_TOKEN');
+    expect(prompts.asked.map((a) => a.name)).toEqual(expect.arrayContaining(['META_APP_SECRET', 'DATABASE_URL', 'OPENAI_API_KEY']));
     const stored = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/meta-app-secret' }));
-    expect(stored.SecretString).toBe(answers.META_APP_SECRET);
+    expect(stored.SecretString).toBe('canary-setup-prompt-7g8h');
 
     const before = await versionCounts();
-    answers.META_APP_SECRET = '';
-    c.clear();
-    expect(await run(['setup', '--json'], c.deps)).toBe(0);
+    const again = scriptedPrompts({});
+    const c2 = await cliDeps(lsm, { promptSecret: again.promptSecret });
+    expect(await run(['setup', '--json'], c2.deps)).toBe(0);
     expect(await versionCounts()).toEqual(before);
-    expect(c.stdout() + c.stderr()).not.toContain('canary-setup-');
+    expect(c.stdout() + c.stderr() + c2.stdout() + c2.stderr()).not.toContain('canary-setup-');
+  });
+
+  it('words the first run for an empty store: required values, no stored value to keep', async () => {
+    const prompts = scriptedPrompts(structuredClone(FIRST_RUN));
+    let question = '';
+    const c = await cliDeps(lsm, { promptSecret: prompts.promptSecret, confirm: async (q) => ((question = q), true) });
+
+    await run(['setup'], c.deps);
+
+    expect(c.stderr()).toContain('Nothing is stored under whatsapp-saas/mvp/ yet');
+    expect(question).toBe('Create the secrets?');
+    const byName = Object.fromEntries(prompts.asked.map((a) => [a.name, a.question]));
+    expect(byName.META_APP_SECRET).toBe('META_APP_SECRET (Meta app secret for HMAC validation; required)');
+    expect(byName.OPENAI_MODEL).toBe('OPENAI_MODEL (OpenAI model to use; Enter for the default, gpt-4)');
+    expect(byName.WHATSAPP_ACCESS_TOKEN).toBe('WHATSAPP_ACCESS_TOKEN (Default WhatsApp access token; optional, Enter skips)');
+    expect(prompts.asked.map((a) => a.question).join('\n')).not.toContain('stored value');
+  });
+
+  it('offers to keep stored values once they exist', async () => {
+    await run(['setup'], (await cliDeps(lsm, { promptSecret: scriptedPrompts(structuredClone(FIRST_RUN)).promptSecret })).deps);
+    const prompts = scriptedPrompts({});
+    let question = '';
+    const c = await cliDeps(lsm, { promptSecret: prompts.promptSecret, confirm: async (q) => ((question = q), true) });
+
+    expect(await run(['setup'], c.deps)).toBe(0);
+
+    expect(question).toBe('Continue with setup?');
+    expect(prompts.asked.find((a) => a.name === 'DATABASE_URL')?.question).toBe('DATABASE_URL (PostgreSQL connection string; Enter keeps the stored value)');
+  });
+
+  it('checks each value as it is typed and asks again, naming the rule once and never the value', async () => {
+    const prompts = scriptedPrompts({
+      ...structuredClone(FIRST_RUN),
+      DATABASE_URL: ['mysql://canary-setup-bad-1x2y@h/db', 'not a url canary-setup-bad-3z4w', 'postgresql://h/db'],
+      META_APP_SECRET: ['', ' padded-canary-setup-5v6u ', 'canary-setup-app-ok'],
+      OPENAI_MAX_TOKENS: ['many', '2000'],
+    });
+    const c = await cliDeps(lsm, { promptSecret: prompts.promptSecret });
+
+    expect(await run(['setup'], c.deps)).toBe(0);
+
+    expect(prompts.refusals).toEqual([
+      'META_APP_SECRET is required and nothing is stored yet: type a value (Ctrl-C stops, nothing is written)',
+      'has leading or trailing whitespace (expected non-empty string)',
+      'wrong scheme (expected postgres: or postgresql:)',
+      'not a valid URL or JSON object (expected a postgres URL or RDS secret JSON)',
+      'not an integer (expected integer in [1, 9007199254740991])',
+    ]);
+    expect(prompts.refusals.join('\n') + c.stdout() + c.stderr()).not.toContain('canary-setup-');
+  });
+
+  it('prints a line as each secret is done, aligned, then one summary line', async () => {
+    const c = await cliDeps(lsm, { promptSecret: scriptedPrompts(structuredClone(FIRST_RUN)).promptSecret });
+
+    await run(['setup'], c.deps);
+
+    const lines = c.stdout().trimEnd().split('\n');
+    expect(lines).toHaveLength(12);
+    expect(lines[0]).toMatch(/^ADMIN_TOKEN\s+created \(generated\)\s+whatsapp-saas\/mvp\/admin-token$/);
+    const idColumn = new Set(lines.slice(0, 11).map((l) => l.indexOf('whatsapp-saas/')));
+    expect(idColumn.size).toBe(1);
+    expect(lines[11]).toBe(`Setup done: 7 created (2 generated), 0 updated, 0 unchanged, 4 optional skipped. IAM policies written to ${join(c.cwd, '.generated/iam-policies')}`);
+  });
+
+  it('checks credentials before asking anything, and says in one line what to set', async () => {
+    let asked = false;
+    const c = await cliDeps(lsm, {
+      callerArn: async () => {
+        throw new CliError('CREDENTIALS', NO_CREDENTIALS);
+      },
+      confirm: async () => ((asked = true), true),
+      promptSecret: async () => ((asked = true), ''),
+    });
+
+    expect(await run(['setup'], c.deps)).toBe(1);
+
+    expect(asked).toBe(false);
+    expect(c.stderr()).toBe(`error: ${NO_CREDENTIALS}\n`);
+  });
+
+  it('fails on an unreachable endpoint before asking anything', async () => {
+    let asked = false;
+    await lsm.close();
+    const c = await cliDeps(lsm, { confirm: async () => ((asked = true), true) });
+
+    expect(await run(['setup'], c.deps)).toBe(1);
+
+    expect(asked).toBe(false);
+    expect(c.stderr()).toMatch(/^error: Cannot reach Secrets Manager .*--endpoint-url\n$/);
+    lsm = await startLocalSecretsManager({ port: 0 });
   });
 
   it('exits 130 and creates nothing when the operator declines or presses Ctrl-C', async () => {

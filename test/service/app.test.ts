@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/service/app.js';
 import { DatabaseUnavailableError } from '../../src/service/errors.js';
 import { createLogger } from '../../src/service/logger.js';
+import { singleInstanceRedis } from '../../src/service/single-instance-redis.js';
 import { captureLogs } from './support/log-capture.js';
 import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { SHARED_REDIS_URL, whenRedisReady } from './support/redis-server.js';
@@ -136,6 +137,33 @@ describe('GET /metrics', () => {
     const app = await buildApp({ engine: h.engine, database: h.database, redis: h.redis, logger: createLogger({ level: 'silent' }), options: { metrics: false } });
     try {
       expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('buildApp for a single instance (no Redis at all)', () => {
+  it('reports Redis off without degrading, and throttles wrong tokens in memory without a word about Redis', async () => {
+    const logs = captureLogs();
+    const app = await buildApp({
+      engine: h.engine,
+      database: h.database,
+      redis: singleInstanceRedis(),
+      logger: createLogger({ level: 'debug', destination: logs.stream }),
+      singleInstance: true,
+    });
+    try {
+      const health = await app.inject({ method: 'GET', url: '/healthz' });
+      const codes: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        codes.push((await app.inject({ method: 'GET', url: '/admin/secrets/health', remoteAddress: '10.9.9.9', headers: { 'x-admin-token': `guess-${i}` } })).statusCode);
+      }
+
+      expect(health.json()).toMatchObject({ status: 'ok', services: { redis: { status: 'off', code: 'SingleInstance' }, database: { status: 'up' } } });
+      expect(codes.slice(0, 10)).toEqual(Array(10).fill(401));
+      expect(codes[10]).toBe(429);
+      expect(logs.text()).not.toMatch(/throttle\.redis_unavailable|Redis/);
     } finally {
       await app.close();
     }

@@ -74,6 +74,7 @@ describe('canary: no secret value in any output', () => {
     await drive('GET', '/metrics');
     await drive('GET', '/admin/secrets/health', admin);
     await drive('GET', '/admin/secrets/health', { 'x-admin-token': canaries.ADMIN_TOKEN_PREVIOUS });
+    for (const asset of ['/admin/ui', '/admin/ui/app.js', '/admin/ui/app.css']) await drive('GET', asset, admin);
     await drive('GET', '/admin/salons?limit=2', admin);
     await drive('GET', '/admin/salons?limit=1000', admin);
     await drive('GET', '/admin/nope', admin);

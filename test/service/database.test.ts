@@ -1,10 +1,17 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Database, pgPoolConfig } from '../../src/service/database.js';
+import { Database, pgPoolConfig, type ConnectionUrl } from '../../src/service/database.js';
 import { DatabaseUnavailableError } from '../../src/service/errors.js';
-import { createPostgresCluster, throwawayDatabase, type PostgresCluster, type ThrowawayDatabase } from './support/postgres.js';
+import {
+  createLoginRole,
+  createPostgresCluster,
+  setRolePassword,
+  throwawayDatabase,
+  type PostgresCluster,
+  type ThrowawayDatabase,
+} from './support/postgres.js';
 
-const createPool = (url: string, role: 'app' | 'maintenance') => new pg.Pool({ ...pgPoolConfig(url, role), connectionTimeoutMillis: 1_000 });
+const createPool = (url: ConnectionUrl, role: 'app' | 'maintenance') => new pg.Pool({ ...pgPoolConfig(url, role), connectionTimeoutMillis: 1_000 });
 
 function database(url: string): Database {
   return new Database({ url, createPool, retryInitialMs: 50, retryMaxMs: 200 });
@@ -111,11 +118,13 @@ describe('Database on the shared server', () => {
     const a = await throwawayDatabase('svc_db_url_a');
     const b = await throwawayDatabase('svc_db_url_b');
     dropped.push(a, b);
-    const db = database(a.url);
+    let current = a.url;
+    const db = new Database({ url: () => current, createPool, retryInitialMs: 50, retryMaxMs: 200 });
     db.start();
     await db.whenReady();
 
-    db.replaceUrl(b.url);
+    current = b.url;
+    db.urlChanged();
     const { rows } = await db.query<{ name: string }>('SELECT current_database() AS name');
 
     expect(rows[0]!.name).toBe(b.name);
@@ -158,4 +167,121 @@ describe('Database when PostgreSQL is down, then up', () => {
     expect(rows[0]!.one).toBe(1);
     await db.close();
   }, 60_000);
+});
+
+describe('Database with password authentication (scram-sha-256)', () => {
+  let cluster: PostgresCluster;
+  const ROLE = 'svc_app';
+  let roleUrl: (password: string) => string;
+
+  beforeAll(async () => {
+    cluster = await createPostgresCluster({ auth: 'scram-sha-256' });
+    await cluster.start();
+    await createLoginRole(cluster.serverUrl, ROLE, 'first-password-0001');
+    roleUrl = (password) => `postgresql://${ROLE}:${password}@127.0.0.1:${cluster.port}/${ROLE}`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster.destroy();
+  });
+
+  /** A secret store whose value the Database sees only after it asks for a refresh, like the engine's cache. */
+  function staleSecret(initial: string) {
+    let stored = initial;
+    let cached = initial;
+    let refreshes = 0;
+    return {
+      store: (url: string) => void (stored = url),
+      url: () => cached,
+      credentials: {
+        refresh: async () => {
+          refreshes++;
+          cached = stored;
+        },
+      },
+      refreshes: () => refreshes,
+    };
+  }
+
+  function passwordDatabase(secret: ReturnType<typeof staleSecret>, options: { attempts?: number } = {}) {
+    return new Database({
+      url: secret.url,
+      createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), max: 20 }),
+      credentials: secret.credentials,
+      authRetry: { attempts: options.attempts ?? 5, initialDelayMs: 20, maxDelayMs: 100, budgetMs: 10_000 },
+      retryInitialMs: 50,
+      retryMaxMs: 200,
+    });
+  }
+
+  it('keeps connections already open working when the role password changes', async () => {
+    await setRolePassword(cluster.serverUrl, ROLE, 'keep-open-0002');
+    const secret = staleSecret(roleUrl('keep-open-0002'));
+    const db = passwordDatabase(secret);
+    db.start();
+    await db.whenReady();
+
+    await setRolePassword(cluster.serverUrl, ROLE, 'changed-elsewhere-0003');
+    const { rows } = await db.query<{ one: number }>('SELECT 1 AS one');
+
+    expect(rows[0]!.one).toBe(1);
+    expect(db.stats().authFailures).toBe(0);
+    await db.close();
+  });
+
+  it('recovers from an outside change with a refresh and a retry: no query fails', async () => {
+    await setRolePassword(cluster.serverUrl, ROLE, 'before-0004');
+    const secret = staleSecret(roleUrl('before-0004'));
+    const db = passwordDatabase(secret);
+    db.start();
+    await db.whenReady();
+
+    await setRolePassword(cluster.serverUrl, ROLE, 'after-0005');
+    secret.store(roleUrl('after-0005'));
+    // More at once than the pool has open: new connections are needed, and the stale password fails.
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => db.query('SELECT pg_sleep(0.05)')));
+
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(db.stats().authRetries).toBeGreaterThan(0);
+    expect(secret.url()).toBe(roleUrl('after-0005'));
+    await db.close();
+  });
+
+  it('answers unavailable (503 with Retry-After) with the auth code after bounded attempts', async () => {
+    await setRolePassword(cluster.serverUrl, ROLE, 'good-0006');
+    const secret = staleSecret(roleUrl('good-0006'));
+    const db = passwordDatabase(secret, { attempts: 3 });
+    db.start();
+    await db.whenReady();
+
+    await setRolePassword(cluster.serverUrl, ROLE, 'never-published-0007');
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => db.query('SELECT pg_sleep(0.05)')));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as DatabaseUnavailableError);
+
+    expect(failed.length).toBeGreaterThan(0);
+    for (const err of failed) {
+      expect(err).toBeInstanceOf(DatabaseUnavailableError);
+      expect(err.dbCode).toBe('28P01');
+      expect(err.retryAfterSeconds).toBeGreaterThan(0);
+    }
+    expect(db.stats().authGaveUp).toBe(failed.length);
+    await db.close();
+  });
+
+  it('takes new credentials for each new connection without replacing the pool', async () => {
+    await setRolePassword(cluster.serverUrl, ROLE, 'one-0008');
+    let current = roleUrl('one-0008');
+    const db = new Database({ url: () => current, createPool, retryInitialMs: 50, retryMaxMs: 200 });
+    db.start();
+    await db.whenReady();
+
+    await setRolePassword(cluster.serverUrl, ROLE, 'two-0009');
+    current = roleUrl('two-0009');
+    db.urlChanged();
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => db.query('SELECT pg_sleep(0.05)')));
+
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(db.stats().authFailures).toBe(0);
+    await db.close();
+  });
 });

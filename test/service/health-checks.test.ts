@@ -71,3 +71,16 @@ describe('createHealthChecks', () => {
     await fourth;
   });
 });
+
+describe('createHealthChecks with a dependency off', () => {
+  it('reports it off with its reason and never probes it', async () => {
+    let probed = 0;
+    const health = createHealthChecks({ probes: { database: async () => {}, redis: async () => void probed++ }, off: { redis: 'SingleInstance' } });
+
+    const result = await health.check();
+
+    expect(result.redis).toEqual({ status: 'off', latencyMs: 0, code: 'SingleInstance' });
+    expect(result.database.status).toBe('up');
+    expect(probed).toBe(0);
+  });
+});

@@ -5,6 +5,9 @@ import { secretsAdminView, secretsHealth, secretsHealthView } from '../../src/se
 import { FakeClock } from '../support/fake-clock.js';
 import { MemorySource } from '../support/memory-source.js';
 
+/** 2026-01-02: one day after the fixtures' last change of ADMIN_TOKEN (rotated every 90 days). */
+const NOW_MS = Date.parse('2026-01-02T00:00:00.000Z');
+
 const secret = (over: Partial<SecretStatus> = {}): SecretStatus => ({
   loaded: true,
   required: true,
@@ -75,8 +78,8 @@ describe('secretsHealth', () => {
 });
 
 describe('secretsAdminView', () => {
-  it("has the seed's shape plus version, last refresh and last error per secret", () => {
-    const view = secretsAdminView(status());
+  it("has the seed's shape plus version, last refresh, last error, source and rotation per secret", () => {
+    const view = secretsAdminView(status(), { nowMs: NOW_MS });
 
     expect(view).toMatchObject({ status: 'healthy', source: 'AWS Secrets Manager', region: 'us-east-1', totalSecrets: 3 });
     expect(view.secrets.ADMIN_TOKEN).toEqual({
@@ -89,18 +92,42 @@ describe('secretsAdminView', () => {
       lastChanged: '2026-01-01T00:00:00.000Z',
       lastErrorCode: null,
       previousAccepted: false,
+      source: 'aws',
+      rotation: { schedule: '90 days', everyDays: 90, dueAt: '2026-04-01T00:00:00.000Z', state: 'ok' },
     });
   });
 
+  it('says where each value came from: the store, the default, or nowhere yet', () => {
+    const view = secretsAdminView(status({ source: 'env' }), { nowMs: NOW_MS });
+
+    expect(view.secrets.ADMIN_TOKEN!.source).toBe('env');
+    expect(view.secrets.OPENAI_MODEL!.source).toBe('default');
+    expect(view.secrets.WHATSAPP_ACCESS_TOKEN!.source).toBeNull();
+  });
+
+  it('gives rotation n/a, with the schedule, to secrets without a period or without a loaded value', () => {
+    const view = secretsAdminView(status({ secrets: { ...status().secrets, META_APP_SECRET: secret() } }), { nowMs: NOW_MS });
+
+    expect(view.secrets.META_APP_SECRET!.rotation).toEqual({ schedule: 'When compromised', everyDays: null, dueAt: null, state: 'n/a' });
+    expect(view.secrets.WHATSAPP_ACCESS_TOKEN!.rotation).toMatchObject({ schedule: "Per Meta's requirements", state: 'n/a' });
+    expect(view.secrets.OPENAI_MODEL!.rotation).toMatchObject({ schedule: '-', state: 'n/a' });
+  });
+
+  it('takes the schedules it is given instead of the catalog', () => {
+    const view = secretsAdminView(status(), { nowMs: NOW_MS, schedules: { ADMIN_TOKEN: { rotation: { everyDays: 1, method: 'x', schedule: 'daily' } } } });
+
+    expect(view.secrets.ADMIN_TOKEN!.rotation).toEqual({ schedule: 'daily', everyDays: 1, dueAt: '2026-01-02T00:00:00.000Z', state: 'due' });
+  });
+
   it('names the env source as the seed does and has no region there', () => {
-    const view = secretsAdminView(status({ source: 'env', sourceDescription: 'environment', region: null }));
+    const view = secretsAdminView(status({ source: 'env', sourceDescription: 'environment', region: null }), { nowMs: NOW_MS });
 
     expect(view.source).toBe('Environment variables');
     expect(view.region).toBeNull();
   });
 
   it('gives no last refresh to a secret whose refresh failed or that uses its default', () => {
-    const view = secretsAdminView(status({ secrets: { ADMIN_TOKEN: secret({ lastErrorCode: 'AccessDeniedException' }), OPENAI_MODEL: secret({ usingDefault: true }) } }));
+    const view = secretsAdminView(status({ secrets: { ADMIN_TOKEN: secret({ lastErrorCode: 'AccessDeniedException' }), OPENAI_MODEL: secret({ usingDefault: true }) } }), { nowMs: NOW_MS });
 
     expect(view.secrets.ADMIN_TOKEN!.lastRefresh).toBeNull();
     expect(view.secrets.ADMIN_TOKEN!.lastErrorCode).toBe('AccessDeniedException');
@@ -108,7 +135,7 @@ describe('secretsAdminView', () => {
   });
 
   it('drops the read counters', () => {
-    expect(JSON.stringify(secretsAdminView(status()))).not.toContain('reads');
+    expect(JSON.stringify(secretsAdminView(status(), { nowMs: NOW_MS }))).not.toContain('reads');
   });
 });
 
@@ -126,7 +153,7 @@ describe('views of an engine whose secret was deleted in the store', () => {
 
     expect(engine.get('ADMIN_TOKEN')).toBe('canary-admin-deleted-5150');
     expect(secretsHealthView(engine.status()).status).toBe('degraded');
-    const admin = secretsAdminView(engine.status());
+    const admin = secretsAdminView(engine.status(), { nowMs: clock.now() });
     expect(admin).toMatchObject({ status: 'degraded', lastErrorCode: 'ResourceNotFoundException' });
     expect(admin.secrets.ADMIN_TOKEN).toMatchObject({ loaded: true, lastErrorCode: 'ResourceNotFoundException' });
     expect(JSON.stringify(admin)).not.toContain('canary-admin-deleted-5150');

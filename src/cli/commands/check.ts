@@ -3,6 +3,8 @@ import { parse } from 'dotenv';
 import type { Catalog } from '../../engine/index.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, CliError } from '../errors.js';
+import { invalidReason } from '../invalid-reason.js';
+import { formatTable } from '../table.js';
 
 /** Settings the service reads from .env besides secrets: not "unknown". */
 const KNOWN_SETTINGS = new Set([
@@ -34,7 +36,7 @@ export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvF
       continue;
     }
     const parsed = spec.kind.parse(raw);
-    if (!parsed.ok) findings.push({ name, problem: 'invalid', detail: `${parsed.reason} (expected ${spec.kind.label})` });
+    if (!parsed.ok) findings.push({ name, problem: 'invalid', detail: invalidReason(parsed.reason, spec.kind.label) });
   }
   for (const name of Object.keys(values)) {
     const base = name.endsWith('_PREVIOUS') ? name.slice(0, -'_PREVIOUS'.length) : name;
@@ -45,8 +47,12 @@ export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvF
 
 /** `secrets check`. */
 export async function checkCommand(ctx: CommandContext): Promise<number> {
-  const { catalog, out, envFile } = ctx;
+  const { catalog, out, envFile, style } = ctx;
   const findings = await checkEnvFile(envFile, catalog);
-  out({ path: envFile, findings }, findings.length === 0 ? `${envFile}: all catalog secrets present and valid\n` : `${findings.map((f) => `${f.problem.toUpperCase()} ${f.name}: ${f.detail}`).join('\n')}\n`);
+  const table = formatTable(
+    ['PROBLEM', 'NAME', 'DETAIL'],
+    findings.map((f) => [{ text: f.problem.toUpperCase(), style: f.problem === 'unknown' ? style.warn : style.bad }, f.name, f.detail]),
+  );
+  out({ path: envFile, findings }, findings.length === 0 ? `${envFile}: all catalog secrets present and valid\n` : `${envFile}:\n${table}`);
   return findings.some((f) => f.problem !== 'unknown') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
 }

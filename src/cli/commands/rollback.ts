@@ -1,79 +1,186 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { GetSecretValueCommand, UpdateSecretVersionStageCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError } from '../../engine/index.js';
+import { AWSCURRENT, AWSPENDING, moveStage, readValue, readVersions, ROLLED_BACK, ROTATION_IMMEDIATE, type FinishMode } from '../../rotation/index.js';
 import type { CommandContext } from '../command-context.js';
-import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
-import { notifyRefresh } from '../notify-refresh.js';
-import { appendRotationLog, DEFAULT_ROTATION_LOG } from '../rotation-log.js';
-import { stagesOf } from './versions.js';
+import { CliError, EXIT_CODES } from '../errors.js';
+import { notifyRefresh, type Notified } from '../notify-refresh.js';
+import { cliRotationKind, cliRotationKinds } from '../rotation-kinds.js';
+import { cliErrorOf } from '../rotation-failure.js';
+import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
+import { defaultTokenPath } from '../token-file.js';
 
-export interface RollbackResult {
+export interface RollbackPlan {
+  /** `cancel`: an unfinished rotation's pending version loses AWSPENDING; AWSCURRENT stays. */
+  readonly action: 'rollback' | 'cancel';
+  /** rollback: the current version; cancel: the pending one. */
   readonly fromVersionId: string;
+  /** rollback: the AWSPREVIOUS version made current; cancel: the current version, unchanged. */
   readonly toVersionId: string;
+  /** The version to restore is the one an earlier rollback moved away from (it carries ROLLED_BACK). */
+  readonly undoesRollback: boolean;
+  readonly immediateHolder: string | undefined;
+  readonly rolledBackHolder: string | undefined;
+  readonly pendingOnCurrent: boolean;
 }
 
 /**
- * Moves AWSCURRENT back to the AWSPREVIOUS version (AWS's documented rollback), naming the
- * version it moves from: if someone changed the secret meanwhile, AWS refuses, so of two
- * concurrent rollbacks exactly one wins. With no AWSPREVIOUS nothing is touched.
+ * What `rollback` would do. An unfinished rotation (a version under AWSPENDING that is not
+ * AWSCURRENT) is what an operator undoes first: it is cancelled and AWSCURRENT is left alone.
+ * Otherwise AWSCURRENT goes back to AWSPREVIOUS.
  */
-export async function rollback(client: SecretsManagerClient, secretId: string): Promise<RollbackResult> {
-  const { current, previous } = await stagesOf(client, secretId);
-  if (current?.VersionId === undefined) throw new CliError('NOT_FOUND', `${secretId} has no AWSCURRENT version`);
-  if (previous?.VersionId === undefined) throw new CliError('CONFLICT', `${secretId} has no AWSPREVIOUS version to roll back to; nothing changed`);
+export async function planRollback(client: SecretsManagerClient, secretId: string): Promise<RollbackPlan> {
+  const versions = await readVersions(client, secretId);
+  const current = versions.current?.versionId;
+  if (current === undefined) throw new CliError('NOT_FOUND', `${secretId} has no AWSCURRENT version`);
+  const immediateHolder = versions.holderOf(ROTATION_IMMEDIATE)?.versionId;
+  const rolledBackHolder = versions.holderOf(ROLLED_BACK)?.versionId;
+  const pendingOnCurrent = versions.current!.stages.includes(AWSPENDING);
+  if (versions.unfinished !== undefined) {
+    return { action: 'cancel', fromVersionId: versions.unfinished.versionId, toVersionId: current, undoesRollback: false, immediateHolder, rolledBackHolder, pendingOnCurrent };
+  }
+  const previous = versions.previous;
+  if (previous === undefined) throw new CliError('CONFLICT', `${secretId} has no AWSPREVIOUS version to roll back to; nothing changed`);
+  return { action: 'rollback', fromVersionId: current, toVersionId: previous.versionId, undoesRollback: previous.stages.includes(ROLLED_BACK), immediateHolder, rolledBackHolder, pendingOnCurrent };
+}
+
+/**
+ * Carries a plan out; every label move names the version it takes the label from, so of two
+ * concurrent rollbacks exactly one wins and the other changes nothing. `immediate` moves
+ * ROTATION_IMMEDIATE onto the restored version first (harmless before the switch: that version is
+ * the one being trusted), so the engine refuses the rolled-away-from token as soon as an instance
+ * refreshes; `graceful` removes the label, leaving that token accepted for the grace window.
+ * Returns warnings for what failed after AWSCURRENT moved.
+ */
+export async function rollback(client: SecretsManagerClient, secretId: string, plan: RollbackPlan, mode: FinishMode): Promise<string[]> {
+  const { fromVersionId: from, toVersionId: to, immediateHolder } = plan;
   try {
-    await client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: secretId,
-        VersionStage: 'AWSCURRENT',
-        MoveToVersionId: previous.VersionId,
-        RemoveFromVersionId: current.VersionId,
-      }),
-    );
+    if (plan.action === 'cancel') {
+      await moveStage(client, secretId, AWSPENDING, { to: undefined, from });
+      // An immediate rotation that stopped before its switch took the label off the current
+      // version: put it back, in the direction that refuses more rather than less.
+      if (immediateHolder === from) await moveStage(client, secretId, ROTATION_IMMEDIATE, { to, from });
+      return [];
+    }
+    // AWS may leave AWSPENDING on the version it made current; rolled away from, it would look unfinished.
+    if (plan.pendingOnCurrent) await moveStage(client, secretId, AWSPENDING, { to: undefined, from });
+    await moveStage(client, secretId, ROTATION_IMMEDIATE, { to: mode === 'immediate' ? to : undefined, from: immediateHolder });
+    await moveStage(client, secretId, AWSCURRENT, { to, from });
   } catch (err) {
     if (classifyAwsError(err).code === 'InvalidParameterException') {
-      throw new CliError('CONFLICT', `${secretId} changed while rolling back (another rotation or rollback won); nothing changed here. Check with: secrets status`, { cause: err });
+      throw new CliError('CONFLICT', `${secretId} changed while rolling back (another rotation or rollback won); AWSCURRENT was not moved here. Check with: secrets status`, { cause: err });
     }
-    throw fromAwsError(err, secretId);
+    throw cliErrorOf(err, secretId);
   }
-  return { fromVersionId: current.VersionId, toVersionId: previous.VersionId };
-}
-
-/** `secrets rollback`. */
-export async function rollbackCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, o, out, adminTokenId } = ctx;
-  const secretId = adminTokenId();
-  if (!o.yes && !(await deps.confirm(`Move AWSCURRENT of ${secretId} back to its AWSPREVIOUS version?`))) {
-    throw new CliError('CANCELLED', 'Rollback cancelled; nothing changed');
-  }
-  const result = await rollback(deps.secretsManager(g.aws), secretId);
-  await appendRotationLog(resolve(deps.cwd, o['rotation-log'] ?? DEFAULT_ROTATION_LOG), {
-    at: new Date(deps.now()).toISOString(),
-    action: 'rollback',
-    secretId,
-    fromVersionId: result.fromVersionId,
-    toVersionId: result.toVersionId,
-    caller: await deps.callerArn(g.aws),
-  });
-  // Until they refresh, running instances hold the version rolled away from as current: it authenticates the notice.
-  const notified = o.notify === undefined ? [] : await notifyRefresh(o.notify, await versionValue(deps.secretsManager(g.aws), secretId, result.fromVersionId), deps);
-  out(
-    { secretId, ...result, notified },
-    [
-      `Rolled back ${secretId}: AWSCURRENT ${result.fromVersionId} -> ${result.toVersionId}`,
-      ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (${n.status})`}`),
-      ...(notified.length === 0 ? ['Refresh the service: POST /admin/refresh-secrets (or --notify URL)'] : []),
-      '',
-    ].join('\n'),
-  );
-  return notified.every((n) => n.ok) ? EXIT_CODES.OK : EXIT_CODES.FAILED;
-}
-
-/** One version's value, only to authenticate a refresh notice; never printed. */
-async function versionValue(client: SecretsManagerClient, secretId: string, versionId: string): Promise<string | undefined> {
   try {
-    return (await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }))).SecretString;
+    await moveStage(client, secretId, ROLLED_BACK, { to: from, from: plan.rolledBackHolder });
+    return [];
   } catch (err) {
-    throw fromAwsError(err, secretId);
+    return [`the rollback is committed (AWSCURRENT of ${secretId} is now ${to}); could not label version ${from} ${ROLLED_BACK} (${classifyAwsError(err).code}), so rolling back again will not be noticed`];
   }
+}
+
+/** `secrets rollback <kind>`. */
+export async function rollbackCommand(ctx: CommandContext): Promise<number> {
+  const { deps, g, o, catalog } = ctx;
+  const kind = cliRotationKind(ctx.secretArg(cliRotationKinds((k) => k.rollback)));
+  const secretId = catalog.entry(kind.module.secretName)!.awsId;
+  if (o.strategy !== undefined) throw new CliError('USAGE', 'rollback is immediate unless --graceful; it takes no --strategy');
+  const mode: FinishMode = o.graceful ? 'graceful' : 'immediate';
+  const client = deps.secretsManager(g.aws);
+  let plan: RollbackPlan;
+  try {
+    plan = await planRollback(client, secretId);
+  } catch (err) {
+    throw cliErrorOf(err, secretId);
+  }
+  if (plan.undoesRollback && !o.force) {
+    throw new CliError(
+      'CONFLICT',
+      `${secretId} was already rolled back from version ${plan.toVersionId} (it carries ${ROLLED_BACK}): rolling back again would make it current again. If instances still accept it, they have not refreshed: POST /admin/refresh-secrets on the service (or wait for the cache TTL). To switch back to it anyway: --force. Nothing changed`,
+    );
+  }
+  const question =
+    plan.action === 'cancel'
+      ? `Cancel the unfinished rotation of ${secretId} (version ${plan.fromVersionId}, never current)? AWSCURRENT stays ${plan.toVersionId}.`
+      : `Roll back ${secretId} (${mode}): AWSCURRENT ${plan.fromVersionId} -> ${plan.toVersionId}? ${mode === 'immediate' ? `The token of ${plan.fromVersionId} is refused as soon as instances refresh.` : `The token of ${plan.fromVersionId} stays accepted for the grace window.`}`;
+  if (!o.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rollback cancelled; nothing changed');
+
+  const warnings = await rollback(client, secretId, plan, mode);
+  const committed = plan.action === 'cancel' ? `the rotation to ${plan.fromVersionId} is cancelled` : `the rollback is committed (AWSCURRENT of ${secretId} is now ${plan.toVersionId})`;
+  const logPath = resolve(deps.cwd, o['rotation-log'] ?? rotationLogPath(kind.module.kind));
+  try {
+    await appendRotationLog(logPath, {
+      at: new Date(deps.now()).toISOString(),
+      action: plan.action,
+      secretId,
+      fromVersionId: plan.fromVersionId,
+      toVersionId: plan.toVersionId,
+      ...(plan.action === 'rollback' && { strategy: mode }),
+      caller: await deps.callerArn(g.aws),
+    });
+  } catch (err) {
+    warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let notified: Notified[] = [];
+  if (plan.action === 'rollback' && (o.notify ?? []).length > 0) {
+    try {
+      // Until they refresh, instances hold the version rolled away from as current: for the admin token, it authenticates the notice.
+      const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
+      const token = await readValue(client, adminId, adminId === secretId ? { versionId: plan.fromVersionId } : { stage: AWSCURRENT });
+      notified = await notifyRefresh(o.notify ?? [], token?.value, deps);
+    } catch (err) {
+      warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
+    }
+  }
+  for (const n of notified.filter((x) => !x.ok)) warnings.push(`${committed}; ${n.url} did not refresh (HTTP ${n.status || 'unreachable'})`);
+  for (const w of warnings) deps.stderr(`warning: ${w}\n`);
+
+  const refreshed = notified.length > 0 && notified.every((n) => n.ok);
+  const nextSteps =
+    plan.action === 'rollback'
+      ? refreshed
+        ? []
+        : await refreshAdvice(ctx, kind.module.kind, kind.module.secretName, plan.fromVersionId)
+      : await cancelledFileAdvice(ctx, kind.module.kind, plan.fromVersionId);
+  const head =
+    plan.action === 'cancel'
+      ? `Cancelled the unfinished rotation of ${secretId}: version ${plan.fromVersionId} is no longer AWSPENDING; AWSCURRENT stays ${plan.toVersionId}`
+      : `Rolled back ${secretId} (${mode}): AWSCURRENT ${plan.fromVersionId} -> ${plan.toVersionId}`;
+  ctx.out(
+    { secretId, action: plan.action, strategy: mode, fromVersionId: plan.fromVersionId, toVersionId: plan.toVersionId, notified, refreshed, nextSteps, warnings },
+    [head, ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (HTTP ${n.status || 'unreachable'})`}`), ...nextSteps, ''].join('\n'),
+  );
+  return EXIT_CODES.OK;
+}
+
+/** A cancelled version's token was never current: its default token file can go. */
+async function cancelledFileAdvice(ctx: CommandContext, kind: string, versionId: string): Promise<string[]> {
+  const file = defaultTokenPath(ctx.deps.cwd, kind, versionId);
+  return (await exists(file)) ? [`The token in ${file} belongs to the cancelled version and was never current: delete it securely.`] : [];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * What to do when no instance confirmed a refresh: they serve the rolled-away-from version
+ * until they do. For the admin token, that token is the one they accept for the notice.
+ */
+async function refreshAdvice(ctx: CommandContext, kind: string, secretName: string, fromVersionId: string): Promise<string[]> {
+  let auth = 'the current admin token';
+  if (secretName === 'ADMIN_TOKEN') {
+    const file = defaultTokenPath(ctx.deps.cwd, kind, fromVersionId);
+    const saved = await exists(file);
+    auth = `the token of version ${fromVersionId} (instances accept it until they refresh${saved ? `; it is in ${file}` : ''})`;
+  }
+  return [
+    `Instances keep using version ${fromVersionId} until they refresh (at the latest when their cache expires). Refresh them now: POST <service>/admin/refresh-secrets with header x-admin-token set to ${auth}; one instance tells the others. Or pass --notify URL to rollback.`,
+    ...(secretName === 'ADMIN_TOKEN' ? ['Then check: secrets verify admin-token --url <service>'] : []),
+  ];
 }

@@ -1,144 +1,189 @@
-import { randomBytes } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { IMMEDIATE_ROTATION_STAGE } from '../../engine/index.js';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readValue, RotationError, runRotation, type RotationOutcome } from '../../rotation/index.js';
 import type { CommandContext } from '../command-context.js';
-import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
-import { notifyRefresh } from '../notify-refresh.js';
-import { appendRotationLog, DEFAULT_ROTATION_LOG } from '../rotation-log.js';
-import { stagesOf } from './versions.js';
+import { CliError, EXIT_CODES } from '../errors.js';
+import { notifyRefresh, type Notified } from '../notify-refresh.js';
+import { cliRotationKind, cliRotationKinds, type CliRotationKind } from '../rotation-kinds.js';
+import { cliErrorOf } from '../rotation-failure.js';
+import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
+import { planRotation, type RotationPlan } from '../rotation-plan.js';
+import { reserveTokenFile, resumeTokenFile, type TokenFile } from '../token-file.js';
 
-/** AWS advises at most one new version per secret every 10 minutes. */
-export const MIN_ROTATION_INTERVAL_MS = 10 * 60_000;
-
-export interface RotateInput {
-  readonly client: SecretsManagerClient;
-  readonly secretId: string;
-  readonly strategy: 'immediate' | 'graceful';
-  readonly force: boolean;
-  readonly now: number;
+interface Progress {
+  created: boolean;
+  handedOver: boolean;
 }
 
-export interface RotateResult {
-  readonly fromVersionId: string | null;
-  readonly toVersionId: string;
-  /** Only for the caller to hand to the operator (0600 file or --print); never logged. */
-  readonly newToken: string;
-  /** The token being replaced: valid until instances refresh, so it can authenticate --notify. */
-  readonly oldToken: string | undefined;
-}
-
-/** A 64-character token from 48 random bytes (base64url, no padding). */
-export function newAdminToken(): string {
-  return randomBytes(48).toString('base64url');
-}
-
-export async function rotate(input: RotateInput): Promise<RotateResult> {
-  const { client, secretId, strategy, force, now } = input;
-  const { current } = await stagesOf(client, secretId);
-  if (current?.CreatedDate !== undefined && now - current.CreatedDate.getTime() < MIN_ROTATION_INTERVAL_MS && !force) {
-    throw new CliError('CONFLICT', `${secretId} got a new version less than 10 minutes ago; AWS advises against rotating that often. Use --force to rotate anyway`);
-  }
+/** `secrets rotate <kind>`. */
+export async function rotateCommand(ctx: CommandContext): Promise<number> {
+  const { deps, g, o, catalog } = ctx;
+  const kind = cliRotationKind(ctx.secretArg(cliRotationKinds()));
+  const { module } = kind;
+  const secretId = catalog.entry(module.secretName)!.awsId;
+  const strategy = o.strategy ?? kind.strategies[0]!;
+  if (!kind.strategies.includes(strategy)) throw new CliError('USAGE', `--strategy must be ${kind.strategies.join(' or ')}`);
+  if (o.print && o['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
+  const client = deps.secretsManager(g.aws);
+  let plan: RotationPlan;
   try {
-    const old = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    const newToken = newAdminToken();
-    const out = await client.send(
-      new PutSecretValueCommand({
-        SecretId: secretId,
-        SecretString: newToken,
-        // The engine refuses the previous token at once when the current version carries this label.
-        ...(strategy === 'immediate' && { VersionStages: ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE] }),
-      }),
-    );
-    return { fromVersionId: old.VersionId ?? null, toVersionId: out.VersionId!, newToken, oldToken: old.SecretString };
+    plan = await planRotation({
+      client,
+      secretId,
+      kind: module.kind,
+      cwd: deps.cwd,
+      savePath: o['save-token'] === undefined ? undefined : resolve(deps.cwd, o['save-token']),
+      noFile: o.print === true || !module.handover,
+      force: o.force === true,
+      now: deps.now(),
+    });
   } catch (err) {
-    throw fromAwsError(err, secretId);
+    throw cliErrorOf(err, secretId);
+  }
+  const from = plan.currentVersionId ?? '-';
+  const effect = kind.effect(strategy);
+  const question =
+    plan.resume === undefined
+      ? `Rotate ${secretId} (${strategy}): AWSCURRENT ${from} -> a new version? ${effect}`
+      : `Resume the unfinished rotation of ${secretId} (${strategy}): AWSCURRENT ${from} -> ${plan.versionId}? ${effect}`;
+  if (!o.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
+
+  const reservation = { secretId, versionId: plan.versionId };
+  const tokenFile = plan.tokenPath === undefined ? undefined : plan.resume === undefined ? await reserveTokenFile(plan.tokenPath, reservation) : await resumeTokenFile(plan.tokenPath, reservation);
+  if (plan.resume !== undefined) deps.stderr(`Resuming the rotation of ${secretId} to version ${plan.versionId} (found ${plan.resume === 'pending' ? 'under AWSPENDING' : `reserved in ${plan.tokenPath}`})\n`);
+  const progress: Progress = { created: false, handedOver: false };
+  const { deps: moduleDeps, close } = await kind.deps(ctx, client);
+  let outcome: RotationOutcome;
+  try {
+    outcome = await runRotation({
+      module,
+      client,
+      secretId,
+      versionId: plan.versionId,
+      deps: moduleDeps,
+      mode: kind.finishMode(strategy),
+      onStep: (step) => {
+        if (step === 'createSecret') progress.created = true;
+      },
+      onPending: async (pending) => {
+        if (o.print) deps.stdout(`${pending.value}\n`);
+        else if (tokenFile !== undefined) await fillTokenFile(tokenFile, pending.value);
+        progress.handedOver = true;
+      },
+    });
+  } catch (err) {
+    if (!progress.created && !(err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN')) await tokenFile?.release();
+    throw stopped(err, { secretId, kind, versionId: plan.versionId, tokenFile, progress });
+  } finally {
+    await close();
+  }
+  return afterCommit(ctx, kind, { secretId, strategy, plan, outcome, client, tokenPath: tokenFile?.path });
+}
+
+async function fillTokenFile(file: TokenFile, token: string): Promise<void> {
+  try {
+    await file.fill(token);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError('FAILED', `Could not write the new token to ${file.path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
   }
 }
 
-export interface TokenFile {
-  write(token: string): Promise<void>;
-  /** Removes the still-empty file when the rotation did not happen. */
-  discard(): Promise<void>;
+/** One line saying where the rotation stopped, what still holds, and what to run next. */
+function stopped(err: unknown, s: { secretId: string; kind: CliRotationKind<unknown>; versionId: string; tokenFile: TokenFile | undefined; progress: Progress }): CliError {
+  const base = cliErrorOf(err, s.secretId);
+  const kind = s.kind.module.kind;
+  const unknown = err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN';
+  const resume = s.tokenFile === undefined ? `run the same command again to resume version ${s.versionId}` : `run the same command again to resume (${s.tokenFile.path} is reserved for version ${s.versionId})`;
+  let message: string;
+  if (!s.progress.created) message = unknown ? `${base.message}: ${resume}` : `${base.message}; nothing changed`;
+  else if (!s.progress.handedOver) {
+    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current (the old token still works), but its token was not handed over: run the command again with --save-token PATH or --print to get it and finish, or "secrets rollback ${kind}" to cancel it`;
+  } else if (unknown) {
+    message = `${base.message}: version ${s.versionId} may or may not be current now; run the same command again to settle it`;
+  } else {
+    const where = s.tokenFile === undefined ? '' : `; its token is in ${s.tokenFile.path}`;
+    const old = s.kind.module.handover ? 'token' : 'value';
+    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current: the old ${old} still works${where}. Run the same command again to resume, or "secrets rollback ${kind}" to cancel it`;
+  }
+  return new CliError(base.code, message, { cause: err });
+}
+
+interface Committed {
+  readonly secretId: string;
+  readonly strategy: string;
+  readonly plan: RotationPlan;
+  readonly outcome: RotationOutcome;
+  readonly client: SecretsManagerClient;
+  readonly tokenPath: string | undefined;
+}
+
+/** Once AWSCURRENT moved, nothing may fail the command: the log and notices only warn. */
+async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, c: Committed): Promise<number> {
+  const { deps, g, o } = ctx;
+  const { secretId, strategy, outcome } = c;
+  const committed = `the rotation is committed (AWSCURRENT of ${secretId} is now ${outcome.toVersionId})`;
+  const warnings: string[] = [];
+  const logPath = resolve(deps.cwd, o['rotation-log'] ?? rotationLogPath(kind.module.kind));
+  try {
+    await appendRotationLog(logPath, {
+      at: new Date(deps.now()).toISOString(),
+      action: 'rotate',
+      secretId,
+      fromVersionId: outcome.fromVersionId ?? null,
+      toVersionId: outcome.toVersionId,
+      strategy,
+      ...(c.plan.resume !== undefined && { resumed: true }),
+      caller: await deps.callerArn(g.aws),
+    });
+  } catch (err) {
+    warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let notified: Notified[] = [];
+  if ((o.notify ?? []).length > 0) {
+    try {
+      notified = await notifyRefresh(o.notify ?? [], await noticeToken(ctx, kind, c), deps);
+    } catch (err) {
+      warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
+    }
+  }
+  for (const n of notified.filter((x) => !x.ok)) {
+    warnings.push(`${committed}; ${n.url} did not refresh (HTTP ${n.status || 'unreachable'}): refresh instances with POST ${n.url}/admin/refresh-secrets`);
+  }
+  for (const w of warnings) deps.stderr(`warning: ${w}\n`);
+
+  const label = kind.module.kind.replace(/-/g, ' ');
+  const summary = {
+    secretId,
+    strategy,
+    fromVersionId: outcome.fromVersionId ?? null,
+    toVersionId: outcome.toVersionId,
+    resumed: c.plan.resume !== undefined,
+    tokenFile: c.tokenPath ?? null,
+    notified,
+    warnings,
+  };
+  const head = outcome.alreadyCurrent
+    ? `Version ${outcome.toVersionId} of ${secretId} is already AWSCURRENT; nothing moved`
+    : `${c.plan.resume === undefined ? 'Rotated' : 'Finished the rotation of'} ${secretId} (${strategy}): AWSCURRENT ${outcome.fromVersionId ?? '-'} -> ${outcome.toVersionId}`;
+  const lines = [
+    head,
+    ...(c.tokenPath !== undefined ? [`New ${label} saved to: ${c.tokenPath} (mode 0600)`] : []),
+    ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (HTTP ${n.status || 'unreachable'})`}`),
+    '',
+    kind.checklist,
+    '',
+  ];
+  (o.print ? deps.stderr : deps.stdout)(g.json && !o.print ? `${JSON.stringify(summary, null, 2)}\n` : lines.join('\n'));
+  return EXIT_CODES.OK;
 }
 
 /**
- * Creates the token file (mode 0600, never overwriting) before the rotation, so a bad path fails
- * while nothing has changed instead of after the only copy of the new token exists.
+ * The admin token a refresh notice carries: instances accept the replaced admin token until they
+ * refresh (an immediate rotation included), so it authenticates the notice; other kinds use the
+ * admin token as it is.
  */
-export async function reserveTokenFile(path: string): Promise<TokenFile> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'wx', 0o600);
-  } catch (err) {
-    throw new CliError('FAILED', `Cannot create ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); nothing changed`, { cause: err });
-  }
-  return {
-    async write(token) {
-      try {
-        await handle.writeFile(`${token}\n`);
-      } finally {
-        await handle.close();
-      }
-    },
-    async discard() {
-      await handle.close();
-      await rm(path, { force: true });
-    },
-  };
-}
-
-export const POST_ROTATION_CHECKLIST = [
-  'POST-ROTATION CHECKLIST:',
-  '  [ ] Update CI/CD pipelines with new token',
-  '  [ ] Update monitoring/alerting tools',
-  '  [ ] Verify application is using new token (secrets verify admin-token --url URL)',
-  '  [ ] Delete the new-token file securely once distributed',
-  '  [ ] Schedule next rotation (recommended: 90 days)',
-].join('\n');
-
-/** `secrets rotate`. */
-export async function rotateCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, o, adminTokenId } = ctx;
-  const secretId = adminTokenId();
-  const strategy = o.strategy ?? 'immediate';
-  if (strategy !== 'immediate' && strategy !== 'graceful') throw new CliError('USAGE', '--strategy must be immediate or graceful');
-  if (o.print && o['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
-  if (!o.yes && !(await deps.confirm(`Rotate ${secretId} (${strategy})? ${strategy === 'immediate' ? 'The old token stops working as soon as instances refresh.' : 'Both tokens work during the grace window.'}`))) {
-    throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
-  }
-  const stamp = new Date(deps.now()).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const tokenPath = o.print ? undefined : resolve(deps.cwd, o['save-token'] ?? `.admin-token-new-${stamp}.txt`);
-  const tokenFile = tokenPath === undefined ? undefined : await reserveTokenFile(tokenPath);
-  let result;
-  try {
-    result = await rotate({ client: deps.secretsManager(g.aws), secretId, strategy, force: o.force === true, now: deps.now() });
-  } catch (err) {
-    await tokenFile?.discard();
-    throw err;
-  }
-  await tokenFile?.write(result.newToken);
-  await appendRotationLog(resolve(deps.cwd, o['rotation-log'] ?? DEFAULT_ROTATION_LOG), {
-    at: new Date(deps.now()).toISOString(),
-    action: 'rotate',
-    secretId,
-    fromVersionId: result.fromVersionId,
-    toVersionId: result.toVersionId,
-    strategy,
-    caller: await deps.callerArn(g.aws),
-  });
-  const notified = await notifyRefresh(o.notify ?? [], result.oldToken, deps);
-  if (o.print) deps.stdout(`${result.newToken}\n`);
-  const summary = { secretId, strategy, fromVersionId: result.fromVersionId, toVersionId: result.toVersionId, tokenFile: tokenPath ?? null, notified };
-  const lines = [
-    `Rotated ${secretId} (${strategy}): ${result.fromVersionId ?? '-'} -> ${result.toVersionId}`,
-    tokenPath !== undefined ? `New admin token saved to: ${tokenPath} (mode 0600)` : '',
-    ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (${n.status})`}`),
-    '',
-    POST_ROTATION_CHECKLIST,
-    '',
-  ];
-  (o.print ? deps.stderr : deps.stdout)(g.json && !o.print ? `${JSON.stringify(summary, null, 2)}\n` : lines.filter((l, i) => l !== '' || i > 1).join('\n'));
-  return notified.every((n) => n.ok) ? EXIT_CODES.OK : EXIT_CODES.FAILED;
+async function noticeToken(ctx: CommandContext, kind: CliRotationKind<unknown>, c: Committed): Promise<string | undefined> {
+  if (kind.module.secretName === 'ADMIN_TOKEN') return c.outcome.replaced?.value;
+  return (await readValue(c.client, ctx.catalog.entry('ADMIN_TOKEN')!.awsId, { stage: 'AWSCURRENT' }))?.value;
 }

@@ -1,11 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse as parseDotenv } from 'dotenv';
-import { type Catalog, classifyAwsError } from '../../engine/index.js';
+import { type Catalog, type SecretSpec, classifyAwsError } from '../../engine/index.js';
+import { generateToken } from '../../provisioning/generate-token.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
+import { enableRotation, rotationFunctionArn, scheduleLines } from '../enable-rotation.js';
+import { invalidReason } from '../invalid-reason.js';
+import type { Style } from '../style.js';
+import { columnWidths, formatRow, type Cell } from '../table.js';
 import { databaseUrlFromTerraform } from '../terraform-database-url.js';
 import { writePolicies } from './iam.js';
 
@@ -18,21 +22,53 @@ export interface SetupRow {
   readonly generated: boolean;
 }
 
+/** Each catalog secret's stored value (undefined: not created yet). Held in memory only, never shown. */
+export type StoredValues = ReadonlyMap<string, string | undefined>;
+
 export interface SetupInput {
   readonly client: SecretsManagerClient;
   readonly catalog: Catalog;
-  /** Values the operator gave (from --from-env or prompts); absent names are left alone. */
+  /** Values the operator gave (from --from-env or prompts); absent or empty names are left alone. */
   readonly provided: Readonly<Record<string, string | undefined>>;
+  /** What is stored now (readStoredValues); read before anything is asked. */
+  readonly stored: StoredValues;
   readonly tags: { readonly project: string; readonly environment: string };
+  /** Called as each secret is done, for progress output. */
+  readonly onRow?: (row: SetupRow) => void;
+  /** Called before each secret's calls start. */
+  readonly onStart?: (name: string) => void;
 }
 
-async function currentValue(client: SecretsManagerClient, secretId: string): Promise<string | undefined> {
-  try {
-    return (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString ?? '';
-  } catch (err) {
-    if (classifyAwsError(err).code === 'ResourceNotFoundException') return undefined;
-    throw fromAwsError(err, secretId);
-  }
+/**
+ * Where `setup` writes the IAM policies unless told otherwise: a git-ignored folder. The
+ * committed `iam-policies/` hold the placeholder account (`secrets iam`), and setup must never
+ * rewrite them with the account of whoever ran it.
+ */
+export const DEFAULT_SETUP_POLICIES_DIR = '.generated/iam-policies';
+
+/**
+ * Reads every catalog secret's current value, in parallel. The first call that cannot work
+ * (no credentials, access denied, endpoint unreachable) fails the command here, before the
+ * operator is asked anything or types a value.
+ */
+export async function readStoredValues(client: SecretsManagerClient, catalog: Catalog): Promise<StoredValues> {
+  const values = await Promise.all(
+    catalog.entries.map(async ({ awsId }) => {
+      try {
+        return (await client.send(new GetSecretValueCommand({ SecretId: awsId }))).SecretString ?? '';
+      } catch (err) {
+        if (classifyAwsError(err).code === 'ResourceNotFoundException') return undefined;
+        throw fromAwsError(err, awsId);
+      }
+    }),
+  );
+  return new Map(catalog.entries.map(({ name }, i) => [name, values[i]]));
+}
+
+/** Checks a value the operator gave against the secret's kind: true, or the reason (never the value). */
+export function checkValue(spec: SecretSpec<unknown>, value: string): true | string {
+  const parsed = spec.kind.parse(value);
+  return parsed.ok ? true : invalidReason(parsed.reason, spec.kind.label);
 }
 
 /**
@@ -41,22 +77,24 @@ async function currentValue(client: SecretsManagerClient, secretId: string): Pro
  * 100 versions, and an unchanged value must not cost one. Re-running changes nothing.
  */
 export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
-  const { client, catalog, provided, tags } = input;
+  const { client, catalog, provided, stored, tags, onRow, onStart } = input;
   for (const { name, spec } of catalog.entries) {
     const value = provided[name];
     if (value === undefined || value === '') continue;
-    const parsed = spec.kind.parse(value);
-    if (!parsed.ok) throw new CliError('USAGE', `Value given for ${name} is invalid: ${parsed.reason} (expected ${spec.kind.label})`);
+    const checked = checkValue(spec, value);
+    if (checked !== true) throw new CliError('USAGE', `Value given for ${name} is invalid: ${checked}`);
   }
   const rows: SetupRow[] = [];
   for (const { name, awsId, spec } of catalog.entries) {
-    const existing = await currentValue(client, awsId);
+    onStart?.(name);
+    const existing = stored.get(name);
     let value = provided[name] === '' ? undefined : provided[name];
     let generated = false;
     if (value === undefined && existing === undefined && spec.generate !== undefined) {
-      value = randomBytes(spec.generate.bytes).toString('base64');
+      value = generateToken(spec.generate.bytes);
       generated = true;
     }
+    let action: SetupAction;
     try {
       if (existing === undefined && value !== undefined) {
         await client.send(
@@ -70,27 +108,75 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
             ],
           }),
         );
-        rows.push({ name, secretId: awsId, action: 'created', generated });
+        action = 'created';
       } else if (existing !== undefined && value !== undefined && value !== existing) {
         await client.send(new PutSecretValueCommand({ SecretId: awsId, SecretString: value }));
-        rows.push({ name, secretId: awsId, action: 'updated', generated });
+        action = 'updated';
       } else {
-        rows.push({ name, secretId: awsId, action: existing !== undefined ? 'unchanged' : spec.required ? 'missing' : 'skipped', generated });
+        action = existing !== undefined ? 'unchanged' : spec.required ? 'missing' : 'skipped';
       }
     } catch (err) {
       throw fromAwsError(err, awsId);
     }
+    const row = { name, secretId: awsId, action, generated };
+    rows.push(row);
+    onRow?.(row);
   }
   return rows;
 }
 
+/** The question for one secret, worded for what is stored: the first run has nothing to keep. */
+export function promptFor(name: string, spec: SecretSpec<unknown>, isStored: boolean): string {
+  if (isStored) return `${name} (${spec.description}; Enter keeps the stored value)`;
+  if (spec.required) return `${name} (${spec.description}; required)`;
+  if (spec.default !== undefined) return `${name} (${spec.description}; Enter for the default, ${String(spec.default)})`;
+  return `${name} (${spec.description}; optional, Enter skips)`;
+}
+
+/** The check run on each answer as it is typed. */
+export function answerCheck(name: string, spec: SecretSpec<unknown>, isStored: boolean): (answer: string) => true | string {
+  return (answer) => {
+    if (answer === '') return isStored || !spec.required ? true : `${name} is required and nothing is stored yet: type a value (Ctrl-C stops, nothing is written)`;
+    return checkValue(spec, answer);
+  };
+}
+
+const ACTION_STYLE: Readonly<Record<SetupAction, keyof Style>> = { created: 'ok', updated: 'ok', unchanged: 'dim', missing: 'bad', skipped: 'dim' };
+const actionText = (r: Pick<SetupRow, 'action' | 'generated'>) => `${r.action}${r.generated ? ' (generated)' : ''}`;
+
+/** One line of the summary: how many secrets got each outcome. */
+export function setupSummary(rows: readonly SetupRow[], policiesDir: string): string {
+  const count = (a: SetupAction) => rows.filter((r) => r.action === a).length;
+  const generated = rows.filter((r) => r.generated).length;
+  const missing = rows.filter((r) => r.action === 'missing').map((r) => r.name);
+  const parts = [
+    `${count('created')} created${generated > 0 ? ` (${generated} generated)` : ''}`,
+    `${count('updated')} updated`,
+    `${count('unchanged')} unchanged`,
+    `${count('skipped')} optional skipped`,
+  ];
+  const head = missing.length > 0 ? `Setup incomplete: ${missing.length} required missing (${missing.join(', ')}); ` : 'Setup done: ';
+  return `${head}${parts.join(', ')}. IAM policies written to ${policiesDir}`;
+}
+
 /** `secrets setup`. */
 export async function setupCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, o, catalog, region, out } = ctx;
+  const { deps, g, o, catalog, region, out, style } = ctx;
+  const rotationArn = o['enable-rotation'] === undefined ? undefined : rotationFunctionArn(o['enable-rotation']);
+  const client = deps.secretsManager(g.aws);
+  // Credentials and the endpoint first: nothing is asked, and nothing typed, before the calls can work.
   const caller = await deps.callerArn(g.aws);
+  const stored = await readStoredValues(client, catalog);
+  const storedCount = [...stored.values()].filter((v) => v !== undefined).length;
   deps.stderr(`Project: ${g.project}\nEnvironment: ${g.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
-  if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); check your AWS credentials\n');
-  if (!o.yes && !(await deps.confirm('Continue with setup?'))) throw new CliError('CANCELLED', 'Setup cancelled; nothing changed');
+  if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); IAM policies get the placeholder account\n');
+  deps.stderr(
+    storedCount === 0
+      ? `Nothing is stored under ${catalog.prefix}/ yet: this creates the catalog's secrets (tokens generated).\n`
+      : `${storedCount} of ${catalog.entries.length} secrets exist under ${catalog.prefix}/; missing ones are created, changed values get a new version.\n`,
+  );
+  if (!o.yes && !(await deps.confirm(storedCount === 0 ? 'Create the secrets?' : 'Continue with setup?'))) throw new CliError('CANCELLED', 'Setup cancelled; nothing changed');
+
   let provided: Record<string, string | undefined> = {};
   if (o['from-env'] !== undefined) {
     const path = resolve(deps.cwd, o['from-env']);
@@ -99,11 +185,6 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     } catch (err) {
       throw new CliError('NOT_FOUND', `Cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
     }
-  } else if (!o.yes) {
-    for (const { name, spec } of catalog.entries) {
-      if (spec.generate !== undefined) continue;
-      provided[name] = await deps.promptSecret(`${name} (${spec.description}; empty keeps the stored value)`);
-    }
   }
   if (o['terraform-dir'] !== undefined && (provided.DATABASE_URL ?? '') === '') {
     const found = databaseUrlFromTerraform(await deps.terraformOutputs(resolve(deps.cwd, o['terraform-dir'])));
@@ -111,12 +192,35 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     deps.stderr(`Found RDS endpoint from Terraform: ${found.host}\n`);
     provided = { ...provided, DATABASE_URL: found.url };
   }
-  const rows = await setupSecrets({ client: deps.secretsManager(g.aws), catalog, provided, tags: { project: g.project, environment: g.environment } });
+  if (o['from-env'] === undefined && !o.yes) {
+    deps.stderr(`Values are hidden as you type and checked as you enter them.${storedCount > 0 ? ' Enter keeps a stored value.' : ''}\n`);
+    for (const { name, spec } of catalog.entries) {
+      if (spec.generate !== undefined || provided[name] !== undefined) continue;
+      const isStored = stored.get(name) !== undefined;
+      provided[name] = await deps.promptSecret(promptFor(name, spec, isStored), answerCheck(name, spec, isStored));
+    }
+  }
+
+  const widths = columnWidths(catalog.entries.map(({ name, awsId }) => [name, actionText({ action: 'unchanged', generated: true }), awsId]));
+  const progress = ctx.progress();
+  const rows = await setupSecrets({
+    client,
+    catalog,
+    provided,
+    stored,
+    tags: { project: g.project, environment: g.environment },
+    onStart: (name) => progress.working(`${name}...`),
+    onRow: (r) => progress.done(formatRow([r.name, { text: actionText(r), style: style[ACTION_STYLE[r.action]] }, r.secretId] satisfies Cell[], widths)),
+  });
+  progress.finish();
   const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
-  const written = await writePolicies({ account, region, prefix: catalog.prefix }, resolve(deps.cwd, o.out ?? 'iam-policies'));
+  const policiesDir = resolve(deps.cwd, o['policies-dir'] ?? o.out ?? DEFAULT_SETUP_POLICIES_DIR);
+  const written = await writePolicies({ account, region, prefix: catalog.prefix }, policiesDir);
+  const schedules = rotationArn === undefined ? [] : await enableRotation(client, catalog, rotationArn);
+  const summary = setupSummary(rows, policiesDir);
   out(
-    { prefix: catalog.prefix, secrets: rows, policies: written },
-    `${rows.map((r) => `${r.name.padEnd(26)} ${r.action}${r.generated ? ' (generated)' : ''}  ${r.secretId}`).join('\n')}\nIAM policies written to ${resolve(deps.cwd, o.out ?? 'iam-policies')}\n`,
+    { prefix: catalog.prefix, secrets: rows, policies: written, summary, ...(rotationArn !== undefined && { rotation: schedules }) },
+    `${scheduleLines(schedules, rotationArn ?? '')}${rows.some((r) => r.action === 'missing') ? style.bad(summary) : summary}\n`,
   );
   return rows.some((r) => r.action === 'missing') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
 }

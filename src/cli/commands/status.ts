@@ -2,6 +2,7 @@ import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { type Catalog, classifyAwsError } from '../../engine/index.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, fromAwsError } from '../errors.js';
+import { formatTable } from '../table.js';
 
 const DAY_MS = 86_400_000;
 
@@ -15,6 +16,10 @@ export interface SecretState {
   readonly rotateEveryDays: number | null;
   /** 'ok', 'due' (within 14 days), 'overdue', or 'n/a' for secrets without a period. */
   readonly rotation: 'ok' | 'due' | 'overdue' | 'n/a';
+  /** Secrets Manager rotates it on a schedule (DescribeSecret's RotationEnabled). */
+  readonly rotationEnabled: boolean;
+  /** When Secrets Manager rotates it next (DescribeSecret's NextRotationDate), if scheduled. */
+  readonly nextRotationDate: string | null;
 }
 
 /** `secrets status`: existence, current version and rotation state per catalog secret. Never values. */
@@ -32,10 +37,18 @@ export async function secretStates(client: SecretsManagerClient, catalog: Catalo
           const ageDays = (now - changed.getTime()) / DAY_MS;
           rotation = ageDays > everyDays ? 'overdue' : ageDays > everyDays - 14 ? 'due' : 'ok';
         }
-        return { ...base, exists: true, versionId: current, lastChanged: changed?.toISOString() ?? null, rotation };
+        return {
+          ...base,
+          exists: true,
+          versionId: current,
+          lastChanged: changed?.toISOString() ?? null,
+          rotation,
+          rotationEnabled: d.RotationEnabled === true,
+          nextRotationDate: d.NextRotationDate?.toISOString() ?? null,
+        };
       } catch (err) {
         if (classifyAwsError(err).code !== 'ResourceNotFoundException') throw fromAwsError(err, awsId);
-        return { ...base, exists: false, versionId: null, lastChanged: null, rotation: 'n/a' };
+        return { ...base, exists: false, versionId: null, lastChanged: null, rotation: 'n/a', rotationEnabled: false, nextRotationDate: null };
       }
     }),
   );
@@ -43,11 +56,20 @@ export async function secretStates(client: SecretsManagerClient, catalog: Catalo
 
 /** `secrets status`. */
 export async function statusCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, catalog, region, out } = ctx;
+  const { deps, g, catalog, region, out, style } = ctx;
   const states = await secretStates(deps.secretsManager(g.aws), catalog, deps.now());
-  const rows = states.map((s) =>
-    [s.name.padEnd(26), (s.exists ? 'yes' : 'MISSING').padEnd(8), (s.versionId ?? '-').padEnd(38), (s.lastChanged ?? '-').padEnd(25), `${s.schedule} (${s.rotation})`].join(' '),
+  const rotationStyle = { ok: style.ok, due: style.warn, overdue: style.bad, 'n/a': style.dim } as const;
+  const table = formatTable(
+    ['SECRET', 'EXISTS', 'VERSION', 'LAST CHANGED', 'ROTATION', 'AUTO-ROTATION'],
+    states.map((s) => [
+      s.name,
+      s.exists ? 'yes' : { text: catalog.entry(s.name)!.spec.required ? 'MISSING' : 'no', style: catalog.entry(s.name)!.spec.required ? style.bad : style.dim },
+      s.versionId ?? '-',
+      s.lastChanged ?? '-',
+      { text: `${s.schedule} (${s.rotation})`, style: rotationStyle[s.rotation] },
+      s.rotationEnabled ? `on, next ${s.nextRotationDate?.slice(0, 10) ?? '-'}` : { text: 'off', style: style.dim },
+    ]),
   );
-  out({ region, prefix: catalog.prefix, secrets: states }, `Region: ${region}  Prefix: ${catalog.prefix}\n${['SECRET'.padEnd(26), 'EXISTS'.padEnd(8), 'VERSION'.padEnd(38), 'LAST CHANGED'.padEnd(25), 'ROTATION'].join(' ')}\n${rows.join('\n')}\n`);
+  out({ region, prefix: catalog.prefix, secrets: states }, `Region: ${region}  Prefix: ${catalog.prefix}\n${table}`);
   return states.every((s) => s.exists || !catalog.entry(s.name)!.spec.required) ? EXIT_CODES.OK : EXIT_CODES.FAILED;
 }

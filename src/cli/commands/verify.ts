@@ -1,48 +1,66 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { IMMEDIATE_ROTATION_STAGE } from '../../engine/index.js';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWSCURRENT, AWSPREVIOUS, readValue, readVersions, ROTATION_IMMEDIATE } from '../../rotation/index.js';
 import type { CommandContext } from '../command-context.js';
-import { EXIT_CODES, fromAwsError } from '../errors.js';
-import { stagesOf } from './versions.js';
+import { EXIT_CODES } from '../errors.js';
+import { cliErrorOf } from '../rotation-failure.js';
 
 export interface Check {
   readonly check: string;
   readonly ok: boolean;
   readonly detail: string;
+  /** What to do about a failed check, when there is something to say. */
+  readonly hint?: string;
 }
+
+const NOT_REFRESHED = (url: string) =>
+  `instances may not have refreshed since the last rotation or rollback: POST ${new URL('/admin/refresh-secrets', url).href} with the token they still accept (or use --notify on rotate/rollback), then verify again`;
 
 /**
  * `secrets verify admin-token`: the stages are sound and, with a service URL, the service accepts
- * the current token and (after an immediate rotation) refuses the previous one.
+ * the current token and (when the current version carries ROTATION_IMMEDIATE, after an immediate
+ * rotation or rollback) refuses the previous one.
  */
 export async function verifyAdminToken(client: SecretsManagerClient, secretId: string, url: string | undefined, fetchFn: typeof fetch): Promise<Check[]> {
   const checks: Check[] = [];
-  const { current, previous } = await stagesOf(client, secretId);
-  checks.push({ check: 'AWSCURRENT', ok: current !== undefined, detail: current?.VersionId ?? 'missing' });
-  checks.push({ check: 'AWSPREVIOUS', ok: true, detail: previous?.VersionId ?? 'none (no rollback possible)' });
+  const versions = await readVersions(client, secretId);
+  const { current, previous } = versions;
+  checks.push({ check: 'AWSCURRENT', ok: current !== undefined, detail: current?.versionId ?? 'missing' });
+  checks.push({ check: 'AWSPREVIOUS', ok: true, detail: previous?.versionId ?? 'none (no rollback possible)' });
+  if (versions.unfinished !== undefined) {
+    checks.push({
+      check: 'no unfinished rotation',
+      ok: false,
+      detail: `version ${versions.unfinished.versionId} is AWSPENDING`,
+      hint: 'finish it with the same "secrets rotate admin-token" command, or cancel it with "secrets rollback admin-token"',
+    });
+  }
   if (url === undefined) return checks;
 
-  const read = async (stage: string) => {
-    try {
-      return (await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }))).SecretString;
-    } catch (err) {
-      throw fromAwsError(err, secretId);
-    }
-  };
   const probe = async (token: string | undefined): Promise<number> => {
     if (token === undefined) return 0;
     try {
-      const res = await fetchFn(new URL('/admin/secrets/health', url), { headers: { 'x-admin-token': token } });
+      const res = await fetchFn(new URL('/admin/secrets/health', url), { headers: { 'x-admin-token': token }, signal: AbortSignal.timeout(5_000) });
       await res.arrayBuffer();
       return res.status;
     } catch {
       return 0;
     }
   };
-  const currentStatus = await probe(await read('AWSCURRENT'));
-  checks.push({ check: 'service accepts current token', ok: currentStatus === 200, detail: `HTTP ${currentStatus || 'unreachable'}` });
-  if (previous !== undefined && current?.VersionStages?.includes(IMMEDIATE_ROTATION_STAGE)) {
-    const previousStatus = await probe(await read('AWSPREVIOUS'));
-    checks.push({ check: 'service refuses previous token (immediate rotation)', ok: previousStatus === 401, detail: `HTTP ${previousStatus || 'unreachable'}` });
+  const currentStatus = await probe((await readValue(client, secretId, { stage: AWSCURRENT }))?.value);
+  checks.push({
+    check: 'service accepts current token',
+    ok: currentStatus === 200,
+    detail: `HTTP ${currentStatus || 'unreachable'}`,
+    ...(currentStatus === 401 && { hint: NOT_REFRESHED(url) }),
+  });
+  if (previous !== undefined && current?.stages.includes(ROTATION_IMMEDIATE)) {
+    const previousStatus = await probe((await readValue(client, secretId, { stage: AWSPREVIOUS }))?.value);
+    checks.push({
+      check: 'service refuses previous token (immediate rotation)',
+      ok: previousStatus === 401,
+      detail: `HTTP ${previousStatus || 'unreachable'}`,
+      ...(previousStatus === 200 && { hint: NOT_REFRESHED(url) }),
+    });
   }
   return checks;
 }
@@ -51,7 +69,13 @@ export async function verifyAdminToken(client: SecretsManagerClient, secretId: s
 export async function verifyCommand(ctx: CommandContext): Promise<number> {
   const { deps, g, o, out, adminTokenId } = ctx;
   const secretId = adminTokenId();
-  const checks = await verifyAdminToken(deps.secretsManager(g.aws), secretId, o.url, deps.fetch);
-  out({ secretId, checks }, `${checks.map((c) => `[${c.ok ? 'OK' : 'FAIL'}] ${c.check}: ${c.detail}`).join('\n')}\n`);
+  let checks: Check[];
+  try {
+    checks = await verifyAdminToken(deps.secretsManager(g.aws), secretId, o.url, deps.fetch);
+  } catch (err) {
+    throw cliErrorOf(err, secretId);
+  }
+  const hints = [...new Set(checks.flatMap((c) => (c.ok || c.hint === undefined ? [] : [c.hint])))];
+  out({ secretId, checks }, `${checks.map((c) => `[${c.ok ? 'OK' : 'FAIL'}] ${c.check}: ${c.detail}`).join('\n')}\n${hints.map((h) => `hint: ${h}\n`).join('')}`);
   return checks.every((c) => c.ok) ? EXIT_CODES.OK : EXIT_CODES.FAILED;
 }

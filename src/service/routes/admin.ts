@@ -1,8 +1,11 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Clock } from '../../engine/index.js';
+import { systemClock } from '../../engine/index.js';
 import type { AdminAuth } from '../admin-auth.js';
 import type { Database } from '../database.js';
 import { errorBody } from '../error-handler.js';
+import type { HealthChecks } from '../health-checks.js';
 import type { RefreshBroadcast } from '../refresh-broadcast.js';
 import { listSalons, MAX_SALONS_PAGE } from '../salons-repository.js';
 import { secretsAdminView } from '../secrets-status-view.js';
@@ -15,7 +18,32 @@ export interface AdminRoutesOptions {
   readonly broadcast?: Pick<RefreshBroadcast, 'publish'>;
   /** Refresh calls allowed per client per minute (each may cost calls to the secret store). */
   readonly refreshPerMinute?: number;
+  /** The /healthz probes: GET /secrets/health adds `dependencies` from them (for the status page). */
+  readonly health?: HealthChecks<'database' | 'redis'>;
+  /** Now, for rotation due dates. */
+  readonly clock?: Clock;
 }
+
+/** What each /admin/salons query parameter accepts, said to the caller when a request breaks it. */
+const SALONS_QUERY_RULES: Readonly<Record<string, string>> = {
+  limit: `limit must be an integer from 1 to ${MAX_SALONS_PAGE}`,
+  after: 'after must be the nextCursor of a previous page (digits only)',
+};
+
+/**
+ * The reason for a refused /admin/salons query, naming the parameter and its rule. Built from
+ * our own table: never the value. (Unknown parameters are dropped by Fastify's validator.)
+ */
+export function salonsQueryProblem(validation: readonly { instancePath?: string }[]): string {
+  for (const v of validation) {
+    const name = v.instancePath?.replace(/^\//, '') ?? '';
+    if (SALONS_QUERY_RULES[name] !== undefined) return SALONS_QUERY_RULES[name];
+  }
+  return `${SALONS_QUERY_RULES.limit}; ${SALONS_QUERY_RULES.after}`;
+}
+
+/** Never-created optional secrets are not failures: there is nothing to load, and nothing is wrong. */
+const ABSENT = new Set(['NotSet', 'ResourceNotFoundException']);
 
 class RateLimitedError extends Error {
   readonly code = 'RATE_LIMITED';
@@ -27,7 +55,7 @@ class RateLimitedError extends Error {
  * admin paths, which answer 404 only after authentication.
  */
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, options) => {
-  const { engine, auth, database, broadcast, refreshPerMinute = 10 } = options;
+  const { engine, auth, database, broadcast, refreshPerMinute = 10, health, clock = systemClock } = options;
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: () => new RateLimitedError('Rate limit exceeded'),
@@ -38,7 +66,10 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
     void reply.header('cache-control', 'no-store');
   });
 
-  app.get('/secrets/health', async () => secretsAdminView(engine.status()));
+  app.get('/secrets/health', async () => ({
+    ...secretsAdminView(engine.status(), { nowMs: clock.now() }),
+    ...(health !== undefined && { dependencies: await health.check() }),
+  }));
 
   app.post('/refresh-secrets', { config: { rateLimit: { max: refreshPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
     // Tell the other instances first: they refresh in parallel with this one.
@@ -54,10 +85,16 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
         notifiedOtherInstances: notified,
       });
     }
+    const secrets = engine.status().secrets;
+    const failed = outcome.failed.filter((f) => {
+      const s = secrets[f.name];
+      // Loaded from a store value before (then deleted) is a real failure; a default or nothing is not.
+      return !(ABSENT.has(f.code) && s !== undefined && !s.required && (!s.loaded || s.usingDefault));
+    });
     return {
       success: true,
       changed: outcome.changed.map((c) => c.name),
-      failed: outcome.failed.filter((f) => f.code !== 'NotSet').map((f) => ({ name: f.name, code: f.code })),
+      failed: failed.map((f) => ({ name: f.name, code: f.code })),
       notifiedOtherInstances: notified,
       lastRefresh: engine.status().lastRefresh,
     };
@@ -66,6 +103,8 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
   app.get<{ Querystring: { limit: number; after?: string } }>(
     '/salons',
     {
+      // Validation errors are answered here, with the parameter and its rule, not as a bare "Bad request".
+      attachValidation: true,
       schema: {
         querystring: {
           type: 'object',
@@ -77,7 +116,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      if (request.validationError !== undefined) {
+        const reason = salonsQueryProblem(request.validationError.validation ?? []);
+        return reply.status(400).send(errorBody({ status: 400, code: 'BAD_REQUEST', message: reason }, request.id));
+      }
       const { limit, after } = request.query;
       const page = await listSalons(database, { limit, ...(after !== undefined && { after }) });
       return { ...page, limit };

@@ -5,7 +5,10 @@ import { secretsHealthView } from '../secrets-status-view.js';
 import type { ServiceEngine } from '../service-engine.js';
 
 export interface HealthzBody {
-  /** ok; degraded (a dependency down, or secrets served from cache after failed refreshes); down (503). */
+  /**
+   * ok; degraded (a dependency down, or secrets served from cache after failed refreshes); down
+   * (503). A dependency that is `off` (not used on purpose) does not degrade.
+   */
   readonly status: 'ok' | 'degraded' | 'down';
   readonly services: {
     readonly secrets: SecretsHealthView;

@@ -201,6 +201,20 @@ describe('POST /admin/refresh-secrets', () => {
     expect(res.body).not.toContain('rotated');
   });
 
+  it('does not list optional secrets that were never created as failed', async () => {
+    const source = new MemorySource(() => Date.now());
+    for (const [name, value] of Object.entries(testSecrets(db.url, SHARED_REDIS_URL))) source.put(name, value);
+    source.put('WHATSAPP_PHONE_NUMBER_ID', 'pn-1');
+    const h = await harness({ source });
+    source.failSecret.set('WHATSAPP_PHONE_NUMBER_ID', { name: 'WHATSAPP_PHONE_NUMBER_ID', code: 'ResourceNotFoundException', transient: false });
+
+    const res = await h.app.inject({ method: 'POST', url: '/admin/refresh-secrets', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
+
+    // WHATSAPP_ACCESS_TOKEN and the OPENAI_* defaults were never created: not failures. A secret
+    // that had a value and is now gone is one.
+    expect(res.json()).toMatchObject({ success: true, failed: [{ name: 'WHATSAPP_PHONE_NUMBER_ID', code: 'ResourceNotFoundException' }] });
+  });
+
   it('accepts a JSON body like any other route (only the webhook keeps raw bytes)', async () => {
     const h = await harness();
 
@@ -275,7 +289,23 @@ describe('GET /admin/salons', () => {
     expect((await get('?limit=0')).statusCode).toBe(400);
     const bad = await get("?after=1;DROP%20TABLE%20salons");
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toEqual({ error: { code: 'BAD_REQUEST', message: 'Bad request' }, requestId: expect.any(String) });
+    expect(bad.json()).toEqual({ error: { code: 'BAD_REQUEST', message: 'after must be the nextCursor of a previous page (digits only)' }, requestId: expect.any(String) });
+  });
+
+  it.each([
+    ['?limit=101', 'limit must be an integer from 1 to 100'],
+    ['?limit=0', 'limit must be an integer from 1 to 100'],
+    ['?limit=abc', 'limit must be an integer from 1 to 100'],
+    ['?limit=1&limit=2', 'limit must be an integer from 1 to 100'],
+    ['?after=xyz', 'after must be the nextCursor of a previous page (digits only)'],
+  ])('answers %s with 400 and a reason naming the parameter and its rule', async (qs, reason) => {
+    const h = await harness();
+
+    const res = await h.app.inject({ method: 'GET', url: `/admin/salons${qs}`, headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
+
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'BAD_REQUEST', message: reason }, requestId: expect.any(String) });
+    expect(res.body).not.toMatch(/abc|xyz/);
   });
 
   it('answers 503 with a generic body while PostgreSQL is unreachable', async () => {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,8 @@ export function uniqueDatabaseName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+/** One statement as the server's superuser, on its `postgres` database. */
+export async function adminQuery(serverUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
   await client.connect();
   try {
@@ -51,29 +52,51 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export interface PostgresCluster {
   readonly port: number;
+  /** The superuser's URL without a database (`.../postgres` appended by adminQuery). */
   readonly serverUrl: string;
+  /** With password authentication: the superuser's password. */
+  readonly superuserPassword: string | undefined;
   start(): Promise<void>;
   /** Immediate shutdown: what a crash or a network cut looks like to clients. */
   stop(): Promise<void>;
   destroy(): Promise<void>;
 }
 
+export interface PostgresClusterOptions {
+  /**
+   * `scram-sha-256`: every connection, local or TCP, must give a password (PostgreSQL 15's
+   * default hashing), as on RDS. The superuser gets a random one. Default `trust`.
+   */
+  readonly auth?: 'trust' | 'scram-sha-256';
+}
+
 /**
  * A throwaway PostgreSQL server of its own (initdb in a temp dir, on a free port), run as the
  * postgres user because tests run as root and PostgreSQL refuses root. Not started yet.
  */
-export async function createPostgresCluster(): Promise<PostgresCluster> {
+export async function createPostgresCluster(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
+  const { auth = 'trust' } = options;
   const dir = await mkdtemp(join(tmpdir(), 'svc-pg-'));
   const { uid, gid } = await idsOf('postgres');
   await chown(dir, uid, gid);
   const data = join(dir, 'data');
   const asPostgres = (bin: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args], { cwd: dir });
-  await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  const superuserPassword = auth === 'trust' ? undefined : `pg-super-${randomBytes(12).toString('hex')}`;
+  const authArgs: string[] = ['-A', auth];
+  if (superuserPassword !== undefined) {
+    const pwfile = join(dir, 'superuser.pw');
+    await writeFile(pwfile, `${superuserPassword}\n`, { mode: 0o600 });
+    await chown(pwfile, uid, gid);
+    authArgs.push(`--pwfile=${pwfile}`);
+  }
+  await asPostgres('initdb', ['-D', data, ...authArgs, '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  await rm(join(dir, 'superuser.pw'), { force: true });
   const port = await freePort();
   let running = false;
   const cluster: PostgresCluster = {
     port,
-    serverUrl: `postgresql://postgres@127.0.0.1:${port}`,
+    serverUrl: superuserPassword === undefined ? `postgresql://postgres@127.0.0.1:${port}` : `postgresql://postgres:${superuserPassword}@127.0.0.1:${port}`,
+    superuserPassword,
     async start() {
       await asPostgres('pg_ctl', [
         '-D', data, '-w', '-t', '30', '-l', join(dir, 'server.log'),
@@ -98,4 +121,15 @@ export async function createPostgresCluster(): Promise<PostgresCluster> {
 async function idsOf(user: string): Promise<{ uid: number; gid: number }> {
   const [{ stdout: u }, { stdout: g }] = await Promise.all([run('id', ['-u', user]), run('id', ['-g', user])]);
   return { uid: Number(u.trim()), gid: Number(g.trim()) };
+}
+
+/** A login role with a password (scram-sha-256 on PostgreSQL 15) that owns a database of its own name. */
+export async function createLoginRole(serverUrl: string, name: string, password: string): Promise<void> {
+  await adminQuery(serverUrl, `CREATE ROLE ${pg.escapeIdentifier(name)} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
+  await adminQuery(serverUrl, `CREATE DATABASE ${pg.escapeIdentifier(name)} OWNER ${pg.escapeIdentifier(name)}`);
+}
+
+/** What a password rotation does at the server: sessions already open stay open. */
+export async function setRolePassword(serverUrl: string, name: string, password: string): Promise<void> {
+  await adminQuery(serverUrl, `ALTER ROLE ${pg.escapeIdentifier(name)} PASSWORD ${pg.escapeLiteral(password)}`);
 }

@@ -64,3 +64,32 @@ export async function startThrowawayRedis(options: { password?: string } = {}): 
   await server.start();
   return server;
 }
+
+/**
+ * Runs one command as the default user of a throwaway Redis started with `password` (its admin):
+ * for ACL changes, as an operator or a rotation would make them.
+ */
+export async function redisAdminCommand(server: ThrowawayRedis, adminPassword: string, command: string, ...args: string[]): Promise<unknown> {
+  const admin = new Redis(server.port, '127.0.0.1', { password: adminPassword, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  admin.on('error', () => {});
+  try {
+    await admin.connect();
+    return await admin.call(command, ...args);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/**
+ * An ACL user with full access and the given passwords added (`>pw`) and removed (`<pw`), as
+ * `secrets rotate redis-password` does. Created on first use.
+ */
+export async function setAclUser(server: ThrowawayRedis, adminPassword: string, user: string, change: { add?: string[]; remove?: string[] }): Promise<void> {
+  const rules = [...(change.add ?? []).map((p) => `>${p}`), ...(change.remove ?? []).map((p) => `<${p}`)];
+  await redisAdminCommand(server, adminPassword, 'ACL', 'SETUSER', user, 'on', '~*', '&*', '+@all', ...rules);
+}
+
+/** A redis:// URL for an ACL user of a throwaway Redis. */
+export function aclUserUrl(server: ThrowawayRedis, user: string, password: string, db = 0): string {
+  return `redis://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${db}`;
+}

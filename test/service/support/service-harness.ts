@@ -5,6 +5,7 @@ import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../../../src/catalog
 import { randomBytes } from 'node:crypto';
 import { createEnvSource, createSecretsEngine, type Clock, type SecretsEngine, type SecretSource } from '../../../src/engine/index.js';
 import { buildApp, type AppOptions } from '../../../src/service/app.js';
+import { createCoalescedRefresh } from '../../../src/service/credential-refresh.js';
 import { Database, pgPoolConfig } from '../../../src/service/database.js';
 import { createFailureThrottle, type FailureThrottle } from '../../../src/service/failure-throttle.js';
 import { createLogger } from '../../../src/service/logger.js';
@@ -50,6 +51,9 @@ export interface HarnessOptions {
   readonly throttle?: FailureThrottle;
   readonly broadcast?: Pick<RefreshBroadcast, 'publish'>;
   readonly options?: Partial<AppOptions>;
+  /** The app pool's size (10 by default). */
+  readonly poolMax?: number;
+  readonly credentialRefreshIntervalMs?: number;
 }
 
 /**
@@ -76,12 +80,17 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   await engine.initialize();
   const redis = new Redis(engine.get('REDIS_URL'), REDIS_CLIENT_OPTIONS);
   redis.on('error', () => {});
+  // As the entry wires it: credentials read per connection, asked again after a refusal.
   const database = new Database({
-    url: engine.get('DATABASE_URL'),
-    createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)),
+    url: () => engine.get('DATABASE_URL'),
+    createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), ...(role === 'app' && opts.poolMax !== undefined && { max: opts.poolMax }) }),
+    credentials: createCoalescedRefresh({ run: () => engine.refresh(), minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 }),
     logger,
     retryInitialMs: 100,
     retryMaxMs: 500,
+  });
+  const stopFollowing = engine.onRefresh((outcome) => {
+    if (outcome.ok && outcome.changed.some((c) => c.name === 'DATABASE_URL')) database.urlChanged();
   });
   database.start();
   if (opts.waitForDatabase ?? true) await database.whenReady();
@@ -106,6 +115,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     logs,
     async close() {
       await app.close();
+      stopFollowing();
       engine.close();
       redis.disconnect();
       await database.close();

@@ -5,7 +5,7 @@ import { parse } from 'dotenv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { createEnvSource, createSecretsEngine } from '../../src/engine/index.js';
-import { createEnvFile, LOCAL_DATABASE_URL, LOCAL_REDIS_URL, PLACEHOLDERS } from '../../src/service/env-file-bootstrap.js';
+import { createEnvFile, LOCAL_DATABASE_URL, LOCAL_REDIS_URL, PLACEHOLDERS } from '../../src/provisioning/create-env-file.js';
 
 const EXAMPLE = join(import.meta.dirname, '../../.env.example');
 
@@ -29,15 +29,15 @@ describe('createEnvFile', () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
-  it('generates ADMIN_TOKEN and META_VERIFY_TOKEN from 48 random bytes each, base64', async () => {
+  it('generates ADMIN_TOKEN and META_VERIFY_TOKEN from 48 random bytes each, URL-safe', async () => {
     const path = join(dir, '.env');
 
     await createEnvFile({ path, examplePath: EXAMPLE });
 
     const values = parse(await readFile(path));
     for (const name of ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']) {
-      expect(values[name]).toMatch(/^[A-Za-z0-9+/]{64}$/);
-      expect(Buffer.from(values[name]!, 'base64')).toHaveLength(48);
+      expect(values[name]).toMatch(/^[A-Za-z0-9_-]{64}$/);
+      expect(Buffer.from(values[name]!, 'base64url')).toHaveLength(48);
     }
     expect(values.ADMIN_TOKEN).not.toBe(values.META_VERIFY_TOKEN);
   });
@@ -47,7 +47,7 @@ describe('createEnvFile', () => {
 
     await createEnvFile({ path, examplePath: EXAMPLE, random: (n) => Buffer.alloc(n, 7) });
 
-    expect(parse(await readFile(path)).ADMIN_TOKEN).toBe(Buffer.alloc(48, 7).toString('base64'));
+    expect(parse(await readFile(path)).ADMIN_TOKEN).toBe(Buffer.alloc(48, 7).toString('base64url'));
   });
 
   it('writes local URLs and marked placeholders that let the service start', async () => {
@@ -93,7 +93,7 @@ describe('createEnvFile', () => {
 
     const values = parse(await readFile(path));
     for (const { name } of whatsappSaasCatalog().entries) expect(Object.keys(values)).toContain(name);
-    expect(values.ADMIN_TOKEN).toMatch(/^[A-Za-z0-9+/]{64}$/);
+    expect(values.ADMIN_TOKEN).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(values.DATABASE_URL).toBe(LOCAL_DATABASE_URL);
   });
 

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { chmod, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
-import { EnvFileError } from './errors.js';
+import { EnvFileCreateError } from './errors.js';
+import { generateToken } from './generate-token.js';
+
+// Shared by `npm run dev` (the service creates .env on first run) and `secrets init` (the CLI).
 
 /** Local services on their usual ports; PostgreSQL with trust auth, as a fresh local install has. */
 export const LOCAL_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/whatsapp_saas';
@@ -31,7 +34,7 @@ const LINE = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)(\s*=)(.*)$/;
 /**
  * Creates `.env` (mode 0600, atomically: never overwrites one that appears meanwhile) from the
  * template, with fresh values for every generated secret (ADMIN_TOKEN, META_VERIFY_TOKEN:
- * 48 random bytes, base64, like `openssl rand -base64 48`), local DATABASE_URL and REDIS_URL
+ * 48 random bytes, URL-safe base64, see generateToken), local DATABASE_URL and REDIS_URL
  * where the template leaves them empty, and marked placeholders for third-party keys. Returns
  * the absolute path; never returns or prints a value.
  */
@@ -40,7 +43,7 @@ export async function createEnvFile(options: CreateEnvFileOptions): Promise<{ cr
   const random = options.random ?? randomBytes;
   const generated = new Map<string, string>();
   for (const [name, spec] of Object.entries(whatsappSaasSpec)) {
-    if ('generate' in spec) generated.set(name, random(spec.generate.bytes).toString('base64'));
+    if ('generate' in spec) generated.set(name, generateToken(spec.generate.bytes, random));
   }
   const fallbacks: Record<string, string> = { DATABASE_URL: LOCAL_DATABASE_URL, REDIS_URL: LOCAL_REDIS_URL, ...PLACEHOLDERS };
 
@@ -65,7 +68,7 @@ export async function createEnvFile(options: CreateEnvFileOptions): Promise<{ cr
     handle = await open(path, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { created: false, path };
-    throw new EnvFileError(`Cannot create ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    throw new EnvFileCreateError(`Cannot create ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
   }
   try {
     await handle.writeFile(content, 'utf8');
@@ -81,7 +84,7 @@ async function readTemplate(examplePath: string): Promise<string> {
     return await readFile(examplePath, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new EnvFileError(`Cannot read ${resolve(examplePath)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+      throw new EnvFileCreateError(`Cannot read ${resolve(examplePath)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
     }
     return renderFromCatalog();
   }

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readValue, readVersions } from '../rotation/index.js';
+import { CliError } from './errors.js';
+import { defaultTokenPath, findReservations, readReservation } from './token-file.js';
+
+/** AWS advises at most one new version per secret every 10 minutes. */
+export const MIN_ROTATION_INTERVAL_MS = 10 * 60_000;
+
+export interface RotationPlan {
+  /** The rotation's ClientRequestToken: new, or the version being resumed. */
+  readonly versionId: string;
+  /** Why this run resumes: a version under AWSPENDING, or a token file reserved by a run that stopped. */
+  readonly resume: 'pending' | 'reservation' | undefined;
+  /** Where the token is handed over; undefined with --print. */
+  readonly tokenPath: string | undefined;
+  readonly currentVersionId: string | undefined;
+}
+
+export interface PlanInput {
+  readonly client: SecretsManagerClient;
+  readonly secretId: string;
+  readonly kind: string;
+  readonly cwd: string;
+  /** --save-token, resolved. */
+  readonly savePath: string | undefined;
+  /** --print, or a kind with nothing to hand over. */
+  readonly noFile: boolean;
+  readonly force: boolean;
+  readonly now: number;
+}
+
+/**
+ * Starts a rotation or finds the one to resume: a version of the secret under AWSPENDING (not
+ * AWSCURRENT) is an unfinished rotation and is finished, never replaced; a token file still
+ * reserved for a version that never reached Secrets Manager resumes with that version id, so the
+ * file and the version stay paired. The 10-minute cooldown applies to new rotations only, and
+ * counts versions that replaced another: the single version `setup` creates does not count.
+ */
+export async function planRotation(input: PlanInput): Promise<RotationPlan> {
+  const { client, secretId, kind, cwd, savePath, noFile, force, now } = input;
+  const versions = await readVersions(client, secretId);
+  const currentVersionId = versions.current?.versionId;
+  const fileFor = (versionId: string) => (noFile ? undefined : (savePath ?? defaultTokenPath(cwd, kind, versionId)));
+  const reserved = savePath === undefined || noFile ? undefined : await readReservation(savePath);
+  if (reserved !== undefined && reserved.secretId !== secretId) {
+    throw new CliError('CONFLICT', `${savePath} is reserved for ${reserved.secretId}, not ${secretId}; choose another --save-token. Nothing changed`);
+  }
+  const unfinished = versions.unfinished?.versionId;
+  if (unfinished !== undefined) {
+    if (reserved !== undefined && reserved.versionId !== unfinished) {
+      throw new CliError('CONFLICT', `${savePath} is reserved for version ${reserved.versionId}, but version ${unfinished} is the unfinished rotation; choose another --save-token. Nothing changed`);
+    }
+    return { versionId: unfinished, resume: 'pending', tokenPath: fileFor(unfinished), currentVersionId };
+  }
+  const candidates = reserved !== undefined ? [{ ...reserved, path: savePath! }] : noFile || savePath !== undefined ? [] : await findReservations(cwd, kind, secretId);
+  for (const candidate of candidates) {
+    const known = versions.versions.some((v) => v.versionId === candidate.versionId) || (await readValue(client, secretId, { versionId: candidate.versionId })) !== undefined;
+    if (!known || candidate.versionId === currentVersionId) return { versionId: candidate.versionId, resume: 'reservation', tokenPath: candidate.path, currentVersionId };
+    if (reserved !== undefined) {
+      throw new CliError('CONFLICT', `${savePath} is reserved for version ${candidate.versionId}, which is no longer pending (a rollback cancelled it); choose another --save-token. Nothing changed`);
+    }
+  }
+  const newest = versions.versions[0];
+  if (!force && versions.versions.length > 1 && newest?.createdMs !== undefined && now - newest.createdMs < MIN_ROTATION_INTERVAL_MS) {
+    throw new CliError('CONFLICT', `${secretId} got a new version less than 10 minutes ago; AWS advises against rotating that often. Use --force to rotate anyway`);
+  }
+  const versionId = randomUUID();
+  return { versionId, resume: undefined, tokenPath: fileFor(versionId), currentVersionId };
+}

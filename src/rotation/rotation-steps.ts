@@ -1,0 +1,171 @@
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { classifyAwsError } from '../engine/index.js';
+import { RotationError } from './errors.js';
+import type { FinishMode, PendingContext, RotationModule, StepContext, VersionValue } from './rotation-module.js';
+import { isUnclearOutcome } from './unclear-outcome.js';
+import { AWSCURRENT, AWSPENDING, moveStage, readVersions, ROTATION_IMMEDIATE } from './version-stages.js';
+import { readValue } from './version-value.js';
+
+/**
+ * AWS Secrets Manager's four rotation steps, generic over the kind of secret (the module), each
+ * idempotent: run twice, or again after a failure half way, it ends in the same state. Modelled
+ * on AWS's rotation function templates (aws-samples/aws-secrets-manager-rotation-lambdas).
+ */
+
+export interface Created {
+  readonly current: VersionValue;
+  readonly pending: VersionValue;
+  /** False when the pending version already existed (a resumed or retried rotation). */
+  readonly created: boolean;
+}
+
+/**
+ * createSecret: the pending version under the rotation's ClientRequestToken, labelled
+ * AWSPENDING. An existing pending version for the token is kept as it is. When the put's outcome
+ * is unclear (timeout, 5xx), it is sent once more with the same token and value, which Secrets
+ * Manager answers with the version if the first one landed; if that fails too, the outcome is
+ * ROTATION_OUTCOME_UNKNOWN and a re-run with the same token settles it.
+ */
+export async function createSecret<D>(module: RotationModule<D>, ctx: StepContext<D>): Promise<Created> {
+  const { client, secretId, versionId } = ctx;
+  const current = await currentValue(ctx);
+  if (current.versionId === versionId) return { current, pending: current, created: false };
+  const existing = await readValue(client, secretId, { versionId, stage: AWSPENDING });
+  if (existing !== undefined) return { current, pending: existing, created: false };
+
+  const value = await module.newValue({ ...ctx, current });
+  const put = () =>
+    client.send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: versionId, SecretString: value, VersionStages: [AWSPENDING] }));
+  try {
+    await put();
+  } catch (err) {
+    if (!isUnclearOutcome(err)) throw err;
+    try {
+      await put();
+    } catch (again) {
+      // Whatever the second answer, the first put may have landed.
+      throw new RotationError(
+        'ROTATION_OUTCOME_UNKNOWN',
+        `Creating version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code}); it may exist`,
+        { cause: again },
+      );
+    }
+  }
+  return { current, pending: { versionId, value }, created: true };
+}
+
+/** setSecret: the module applies the pending value at its resource. */
+export async function setSecret<D>(module: RotationModule<D>, ctx: StepContext<D>): Promise<void> {
+  await applySet(module, await pendingContext(ctx));
+}
+
+/**
+ * testSecret: the module proves the pending value works. With no value under the token yet
+ * (Secrets Manager's configuration test when rotation is enabled without rotating), the module's
+ * configuration test runs instead, or only the read of the current value.
+ */
+export async function testSecret<D>(module: RotationModule<D>, ctx: StepContext<D>): Promise<void> {
+  const current = await currentValue(ctx);
+  const pending = await readValue(ctx.client, ctx.secretId, { versionId: ctx.versionId, stage: AWSPENDING });
+  if (pending === undefined) {
+    await wrapped('ROTATION_TEST_FAILED', 'testSecret', ctx, () => module.testConfiguration?.({ ...ctx, current }) ?? Promise.resolve());
+    return;
+  }
+  await applyTest(module, { ...ctx, current, pending });
+}
+
+export interface Finished {
+  /** The version AWSCURRENT moved from (undefined if it was already on the pending version). */
+  readonly fromVersionId: string | undefined;
+  readonly alreadyCurrent: boolean;
+}
+
+/**
+ * finishSecret: moves AWSCURRENT to the pending version, naming the version it moves from, so a
+ * concurrent rotation or rollback makes this fail (ROTATION_CONFLICT) instead of being undone.
+ * `immediate` first puts ROTATION_IMMEDIATE on the pending version: if the run stops between the
+ * two moves, nothing is committed and the old value is still the current one.
+ */
+export async function finishSecret(
+  ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>,
+  mode: FinishMode,
+): Promise<Finished> {
+  const { client, secretId, versionId } = ctx;
+  const versions = await readVersions(client, secretId);
+  const current = versions.current;
+  if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `${secretId} has no AWSCURRENT version`);
+  if (current.versionId === versionId) return { fromVersionId: undefined, alreadyCurrent: true };
+  const target = versions.versions.find((v) => v.versionId === versionId);
+  if (!target?.stages.includes(AWSPENDING)) {
+    throw new RotationError('ROTATION_NOT_PENDING', `Version ${versionId} of ${secretId} is not labelled AWSPENDING; nothing to finish`);
+  }
+  try {
+    if (mode === 'immediate') {
+      await moveStage(client, secretId, ROTATION_IMMEDIATE, { to: versionId, from: versions.holderOf(ROTATION_IMMEDIATE)?.versionId });
+    }
+    await moveStage(client, secretId, AWSCURRENT, { to: versionId, from: current.versionId });
+  } catch (err) {
+    if (classifyAwsError(err).code === 'InvalidParameterException') {
+      throw new RotationError('ROTATION_CONFLICT', `The labels of ${secretId} changed while finishing version ${versionId} (another rotation or rollback); AWSCURRENT was not moved here`, {
+        cause: err,
+      });
+    }
+    if (!isUnclearOutcome(err)) throw err;
+    if ((await readVersions(client, secretId)).current?.versionId !== versionId) {
+      throw new RotationError('ROTATION_OUTCOME_UNKNOWN', `Finishing version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code})`, { cause: err });
+    }
+  }
+  return { fromVersionId: current.versionId, alreadyCurrent: false };
+}
+
+/**
+ * Takes AWSPENDING off a version that is now current, once a rotation run by the CLI is
+ * committed (Secrets Manager does its own bookkeeping after a Lambda's finishSecret, so the step
+ * itself leaves the label, as AWS's templates do). Best effort: readers treat AWSPENDING on
+ * AWSCURRENT (or on AWSPREVIOUS) as finished; failing here must not report a committed rotation
+ * as failed.
+ */
+export async function dropPendingLabel(ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>): Promise<void> {
+  try {
+    await moveStage(ctx.client, ctx.secretId, AWSPENDING, { to: undefined, from: ctx.versionId });
+  } catch {
+    // Left in place: see above.
+  }
+}
+
+export async function applySet<D>(module: RotationModule<D>, ctx: PendingContext<D>): Promise<void> {
+  await wrapped('ROTATION_SET_FAILED', 'setSecret', ctx, () => module.setSecret(ctx));
+}
+
+export async function applyTest<D>(module: RotationModule<D>, ctx: PendingContext<D>): Promise<void> {
+  await wrapped('ROTATION_TEST_FAILED', 'testSecret', ctx, () => module.testSecret(ctx));
+}
+
+async function currentValue<D>(ctx: StepContext<D>): Promise<VersionValue> {
+  const current = await readValue(ctx.client, ctx.secretId, { stage: AWSCURRENT });
+  if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `${ctx.secretId} has no AWSCURRENT value to rotate from`);
+  return current;
+}
+
+async function pendingContext<D>(ctx: StepContext<D>): Promise<PendingContext<D>> {
+  const current = await currentValue(ctx);
+  const pending = await readValue(ctx.client, ctx.secretId, { versionId: ctx.versionId, stage: AWSPENDING });
+  if (pending === undefined) {
+    throw new RotationError('ROTATION_NOT_PENDING', `Version ${ctx.versionId} of ${ctx.secretId} has no value under AWSPENDING: createSecret first`);
+  }
+  return { ...ctx, current, pending };
+}
+
+/**
+ * Runs a module's step; a failure that is not already a RotationError or an AWS error becomes
+ * `code`, naming the step and the error's own code or name (never its message, which may quote
+ * a value: a driver's error can echo a connection string).
+ */
+async function wrapped<D>(code: 'ROTATION_SET_FAILED' | 'ROTATION_TEST_FAILED', step: string, ctx: StepContext<D>, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof RotationError) throw err;
+    throw new RotationError(code, `${step} failed for version ${ctx.versionId} of ${ctx.secretId} (${classifyAwsError(err).code})`, { cause: err });
+  }
+}

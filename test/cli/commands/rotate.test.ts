@@ -1,0 +1,340 @@
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
+import { localClient } from '../../support/local-aws.js';
+import { OutputScan, secretScenario, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
+import { startStandInService } from '../../rotation/support/stand-in-service.js';
+
+/** The token every scenario starts from: the operator holds it; no output may show it. */
+const T0 = 'canary-rotate-original-Z9x8C7v6';
+const UUID = /^[0-9a-f-]{36}$/;
+
+let lsm: LocalSecretsManager;
+let projects = 0;
+const scan = new OutputScan(T0);
+
+beforeAll(async () => {
+  lsm = await startLocalSecretsManager({ port: 0 });
+});
+afterAll(async () => {
+  await lsm.close();
+});
+afterEach(() => scan.expectClean());
+
+const scenario = () => secretScenario(lsm, `rot${++projects}`, T0);
+const secretsCli = (argv: string[], opts: CliRunOptions) => secretsCliOn(lsm, scan, argv, opts);
+
+/** Labels, values and the one-AWSCURRENT invariant of a secret. */
+async function stateOf(secretId: string) {
+  const client = localClient(lsm);
+  const versions = (await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+  const holders = (stage: string) => versions.filter((v) => v.VersionStages?.includes(stage));
+  expect(holders('AWSCURRENT')).toHaveLength(1);
+  const currentId = holders('AWSCURRENT')[0]!.VersionId!;
+  const value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!;
+  const unfinished = holders('AWSPENDING').find((v) => !v.VersionStages!.includes('AWSCURRENT') && !v.VersionStages!.includes('AWSPREVIOUS'));
+  for (const v of versions) {
+    const s = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.VersionId! })).catch(() => undefined);
+    if (s?.SecretString !== undefined) scan.secret(s.SecretString);
+  }
+  return { currentId, value, unfinishedId: unfinished?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()])) };
+}
+
+/** Token files in a folder: their tokens, and any still only reserved. */
+async function tokenFiles(cwd: string) {
+  const tokens: string[] = [];
+  const reserved: string[] = [];
+  for (const name of await readdir(cwd)) {
+    if (!name.endsWith('.txt')) continue;
+    const text = await readFile(join(cwd, name), 'utf8');
+    if (text.startsWith('# secrets rotate: reserved')) reserved.push(name);
+    else {
+      tokens.push(text.trim());
+      scan.secret(text.trim());
+      expect((await stat(join(cwd, name))).mode & 0o777).toBe(0o600);
+    }
+  }
+  return { tokens, reserved };
+}
+
+describe('secrets rotate admin-token', () => {
+  it('creates the pending version, hands the token to a 0600 file named for it, and finishes by moving AWSCURRENT', async () => {
+    const { secretId, cwd } = await scenario();
+    const before = await stateOf(secretId);
+
+    const { code, stdout, stderr, calls } = await secretsCli(['rotate', 'admin-token', '--yes', '--project', secretId.split('/')[0]!], { cwd });
+
+    expect(code).toBe(0);
+    const after = await stateOf(secretId);
+    expect(after.currentId).not.toBe(before.currentId);
+    expect(after.stages[after.currentId]).toEqual(['AWSCURRENT', 'ROTATION_IMMEDIATE']);
+    expect(after.stages[before.currentId]).toEqual(['AWSPREVIOUS']);
+    const file = join(cwd, `.admin-token-new-${after.currentId}.txt`);
+    expect((await readFile(file, 'utf8')).trim()).toBe(after.value);
+    expect(after.value).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(stdout).toContain(`Rotated ${secretId} (immediate): AWSCURRENT ${before.currentId} -> ${after.currentId}`);
+    expect(stdout).toContain(`New admin token saved to: ${file} (mode 0600)`);
+    expect(stderr).toBe('');
+    expect(calls).toEqual([
+      'ListSecretVersionIdsCommand',
+      'GetSecretValueCommand',
+      'GetSecretValueCommand',
+      'PutSecretValueCommand',
+      'ListSecretVersionIdsCommand',
+      'UpdateSecretVersionStageCommand',
+      'UpdateSecretVersionStageCommand',
+      'UpdateSecretVersionStageCommand',
+    ]);
+    await tokenFiles(cwd);
+  });
+
+  it('needs no --force for the first rotation after setup, and refuses a second one within 10 minutes', async () => {
+    const { project, cwd } = await scenario();
+    expect((await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], { cwd })).code).toBe(0);
+    const again = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], { cwd });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/less than 10 minutes ago.*--force/);
+    expect((await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], { cwd, now: () => Date.now() + 11 * 60_000 })).code).toBe(0);
+  });
+
+  it('prints the token on stdout and nothing else there with --print, and puts no value in the rotation log', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const { code, printed, stderr } = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--strategy', 'graceful', '--project', project], { cwd });
+    expect(code).toBe(0);
+    const after = await stateOf(secretId);
+    expect(printed).toBe(after.value);
+    expect(after.stages[after.currentId]).toEqual(['AWSCURRENT']);
+    expect(stderr).toContain('POST-ROTATION CHECKLIST');
+    const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
+    scan.output(log);
+    expect(JSON.parse(log)).toMatchObject({ action: 'rotate', secretId, toVersionId: after.currentId, strategy: 'graceful' });
+  });
+
+  describe('stopped after each call it makes, then run again or rolled back', () => {
+    const variants: readonly (readonly string[])[] = [[], ['--save-token', 'tok.txt'], ['--print']];
+    // The number of calls a clean run makes (asserted in the first test of this file).
+    const CALLS = 8;
+    for (const extra of variants) {
+      for (const mode of ['before', 'after'] as const) {
+        it(`ends with one AWSCURRENT and the token in hand when stopped ${mode} any call (${extra.join(' ') || 'default file'}), re-run to finish`, async () => {
+          let resumed = 0;
+          for (let crashAt = 1; crashAt <= CALLS; crashAt += 1) {
+            const { project, secretId, cwd } = await scenario();
+            const argv = ['rotate', 'admin-token', '--yes', '--project', project, ...extra];
+            const held = new Set([T0]);
+
+            const failed = await secretsCli(argv, { cwd, faults: { crashAt, mode } });
+            if (failed.printed) held.add(failed.printed);
+            for (const t of (await tokenFiles(cwd)).tokens) held.add(t);
+            const middle = await stateOf(secretId);
+            expect(held, `crash at call ${crashAt}`).toContain(middle.value);
+            // A crash after the switch (the best-effort tidy-up of AWSPENDING) is no failure at all.
+            if (failed.code !== 0) expect(failed.stderr.trim().split('\n'), `crash at call ${crashAt}`).toHaveLength(1);
+            if (middle.unfinishedId !== undefined) expect(failed.stderr).toContain(middle.unfinishedId);
+
+            const rerun = await secretsCli(argv, { cwd });
+            if (rerun.printed) held.add(rerun.printed);
+            const files = await tokenFiles(cwd);
+            for (const t of files.tokens) held.add(t);
+            const end = await stateOf(secretId);
+            expect(end.unfinishedId, `crash at call ${crashAt}`).toBeUndefined();
+            expect(files.reserved, `crash at call ${crashAt}`).toEqual([]);
+            expect(held, `crash at call ${crashAt}`).toContain(end.value);
+            if (middle.currentId !== end.currentId || middle.value === T0) {
+              expect(rerun.code, `crash at call ${crashAt}: ${rerun.stderr}`).toBe(0);
+              expect(end.value).not.toBe(T0);
+            } else {
+              // The first run had committed: a second rotation within 10 minutes is refused, changing nothing.
+              expect(rerun.stderr).toMatch(/less than 10 minutes ago/);
+            }
+            if (middle.unfinishedId !== undefined) {
+              expect(end.currentId).toBe(middle.unfinishedId);
+              resumed += 1;
+            }
+          }
+          // Stopped between createSecret and the switch, the run left a rotation to resume.
+          expect(resumed).toBeGreaterThanOrEqual(3);
+        });
+      }
+    }
+
+    for (const mode of ['before', 'after'] as const) {
+      it(`ends with one AWSCURRENT and a token in hand when stopped ${mode} any call, then rolled back`, async () => {
+        for (let crashAt = 1; crashAt <= CALLS; crashAt += 1) {
+          const { project, secretId, cwd } = await scenario();
+          const held = new Set([T0]);
+          await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { crashAt, mode } });
+          const files = await tokenFiles(cwd);
+          for (const t of files.tokens) held.add(t);
+
+          const rolled = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], { cwd });
+          const end = await stateOf(secretId);
+          expect(end.unfinishedId, `crash at call ${crashAt}`).toBeUndefined();
+          expect(held, `crash at call ${crashAt}`).toContain(end.value);
+          if (rolled.code !== 0) expect(rolled.stderr).toMatch(/no AWSPREVIOUS version to roll back to; nothing changed/);
+          // A rollback deletes no token file.
+          expect((await tokenFiles(cwd)).tokens).toEqual(files.tokens);
+        }
+      });
+    }
+  });
+
+  it('resumes with the version id a reservation holds when a crash left it before the version was created', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const versionId = '11111111-2222-4333-8444-555555555555';
+    const path = join(cwd, `.admin-token-new-${versionId}.txt`);
+    await writeFile(path, `# secrets rotate: reserved for the new token of ${secretId} version ${versionId}.\n`, { mode: 0o600 });
+
+    const { code, stderr } = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd });
+
+    expect(code).toBe(0);
+    expect(stderr).toContain(`Resuming the rotation of ${secretId} to version ${versionId} (found reserved in ${path})`);
+    const end = await stateOf(secretId);
+    expect(end.currentId).toBe(versionId);
+    expect((await readFile(path, 'utf8')).trim()).toBe(end.value);
+  });
+
+  it('keeps the pending version when the token file cannot be written, and hands it over to another file on the next run', async () => {
+    const { project, secretId, cwd } = await scenario();
+    // While the pending version is being created, the reserved file is replaced by a folder: writing the token onto it fails.
+    const broken = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--save-token', 'tok.txt'], {
+      cwd,
+      faults: {
+        beforeSend: async (_n, name) => {
+          if (name !== 'PutSecretValueCommand') return;
+          await rm(join(cwd, 'tok.txt'), { force: true });
+          await mkdir(join(cwd, 'tok.txt', 'in-the-way'), { recursive: true });
+        },
+      },
+    });
+    expect(broken.code).toBe(1);
+    const middle = await stateOf(secretId);
+    expect(middle.value).toBe(T0);
+    expect(middle.unfinishedId).toMatch(UUID);
+    expect(broken.stderr).toContain(`Could not write the new token to ${join(cwd, 'tok.txt')} (EISDIR)`);
+    expect(broken.stderr).toContain(`Version ${middle.unfinishedId} of ${secretId} is pending, not current (the old token still works), but its token was not handed over`);
+
+    const again = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--save-token', 'other.txt'], { cwd });
+    expect(again.code).toBe(0);
+    const end = await stateOf(secretId);
+    expect(end.currentId).toBe(middle.unfinishedId);
+    expect((await readFile(join(cwd, 'other.txt'), 'utf8')).trim()).toBe(end.value);
+  });
+
+  it('stops before the switch when the service given by --url has not caught up with the current version, and finishes once it has', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const service = await startStandInService(lsm, project);
+    try {
+      // Another change the service has not seen: it still serves the first version.
+      const first = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], { cwd });
+      expect(first.code).toBe(0);
+      const stale = await secretsCli(['rotate', 'admin-token', '--yes', '--force', '--project', project, '--url', service.url], { cwd });
+      expect(stale.code).toBe(1);
+      const middle = await stateOf(secretId);
+      expect(middle.unfinishedId).toMatch(UUID);
+      expect(stale.stderr).toContain(`${service.url}/admin/secrets/health answered HTTP 401: it refuses the current admin token (does it read this secret store? has it refreshed?)`);
+      expect(stale.stderr).toContain(`Version ${middle.unfinishedId} of ${secretId} is pending, not current: the old token still works; its token is in`);
+
+      await service.engine.refresh();
+      const resumed = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--url', service.url, '--notify', service.url], { cwd });
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout).toContain(`Finished the rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${middle.unfinishedId}`);
+      expect(resumed.stdout).toContain(`Notified ${service.url}: refreshed`);
+      const end = await stateOf(secretId);
+      expect((await tokenFiles(cwd)).tokens).toContain(end.value);
+      expect(service.engine.status().secrets.ADMIN_TOKEN!.versionId).toBe(end.currentId);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('leaves the rotation pending when Secrets Manager refuses the switch, and rollback cancels it', async () => {
+    const { project, secretId, cwd } = await scenario();
+    lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
+    let denied;
+    try {
+      denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd });
+    } finally {
+      lsm.clearFaults();
+    }
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/Access denied to .* \(AccessDeniedException\).*is pending, not current: the old token still works; its token is in .*Run the same command again to resume, or "secrets rollback admin-token" to cancel it/);
+    const middle = await stateOf(secretId);
+    const tokenFile = join(cwd, `.admin-token-new-${middle.unfinishedId}.txt`);
+    expect((await readFile(tokenFile, 'utf8')).trim()).toMatch(/^[A-Za-z0-9_-]{64}$/);
+
+    const cancelled = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], { cwd });
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toContain(`Cancelled the unfinished rotation of ${secretId}: version ${middle.unfinishedId} is no longer AWSPENDING; AWSCURRENT stays ${middle.currentId}`);
+    expect(cancelled.stdout).toContain(`The token in ${tokenFile} belongs to the cancelled version and was never current: delete it securely.`);
+    const end = await stateOf(secretId);
+    expect(end.value).toBe(T0);
+    expect(end.unfinishedId).toBeUndefined();
+    await stat(tokenFile);
+    await tokenFiles(cwd);
+  });
+
+  it('warns, exits 0 and names the committed version when the log cannot be written or a notice fails', async () => {
+    const { project, secretId, cwd } = await scenario();
+    await mkdir(join(cwd, 'log-is-a-folder'));
+    const { code, stdout, stderr } = await secretsCli(
+      ['rotate', 'admin-token', '--yes', '--project', project, '--rotation-log', 'log-is-a-folder', '--notify', 'http://127.0.0.1:9', '--json'],
+      { cwd },
+    );
+    expect(code).toBe(0);
+    const end = await stateOf(secretId);
+    const committed = `warning: the rotation is committed (AWSCURRENT of ${secretId} is now ${end.currentId})`;
+    expect(stderr).toContain(`${committed}; could not append to ${join(cwd, 'log-is-a-folder')} (EISDIR)`);
+    expect(stderr).toContain(`${committed}; http://127.0.0.1:9 did not refresh (HTTP unreachable)`);
+    const summary = JSON.parse(stdout) as { toVersionId: string; warnings: string[]; tokenFile: string };
+    expect(summary.toVersionId).toBe(end.currentId);
+    expect(summary.warnings).toHaveLength(2);
+    expect((await readFile(summary.tokenFile, 'utf8')).trim()).toBe(end.value);
+  });
+
+  it('refuses a --save-token path that exists before changing anything', async () => {
+    const { project, secretId, cwd } = await scenario();
+    await writeFile(join(cwd, 'taken.txt'), 'keep me\n');
+    const { code, stderr } = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--save-token', 'taken.txt'], { cwd });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Cannot create .*taken\.txt \(EEXIST\); nothing changed/);
+    expect(await readFile(join(cwd, 'taken.txt'), 'utf8')).toBe('keep me\n');
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it('names the versions in its confirmation question', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const before = await stateOf(secretId);
+    const asked: string[] = [];
+    const { code } = await secretsCli(['rotate', 'admin-token', '--project', project, '--print'], { cwd, confirm: async (q) => (asked.push(q), false) });
+    expect(code).toBe(130);
+    expect(asked).toEqual([`Rotate ${secretId} (immediate): AWSCURRENT ${before.currentId} -> a new version? The old token stops working as soon as instances refresh.`]);
+  });
+});
+
+describe('secrets rotate meta-verify-token', () => {
+  it('rotates the Meta verify token with the same steps into its own file and log, with the Meta checklist', async () => {
+    const { project, cwd } = await scenario();
+    const verifyId = whatsappSaasCatalog({ project }).entry('META_VERIFY_TOKEN')!.awsId;
+    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rotate-verify-B5n6M7' }));
+    scan.secret('canary-rotate-verify-B5n6M7');
+    const service = await startStandInService(lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
+    try {
+      const { code, stdout } = await secretsCli(['rotate', 'meta-verify-token', '--yes', '--project', project, '--url', service.url, '--notify', service.url], { cwd });
+      expect(code).toBe(0);
+      const end = await stateOf(verifyId);
+      expect((await readFile(join(cwd, `.meta-verify-token-new-${end.currentId}.txt`), 'utf8')).trim()).toBe(end.value);
+      expect(stdout).toContain('New meta verify token saved to:');
+      expect(stdout).toContain("Meta's App Dashboard");
+      expect(stdout).toContain(`Notified ${service.url}: refreshed`);
+      expect(JSON.parse(await readFile(join(cwd, 'meta-verify-token-rotation.log'), 'utf8'))).toMatchObject({ secretId: verifyId, toVersionId: end.currentId });
+      expect(service.engine.status().secrets.META_VERIFY_TOKEN!.versionId).toBe(end.currentId);
+      await tokenFiles(cwd);
+    } finally {
+      await service.close();
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
+import { OutputScan, secretScenario, secretsCli as secretsCliOn } from '../../rotation/support/rotation-cli.js';
+import { startStandInService } from '../../rotation/support/stand-in-service.js';
+
+const T0 = 'canary-verify-original-N8m7B6v5';
+
+let lsm: LocalSecretsManager;
+let projects = 0;
+const scan = new OutputScan(T0);
+
+beforeAll(async () => {
+  lsm = await startLocalSecretsManager({ port: 0 });
+});
+afterAll(async () => {
+  await lsm.close();
+});
+afterEach(() => scan.expectClean());
+
+const scenario = () => secretScenario(lsm, `vf${++projects}`, T0);
+const secretsCli = (argv: string[], cwd: string, confirm?: (q: string) => Promise<boolean>) => secretsCliOn(lsm, scan, argv, { cwd, ...(confirm !== undefined && { confirm }) });
+
+describe('secrets verify admin-token', () => {
+  it('hints that instances may not have refreshed when the service refuses the current token after a rollback', async () => {
+    const { project, cwd } = await scenario();
+    const service = await startStandInService(lsm, project);
+    try {
+      await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project, '--notify', service.url], cwd);
+      await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd);
+
+      const stale = await secretsCli(['verify', 'admin-token', '--project', project, '--url', service.url], cwd);
+
+      expect(stale.code).toBe(1);
+      expect(stale.stdout).toContain('[FAIL] service accepts current token: HTTP 401');
+      expect(stale.stdout).toContain(`hint: instances may not have refreshed since the last rotation or rollback: POST ${service.url}/admin/refresh-secrets`);
+      const json = await secretsCli(['verify', 'admin-token', '--project', project, '--url', service.url, '--json'], cwd);
+      const checks = (JSON.parse(json.stdout) as { checks: { check: string; hint?: string }[] }).checks;
+      expect(checks.find((c) => c.check === 'service accepts current token')!.hint).toMatch(/may not have refreshed/);
+
+      await service.engine.refresh();
+      const fresh = await secretsCli(['verify', 'admin-token', '--project', project, '--url', service.url], cwd);
+      expect(fresh.code).toBe(0);
+      expect(fresh.stdout).toContain('[OK] service refuses previous token (immediate rotation): HTTP 401');
+      expect(fresh.stdout).not.toContain('hint:');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('fails while a rotation is unfinished and says how to finish or cancel it', async () => {
+    const { project, cwd } = await scenario();
+    lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
+    try {
+      expect((await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], cwd)).code).toBe(1);
+    } finally {
+      lsm.clearFaults();
+    }
+
+    const { code, stdout } = await secretsCli(['verify', 'admin-token', '--project', project], cwd);
+
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/\[FAIL\] no unfinished rotation: version \S+ is AWSPENDING/);
+    expect(stdout).toContain('hint: finish it with the same "secrets rotate admin-token" command, or cancel it with "secrets rollback admin-token"');
+  });
+});

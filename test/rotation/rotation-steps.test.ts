@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { RotationError } from '../../src/rotation/errors.js';
+import type { RotationModule } from '../../src/rotation/rotation-module.js';
+import { createSecret, finishSecret, setSecret, testSecret } from '../../src/rotation/rotation-steps.js';
+import { adminTokenRotation } from '../../src/rotation/admin-token.js';
+import { localClient } from '../support/local-aws.js';
+import { injectFaults } from './support/faulty-client.js';
+
+let lsm: LocalSecretsManager;
+let n = 0;
+
+beforeAll(async () => {
+  lsm = await startLocalSecretsManager({ port: 0 });
+});
+afterAll(async () => {
+  await lsm.close();
+});
+
+async function newSecret(value = 'canary-steps-current-A1s2') {
+  const secretId = `steps/${++n}/admin-token`;
+  await localClient(lsm).send(new CreateSecretCommand({ Name: secretId, SecretString: value }));
+  return secretId;
+}
+
+async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
+  const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+}
+
+const ctxFor = (secretId: string, versionId = randomUUID(), client = localClient(lsm)) => ({ client, secretId, versionId, deps: {} });
+
+describe('createSecret', () => {
+  it('stores a new value under AWSPENDING with the rotation token as its version id, once however often it runs', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+
+    const first = await createSecret(adminTokenRotation, ctx);
+    const again = await createSecret(adminTokenRotation, ctx);
+
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ ...first, created: false });
+    expect(first.pending.versionId).toBe(ctx.versionId);
+    const stages = await stagesOf(secretId);
+    expect(stages[ctx.versionId]).toEqual(['AWSPENDING']);
+    expect(Object.values(stages).filter((s) => s.includes('AWSCURRENT'))).toHaveLength(1);
+  });
+
+  it('sends the put again with the same token when the first answer is lost, and ends with one version', async () => {
+    const secretId = await newSecret();
+    const client = localClient(lsm);
+    let lost = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'PutSecretValueCommand' && !lost) {
+          lost = true;
+          throw Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
+        }
+        return out;
+      },
+      { step: 'initialize' },
+    );
+    const ctx = ctxFor(secretId, randomUUID(), client);
+
+    const created = await createSecret(adminTokenRotation, ctx);
+
+    expect(lost).toBe(true);
+    expect(created.created).toBe(true);
+    expect(Object.keys(await stagesOf(secretId))).toHaveLength(2);
+    const stored = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: secretId, VersionId: ctx.versionId }));
+    expect(stored.SecretString).toBe(created.pending.value);
+  });
+
+  it('says the outcome is unknown when neither put gets a clear answer', async () => {
+    const secretId = await newSecret();
+    const client = localClient(lsm);
+    injectFaults(client, { crashAt: 3, mode: 'after' });
+
+    const failure = await createSecret(adminTokenRotation, ctxFor(secretId, randomUUID(), client)).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(RotationError);
+    expect(failure).toMatchObject({ code: 'ROTATION_OUTCOME_UNKNOWN' });
+    expect((failure as Error).message).toMatch(/got no clear answer \(TimeoutError\); it may exist/);
+  });
+
+  it('refuses a secret with no current value', async () => {
+    const ctx = ctxFor('steps/none/admin-token');
+    await expect(createSecret(adminTokenRotation, ctx)).rejects.toMatchObject({ code: 'ROTATION_NO_CURRENT' });
+  });
+});
+
+describe('finishSecret', () => {
+  it('moves AWSCURRENT to the pending version, naming the one it moves from, and leaves AWSPENDING as AWS templates do', async () => {
+    const secretId = await newSecret();
+    const old = Object.keys(await stagesOf(secretId))[0]!;
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+
+    const finished = await finishSecret(ctx, 'graceful');
+
+    expect(finished).toEqual({ fromVersionId: old, alreadyCurrent: false });
+    expect(await stagesOf(secretId)).toEqual({ [ctx.versionId]: ['AWSCURRENT', 'AWSPENDING'], [old]: ['AWSPREVIOUS'] });
+    expect(await finishSecret(ctx, 'graceful')).toEqual({ fromVersionId: undefined, alreadyCurrent: true });
+  });
+
+  it('labels the new current version ROTATION_IMMEDIATE when immediate, taking the label from the version that had it', async () => {
+    const secretId = await newSecret();
+    const first = ctxFor(secretId);
+    await createSecret(adminTokenRotation, first);
+    await finishSecret(first, 'immediate');
+    const second = ctxFor(secretId);
+    await createSecret(adminTokenRotation, second);
+
+    await finishSecret(second, 'immediate');
+
+    const stages = await stagesOf(secretId);
+    expect(stages[second.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING', 'ROTATION_IMMEDIATE']);
+    expect(stages[first.versionId]).toEqual(['AWSPREVIOUS']);
+  });
+
+  it('fails with ROTATION_CONFLICT, moving nothing, when AWSCURRENT moved after it looked', async () => {
+    const secretId = await newSecret();
+    const other = ctxFor(secretId);
+    await createSecret(adminTokenRotation, other);
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+    const client = localClient(lsm);
+    const before = await stagesOf(secretId);
+    const current = Object.keys(before).find((id) => before[id]!.includes('AWSCURRENT'))!;
+    injectFaults(client, {
+      // Another rotation finishes between finishSecret's look and its move.
+      beforeSend: async (_n, name, input) => {
+        if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') {
+          await localClient(lsm).send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: other.versionId, RemoveFromVersionId: current }));
+        }
+      },
+    });
+
+    const failure = await finishSecret({ ...ctx, client }, 'graceful').catch((e: unknown) => e);
+
+    expect(failure).toMatchObject({ code: 'ROTATION_CONFLICT' });
+    const after = await stagesOf(secretId);
+    expect(after[other.versionId]).toContain('AWSCURRENT');
+    expect(after[ctx.versionId]).toEqual(['AWSPENDING']);
+  });
+
+  it('settles a lost answer by looking: the switch landed, so it is done', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+    const client = localClient(lsm);
+    let lost = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'UpdateSecretVersionStageCommand' && (args.input as { VersionStage?: string }).VersionStage === 'AWSCURRENT' && !lost) {
+          lost = true;
+          throw Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
+        }
+        return out;
+      },
+      { step: 'initialize' },
+    );
+
+    const finished = await finishSecret({ ...ctx, client }, 'graceful');
+
+    expect(lost).toBe(true);
+    expect(finished.alreadyCurrent).toBe(false);
+    expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING']);
+  });
+
+  it('refuses a version that is not under AWSPENDING', async () => {
+    const secretId = await newSecret();
+    await expect(finishSecret(ctxFor(secretId), 'graceful')).rejects.toMatchObject({ code: 'ROTATION_NOT_PENDING' });
+  });
+});
+
+describe('setSecret and testSecret', () => {
+  const failing = (err: unknown): RotationModule<object> => ({
+    ...adminTokenRotation,
+    setSecret: async () => {
+      throw err;
+    },
+    testSecret: async () => {
+      throw err;
+    },
+  });
+
+  it('name the step and the failure code of a module, never its message', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+    const leaky = Object.assign(new Error('password authentication failed for canary-steps-leak-Z0'), { code: '28P01' });
+
+    const set = (await setSecret(failing(leaky), ctx).catch((e: unknown) => e)) as RotationError;
+    const test = (await testSecret(failing(leaky), ctx).catch((e: unknown) => e)) as RotationError;
+
+    expect(set).toMatchObject({ code: 'ROTATION_SET_FAILED', message: `setSecret failed for version ${ctx.versionId} of ${secretId} (28P01)` });
+    expect(test).toMatchObject({ code: 'ROTATION_TEST_FAILED' });
+    expect(`${set.message} ${test.message}`).not.toContain('canary');
+  });
+
+  it('need the pending value: setSecret before createSecret is ROTATION_NOT_PENDING', async () => {
+    const secretId = await newSecret();
+    await expect(setSecret(adminTokenRotation, ctxFor(secretId))).rejects.toMatchObject({ code: 'ROTATION_NOT_PENDING' });
+  });
+
+  it('testSecret checks the pending token is URL-safe and 64 characters', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+    await expect(testSecret(adminTokenRotation, ctx)).resolves.toBeUndefined();
+
+    const odd: RotationModule<object> = { ...adminTokenRotation, newValue: async () => 'canary+steps/odd=' };
+    const oddCtx = ctxFor(await newSecret());
+    await createSecret(odd, oddCtx);
+    const failure = (await testSecret(adminTokenRotation, oddCtx).catch((e: unknown) => e)) as Error;
+    expect(failure).toMatchObject({ code: 'ROTATION_TEST_FAILED' });
+    expect(failure.message).not.toContain('canary');
+  });
+});

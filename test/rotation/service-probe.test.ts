@@ -1,0 +1,68 @@
+import { once } from 'node:events';
+import { createServer, type RequestListener } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { checkServiceServes } from '../../src/rotation/service-probe.js';
+
+const ADMIN = 'canary-probe-admin-Y7u8';
+
+async function serve(listener: RequestListener) {
+  const server = createServer(listener);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+}
+
+const probe = (url: string) => ({ url, fetch, adminToken: async () => ADMIN });
+
+describe('checkServiceServes', () => {
+  it('passes when the service, given the admin token, reports the current version of the secret', async () => {
+    const seen: string[] = [];
+    const s = await serve((req, res) => {
+      seen.push(`${req.url} ${req.headers['x-admin-token'] === ADMIN}`);
+      res.end(JSON.stringify({ secrets: { ADMIN_TOKEN: { versionId: 'v2' } } }));
+    });
+    try {
+      await checkServiceServes(probe(s.url), 'ADMIN_TOKEN', 'v2');
+      expect(seen).toEqual(['/admin/secrets/health true']);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('fails naming the versions when the service serves another one, and the status when it refuses', async () => {
+    const s = await serve((req, res) => {
+      if (req.headers['x-admin-token'] !== ADMIN) res.statusCode = 401;
+      res.end(JSON.stringify({ secrets: { ADMIN_TOKEN: { versionId: 'v1' } } }));
+    });
+    try {
+      await expect(checkServiceServes(probe(s.url), 'ADMIN_TOKEN', 'v2')).rejects.toMatchObject({
+        code: 'ROTATION_TEST_FAILED',
+        message: `The service at ${s.url} serves version v1 of ADMIN_TOKEN, not the current v2: refresh it (POST /admin/refresh-secrets) or point it at this secret store`,
+      });
+      await expect(checkServiceServes({ ...probe(s.url), adminToken: async () => 'wrong' }, 'ADMIN_TOKEN', 'v1')).rejects.toThrow(/answered HTTP 401: it refuses the current admin token/);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('fails without echoing the body when the answer is not JSON, too large, or never comes', async () => {
+    const s = await serve((req, res) => {
+      if (req.url === '/admin/secrets/health' && req.headers['x-big'] === undefined) res.end(`not json ${ADMIN}`);
+    });
+    try {
+      const failure = (await checkServiceServes(probe(s.url), 'ADMIN_TOKEN', 'v1').catch((e: unknown) => e)) as Error;
+      expect(failure).toMatchObject({ code: 'ROTATION_TEST_FAILED' });
+      expect(failure.message).toContain('(SyntaxError)');
+      expect(failure.message).not.toContain(ADMIN);
+    } finally {
+      s.close();
+    }
+    const big = await serve((_req, res) => res.end('x'.repeat(2 * 1024 * 1024)));
+    try {
+      await expect(checkServiceServes(probe(big.url), 'ADMIN_TOKEN', 'v1')).rejects.toThrow(/larger than 1048576 bytes/);
+    } finally {
+      big.close();
+    }
+    await expect(checkServiceServes(probe('http://127.0.0.1:9'), 'ADMIN_TOKEN', 'v1')).rejects.toThrow(/Cannot read http:\/\/127\.0\.0\.1:9\/admin\/secrets\/health \(TypeError\)/);
+  });
+});

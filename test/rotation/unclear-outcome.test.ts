@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { isUnclearOutcome } from '../../src/rotation/unclear-outcome.js';
+
+describe('isUnclearOutcome', () => {
+  it('takes a 4xx answer from Secrets Manager as a request that changed nothing', () => {
+    expect(isUnclearOutcome({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } })).toBe(false);
+    expect(isUnclearOutcome({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })).toBe(false);
+  });
+
+  it('takes a timeout, a broken connection or a 5xx as a request that may have been applied', () => {
+    expect(isUnclearOutcome(Object.assign(new Error('x'), { name: 'TimeoutError' }))).toBe(true);
+    expect(isUnclearOutcome(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isUnclearOutcome({ name: 'InternalServiceError', $fault: 'server', $metadata: { httpStatusCode: 500 } })).toBe(true);
+    expect(isUnclearOutcome(undefined)).toBe(true);
+  });
+});
