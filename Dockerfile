@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
 # The WhatsApp SaaS backend. Multi-stage: build with dev dependencies, run with production ones
-# only, as the unprivileged `node` user.
+# only, as the unprivileged `node` user. The base image is pinned to the exact Node.js 24 LTS
+# release that `npm run test:node24` and CI test on (.ci/node24/package.json): bump both together.
 #   docker build -t whatsapp-saas-backend .
 #   docker run --env-file .env -p 127.0.0.1:3000:3000 whatsapp-saas-backend
 # (with DATABASE_URL and REDIS_URL reachable from the container)
 
-FROM node:20-slim AS build
+FROM node:24.22.3-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -14,7 +15,7 @@ COPY src ./src
 # tsconfig.build.json: src/ -> dist/, so the entry is dist/service/main.js.
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-slim AS runtime
+FROM node:24.22.3-trixie-slim AS runtime
 # HOST: a container must listen on its own interface to be reachable (the default is 127.0.0.1).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \

@@ -94,9 +94,10 @@ async function main(): Promise<void> {
         SECRETS_TTL_MS: String(TTL_MS),
         SECRETS_GRACE_MS: String(GRACE_MS),
         LOG_LEVEL: 'error',
-        // Each simulated client sends its own X-Forwarded-For, so the brute-force throttle (10
-        // failures in 10 minutes per client) sees clients, not the one loopback address.
-        TRUST_PROXY: 'true',
+        // Each simulated client sends its own X-Forwarded-For through loopback, which is trusted as
+        // the proxy, so the brute-force throttle (10 failures in 10 minutes per client) sees
+        // clients, not the one loopback address.
+        TRUST_PROXY: 'loopback',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -1,13 +1,23 @@
 import { defineCatalog } from '../engine/catalog.js';
 import { postgresConnection } from '../engine/postgres-connection.js';
-import { decimal, integer, redisUrl, text } from '../engine/value-kinds.js';
+import { decimal, integer, redisUrl, text, token } from '../engine/value-kinds.js';
 
 const whenCompromised = { method: 'Manual', schedule: 'When compromised' } as const;
+
+/**
+ * Minimum strengths. Ours are generated at 48 random bytes (64 characters), so the floors only
+ * refuse hand-typed or placeholder values: 32 characters for the admin token (it guards every
+ * admin route), 16 for the verify token (Meta sends it once per subscription, and some people
+ * type it into Meta's dashboard), 32 for the app secret, which Meta issues as 32 hex digits.
+ */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+export const MIN_META_VERIFY_TOKEN_LENGTH = 16;
+export const MIN_META_APP_SECRET_LENGTH = 32;
 
 /** The WhatsApp SaaS backend's secrets: the seed guide's Secret List and Rotation Schedule. */
 export const whatsappSaasSpec = {
   ADMIN_TOKEN: {
-    kind: text(),
+    kind: token({ minLength: MIN_ADMIN_TOKEN_LENGTH }),
     required: true,
     description: 'Admin API authentication token',
     acceptsPrevious: true,
@@ -15,7 +25,7 @@ export const whatsappSaasSpec = {
     generate: { bytes: 48 },
   },
   META_VERIFY_TOKEN: {
-    kind: text(),
+    kind: token({ minLength: MIN_META_VERIFY_TOKEN_LENGTH }),
     required: true,
     description: 'Meta webhook verification token',
     acceptsPrevious: true,
@@ -23,7 +33,7 @@ export const whatsappSaasSpec = {
     generate: { bytes: 48 },
   },
   META_APP_SECRET: {
-    kind: text(),
+    kind: token({ minLength: MIN_META_APP_SECRET_LENGTH }),
     required: true,
     description: 'Meta app secret for HMAC validation',
     acceptsPrevious: true,

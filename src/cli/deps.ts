@@ -1,3 +1,5 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SpinnerFactory } from './progress.js';
 
@@ -15,6 +17,9 @@ export interface CliDeps {
   readonly cwd: string;
   readonly now: () => number;
   readonly secretsManager: (options: AwsOptions) => SecretsManagerClient;
+  /** For `secrets alarms --apply` only: loaded on first use, so other commands do not pay for them. */
+  readonly cloudWatch: (options: AwsOptions) => Promise<CloudWatchClient>;
+  readonly cloudWatchLogs: (options: AwsOptions) => Promise<CloudWatchLogsClient>;
   /**
    * The caller's ARN (STS GetCallerIdentity), for logs; 'unknown' when STS cannot say. Rejects
    * with CliError CREDENTIALS when no credentials are configured, so commands can check before asking.

@@ -19,9 +19,10 @@ Commands:
   rotate    rotate admin-token or meta-verify-token (immediate or graceful; resumable)
   rollback  move AWSCURRENT back to AWSPREVIOUS (or cancel an unfinished rotation)
   verify    check admin-token's stages, and that the service accepts the current token
-  iam       write the three least-privilege IAM policies
+  iam       write the least-privilege IAM policies (and the optional alarms one)
   init      create .env (0600) with generated tokens
   check     validate .env against the catalog (never prints values)
+  alarms    CloudWatch alarms on metrics AWS publishes (print, or --apply)
 
 Run "secrets <command> --help" for a command's options.
 
@@ -103,9 +104,39 @@ ROTATION_IMMEDIATE, refuses the previous one). A failed check prints a hint. The
 result.
 `,
   iam: `Usage: secrets iam [--account ID] [--region R] [--prefix P] [--out DIR] [--json]
+                  [--cloudtrail-log-group NAME] [--service-log-group NAME]
 
 Writes secrets-read-only-policy.json, secrets-cicd-policy.json and secrets-rotation-policy.json
-(default account 123456789012, prefix whatsapp-saas/mvp, out dir iam-policies).
+(default account 123456789012, prefix whatsapp-saas/mvp, out dir iam-policies), and the optional
+secrets-alarms-policy.json for \`secrets alarms --apply\`, scoped to the two log groups
+(default aws-cloudtrail-logs-<account>-* and /ecs/whatsapp-saas-backend).
+`,
+  alarms: `Usage: secrets alarms [--instances N] [--ttl-ms MS] [--cloudtrail-log-group NAME]
+                     [--service-log-group NAME] [--sns-topic ARN...] [--apply [--yes]] [--json]
+
+CloudWatch metric filters and alarms for the catalog's secrets, on metrics AWS really publishes.
+(The seed guide's SecretAccessCount and ErrorCount in AWS/SecretsManager do not exist: that
+namespace has only ResourceCount.)
+  unusual-access-GetSecretValue / -BatchGetSecretValue
+      CallCount in AWS/Usage (Service=Secrets Manager, Type=API, Resource=<operation>, Class=None),
+      hourly sum above what N instances refreshing every TTL/2..TTL make, with x2 headroom.
+      CallCount counts every caller in the account and region.
+  access-errors      CloudTrail events from secretsmanager.amazonaws.com with an errorCode (but
+                     ResourceNotFoundException), counted by a metric filter on the trail's log group
+  refresh-failures   the service's "secrets.refresh_failed" log lines, in two 15-minute periods running
+  rotation-overdue   the service's "secrets.rotation_overdue" log lines (logged every 30 minutes)
+
+  --instances N             service instances reading the secrets (default 2)
+  --ttl-ms MS               the service's SECRETS_TTL_MS (default 3600000)
+  --cloudtrail-log-group    the CloudWatch Logs group your CloudTrail trail delivers to; without it
+                            the access-errors filter and alarm are left out
+  --service-log-group       the service's log group (default /ecs/whatsapp-saas-backend)
+  --sns-topic ARN           notify this topic on ALARM and OK (repeatable)
+  --apply                   create or update them (PutMetricFilter, PutMetricAlarm), only where the
+                            stored definition differs; asks first unless --yes. Needs
+                            iam-policies/secrets-alarms-policy.json. Endpoints: the SDK's own
+                            AWS_ENDPOINT_URL_CLOUDWATCH / AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
+  --json                    without --apply: the exact PutMetricFilter and PutMetricAlarm inputs
 `,
   init: `Usage: secrets init [--env-file PATH]
 

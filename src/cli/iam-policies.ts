@@ -1,3 +1,5 @@
+import { type AlarmsPolicyScope, buildAlarmsPolicy } from './alarms-policy.js';
+
 /**
  * The three IAM policies of the seed's IAM Permissions section, least privilege:
  * - read-only (the app): exactly what the engine calls, on the prefix's secrets; BatchGetSecretValue
@@ -5,8 +7,9 @@
  * - CI/CD: create, put, update, tag, describe, list; never delete;
  * - rotation: put and move stages of the admin token and the meta-* secrets only; never the
  *   database or Redis ones.
+ * Plus an optional fourth for `secrets alarms --apply` (alarms-policy.ts).
  */
-export interface PolicyScope {
+export interface PolicyScope extends AlarmsPolicyScope {
   readonly account: string;
   readonly region: string;
   readonly prefix: string;
@@ -21,6 +24,7 @@ export const POLICY_FILES = {
   readOnly: 'secrets-read-only-policy.json',
   cicd: 'secrets-cicd-policy.json',
   rotation: 'secrets-rotation-policy.json',
+  alarms: 'secrets-alarms-policy.json',
 } as const;
 
 /** Secret ARNs end in `-` and six random characters. */
@@ -91,5 +95,6 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
         kmsViaSecretsManager,
       ],
     },
+    alarms: buildAlarmsPolicy(scope),
   };
 }

@@ -42,6 +42,8 @@ const code = await run(process.argv.slice(2), {
   cwd: process.cwd(),
   now: () => Date.now(),
   secretsManager: (o) => new SecretsManagerClient(clientConfig(o)),
+  cloudWatch: async (o) => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(clientConfig(o)),
+  cloudWatchLogs: async (o) => new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(clientConfig(o)),
   callerArn: async (o) => {
     try {
       return (await new STSClient(clientConfig(o)).send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';

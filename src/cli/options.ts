@@ -26,6 +26,12 @@ const OPTIONS = {
   'from-env': { type: 'string' },
   'policies-dir': { type: 'string' },
   'terraform-dir': { type: 'string' },
+  apply: { type: 'boolean' },
+  instances: { type: 'string' },
+  'ttl-ms': { type: 'string' },
+  'cloudtrail-log-group': { type: 'string' },
+  'service-log-group': { type: 'string' },
+  'sns-topic': { type: 'string', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
 /**

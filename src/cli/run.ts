@@ -7,6 +7,7 @@ import { helpFor } from './help.js';
 import { parseCliArgs } from './options.js';
 import { createProgress } from './progress.js';
 import { colorEnabled, createStyle } from './style.js';
+import { alarmsCommand } from './commands/alarms.js';
 import { checkCommand } from './commands/check.js';
 import { iamCommand } from './commands/iam.js';
 import { initCommand } from './commands/init.js';
@@ -26,6 +27,7 @@ const COMMANDS: Readonly<Record<string, { readonly handler: (ctx: CommandContext
   iam: { handler: iamCommand, takesSecret: false },
   init: { handler: initCommand, takesSecret: false },
   check: { handler: checkCommand, takesSecret: false },
+  alarms: { handler: alarmsCommand, takesSecret: false },
 };
 
 /** Runs one CLI invocation and returns its exit code; only the bin entry exits. */

@@ -1,7 +1,7 @@
 export type { Catalog, CatalogEntry, CatalogSpec, SecretName, SecretSpec, SecretValue } from './catalog.js';
 export { awsIdIndex, defineCatalog, kebab } from './catalog.js';
 export type { Parsed, ValueKind } from './value-kinds.js';
-export { decimal, integer, postgresUrl, redisUrl, text, url } from './value-kinds.js';
+export { decimal, integer, postgresUrl, redisUrl, text, token, url } from './value-kinds.js';
 export type { PostgresConnection } from './postgres-connection.js';
 export { parsePostgresConnection, postgresConnection } from './postgres-connection.js';
 export type { Clock, TimerHandle, TimerOptions } from './clock.js';

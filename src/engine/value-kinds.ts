@@ -25,6 +25,36 @@ export function text(): ValueKind<string> {
   };
 }
 
+/** A credential's minimum strength: how long, and how many different characters at least. */
+export interface Strength {
+  readonly minLength: number;
+  /** Refuses `aaaa...` and `abab...`; random tokens of any alphabet pass with overwhelming odds. */
+  readonly minDistinct?: number;
+}
+
+export const DEFAULT_MIN_DISTINCT = 5;
+
+/**
+ * A credential: text() plus a minimum strength, checked wherever a value is read or validated
+ * (start-up in every mode, every refresh, `secrets check`). The reason names the rule broken;
+ * lengths count characters (code points), not bytes.
+ */
+export function token(strength: Strength): ValueKind<string> {
+  const { minLength, minDistinct = DEFAULT_MIN_DISTINCT } = strength;
+  const base = text();
+  return {
+    label: `string of at least ${minLength} characters, ${minDistinct} or more of them different`,
+    parse(raw) {
+      const parsed = base.parse(raw);
+      if (!parsed.ok) return parsed;
+      const chars = [...raw];
+      if (chars.length < minLength) return fail(`shorter than ${minLength} characters`);
+      if (new Set(chars).size < minDistinct) return fail(`fewer than ${minDistinct} different characters`);
+      return parsed;
+    },
+  };
+}
+
 export function integer(bounds: { min?: number; max?: number } = {}): ValueKind<number> {
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
   return {

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Clock } from '../engine/index.js';
-import { systemClock } from '../engine/index.js';
+import type { Clock, Logger } from '../engine/index.js';
+import { silentLogger, systemClock } from '../engine/index.js';
 import type { AuditLog, AuditOutcome } from './audit-log.js';
 import { matchIndex } from './constant-time.js';
-import { ThrottledError, UnauthorizedError } from './errors.js';
+import { AdminUnauthorizedError, ThrottledError } from './errors.js';
 import type { FailureThrottle } from './failure-throttle.js';
 
 export const ADMIN_TOKEN_HEADER = 'x-admin-token';
@@ -13,10 +13,12 @@ export interface AdminAuthOptions {
   readonly throttle: FailureThrottle;
   readonly audit: AuditLog;
   readonly clock?: Clock;
+  /** Where the one `admin.lockout` line per lockout goes. */
+  readonly logger?: Logger;
 }
 
 export interface AdminAuth {
-  /** Throttle check, then the token: 429, 401, or on to the route. */
+  /** Throttle reservation, then the token: 429, 401, or on to the route. */
   onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void>;
   /** One audit event per admin call, whatever happened to it. */
   onResponse(request: FastifyRequest, reply: FastifyReply): Promise<void>;
@@ -29,29 +31,60 @@ interface Verdict {
 
 /**
  * Admin authentication: `x-admin-token` against every value the engine accepts for ADMIN_TOKEN
- * (current, and previous within its grace window), in constant time over SHA-256 digests. A
- * client over its failure budget gets 429 before its token is even looked at, so a correct
- * guess is no faster to find past the limit.
+ * (current, and previous within its grace window), in constant time over SHA-256 digests.
+ *
+ * Count before compare: every presented token first reserves an attempt in the failure throttle
+ * (one atomic step), and only a granted reservation reaches the comparison, so concurrency
+ * cannot multiply the limit; a correct token gives its reservation back. A client over its budget
+ * gets 429 before its token is looked at, the correct token included: that is what stops guessing.
+ *
+ * A request without the header is never compared, so it teaches nothing about the token and does
+ * not spend an attempt (a plain `curl` of an admin route must not lock an operator out). It is
+ * still refused with 429 while its client is locked out, so it cannot tell a locked-out client
+ * anything a wrong token would not. Any header present (empty, repeated, huge) is a guess.
  */
 export function createAdminAuth(options: AdminAuthOptions): AdminAuth {
-  const { engine, throttle, audit, clock = systemClock } = options;
+  const { engine, throttle, audit, clock = systemClock, logger = silentLogger } = options;
   const verdicts = new WeakMap<FastifyRequest, Verdict>();
 
   return {
     async onRequest(request) {
       const client = request.ip;
-      const before = await throttle.check(client);
-      if (before.blocked) {
-        verdicts.set(request, { outcome: 'throttled' });
-        throw new ThrottledError(before.retryAfterSeconds);
-      }
       const header = request.headers[ADMIN_TOKEN_HEADER];
+      if (header === undefined) {
+        const state = await throttle.peek(client);
+        if (state.blocked) {
+          verdicts.set(request, { outcome: 'throttled' });
+          throw new ThrottledError(state.retryAfterSeconds);
+        }
+        verdicts.set(request, { outcome: 'denied' });
+        throw new AdminUnauthorizedError();
+      }
+      const reservation = await throttle.reserve(client);
+      if (reservation.blocked) {
+        verdicts.set(request, { outcome: 'throttled' });
+        throw new ThrottledError(reservation.retryAfterSeconds);
+      }
+      // A repeated header arrives as one comma-joined string (or an array): it matches nothing.
       const index = matchIndex(typeof header === 'string' ? header : undefined, engine.accepted('ADMIN_TOKEN'));
       if (index < 0) {
         verdicts.set(request, { outcome: 'denied' });
-        await throttle.recordFailure(client);
-        throw new UnauthorizedError();
+        if (reservation.remaining === 0) {
+          logger.warn(
+            {
+              event: 'admin.lockout',
+              clientAddress: client,
+              failures: reservation.attempts,
+              until: new Date(reservation.windowEndsAtMs).toISOString(),
+              counter: reservation.store,
+              ...(reservation.store === 'redis' && { redisKey: throttle.keyFor(client) }),
+            },
+            'Admin client locked out after too many failed tokens',
+          );
+        }
+        throw new AdminUnauthorizedError();
       }
+      await reservation.release();
       verdicts.set(request, { outcome: 'allowed', credential: index === 0 ? 'current' : 'previous' });
     },
     async onResponse(request, reply) {

@@ -6,6 +6,7 @@
 export type ServiceErrorCode =
   | 'CONFIG_INVALID'
   | 'UNAUTHORIZED'
+  | 'ADMIN_UNAUTHORIZED'
   | 'THROTTLED'
   | 'FORBIDDEN'
   | 'BAD_REQUEST'
@@ -39,6 +40,14 @@ export class UnauthorizedError extends ServiceError {
   constructor() {
     super('UNAUTHORIZED', 'Missing or invalid credentials');
     this.name = 'UnauthorizedError';
+  }
+}
+
+/** No admin token, or not an accepted one: the public message names the header to send, nothing more. */
+export class AdminUnauthorizedError extends ServiceError {
+  constructor() {
+    super('ADMIN_UNAUTHORIZED', 'Missing or invalid admin token');
+    this.name = 'AdminUnauthorizedError';
   }
 }
 

@@ -9,10 +9,32 @@ export interface ThrottleDecision {
   readonly retryAfterSeconds: number;
 }
 
-/** Counts failed credentials per client and says when a client must wait. */
+/** One attempt, counted before its credential is compared. */
+export interface Reservation extends ThrottleDecision {
+  /** Attempts counted for this client in the current window, this one included (capped at the limit). */
+  readonly attempts: number;
+  /** Attempts left in the window after this one: 0 means a wrong credential now locks the client out. */
+  readonly remaining: number;
+  /** Where it was counted: the shared Redis, or this instance's memory while Redis is unavailable. */
+  readonly store: 'redis' | 'memory';
+  /** When the window ends (ms since the epoch). */
+  readonly windowEndsAtMs: number;
+  /** Gives the attempt back: for a credential that turned out right. Never rejects. */
+  release(): Promise<void>;
+}
+
+/**
+ * Counts credential attempts per client and says when a client must wait. An attempt is
+ * reserved atomically *before* the credential is compared, so concurrent requests cannot all see
+ * "under the limit" and all be compared; a correct credential gives its reservation back.
+ */
 export interface FailureThrottle {
-  check(client: string): Promise<ThrottleDecision>;
-  recordFailure(client: string): Promise<ThrottleDecision>;
+  /** Counts one attempt. `blocked` means: do not compare, answer 429. */
+  reserve(client: string): Promise<Reservation>;
+  /** Whether the client is locked out, counting nothing (for requests that present no credential). */
+  peek(client: string): Promise<ThrottleDecision>;
+  /** The Redis key holding a client's count: deleting it ends that client's lockout fleet-wide. */
+  keyFor(client: string): string;
 }
 
 export interface FailureThrottleOptions {
@@ -29,11 +51,29 @@ export interface FailureThrottleOptions {
   readonly logger?: Logger;
 }
 
-// Fixed window from the first failure: INCR, and set the expiry only when the key is new.
-const RECORD_SCRIPT = `local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1])}`;
-const CHECK_SCRIPT = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}`;
+export const DEFAULT_THROTTLE_KEY_PREFIX = 'admin-auth-failures:';
+
+// One script, so the read and the increment are one atomic step in Redis: a client already at the
+// limit is refused without counting further (the key then shows exactly how many were compared).
+// The window is fixed from the first attempt: the expiry is set only when the key is new (or has
+// somehow lost it).
+const RESERVE_SCRIPT = `local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local counted = 0
+if n < tonumber(ARGV[2]) then
+  n = redis.call('INCR', KEYS[1])
+  counted = 1
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl, counted}`;
+// A returned reservation; a count back at zero leaves no key behind.
+const RELEASE_SCRIPT = `local n = redis.call('DECR', KEYS[1])
+if n <= 0 then redis.call('DEL', KEYS[1]) end
+return n`;
+const PEEK_SCRIPT = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}`;
 
 interface Window {
   count: number;
@@ -41,10 +81,15 @@ interface Window {
 }
 
 /**
- * Brute-force throttling for credential checks: `maxFailures` failures within `windowMs` from one
- * client make its next attempts wait (429 + Retry-After) until the window ends. Counted in Redis
- * so the limit holds across instances, and always also in process, so it still holds per
- * instance when Redis is down or slow (each Redis call is bounded by `redisTimeoutMs`).
+ * Brute-force throttling for credential checks: `maxFailures` attempts within `windowMs` from one
+ * client, counted before comparison, and its next attempts wait (429 + Retry-After) until the
+ * window ends. Counted in Redis (one atomic script per attempt) so the limit holds across the
+ * fleet; while Redis is down or slow (each call bounded by `redisTimeoutMs`) each instance counts
+ * in its own memory, so the limit then holds per instance.
+ *
+ * Hand-written rather than rate-limiter-flexible (whose Redis + insurance pair does the same):
+ * that library reads the system clock and sets its own timers, and this service injects time
+ * everywhere so tests drive windows with a fake clock.
  */
 export function createFailureThrottle(options: FailureThrottleOptions): FailureThrottle {
   const {
@@ -52,7 +97,7 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     maxFailures = 10,
     windowMs = 10 * 60_000,
     redisTimeoutMs = 250,
-    keyPrefix = 'admin-auth-failures:',
+    keyPrefix = DEFAULT_THROTTLE_KEY_PREFIX,
     maxLocalClients = 10_000,
     clock = systemClock,
     logger = silentLogger,
@@ -69,10 +114,12 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     return w;
   }
 
-  function bumpLocal(client: string): Window {
+  /** Synchronous: between the read and the write no other request can run. */
+  function reserveLocal(client: string): { window: Window; counted: boolean } {
     const w = localWindow(client) ?? { count: 0, resetAtMs: clock.now() + windowMs };
-    w.count++;
-    local.delete(client); // re-insert: Map order is then least recently failed first
+    const counted = w.count < maxFailures;
+    if (counted) w.count++;
+    local.delete(client); // re-insert: Map order is then least recently seen first
     local.set(client, w);
     if (local.size > maxLocalClients) {
       const now = clock.now();
@@ -82,16 +129,15 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
         local.delete(k);
       }
     }
-    return w;
+    return { window: w, counted };
   }
 
-  async function remote(script: string, client: string, ...args: (string | number)[]): Promise<Window | undefined> {
+  async function remote(script: string, client: string, ...args: (string | number)[]): Promise<number[] | undefined> {
     try {
-      const reply = (await withTimeout(redis.eval(script, 1, keyPrefix + client, ...args), redisTimeoutMs, clock)) as [number, number];
+      const reply = (await withTimeout(redis.eval(script, 1, keyPrefix + client, ...args), redisTimeoutMs, clock)) as number | number[];
       if (redisDown) logger.info({ event: 'throttle.redis_recovered' }, 'Failure throttle is counting in Redis again');
       redisDown = false;
-      const [count, pttlMs] = reply;
-      return { count: Number(count), resetAtMs: clock.now() + Math.max(0, Number(pttlMs)) };
+      return (Array.isArray(reply) ? reply : [reply]).map(Number);
     } catch (err) {
       if (!redisDown) {
         logger.warn(
@@ -104,27 +150,56 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     }
   }
 
-  function decide(...windows: (Window | undefined)[]): ThrottleDecision {
-    const now = clock.now();
-    let blockedUntil = 0;
-    for (const w of windows) {
-      if (w !== undefined && w.count >= maxFailures && w.resetAtMs > now) blockedUntil = Math.max(blockedUntil, w.resetAtMs);
-    }
-    if (blockedUntil === 0) return { blocked: false, retryAfterSeconds: 0 };
-    return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil((blockedUntil - now) / 1000)) };
+  function decision(blocked: boolean, resetAtMs: number): ThrottleDecision {
+    if (!blocked) return { blocked: false, retryAfterSeconds: 0 };
+    return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil((resetAtMs - clock.now()) / 1000)) };
   }
 
   return {
-    async check(client) {
-      const mine = localWindow(client);
-      // Already blocked here: no need to ask Redis.
-      if (mine !== undefined && mine.count >= maxFailures) return decide(mine);
-      return decide(mine, await remote(CHECK_SCRIPT, client));
+    async reserve(client) {
+      const reply = await remote(RESERVE_SCRIPT, client, windowMs, maxFailures);
+      if (reply !== undefined) {
+        const [count = 0, pttlMs = windowMs, counted = 0] = reply;
+        const windowEndsAtMs = clock.now() + Math.max(0, pttlMs);
+        let released = false;
+        return {
+          ...decision(counted !== 1, windowEndsAtMs),
+          attempts: count,
+          remaining: Math.max(0, maxFailures - count),
+          store: 'redis',
+          windowEndsAtMs,
+          release: async () => {
+            if (counted !== 1 || released) return;
+            released = true;
+            await remote(RELEASE_SCRIPT, client);
+          },
+        };
+      }
+      const { window, counted } = reserveLocal(client);
+      let released = false;
+      return {
+        ...decision(!counted, window.resetAtMs),
+        attempts: window.count,
+        remaining: Math.max(0, maxFailures - window.count),
+        store: 'memory',
+        windowEndsAtMs: window.resetAtMs,
+        release: async () => {
+          if (!counted || released) return;
+          released = true;
+          window.count = Math.max(0, window.count - 1);
+        },
+      };
     },
-    async recordFailure(client) {
-      const mine = bumpLocal(client);
-      return decide(mine, await remote(RECORD_SCRIPT, client, windowMs));
+    async peek(client) {
+      const reply = await remote(PEEK_SCRIPT, client);
+      if (reply !== undefined) {
+        const [count = 0, pttlMs = 0] = reply;
+        return decision(count >= maxFailures && pttlMs > 0, clock.now() + pttlMs);
+      }
+      const w = localWindow(client);
+      return decision(w !== undefined && w.count >= maxFailures, w?.resetAtMs ?? 0);
     },
+    keyFor: (client) => keyPrefix + client,
   };
 }
 

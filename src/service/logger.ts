@@ -50,17 +50,35 @@ interface ErrorLike {
   stack?: unknown;
 }
 
+/** Below this length a value is replaced only where it stands alone, so scrubbing never splits a word. */
+const SHORT_VALUE_LENGTH = 8;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
 /**
- * Replaces every known secret value (and a URL secret's password) in `text`. For third-party
- * error messages only, which our code does not write and which may quote a connection string.
+ * Replaces every known secret value (and a URL secret's password) in `text`, whatever its length.
+ * For third-party error messages only, which our code does not write and which may quote a
+ * connection string. A long value is replaced wherever it occurs; a short one (a short database
+ * password, say) wherever it is not part of a longer word, so `pw` goes from `u:pw@db` but
+ * `password` keeps its letters.
  */
 export function scrubSecrets(text: string, values: readonly string[]): string {
-  let out = text;
-  for (const v of values) {
-    if (v.length < 8) continue; // too short to be a credential; replacing it would mangle text
-    out = out.split(v).join('[Redacted]');
-  }
-  return out;
+  return compileScrubber(values)(text);
+}
+
+/** scrubSecrets with its patterns built once, for callers that scrub many texts with the same values. */
+export function compileScrubber(values: readonly string[]): (text: string) => string {
+  const replacers = [...values]
+    .filter((v) => v !== '')
+    .sort((a, b) => b.length - a.length)
+    .map((v): ((text: string) => string) => {
+      if (v.length >= SHORT_VALUE_LENGTH) return (text) => text.split(v).join('[Redacted]');
+      const escaped = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const before = WORD_CHAR.test(v[0]!) ? '(?<![\\p{L}\\p{N}])' : '';
+      const after = WORD_CHAR.test(v.at(-1)!) ? '(?![\\p{L}\\p{N}])' : '';
+      const pattern = new RegExp(`${before}${escaped}${after}`, 'gu');
+      return (text) => text.replace(pattern, '[Redacted]');
+    });
+  return (text) => replacers.reduce((out, replace) => replace(out), text);
 }
 
 /** The values to scrub: each secret's raw value and, for URLs, their decoded password. */
@@ -79,10 +97,19 @@ export function withUrlPasswords(values: readonly string[]): string[] {
 }
 
 function serializersFor(secretValues: () => readonly string[]) {
-  const scrub = (text: string) => scrubSecrets(text, withUrlPasswords(secretValues()));
+  // Built again only when the values change (a rotation), not for every line: the request
+  // serializer runs on every request.
+  let compiled: { key: string; scrub: (text: string) => string } | undefined;
+  const scrub = (text: string) => {
+    const values = secretValues();
+    const key = values.join('\u0000');
+    if (compiled?.key !== key) compiled = { key, scrub: compileScrubber(withUrlPasswords(values)) };
+    return compiled.scrub(text);
+  };
   return {
     // Fastify's default also logs nothing but these; we add URL redaction and never log headers.
-    req: (req: RequestLike) => ({ method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.ip }),
+    // A client may also put a credential in the path (`/admin/<token>`): known values are scrubbed.
+    req: (req: RequestLike) => ({ method: req.method, url: scrub(redactUrl(req.url ?? '')), remoteAddress: req.ip }),
     res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     // Only name, code, message and stack: driver errors carry extra fields (query parameters, rows).
     err: (err: ErrorLike) => ({

@@ -20,6 +20,7 @@ import {
   createSecretsManagerClient,
   MissingSecretsError,
   SourceError,
+  systemClock,
 } from '../engine/index.js';
 import { createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
@@ -42,6 +43,7 @@ import {
   redisTargetOptions,
   watchRedisConnection,
 } from './redis-connection.js';
+import { watchRotationOverdue } from './rotation-overdue.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
@@ -109,11 +111,24 @@ async function start(): Promise<void> {
     graceMs: config.secretsGraceMs,
     startupTimeoutMs: config.secretsStartupTimeoutMs,
   });
-  secretValues = () => [
-    ...catalog.entries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)),
-    // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its password).
-    ...(engine.status().initialized ? [engine.get('DATABASE_URL')] : []),
-  ];
+  // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
+  // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
+  const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
+  // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its
+  // password). Derived again only when the stored value changes: this runs for every logged
+  // request (URLs are scrubbed too), so it must stay cheap and not count as a read.
+  let databaseUrl: { raw: string; url: string } | undefined;
+  const derivedDatabaseUrl = (): string[] => {
+    const raw = engine.accepted('DATABASE_URL')[0];
+    if (raw === undefined) return [];
+    if (databaseUrl?.raw !== raw) {
+      // Until start-up has succeeded get() refuses every read; the stored value is scrubbed meanwhile.
+      if (!engine.status().initialized) return [];
+      databaseUrl = { raw, url: engine.get('DATABASE_URL') };
+    }
+    return [databaseUrl.url];
+  };
+  secretValues = () => [...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)), ...derivedDatabaseUrl()];
 
   try {
     await engine.initialize();
@@ -199,6 +214,9 @@ async function start(): Promise<void> {
     if (changed.has('REDIS_URL')) for (const follower of redisFollowers) follower.apply();
   });
 
+  // Log lines for the rotation-overdue alarm of `secrets alarms` (a CloudWatch Logs metric filter).
+  const rotationWatch = watchRotationOverdue({ catalog, engine, logger: secretsLogger, clock: systemClock });
+
   const app = await buildApp({
     engine,
     database,
@@ -206,7 +224,14 @@ async function start(): Promise<void> {
     logger,
     ...(broadcast !== undefined && { broadcast }),
     singleInstance,
-    options: { webhookBodyLimitBytes: config.webhookBodyLimitBytes, trustProxy: config.trustProxy },
+    options: {
+      webhookBodyLimitBytes: config.webhookBodyLimitBytes,
+      trustProxy: config.trustProxy,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+      maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
+    },
   });
 
   installGracefulShutdown({
@@ -216,6 +241,7 @@ async function start(): Promise<void> {
     close: async () => {
       await app.close(); // stops accepting, waits for in-flight requests
       await broadcast?.close();
+      rotationWatch.stop();
       engine.close();
       await Promise.all([
         // The subscriber has nothing to flush; its QUIT could wait in the offline queue.

@@ -5,8 +5,11 @@ export interface WebhookEvent {
   readonly id: string;
   /** The payload's `object` field (e.g. `whatsapp_business_account`), if any. */
   readonly object: string | null;
-  /** The body as received (validated JSON text); stored as `json`, which keeps it verbatim. */
-  readonly payloadText: string;
+  /**
+   * The body exactly as received and signed, stored as bytea: nothing Meta signs can then fail
+   * on a parser in the database (PostgreSQL's json type refuses deeply nested documents).
+   */
+  readonly body: Buffer;
   readonly signedWith: 'current' | 'previous';
 }
 
@@ -16,8 +19,8 @@ export interface WebhookEvent {
  */
 export async function storeWebhookEvent(db: Pick<Database, 'query'>, event: WebhookEvent): Promise<{ duplicate: boolean }> {
   const { rowCount } = await db.query(
-    'INSERT INTO webhook_events (id, object, payload, signed_with) VALUES ($1, $2, $3::json, $4) ON CONFLICT (id) DO NOTHING',
-    [event.id, event.object, event.payloadText, event.signedWith],
+    'INSERT INTO webhook_events (id, object, body, signed_with) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+    [event.id, event.object, event.body, event.signedWith],
   );
   return { duplicate: rowCount === 0 };
 }

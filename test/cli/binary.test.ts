@@ -44,7 +44,7 @@ describe('the secrets binary', () => {
   it('sets up, rotates and rolls back through the real binary, printing no value', async () => {
     await writeFile(
       join(cwd, 'ci.env'),
-      'META_APP_SECRET=canary-bin-app-9z8y\nDATABASE_URL=postgresql://u:canary-bin-db-7x6w@127.0.0.1:5432/app\nREDIS_URL=redis://127.0.0.1:6379\nOPENAI_API_KEY=canary-bin-key-5v4u\n',
+      'META_APP_SECRET=canary-bin-app-9z8y7x6w5v4u3t2s1r0q\nDATABASE_URL=postgresql://u:canary-bin-db-7x6w@127.0.0.1:5432/app\nREDIS_URL=redis://127.0.0.1:6379\nOPENAI_API_KEY=canary-bin-key-5v4u\n',
     );
 
     const setup = await secrets('setup', '--from-env', 'ci.env', '--yes');
@@ -87,7 +87,7 @@ describe('the secrets binary', () => {
         return { code: e.code, stdout: e.stdout };
       }
     };
-    await writeFile(join(cwd, 'wrapper.env'), 'META_APP_SECRET=a\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
+    await writeFile(join(cwd, 'wrapper.env'), 'META_APP_SECRET=wrapper-app-secret-0123456789abcdef\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
 
     expect((await script('setup-aws-secrets.sh', '--from-env', join(cwd, 'wrapper.env'), '--yes', '--out', join(cwd, 'wrapper-policies'))).code).toBe(0);
     const verify = await script('rotate-admin-token.sh', 'verify', '--json');
@@ -109,7 +109,7 @@ describe('the secrets binary', () => {
 
   it('works against the local endpoint with no credentials configured at all', async () => {
     const env = emptyEnvironment();
-    await writeFile(join(cwd, 'empty-env.env'), 'META_APP_SECRET=a\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
+    await writeFile(join(cwd, 'empty-env.env'), 'META_APP_SECRET=empty-env-app-secret-0123456789abcdef\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
     const args = ['--endpoint-url', lsm.url, '--project', 'nocreds'];
     const run = (...a: string[]) =>
       exec(process.execPath, ['--import', TSX, MAIN, ...a, ...args], { cwd, env }).then(

@@ -14,9 +14,9 @@ import { cliDeps } from './support.js';
 
 /** A unique value in every text secret, so any leak into output is found by a plain search. */
 const CANARIES: Readonly<Record<string, string>> = {
-  ADMIN_TOKEN: 'canary-scan-admin-Q1w2E3r4',
+  ADMIN_TOKEN: 'canary-scan-admin-Q1w2E3r4t5Y6u7I8',
   META_VERIFY_TOKEN: 'canary-scan-verify-T5y6U7i8',
-  META_APP_SECRET: 'canary-scan-app-O9p0A1s2',
+  META_APP_SECRET: 'canary-scan-app-O9p0A1s2d3F4g5H6j7',
   DATABASE_URL: 'postgresql://app:canary-scan-db-D3f4@127.0.0.1:5432/app',
   REDIS_URL: 'redis://:canary-scan-redis-G5h6@127.0.0.1:6379',
   OPENAI_API_KEY: 'canary-scan-openai-J7k8',
@@ -108,6 +108,7 @@ describe('secrets CLI canary scan', () => {
       expect(await cli(['check'])).toBe(1);
       expect(await cli(['check', '--json'])).toBe(1);
       expect(await cli(['iam', '--json'])).toBe(0);
+      expect(await cli(['alarms', '--json'])).toBe(0);
       expect(await cli(['init', '--env-file', 'fresh.env'])).toBe(0);
       expect(await cli(['init'])).toBe(0);
     } finally {

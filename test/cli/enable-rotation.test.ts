@@ -13,7 +13,7 @@ import { cliDeps } from './support.js';
 const DAY = 86_400_000;
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:secrets-rotation';
 const ADMIN_ID = 'whatsapp-saas/mvp/admin-token';
-const VALUES = 'META_APP_SECRET=canary-enable-app-1\nDATABASE_URL=postgresql://u:canary-enable-db-2@127.0.0.1:5432/app\nREDIS_URL=redis://127.0.0.1:6379\nOPENAI_API_KEY=canary-enable-key-3\n';
+const VALUES = 'META_APP_SECRET=canary-enable-app-1-0123456789abcdefghij\nDATABASE_URL=postgresql://u:canary-enable-db-2@127.0.0.1:5432/app\nREDIS_URL=redis://127.0.0.1:6379\nOPENAI_API_KEY=canary-enable-key-3\n';
 
 let lsm: LocalSecretsManager;
 let setOffsetMs: (ms: number) => void;

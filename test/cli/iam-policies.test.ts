@@ -95,7 +95,7 @@ describe('IAM policies under an IAM policy simulator', () => {
         expect(await run(argv, c.deps)).toBe(0);
         return Object.keys(lsm.counts());
       };
-      await writeFile(join(c.cwd, 'prod.env'), 'META_APP_SECRET=s\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
+      await writeFile(join(c.cwd, 'prod.env'), 'META_APP_SECRET=iam-test-app-secret-0123456789abcdef\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
       const setupCalls = await operationsOf(['setup', '--yes', '--from-env', 'prod.env']);
       expect(setupCalls).toEqual(expect.arrayContaining(['CreateSecret', 'GetSecretValue']));
       for (const op of setupCalls) {

@@ -16,9 +16,9 @@ const DAY = 86_400_000;
 const catalog = whatsappSaasCatalog();
 const ADMIN_ID = 'whatsapp-saas/mvp/admin-token';
 const CANARIES = {
-  ADMIN_TOKEN: 'canary-cli-admin-P0o9I8u7',
+  ADMIN_TOKEN: 'canary-cli-admin-P0o9I8u7y6T5r4E3w2',
   META_VERIFY_TOKEN: 'canary-cli-verify-Y6t5R4e3',
-  META_APP_SECRET: 'canary-cli-app-W2q1A2s3',
+  META_APP_SECRET: 'canary-cli-app-W2q1A2s3d4F5g6H7j8k9',
   DATABASE_URL: 'postgresql://u:canary-cli-db-D4f5@127.0.0.1:5432/app',
   REDIS_URL: 'redis://:canary-cli-redis-G6h7@127.0.0.1:6379',
   OPENAI_API_KEY: 'canary-cli-openai-J8k9',

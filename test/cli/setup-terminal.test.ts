@@ -56,7 +56,7 @@ describe('secrets setup on a terminal', () => {
     const run = onTerminal(`setup --endpoint-url ${lsm.url} --project tty --policies-dir ${join(dir, 'policies')}`, { NO_COLOR: '1' });
 
     await run.answer('Create the secrets?', 'y\r');
-    await run.answer('META_APP_SECRET (', 'canary-tty-app-1q2w\r');
+    await run.answer('META_APP_SECRET (', 'canary-tty-app-1q2w3e4r5t6y7u8i9o0p\r');
     await run.answer('DATABASE_URL (', 'mysql://canary-tty-bad@h/db\r');
     await run.answer('wrong scheme (expected postgres: or postgresql:)', '\u0015postgresql://h/db\r');
     await run.answer('REDIS_URL (', 'redis://h:6379\r');

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 const ENV = [
-  'META_APP_SECRET=canary-setup-app-1a2b',
+  'META_APP_SECRET=canary-setup-app-1a2b3c4d5e6f7g8h9i0j',
   'DATABASE_URL=postgresql://app:canary-setup-db-3c4d@127.0.0.1:5432/app',
   'REDIS_URL=redis://127.0.0.1:6379',
   'OPENAI_API_KEY=canary-setup-openai-5e6f',
@@ -197,7 +197,7 @@ function scriptedPrompts(answers: Record<string, string[]>) {
 }
 
 const FIRST_RUN: Record<string, string[]> = {
-  META_APP_SECRET: ['canary-setup-prompt-7g8h'],
+  META_APP_SECRET: ['canary-setup-prompt-7g8h9i0j1k2l3m4n'],
   DATABASE_URL: ['postgresql://h/db'],
   REDIS_URL: ['redis://h:6379'],
   OPENAI_API_KEY: ['k'],
@@ -212,7 +212,7 @@ describe('secrets setup, interactively', () => {
     expect(prompts.asked.map((a) => a.name)).not.toContain('ADMIN_TOKEN');
     expect(prompts.asked.map((a) => a.name)).toEqual(expect.arrayContaining(['META_APP_SECRET', 'DATABASE_URL', 'OPENAI_API_KEY']));
     const stored = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/meta-app-secret' }));
-    expect(stored.SecretString).toBe('canary-setup-prompt-7g8h');
+    expect(stored.SecretString).toBe('canary-setup-prompt-7g8h9i0j1k2l3m4n');
 
     const before = await versionCounts();
     const again = scriptedPrompts({});
@@ -254,7 +254,7 @@ describe('secrets setup, interactively', () => {
     const prompts = scriptedPrompts({
       ...structuredClone(FIRST_RUN),
       DATABASE_URL: ['mysql://canary-setup-bad-1x2y@h/db', 'not a url canary-setup-bad-3z4w', 'postgresql://h/db'],
-      META_APP_SECRET: ['', ' padded-canary-setup-5v6u ', 'canary-setup-app-ok'],
+      META_APP_SECRET: ['', ' padded-canary-setup-5v6u ', 'canary-setup-app-ok-0123456789abcdefgh'],
       OPENAI_MAX_TOKENS: ['many', '2000'],
     });
     const c = await cliDeps(lsm, { promptSecret: prompts.promptSecret });
@@ -263,7 +263,7 @@ describe('secrets setup, interactively', () => {
 
     expect(prompts.refusals).toEqual([
       'META_APP_SECRET is required and nothing is stored yet: type a value (Ctrl-C stops, nothing is written)',
-      'has leading or trailing whitespace (expected non-empty string)',
+      'has leading or trailing whitespace (expected string of at least 32 characters, 5 or more of them different)',
       'wrong scheme (expected postgres: or postgresql:)',
       'not a valid URL or JSON object (expected a postgres URL or RDS secret JSON)',
       'not an integer (expected integer in [1, 9007199254740991])',

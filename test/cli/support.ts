@@ -23,6 +23,12 @@ export async function cliDeps(lsm: LocalSecretsManager, overrides: Partial<CliDe
     confirm: async () => true,
     promptSecret: async () => '',
     terraformOutputs: async () => ({}),
+    cloudWatch: async () => {
+      throw new Error('this test gives the CLI no CloudWatch endpoint');
+    },
+    cloudWatchLogs: async () => {
+      throw new Error('this test gives the CLI no CloudWatch Logs endpoint');
+    },
     ...overrides,
   };
   return { deps, cwd, stdout: () => out.join(''), stderr: () => err.join(''), clear: () => ((out.length = 0), (err.length = 0)) };

@@ -16,9 +16,9 @@ const catalog = whatsappSaasCatalog();
 
 /** Unique planted values: none of them may show up in a log line or an error message. */
 const CANARIES: Record<string, string> = {
-  ADMIN_TOKEN: 'canary-admin-Q1w2E3r4',
+  ADMIN_TOKEN: 'canary-admin-Q1w2E3r4t5Y6u7I8o9P0a1',
   META_VERIFY_TOKEN: 'canary-verify-T5y6U7i8',
-  META_APP_SECRET: 'canary-appsecret-O9p0A1s2',
+  META_APP_SECRET: 'canary-appsecret-O9p0A1s2d3F4g5H6j7',
   DATABASE_URL: 'postgresql://canaryuser:canary-dbpass-D3f4@127.0.0.1:5432/app',
   REDIS_URL: 'redis://:canary-redispass-G5h6@127.0.0.1:6379',
   OPENAI_API_KEY: 'canary-openai-J7k8L9z0',
@@ -172,7 +172,7 @@ describe('AWS source over the wire', () => {
       else if (name === 'OPENAI_TEMPERATURE') await putValue(localClient(lsm), awsId, '0.9');
       else if (name === 'DATABASE_URL') await putValue(localClient(lsm), awsId, 'postgresql://u@127.0.0.1:5432/other');
       else if (name === 'REDIS_URL') await putValue(localClient(lsm), awsId, 'redis://127.0.0.1:6380');
-      else await putValue(localClient(lsm), awsId, `new-${name}`);
+      else await putValue(localClient(lsm), awsId, `new-${name}-a1B2c3D4e5F6g7H8i9J0`);
     }
     lsm.setFaults({ failInBatch: [id('REDIS_URL')] });
 
@@ -207,14 +207,14 @@ describe('AWS source over the wire', () => {
     const engine = engineFor();
     await engine.initialize();
 
-    await putValue(localClient(lsm), id('ADMIN_TOKEN'), 'canary-admin-rotated-1');
+    await putValue(localClient(lsm), id('ADMIN_TOKEN'), 'canary-admin-rotated-1-a2B3c4D5e6F7g8H9');
     const graceful = await engine.refresh();
     expect(graceful).toMatchObject({ ok: true, changed: [{ name: 'ADMIN_TOKEN' }] });
-    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['canary-admin-rotated-1', CANARIES.ADMIN_TOKEN]);
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['canary-admin-rotated-1-a2B3c4D5e6F7g8H9', CANARIES.ADMIN_TOKEN]);
 
-    await putValue(localClient(lsm), id('ADMIN_TOKEN'), 'canary-admin-rotated-2', ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE]);
+    await putValue(localClient(lsm), id('ADMIN_TOKEN'), 'canary-admin-rotated-2-a2B3c4D5e6F7g8H9', ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE]);
     await engine.refresh();
-    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['canary-admin-rotated-2']);
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual(['canary-admin-rotated-2-a2B3c4D5e6F7g8H9']);
     engine.close();
   });
 
@@ -249,14 +249,14 @@ describe('AWS source over the wire', () => {
   });
 
   it('loads AWSPREVIOUS at start-up of an instance that starts within a rotation grace window', async () => {
-    await putValue(localClient(lsm), id('META_APP_SECRET'), 'canary-appsecret-new-1');
+    await putValue(localClient(lsm), id('META_APP_SECRET'), 'canary-appsecret-new-1-a2B3c4D5e6F7g8');
     lsm.resetCounts();
     const engine = engineFor();
 
     await engine.initialize();
 
     expect(lsm.counts()).toEqual({ BatchGetSecretValue: 1, GetSecretValue: 1 });
-    expect(engine.accepted('META_APP_SECRET')).toEqual(['canary-appsecret-new-1', CANARIES.META_APP_SECRET]);
+    expect(engine.accepted('META_APP_SECRET')).toEqual(['canary-appsecret-new-1-a2B3c4D5e6F7g8', CANARIES.META_APP_SECRET]);
     engine.close();
   });
 
@@ -264,13 +264,13 @@ describe('AWS source over the wire', () => {
     const clock = new FakeClock(Date.now());
     const engine = engineFor({ ttlMs: 10_000, autoRefresh: false, clock });
     await engine.initialize();
-    await putValue(localClient(lsm), id('ADMIN_TOKEN'), 'canary-admin-after-expiry');
+    await putValue(localClient(lsm), id('ADMIN_TOKEN'), 'canary-admin-after-expiry-a2B3c4D5e6F7');
     lsm.setFaults({ latencyMs: 100 });
     lsm.resetCounts();
     await clock.advance(10_000);
 
     const reads = await Promise.all(Array.from({ length: 10_000 }, async () => engine.get('ADMIN_TOKEN')));
-    await vitestWaitFor(() => engine.get('ADMIN_TOKEN') === 'canary-admin-after-expiry');
+    await vitestWaitFor(() => engine.get('ADMIN_TOKEN') === 'canary-admin-after-expiry-a2B3c4D5e6F7');
 
     expect(new Set(reads)).toEqual(new Set([CANARIES.ADMIN_TOKEN]));
     expect(lsm.counts()).toEqual({ BatchGetSecretValue: 1, GetSecretValue: 1 });

@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, chmod, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineCatalog } from '../../src/engine/catalog.js';
 import { createEnvSource, MAX_ENV_FILE_BYTES } from '../../src/engine/env-source.js';
 import { createSecretsEngine } from '../../src/engine/secrets-engine.js';
-import { text } from '../../src/engine/value-kinds.js';
+import { text, token } from '../../src/engine/value-kinds.js';
 import { captureLogger } from '../support/capture-logger.js';
 
 const catalog = defineCatalog({
@@ -77,7 +77,8 @@ describe('env source', () => {
   });
 
   it('offers <NAME>_PREVIOUS as the previous value of a secret that accepts one', async () => {
-    const source = createEnvSource({ env: { ADMIN_TOKEN: 'new', ADMIN_TOKEN_PREVIOUS: 'old', QUOTED_PREVIOUS: 'x', QUOTED: 'q' }, envFilePath: null });
+    const env = { ADMIN_TOKEN: 'new', ADMIN_TOKEN_PREVIOUS: 'old', ADMIN_TOKEN_ROTATED_AT: new Date().toISOString(), QUOTED_PREVIOUS: 'x', QUOTED: 'q' };
+    const source = createEnvSource({ env, envFilePath: null });
     const engine = createSecretsEngine({ catalog, source, graceMs: 60_000 });
     await engine.initialize();
     expect(engine.accepted('ADMIN_TOKEN')).toEqual(['new', 'old']);
@@ -116,5 +117,95 @@ describe('env source', () => {
     expect(outcome).toMatchObject({ ok: true, changed: [{ name: 'ADMIN_TOKEN' }] });
     expect(engine.get('ADMIN_TOKEN')).toBe('second');
     engine.close();
+  });
+});
+
+describe('env source: the grace window of <NAME>_PREVIOUS survives a restart', () => {
+  const GRACE_MS = 15 * 60_000;
+  const MINUTE = 60_000;
+
+  /** A fresh engine over the same file and environment: what a restart sees. */
+  async function acceptedAfterStart(env: Record<string, string>, path: string | null, logger = captureLogger()): Promise<readonly string[]> {
+    const engine = createSecretsEngine({ catalog, source: createEnvSource({ env, envFilePath: path, logger }), graceMs: GRACE_MS });
+    await engine.initialize();
+    const accepted = engine.accepted('ADMIN_TOKEN');
+    engine.close();
+    return accepted;
+  }
+
+  async function rotatedFileAgo(ms: number, extra = ''): Promise<string> {
+    const path = await envFile(`ADMIN_TOKEN=new-token\nADMIN_TOKEN_PREVIOUS=old-token\n${extra}`);
+    const at = new Date(Date.now() - ms);
+    await utimes(path, at, at);
+    return path;
+  }
+
+  it('anchors the window at the file modification time, so a restart after it closed does not reopen it', async () => {
+    const recent = await rotatedFileAgo(10 * MINUTE);
+    expect(await acceptedAfterStart({}, recent)).toEqual(['new-token', 'old-token']);
+
+    const stale = await rotatedFileAgo(20 * MINUTE);
+    expect(await acceptedAfterStart({}, stale)).toEqual(['new-token']);
+  });
+
+  it('anchors the window at <NAME>_ROTATED_AT when set, whatever the file time', async () => {
+    const old = new Date(Date.now() - 20 * MINUTE).toISOString();
+    const recent = new Date(Date.now() - 5 * MINUTE).toISOString();
+
+    expect(await acceptedAfterStart({}, await rotatedFileAgo(0, `ADMIN_TOKEN_ROTATED_AT=${old}\n`))).toEqual(['new-token']);
+    expect(await acceptedAfterStart({}, await rotatedFileAgo(60 * MINUTE, `ADMIN_TOKEN_ROTATED_AT=${recent}\n`))).toEqual(['new-token', 'old-token']);
+  });
+
+  it('refuses a previous value from the environment that has no <NAME>_ROTATED_AT, and says why', async () => {
+    const logger = captureLogger();
+
+    const accepted = await acceptedAfterStart({ ADMIN_TOKEN: 'new-token', ADMIN_TOKEN_PREVIOUS: 'old-token' }, null, logger);
+
+    expect(accepted).toEqual(['new-token']);
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.previous_ignored')?.obj).toMatchObject({ name: 'ADMIN_TOKEN', reason: 'no ADMIN_TOKEN_ROTATED_AT' });
+  });
+
+  it('accepts a previous value from the environment within the window its <NAME>_ROTATED_AT opened', async () => {
+    const rotatedAt = new Date(Date.now() - 5 * MINUTE).toISOString();
+
+    expect(await acceptedAfterStart({ ADMIN_TOKEN: 'new-token', ADMIN_TOKEN_PREVIOUS: 'old-token', ADMIN_TOKEN_ROTATED_AT: rotatedAt }, null)).toEqual(['new-token', 'old-token']);
+  });
+
+  it.each([
+    ['not a time', 'canary-not-a-time-5521', 'ADMIN_TOKEN_ROTATED_AT is not an ISO 8601 time'],
+    ['a time without a zone', '2026-01-01T10:00:00', 'ADMIN_TOKEN_ROTATED_AT is not an ISO 8601 time'],
+    ['a time in the future', new Date(Date.now() + 60 * MINUTE).toISOString(), 'ADMIN_TOKEN_ROTATED_AT is in the future'],
+  ])('refuses the previous value when <NAME>_ROTATED_AT is %s, naming the variable, never its value', async (_label, value, reason) => {
+    const logger = captureLogger();
+
+    const accepted = await acceptedAfterStart({ ADMIN_TOKEN: 'new-token', ADMIN_TOKEN_PREVIOUS: 'old-token', ADMIN_TOKEN_ROTATED_AT: value }, null, logger);
+
+    expect(accepted).toEqual(['new-token']);
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.previous_ignored')?.obj).toMatchObject({ name: 'ADMIN_TOKEN', reason });
+    expect(logger.text()).not.toContain('canary-not-a-time');
+  });
+
+  it('refuses a previous value that fails the secret\'s own rules', async () => {
+    const strict = defineCatalog({ ADMIN_TOKEN: { kind: token({ minLength: 32 }), required: true, description: 'admin', acceptsPrevious: true } });
+    const logger = captureLogger();
+    const env = { ADMIN_TOKEN: 'new-token-0123456789abcdefghijklmnop', ADMIN_TOKEN_PREVIOUS: 'weak-planted', ADMIN_TOKEN_ROTATED_AT: new Date().toISOString() };
+    const engine = createSecretsEngine({ catalog: strict, source: createEnvSource({ env, envFilePath: null, logger }), graceMs: GRACE_MS });
+
+    await engine.initialize();
+
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual([env.ADMIN_TOKEN]);
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.previous_ignored')?.obj).toMatchObject({ name: 'ADMIN_TOKEN', reason: 'invalid: shorter than 32 characters' });
+    expect(logger.text()).not.toContain('weak-planted');
+    engine.close();
+  });
+
+  it('says it once per secret and reason, not on every refresh', async () => {
+    const logger = captureLogger();
+    const source = createEnvSource({ env: { ADMIN_TOKEN: 'new-token', ADMIN_TOKEN_PREVIOUS: 'old-token' }, envFilePath: null, logger });
+
+    await source.load(catalog.entries, signal);
+    await source.load(catalog.entries, signal);
+
+    expect(logger.lines.filter((l) => l.obj.event === 'secrets.previous_ignored')).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decimal, integer, postgresUrl, redisUrl, text } from '../../src/engine/value-kinds.js';
+import { decimal, integer, postgresUrl, redisUrl, text, token } from '../../src/engine/value-kinds.js';
 
 const CANARY = 'canary-value-kinds-1234';
 
@@ -34,5 +34,34 @@ describe('value kinds', () => {
     const text = JSON.stringify(parsed);
     expect(text).toContain(reason);
     expect(text).not.toContain(CANARY);
+  });
+});
+
+describe('token (a credential with a minimum strength)', () => {
+  it('accepts a value at the minimum length with enough different characters', () => {
+    expect(token({ minLength: 16 }).parse('abcde12345abcde1')).toEqual({ ok: true, value: 'abcde12345abcde1' });
+  });
+
+  it.each([
+    ['one character', 'a', 'shorter than 16 characters'],
+    ['one character short', 'abcde12345abcde', 'shorter than 16 characters'],
+    ['long but repetitive', 'abab'.repeat(10), 'fewer than 5 different characters'],
+    ['blank', '  ', 'empty'],
+    ['padded', ` ${CANARY} `, 'whitespace'],
+  ])('refuses %s, naming the rule and never the value', (_label, raw, reason) => {
+    const parsed = token({ minLength: 16 }).parse(raw);
+
+    expect(parsed).toEqual({ ok: false, reason: expect.stringContaining(reason) });
+    if (raw.trim().length > 1) expect(JSON.stringify(parsed)).not.toContain(raw.trim());
+  });
+
+  it('counts characters, not bytes', () => {
+    expect(token({ minLength: 5 }).parse('ééééé').ok).toBe(false);
+    expect(token({ minLength: 5, minDistinct: 1 }).parse('ééééé').ok).toBe(true);
+    expect(token({ minLength: 6, minDistinct: 1 }).parse('ééééé').ok).toBe(false);
+  });
+
+  it('says its rule in its label', () => {
+    expect(token({ minLength: 32 }).label).toBe('string of at least 32 characters, 5 or more of them different');
   });
 });

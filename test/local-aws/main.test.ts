@@ -1,6 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PORT, parseCliOptions } from '../../src/local-aws/cli-options.js';
 
@@ -28,7 +27,6 @@ describe('parseCliOptions', () => {
 });
 
 describe('npm run local-aws (src/local-aws/main.ts)', () => {
-  const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
   let child: ChildProcessWithoutNullStreams | undefined;
 
   afterEach(() => {
@@ -37,7 +35,9 @@ describe('npm run local-aws (src/local-aws/main.ts)', () => {
   });
 
   function start(...args: string[]): ChildProcessWithoutNullStreams {
-    child = spawn(tsx, ['src/local-aws/main.ts', ...args], { cwd: process.cwd() });
+    // Node itself with tsx's loader, not the tsx CLI: the CLI relays signals to a child process
+    // and gives up after 30 ms, which a loaded machine misses (exit 143 instead of 0).
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/local-aws/main.ts', ...args], { cwd: process.cwd() });
     return child;
   }
 

@@ -19,17 +19,17 @@ describe('canary: no secret value in any output', () => {
   let h: Harness;
   const outputs: string[] = [];
   const canaries = {
-    ADMIN_TOKEN: 'CANARY-admin-4c1f8e2a9d7b',
-    ADMIN_TOKEN_PREVIOUS: 'CANARY-admin-prev-0e3b7d5f1a',
+    ADMIN_TOKEN: 'CANARY-admin-4c1f8e2a9d7b3e5f7a9c1d',
+    ADMIN_TOKEN_PREVIOUS: 'CANARY-admin-prev-0e3b7d5f1a2c4e6a8b',
     META_VERIFY_TOKEN: 'CANARY-verify-8a2c6e0b4d',
-    META_APP_SECRET: 'CANARY-appsecret-5f9d1b3e7c',
+    META_APP_SECRET: 'CANARY-appsecret-5f9d1b3e7c0a2c4e6f',
     META_APP_SECRET_PREVIOUS: 'CANARY-appsecret-prev-2b6d0f4a8e',
     OPENAI_API_KEY: 'sk-CANARY-openai-3e7a1c5b9f',
     WHATSAPP_ACCESS_TOKEN: 'CANARY-wa-access-6b0e4a8c2d',
     WHATSAPP_PHONE_NUMBER_ID: 'CANARY-phone-9d3f7b1e5a',
     DB_PASSWORD: 'CANARYdbpass7c2e9a4f',
     REDIS_PASSWORD: 'CANARYredispass1a5e3c8b',
-    ROTATED_ADMIN: 'CANARY-admin-rotated-8f2a6c0e4b',
+    ROTATED_ADMIN: 'CANARY-admin-rotated-8f2a6c0e4b1d3f',
     ROTATED_APP_SECRET: 'CANARY-appsecret-rotated-4d8b2f6a0c',
   };
 
@@ -39,9 +39,11 @@ describe('canary: no secret value in any output', () => {
     const env: Record<string, string> = {
       ADMIN_TOKEN: canaries.ADMIN_TOKEN,
       ADMIN_TOKEN_PREVIOUS: canaries.ADMIN_TOKEN_PREVIOUS,
+      ADMIN_TOKEN_ROTATED_AT: new Date().toISOString(),
       META_VERIFY_TOKEN: canaries.META_VERIFY_TOKEN,
       META_APP_SECRET: canaries.META_APP_SECRET,
       META_APP_SECRET_PREVIOUS: canaries.META_APP_SECRET_PREVIOUS,
+      META_APP_SECRET_ROTATED_AT: new Date().toISOString(),
       OPENAI_API_KEY: canaries.OPENAI_API_KEY,
       WHATSAPP_ACCESS_TOKEN: canaries.WHATSAPP_ACCESS_TOKEN,
       WHATSAPP_PHONE_NUMBER_ID: canaries.WHATSAPP_PHONE_NUMBER_ID,
@@ -73,7 +75,7 @@ describe('canary: no secret value in any output', () => {
     await drive('GET', '/healthz');
     await drive('GET', '/metrics');
     await drive('GET', '/admin/secrets/health', admin);
-    await drive('GET', '/admin/secrets/health', { 'x-admin-token': canaries.ADMIN_TOKEN_PREVIOUS });
+    expect((await drive('GET', '/admin/secrets/health', { 'x-admin-token': canaries.ADMIN_TOKEN_PREVIOUS })).statusCode).toBe(200);
     for (const asset of ['/admin/ui', '/admin/ui/app.js', '/admin/ui/app.css']) await drive('GET', asset, admin);
     await drive('GET', '/admin/salons?limit=2', admin);
     await drive('GET', '/admin/salons?limit=1000', admin);
@@ -81,7 +83,7 @@ describe('canary: no secret value in any output', () => {
     await drive('GET', `/webhook?hub.mode=subscribe&hub.verify_token=${canaries.META_VERIFY_TOKEN}&hub.challenge=123`);
     await drive('GET', `/webhook?hub.mode=subscribe&hub.verify_token=${canaries.META_VERIFY_TOKEN}x&hub.challenge=123`);
     await drive('POST', '/webhook', signed(event, canaries.META_APP_SECRET), event);
-    await drive('POST', '/webhook', signed(`${event} `, canaries.META_APP_SECRET_PREVIOUS), `${event} `);
+    expect((await drive('POST', '/webhook', signed(`${event} `, canaries.META_APP_SECRET_PREVIOUS), `${event} `)).statusCode).toBe(200);
     await drive('POST', '/webhook', signed(event, 'wrong'), event);
     await drive('POST', '/webhook', signed('not json', canaries.META_APP_SECRET), 'not json');
     await drive('POST', '/webhook', signed('x', canaries.META_APP_SECRET), Buffer.alloc(2 * 1024 * 1024, 0x20));
@@ -94,6 +96,10 @@ describe('canary: no secret value in any output', () => {
     await drive('GET', '/admin/secrets/health', { 'x-admin-token': canaries.ROTATED_ADMIN });
     await drive('POST', '/webhook', signed('{"object":"x"}', canaries.ROTATED_APP_SECRET), '{"object":"x"}');
     for (let i = 0; i < 11; i++) await drive('GET', '/admin/salons', { 'x-admin-token': `${canaries.ADMIN_TOKEN}-${i}` });
+    // Refusals added by issue 7: no header, a lockout (its log line too), an undecodable URL.
+    expect((await drive('GET', '/admin/secrets/health')).statusCode).toBe(429);
+    expect(h.logs.lines().some((l) => l.event === 'admin.lockout')).toBe(true);
+    expect((await drive('GET', `/%zz/${canaries.ROTATED_ADMIN}`)).statusCode).toBe(400);
     await drive('POST', '/admin/refresh-secrets', { 'x-admin-token': canaries.ROTATED_ADMIN });
 
     const failing = captureLogs();

@@ -20,6 +20,10 @@ describe('loadServiceConfig', () => {
       logLevel: 'info',
       trustProxy: false,
       webhookBodyLimitBytes: 1024 * 1024,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      httpKeepAliveTimeoutMs: 72_000,
+      httpMaxRequestsPerSocket: 10_000,
     });
   });
 
@@ -37,6 +41,10 @@ describe('loadServiceConfig', () => {
       LOG_LEVEL: 'warn',
       TRUST_PROXY: '1',
       WEBHOOK_BODY_LIMIT_BYTES: '2097152',
+      HTTP_HEADERS_TIMEOUT_MS: '5000',
+      HTTP_REQUEST_TIMEOUT_MS: '20000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HTTP_MAX_REQUESTS_PER_SOCKET: '0',
     });
 
     expect(config).toMatchObject({
@@ -50,9 +58,37 @@ describe('loadServiceConfig', () => {
       secretsEnvironment: 'prod',
       envFile: '/etc/app/.env',
       logLevel: 'warn',
-      trustProxy: true,
+      trustProxy: 1,
       webhookBodyLimitBytes: 2 * 1024 * 1024,
+      httpHeadersTimeoutMs: 5_000,
+      httpRequestTimeoutMs: 20_000,
+      httpKeepAliveTimeoutMs: 65_000,
+      httpMaxRequestsPerSocket: 0,
     });
+  });
+
+  it('keeps the headers deadline within a short request deadline', () => {
+    expect(loadServiceConfig({ HTTP_REQUEST_TIMEOUT_MS: '2000' })).toMatchObject({ httpHeadersTimeoutMs: 2_000, httpRequestTimeoutMs: 2_000 });
+    expect(() => loadServiceConfig({ HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_HEADERS_TIMEOUT_MS: '3000' })).toThrow(
+      'Invalid setting HTTP_HEADERS_TIMEOUT_MS: expected an integer in [100, 2000]',
+    );
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['2', 2],
+    ['10.0.0.0/16', ['10.0.0.0/16']],
+    [' 10.0.0.5 , 2001:db8::/32,loopback ', ['10.0.0.5', '2001:db8::/32', 'loopback']],
+  ])('reads TRUST_PROXY=%s as a hop count or a list of proxy addresses', (value, expected) => {
+    expect(loadServiceConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('refuses TRUST_PROXY=true, saying what to set instead', () => {
+    expect(() => loadServiceConfig({ TRUST_PROXY: 'true' })).toThrow(
+      /^Invalid setting TRUST_PROXY: .*not true \(it lets every client choose its own address\): set 1 behind one load balancer such as an ALB, or the proxies' addresses or CIDRs/,
+    );
+    expect(() => loadServiceConfig({ TRUST_PROXY: 'TRUE' })).toThrow(ConfigError);
   });
 
   it('treats empty values as unset', () => {
@@ -68,6 +104,12 @@ describe('loadServiceConfig', () => {
     ['SECRETS_PROJECT', 'Not_A_Slug'],
     ['LOG_LEVEL', 'loud'],
     ['WEBHOOK_BODY_LIMIT_BYTES', '104857600'],
+    ['TRUST_PROXY', '17'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1,planted-proxy.example'],
+    ['TRUST_PROXY', '10.0.0.0/8/8'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '99'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '1h'],
   ])('names %s when it is invalid, without echoing the input', (name, value) => {
     let caught: unknown;
     try {

@@ -5,9 +5,10 @@ import { createAwsSource } from '../../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
 import { createAll, localClient, putValue } from '../support/local-aws.js';
-import { createLoginRole, createPostgresCluster, setRolePassword, type PostgresCluster } from './support/postgres.js';
+import { adminQuery, createLoginRole, createPostgresCluster, setRolePassword, type PostgresCluster } from './support/postgres.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { startHarness, testSecrets, type Harness } from './support/service-harness.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * The service's side of credential rotation, end to end over the wire: PostgreSQL with password
@@ -46,12 +47,23 @@ async function burst(h: Harness, n: number) {
   return Promise.all(Array.from({ length: n }, () => postWebhook(h)));
 }
 
+/**
+ * Ends the role's open connections and waits until the app's pool has let them go, so the next
+ * query must log in again: on a loaded machine one open connection could otherwise serve a whole
+ * burst and the password change would go unnoticed.
+ */
+async function dropOpenConnections(h: Harness) {
+  await adminQuery(cluster.serverUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${ROLE}'`);
+  await waitFor(() => h.openConnections() === 0);
+}
+
 describe('a database authentication failure', () => {
   it('answers POST /webhook with 503 and Retry-After, never 500, when the credentials stay wrong', async () => {
     await setRolePassword(cluster.serverUrl, ROLE, 'known-1002');
     const h = await startHarness({ env: testSecrets(roleUrl('known-1002'), SHARED_REDIS_URL), poolMax: 20 });
     try {
       await setRolePassword(cluster.serverUrl, ROLE, 'unpublished-1003');
+      await dropOpenConnections(h);
       const responses = await burst(h, 12);
       const statuses = responses.map((r) => r.statusCode);
 
@@ -102,6 +114,7 @@ describe('an outside change followed by an authentication failure', () => {
       // Someone changes the role's password and the secret; this instance still holds the old one.
       await setRolePassword(cluster.serverUrl, ROLE, 'new-1005');
       await putValue(client, catalog.entry('DATABASE_URL')!.awsId, secretValue('new-1005'));
+      await dropOpenConnections(h);
       const responses = await burst(h, 20);
 
       expect(responses.map((r) => r.statusCode).filter((s) => s !== 200)).toEqual([]);

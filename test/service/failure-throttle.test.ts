@@ -20,19 +20,33 @@ describe('createFailureThrottle with Redis up', () => {
     redis.disconnect();
   });
 
-  it('lets a client through until it reaches the failure limit, then blocks it with the time left', async () => {
+  it('grants attempts until the limit, then blocks the client with the time left', async () => {
     const throttle = createFailureThrottle({ redis, maxFailures: 3, windowMs: 60_000, keyPrefix: prefix() });
 
-    for (let i = 0; i < 3; i++) {
-      expect((await throttle.check('1.2.3.4')).blocked).toBe(false);
-      await throttle.recordFailure('1.2.3.4');
-    }
-    const decision = await throttle.check('1.2.3.4');
+    const granted = [];
+    for (let i = 0; i < 3; i++) granted.push(await throttle.reserve('1.2.3.4'));
+    const decision = await throttle.reserve('1.2.3.4');
 
+    expect(granted.map((r) => [r.blocked, r.attempts, r.remaining, r.store])).toEqual([
+      [false, 1, 2, 'redis'],
+      [false, 2, 1, 'redis'],
+      [false, 3, 0, 'redis'],
+    ]);
     expect(decision.blocked).toBe(true);
     expect(decision.retryAfterSeconds).toBeGreaterThan(55);
     expect(decision.retryAfterSeconds).toBeLessThanOrEqual(60);
-    expect((await throttle.check('5.6.7.8')).blocked).toBe(false);
+    expect((await throttle.peek('1.2.3.4')).blocked).toBe(true);
+    expect((await throttle.reserve('5.6.7.8')).blocked).toBe(false);
+  });
+
+  it('reserves atomically: of many concurrent attempts exactly the limit are granted', async () => {
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 10, windowMs: 60_000, keyPrefix });
+
+    const all = await Promise.all(Array.from({ length: 100 }, () => throttle.reserve('2.2.2.2')));
+
+    expect(all.filter((r) => !r.blocked)).toHaveLength(10);
+    expect(await redis.get(`${keyPrefix}2.2.2.2`)).toBe('10');
   });
 
   it('shares the count across instances through Redis', async () => {
@@ -40,27 +54,50 @@ describe('createFailureThrottle with Redis up', () => {
     const a = createFailureThrottle({ redis, maxFailures: 4, windowMs: 60_000, keyPrefix });
     const b = createFailureThrottle({ redis, maxFailures: 4, windowMs: 60_000, keyPrefix });
 
-    await a.recordFailure('9.9.9.9');
-    await a.recordFailure('9.9.9.9');
-    await b.recordFailure('9.9.9.9');
-    await b.recordFailure('9.9.9.9');
+    await a.reserve('9.9.9.9');
+    await a.reserve('9.9.9.9');
+    await b.reserve('9.9.9.9');
+    await b.reserve('9.9.9.9');
 
-    expect((await a.check('9.9.9.9')).blocked).toBe(true);
-    expect((await b.check('9.9.9.9')).blocked).toBe(true);
+    expect((await a.peek('9.9.9.9')).blocked).toBe(true);
+    expect((await b.reserve('9.9.9.9')).blocked).toBe(true);
   });
 
-  it('sets the window once, at the first failure', async () => {
+  it('takes a released reservation back once, ignores releasing a refused one, and leaves no key at zero', async () => {
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix });
+
+    const first = await throttle.reserve('r');
+    const second = await throttle.reserve('r');
+    await second.release();
+    await second.release();
+    const third = await throttle.reserve('r');
+    const refused = await throttle.reserve('r');
+    await refused.release();
+    const atLimit = await redis.get(`${keyPrefix}r`);
+    await third.release();
+    await first.release();
+
+    expect([third.blocked, refused.blocked, atLimit]).toEqual([false, true, '2']);
+    expect(await redis.exists(`${keyPrefix}r`)).toBe(0);
+  });
+
+  it('sets the window once, at the first attempt', async () => {
     const keyPrefix = prefix();
     const throttle = createFailureThrottle({ redis, maxFailures: 10, windowMs: 5_000, keyPrefix });
 
-    await throttle.recordFailure('c');
+    await throttle.reserve('c');
     const ttl1 = await redis.pttl(`${keyPrefix}c`);
     await new Promise((r) => setTimeout(r, 50));
-    await throttle.recordFailure('c');
+    await throttle.reserve('c');
     const ttl2 = await redis.pttl(`${keyPrefix}c`);
 
     expect(ttl1).toBeGreaterThan(4_000);
     expect(ttl2).toBeLessThan(ttl1);
+  });
+
+  it('names the key that holds a client\'s count', () => {
+    expect(createFailureThrottle({ redis }).keyFor('203.0.113.9')).toBe('admin-auth-failures:203.0.113.9');
   });
 });
 
@@ -86,13 +123,16 @@ describe('createFailureThrottle with Redis down', () => {
     const throttle = createFailureThrottle({ redis, maxFailures: 3, windowMs: 60_000, keyPrefix: prefix(), clock });
 
     const started = Date.now();
-    for (let i = 0; i < 3; i++) await throttle.recordFailure('6.6.6.6');
-    const decision = await throttle.check('6.6.6.6');
+    const granted = [];
+    for (let i = 0; i < 3; i++) granted.push(await throttle.reserve('6.6.6.6'));
+    const decision = await throttle.reserve('6.6.6.6');
 
-    expect(decision).toEqual({ blocked: true, retryAfterSeconds: 60 });
+    expect(granted.map((r) => [r.blocked, r.store])).toEqual(Array(3).fill([false, 'memory']));
+    expect(decision).toMatchObject({ blocked: true, retryAfterSeconds: 60 });
+    expect(await throttle.peek('6.6.6.6')).toEqual({ blocked: true, retryAfterSeconds: 60 });
     expect(Date.now() - started).toBeLessThan(500);
     await clock.advance(60_000);
-    expect((await throttle.check('6.6.6.6')).blocked).toBe(false);
+    expect((await throttle.reserve('6.6.6.6')).blocked).toBe(false);
     await server.start();
   });
 
@@ -103,9 +143,9 @@ describe('createFailureThrottle with Redis down', () => {
 
     try {
       const started = Date.now();
-      await throttle.recordFailure('7.7.7.7');
-      await throttle.recordFailure('7.7.7.7');
-      const decision = await throttle.check('7.7.7.7');
+      await throttle.reserve('7.7.7.7');
+      await throttle.reserve('7.7.7.7');
+      const decision = await throttle.reserve('7.7.7.7');
 
       expect(decision.blocked).toBe(true);
       expect(Date.now() - started).toBeLessThan(1_000);
@@ -118,9 +158,20 @@ describe('createFailureThrottle with Redis down', () => {
     await server.stop();
     const throttle = createFailureThrottle({ redis, maxFailures: 1, windowMs: 60_000, keyPrefix: prefix(), maxLocalClients: 3 });
 
-    for (const c of ['a', 'b', 'c', 'd']) await throttle.recordFailure(c);
+    for (const c of ['a', 'b', 'c', 'd']) await throttle.reserve(c);
 
-    expect((await throttle.check('a')).blocked).toBe(false);
-    expect((await throttle.check('d')).blocked).toBe(true);
+    expect((await throttle.peek('a')).blocked).toBe(false);
+    expect((await throttle.peek('d')).blocked).toBe(true);
+  });
+
+  it('gives a released reservation back in memory too', async () => {
+    await server.stop();
+    const throttle = createFailureThrottle({ redis, maxFailures: 1, windowMs: 60_000, keyPrefix: prefix() });
+
+    await (await throttle.reserve('m')).release();
+    const again = await throttle.reserve('m');
+
+    expect(again).toMatchObject({ blocked: false, store: 'memory' });
+    expect((await throttle.reserve('m')).blocked).toBe(true);
   });
 });

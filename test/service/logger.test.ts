@@ -43,6 +43,15 @@ describe('createLogger', () => {
     expect(logs.text()).not.toContain('vt-secret');
   });
 
+  it('scrubs a known secret value a client put in the request path', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'info', destination: logs.stream, secretValues: () => ['planted-admin-token-0123456789abcdef'] });
+
+    logger.info({ req: { method: 'GET', url: '/admin/planted-admin-token-0123456789abcdef?x=1', ip: '10.0.0.1' } }, 'incoming request');
+
+    expect(logs.lines()[0]!.req).toEqual({ method: 'GET', url: '/admin/[Redacted]?x=1', remoteAddress: '10.0.0.1' });
+  });
+
   it('serialises errors as type, code, message and stack only', () => {
     const logs = captureLogs();
     const logger = createLogger({ level: 'info', destination: logs.stream });
@@ -78,18 +87,32 @@ describe('scrubSecrets', () => {
     const logger = createLogger({
       level: 'info',
       destination: logs.stream,
-      secretValues: () => ['postgresql://app:p%40ss-w0rd-long@db:5432/x', 'token-value-1234'],
+      secretValues: () => ['postgresql://app:planted%40pass-long@db:5432/x', 'token-value-1234'],
     });
 
-    logger.error({ err: new Error('failed for postgresql://app:p%40ss-w0rd-long@db:5432/x using p@ss-w0rd-long and token-value-1234') }, 'x');
+    logger.error({ err: new Error('failed for postgresql://app:planted%40pass-long@db:5432/x using planted@pass-long and token-value-1234') }, 'x');
 
-    expect(logs.text()).not.toContain('p@ss-w0rd-long');
-    expect(logs.text()).not.toContain('p%40ss-w0rd-long');
+    expect(logs.text()).not.toContain('planted@pass-long');
+    expect(logs.text()).not.toContain('planted%40pass-long');
     expect(logs.text()).not.toContain('token-value-1234');
     expect((logs.lines()[0]!.err as { message: string }).message).toBe('failed for [Redacted] using [Redacted] and [Redacted]');
   });
 
-  it('leaves short values alone rather than mangle the text', () => {
-    expect(scrubSecrets('error in gpt-4 call', ['gpt-4'])).toBe('error in gpt-4 call');
+  it('scrubs a short value too, wherever it stands alone, and never inside a longer word', () => {
+    expect(scrubSecrets('auth failed for pw (password "pw"); pwned, apwb, u:pw@db', ['pw'])).toBe(
+      'auth failed for [Redacted] (password "[Redacted]"); pwned, apwb, u:[Redacted]@db',
+    );
+    expect(scrubSecrets('key=k', ['k'])).toBe('key=[Redacted]');
+    expect(scrubSecrets('a.b+c?', ['.b+c?'])).toBe('a[Redacted]');
+    expect(scrubSecrets('nothing to hide', [''])).toBe('nothing to hide');
+  });
+
+  it('scrubs a short database password from a logged error', () => {
+    const logs = captureLogs();
+    const logger = createLogger({ level: 'info', destination: logs.stream, secretValues: () => ['postgresql://app:s3c@db:5432/x'] });
+
+    logger.error({ err: new Error('password s3c rejected for app') }, 'x');
+
+    expect((logs.lines()[0]!.err as { message: string }).message).toBe('password [Redacted] rejected for app');
   });
 });

@@ -45,6 +45,15 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** The exit code of a service expected to refuse to start; one that starts anyway is stopped, and says 'running'. */
+async function refusal(svc: ServiceProcess): Promise<number | null | 'running'> {
+  try {
+    return await Promise.race([svc.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 20_000))]);
+  } finally {
+    await svc.stop();
+  }
+}
+
 describe('the service entry in AWS mode (USE_AWS_SECRETS=true)', () => {
   it('loads the catalog from Secrets Manager and says so in /healthz and /admin/secrets/health', async () => {
     const catalog = whatsappSaasCatalog({ project: 'svc-aws-one' });
@@ -77,6 +86,17 @@ describe('the service entry in AWS mode (USE_AWS_SECRETS=true)', () => {
     expect(svc.stderr()).toContain('svc-aws-missing/mvp');
   });
 
+  it('refuses a weak admin token from Secrets Manager at start, naming the secret and the rule, never the value', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-weak' });
+    await createAll(localClient(lsm), catalog, { ...testSecrets(db.url, redis.url), ADMIN_TOKEN: 'weak-planted-admin' });
+
+    const svc = spawnService({ port: await freePort(), env: awsEnv('svc-aws-weak') });
+
+    expect(await refusal(svc)).toBe(1);
+    expect(svc.stderr()).toContain('ADMIN_TOKEN (invalid: shorter than 32 characters)');
+    expect(svc.stdout() + svc.stderr()).not.toContain('weak-planted-admin');
+  });
+
   it('puts a rotated admin token to use on every instance within a second of one refresh call', async () => {
     const catalog = whatsappSaasCatalog({ project: 'svc-aws-rotate' });
     const client = localClient(lsm);
@@ -85,14 +105,14 @@ describe('the service entry in AWS mode (USE_AWS_SECRETS=true)', () => {
     const [a, b] = await Promise.all([start('svc-aws-rotate'), start('svc-aws-rotate')]);
     const adminHealth = (svc: ServiceProcess, token: string) => fetch(`${svc.url}/admin/secrets/health`, { headers: { 'x-admin-token': token } });
 
-    const newVersion = await putValue(client, catalog.entry('ADMIN_TOKEN')!.awsId, 'rotated-admin-token-value');
+    const newVersion = await putValue(client, catalog.entry('ADMIN_TOKEN')!.awsId, 'rotated-admin-token-value-0123456789');
     const started = Date.now();
     const refresh = await fetch(`${a.url}/admin/refresh-secrets`, { method: 'POST', headers: { 'x-admin-token': secrets.ADMIN_TOKEN! } });
     // Poll B with the old token (accepted throughout the grace window) so polling is no failed attempt.
     const versionOnB = async () => ((await (await adminHealth(b, secrets.ADMIN_TOKEN!)).json()) as { secrets: { ADMIN_TOKEN: { versionId: string } } }).secrets.ADMIN_TOKEN.versionId;
     while (Date.now() - started < 3_000 && (await versionOnB()) !== newVersion) await new Promise((r) => setTimeout(r, 20));
     const elapsedMs = Date.now() - started;
-    const onB = (await adminHealth(b, 'rotated-admin-token-value')).status;
+    const onB = (await adminHealth(b, 'rotated-admin-token-value-0123456789')).status;
 
     expect(refresh.status).toBe(200);
     expect(await refresh.json()).toMatchObject({ success: true, changed: ['ADMIN_TOKEN'], notifiedOtherInstances: true });
@@ -101,7 +121,7 @@ describe('the service entry in AWS mode (USE_AWS_SECRETS=true)', () => {
     // Graceful rotation: the previous token stays accepted on both during its grace window.
     expect((await adminHealth(a, secrets.ADMIN_TOKEN!)).status).toBe(200);
     expect((await adminHealth(b, secrets.ADMIN_TOKEN!)).status).toBe(200);
-    expect(a.stdout() + b.stdout()).not.toContain('rotated-admin-token-value');
+    expect(a.stdout() + b.stdout()).not.toContain('rotated-admin-token-value-0123456789');
   });
 
   it('keeps serving on cached secrets while Secrets Manager is down, and reports degraded', async () => {

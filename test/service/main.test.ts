@@ -8,7 +8,7 @@ import { signWebhookBody } from '../../src/service/webhook-signature.js';
 import { freePort } from './support/free-port.js';
 import { createPostgresCluster, throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './support/redis-server.js';
-import { spawnService } from './support/service-process.js';
+import { spawnService, type ServiceProcess } from './support/service-process.js';
 import { testSecrets } from './support/service-harness.js';
 
 const REQUIRED = ['ADMIN_TOKEN', 'META_VERIFY_TOKEN', 'META_APP_SECRET', 'DATABASE_URL', 'REDIS_URL', 'OPENAI_API_KEY'];
@@ -30,11 +30,20 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** The exit code of a service expected to refuse to start; one that starts anyway is stopped, and says 'running'. */
+async function refusal(svc: ServiceProcess): Promise<number | null | 'running'> {
+  try {
+    return await Promise.race([svc.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 20_000))]);
+  } finally {
+    await svc.stop();
+  }
+}
+
 describe('the service entry', () => {
   it('refuses to start without required secrets, naming every one in one message and no value', async () => {
     const envFile = join(dir, 'empty.env');
     await writeFile(envFile, 'OPENAI_MODEL=gpt-4o\n', { mode: 0o600 });
-    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile, META_APP_SECRET: 'planted-app-secret-value' } });
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile, META_APP_SECRET: 'planted-app-secret-value-0123456789ab' } });
 
     const code = await svc.exited;
 
@@ -55,6 +64,29 @@ describe('the service entry', () => {
     expect(await svc.exited).not.toBe(0);
     expect(svc.stderr()).toMatch(/DATABASE_URL \(invalid: wrong scheme/);
     expect(svc.stdout() + svc.stderr()).not.toContain('hunter2-planted');
+  });
+
+  it.each([
+    ['ADMIN_TOKEN', 'planted7', 'shorter than 32 characters'],
+    ['ADMIN_TOKEN', 'w'.repeat(40), 'fewer than 5 different characters'],
+    ['META_VERIFY_TOKEN', 'weak-planted', 'shorter than 16 characters'],
+    ['META_APP_SECRET', 'weak-planted-app-secret', 'shorter than 32 characters'],
+  ])('refuses a weak %s at start, naming the secret and the rule, never the value', async (name, value, rule) => {
+    const envFile = join(dir, `weak-${name}.env`);
+    const secrets = { ...testSecrets(db.url, redis.url), [name]: value };
+    await writeFile(envFile, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
+
+    expect(await refusal(svc)).toBe(1);
+    expect(svc.stderr()).toContain(`${name} (invalid: ${rule})`);
+    expect(svc.stdout() + svc.stderr()).not.toContain(value);
+  });
+
+  it('refuses TRUST_PROXY=true at start, saying what to set instead', async () => {
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: join(dir, 'none.env'), TRUST_PROXY: 'true' } });
+
+    expect(await refusal(svc)).toBe(1);
+    expect(svc.stderr().trim()).toMatch(/^Invalid setting TRUST_PROXY: .*set 1 behind one load balancer such as an ALB, or the proxies' addresses or CIDRs/);
   });
 
   it('exits non-zero, naming the setting, when a setting is invalid', async () => {
@@ -98,7 +130,7 @@ describe('the service entry', () => {
     const req = request(`${svc.url}/webhook`, {
       method: 'POST',
       agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-hub-signature-256': signWebhookBody(body, 'canary-app-secret-9b1d3f5a7c') },
+      headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-hub-signature-256': signWebhookBody(body, 'canary-app-secret-9b1d3f5a7c2e4f6a8b') },
     });
     const answered = new Promise<number>((resolve, reject) => {
       req.on('response', (res) => {
@@ -131,13 +163,13 @@ describe('the service entry', () => {
       // Redis may still be connecting in the first probes; wait for the state this test is about.
       const degraded = await svc.waitForHealth((b) => b.status === 'degraded' && b.services.redis?.status === 'up');
       expect(degraded).toMatchObject({ services: { database: { status: 'down' }, redis: { status: 'up' } } });
-      const refused = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': 'canary-admin-token-7f3a9c1e5b' } });
+      const refused = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': 'canary-admin-token-7f3a9c1e5b8d2f4a6c' } });
       expect(refused.status).toBe(503);
 
       await cluster.start();
 
       await svc.waitForHealth((b) => b.status === 'ok', 15_000);
-      const salons = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': 'canary-admin-token-7f3a9c1e5b' } });
+      const salons = await fetch(`${svc.url}/admin/salons`, { headers: { 'x-admin-token': 'canary-admin-token-7f3a9c1e5b8d2f4a6c' } });
       expect(salons.status).toBe(200);
     } finally {
       await svc.stop();

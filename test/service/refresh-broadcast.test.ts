@@ -16,9 +16,9 @@ interface Instance {
 }
 
 const store: Record<string, string | undefined> = {
-  ADMIN_TOKEN: 'admin-token-one',
+  ADMIN_TOKEN: 'admin-token-one-0123456789abcdefghij',
   META_VERIFY_TOKEN: 'verify-token-one',
-  META_APP_SECRET: 'app-secret-one',
+  META_APP_SECRET: 'app-secret-one-0123456789abcdefghijk',
   DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/unused',
   REDIS_URL: SHARED_REDIS_URL,
   OPENAI_API_KEY: 'sk-one',
@@ -79,10 +79,10 @@ describe('createRefreshBroadcast', () => {
     const env = { ...store };
     const a = await instance(channel, SHARED_REDIS_URL, env);
     const b = await instance(channel, SHARED_REDIS_URL, env);
-    env.ADMIN_TOKEN = 'admin-token-two';
+    env.ADMIN_TOKEN = 'admin-token-two-0123456789abcdefghij';
 
     const published = await a.broadcast.publish('test');
-    const elapsedMs = await until(() => b.engine.accepted('ADMIN_TOKEN')[0] === 'admin-token-two');
+    const elapsedMs = await until(() => b.engine.accepted('ADMIN_TOKEN')[0] === 'admin-token-two-0123456789abcdefghij');
 
     expect(published).toBe(true);
     expect(elapsedMs).toBeLessThan(1_000);

@@ -11,6 +11,7 @@ const KNOWN_SETTINGS = new Set([
   'USE_AWS_SECRETS', 'AWS_REGION', 'PORT', 'HOST', 'SECRETS_TTL_MS', 'SECRETS_GRACE_MS', 'SECRETS_PROJECT', 'SECRETS_ENVIRONMENT',
   'ENV_FILE', 'LOG_LEVEL', 'TRUST_PROXY', 'WEBHOOK_BODY_LIMIT_BYTES', 'SHUTDOWN_TIMEOUT_MS', 'NODE_ENV',
   'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_PROFILE',
+  'HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS', 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'HTTP_MAX_REQUESTS_PER_SOCKET',
 ]);
 
 export interface EnvFinding {
@@ -39,7 +40,8 @@ export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvF
     if (!parsed.ok) findings.push({ name, problem: 'invalid', detail: invalidReason(parsed.reason, spec.kind.label) });
   }
   for (const name of Object.keys(values)) {
-    const base = name.endsWith('_PREVIOUS') ? name.slice(0, -'_PREVIOUS'.length) : name;
+    // A secret's companions in env mode: its previous value and when it was rotated.
+    const base = name.replace(/_(PREVIOUS|ROTATED_AT)$/, '');
     if (catalog.entry(base) === undefined && !KNOWN_SETTINGS.has(name)) findings.push({ name, problem: 'unknown', detail: 'not in the catalog' });
   }
   return findings;

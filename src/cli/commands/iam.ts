@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
 import { buildPolicies, POLICY_FILES, type PolicyScope } from '../iam-policies.js';
+import { logGroupOption } from './alarms.js';
 
-/** `secrets iam`: writes the three least-privilege policies; returns the paths written. */
+/** `secrets iam`: writes the least-privilege policies (the optional alarms one too); returns the paths written. */
 export async function writePolicies(scope: PolicyScope, outDir: string): Promise<string[]> {
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
@@ -25,7 +26,10 @@ export async function iamCommand(ctx: CommandContext): Promise<number> {
   if (!/^\d{12}$/.test(account)) throw new CliError('USAGE', '--account must be a 12-digit AWS account id');
   const prefix = o.prefix ?? catalog.prefix;
   if (!/^[a-z0-9][a-z0-9/-]*$/.test(prefix)) throw new CliError('USAGE', '--prefix must be lowercase letters, digits, dashes and slashes');
-  const written = await writePolicies({ account, region, prefix }, resolve(deps.cwd, o.out ?? 'iam-policies'));
+  const cloudTrailLogGroup = logGroupOption(o['cloudtrail-log-group'], '--cloudtrail-log-group');
+  const serviceLogGroup = logGroupOption(o['service-log-group'], '--service-log-group');
+  const scope: PolicyScope = { account, region, prefix, ...(cloudTrailLogGroup !== undefined && { cloudTrailLogGroup }), ...(serviceLogGroup !== undefined && { serviceLogGroup }) };
+  const written = await writePolicies(scope, resolve(deps.cwd, o.out ?? 'iam-policies'));
   out({ written }, `Wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n`);
   return EXIT_CODES.OK;
 }

@@ -12,6 +12,10 @@ export interface Check {
   readonly hint?: string;
 }
 
+/** A lockout refuses even the right token: say so, and how to get out, rather than a bare 429. */
+const LOCKED_OUT =
+  'clear the lockout at once with redis-cli DEL admin-auth-failures:<your address> (README: "Admin lockout"), or wait';
+
 const NOT_REFRESHED = (url: string) =>
   `instances may not have refreshed since the last rotation or rollback: POST ${new URL('/admin/refresh-secrets', url).href} with the token they still accept (or use --notify on rotate/rollback), then verify again`;
 
@@ -36,30 +40,38 @@ export async function verifyAdminToken(client: SecretsManagerClient, secretId: s
   }
   if (url === undefined) return checks;
 
+  let retryAfter: string | null = null;
   const probe = async (token: string | undefined): Promise<number> => {
     if (token === undefined) return 0;
     try {
       const res = await fetchFn(new URL('/admin/secrets/health', url), { headers: { 'x-admin-token': token }, signal: AbortSignal.timeout(5_000) });
       await res.arrayBuffer();
+      retryAfter = res.headers.get('retry-after');
       return res.status;
     } catch {
       return 0;
     }
   };
+  const described = (status: number): string =>
+    status === 429
+      ? `HTTP 429: this client is locked out after too many failed admin tokens; retry in ${/^\d{1,7}$/.test(retryAfter ?? '') ? retryAfter : '?'} s`
+      : `HTTP ${status || 'unreachable'}`;
   const currentStatus = await probe((await readValue(client, secretId, { stage: AWSCURRENT }))?.value);
   checks.push({
     check: 'service accepts current token',
     ok: currentStatus === 200,
-    detail: `HTTP ${currentStatus || 'unreachable'}`,
+    detail: described(currentStatus),
     ...(currentStatus === 401 && { hint: NOT_REFRESHED(url) }),
+    ...(currentStatus === 429 && { hint: LOCKED_OUT }),
   });
   if (previous !== undefined && current?.stages.includes(ROTATION_IMMEDIATE)) {
     const previousStatus = await probe((await readValue(client, secretId, { stage: AWSPREVIOUS }))?.value);
     checks.push({
       check: 'service refuses previous token (immediate rotation)',
       ok: previousStatus === 401,
-      detail: `HTTP ${previousStatus || 'unreachable'}`,
+      detail: described(previousStatus),
       ...(previousStatus === 200 && { hint: NOT_REFRESHED(url) }),
+      ...(previousStatus === 429 && { hint: LOCKED_OUT }),
     });
   }
   return checks;

@@ -48,11 +48,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     const check = verifyWebhookSignature(raw, typeof header === 'string' ? header : undefined, engine.accepted('META_APP_SECRET'));
     if (!check.ok) throw new InvalidSignatureError();
 
-    let text: string;
     let payload: unknown;
     try {
-      text = utf8.decode(raw);
-      payload = JSON.parse(text);
+      payload = JSON.parse(utf8.decode(raw));
     } catch {
       throw new BadRequestError('Body is not UTF-8 JSON');
     }
@@ -60,7 +58,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     const object = (payload as { object?: unknown }).object;
     const id = createHash('sha256').update(raw).digest('hex');
     const signedWith = check.secretIndex === 0 ? 'current' : 'previous';
-    const { duplicate } = await storeWebhookEvent(database, { id, object: typeof object === 'string' ? object : null, payloadText: text, signedWith });
+    const { duplicate } = await storeWebhookEvent(database, { id, object: typeof object === 'string' ? object : null, body: raw, signedWith });
     request.log.info({ event: 'webhook.stored', eventId: id, duplicate, signedWith }, 'Webhook event stored');
     return reply.status(200).send({ received: true, id, duplicate });
   });

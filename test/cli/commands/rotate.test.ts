@@ -9,7 +9,7 @@ import { OutputScan, secretScenario, secretsCli as secretsCliOn, type CliRunOpti
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 /** The token every scenario starts from: the operator holds it; no output may show it. */
-const T0 = 'canary-rotate-original-Z9x8C7v6';
+const T0 = 'canary-rotate-original-Z9x8C7v6b5';
 const UUID = /^[0-9a-f-]{36}$/;
 
 let lsm: LocalSecretsManager;

@@ -1,9 +1,12 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { OutputScan, secretScenario, secretsCli as secretsCliOn } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
-const T0 = 'canary-verify-original-N8m7B6v5';
+const T0 = 'canary-verify-original-N8m7B6v5c4';
 
 let lsm: LocalSecretsManager;
 let projects = 0;
@@ -61,5 +64,23 @@ describe('secrets verify admin-token', () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/\[FAIL\] no unfinished rotation: version \S+ is AWSPENDING/);
     expect(stdout).toContain('hint: finish it with the same "secrets rotate admin-token" command, or cancel it with "secrets rollback admin-token"');
+  });
+
+  it('explains a 429: this client is locked out, for how long, and how to clear it', async () => {
+    const { project, cwd } = await scenario();
+    const lockedOut = createServer((_req, res) => res.writeHead(429, { 'retry-after': '540', 'content-type': 'application/json' }).end('{}'));
+    lockedOut.listen(0, '127.0.0.1');
+    await once(lockedOut, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(lockedOut.address() as AddressInfo).port}`;
+
+      const { code, stdout } = await secretsCli(['verify', 'admin-token', '--project', project, '--url', url], cwd);
+
+      expect(code).toBe(1);
+      expect(stdout).toContain('[FAIL] service accepts current token: HTTP 429: this client is locked out after too many failed admin tokens; retry in 540 s');
+      expect(stdout).toContain('hint: clear the lockout at once with redis-cli DEL admin-auth-failures:<your address> (README: "Admin lockout"), or wait');
+    } finally {
+      lockedOut.close();
+    }
   });
 });

@@ -98,6 +98,8 @@ describe('the status page in Chromium', () => {
     const loaded = await page.goto(`${svc.url}/admin/ui`);
     const title = await page.title();
     const wrong = await submitToken(page, 'not-the-admin-token');
+    // The page writes the message after the response arrives: wait for it rather than race it.
+    await expect.poll(() => page.textContent('#message'), { timeout: 30_000 }).not.toBe('');
     const wrongMessage = await page.textContent('#message');
     const tableHiddenAfterWrong = await page.isHidden('#status');
 

@@ -34,7 +34,7 @@ function post(body: string | Buffer, signature: string | undefined, contentType:
 
 async function stored(id: string): Promise<{ payload: string; signed_with: string; object: string | null } | undefined> {
   const { rows } = await h.database.query<{ payload: string; signed_with: string; object: string | null }>(
-    'SELECT payload::text AS payload, signed_with, object FROM webhook_events WHERE id = $1',
+    "SELECT convert_from(body, 'UTF8') AS payload, signed_with, object FROM webhook_events WHERE id = $1",
     [id],
   );
   return rows[0];
@@ -79,12 +79,12 @@ describe('GET /webhook (verification handshake)', () => {
   it('accepts the previous verify token within its grace window, and not after', async () => {
     const clock = new FakeClock(Date.now());
     const other = await startHarness({
-      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_VERIFY_TOKEN: 'vt-new', META_VERIFY_TOKEN_PREVIOUS: 'vt-old' },
+      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_VERIFY_TOKEN: 'vt-new-0123456789abc', META_VERIFY_TOKEN_PREVIOUS: 'vt-old-0123456789abc', META_VERIFY_TOKEN_ROTATED_AT: new Date(clock.now()).toISOString() },
       clock,
       graceMs: 1_000,
     });
     try {
-      const call = () => other.app.inject({ method: 'GET', url: '/webhook?hub.mode=subscribe&hub.verify_token=vt-old&hub.challenge=5' });
+      const call = () => other.app.inject({ method: 'GET', url: '/webhook?hub.mode=subscribe&hub.verify_token=vt-old-0123456789abc&hub.challenge=5' });
 
       expect((await call()).statusCode).toBe(200);
       await clock.advance(1_001);
@@ -148,13 +148,13 @@ describe('POST /webhook', () => {
   it('accepts an event signed with the previous app secret within its grace window, and records that', async () => {
     const clock = new FakeClock(Date.now());
     const other = await startHarness({
-      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_APP_SECRET: 'app-secret-new', META_APP_SECRET_PREVIOUS: 'app-secret-old' },
+      env: { ...testSecrets(db.url, SHARED_REDIS_URL), META_APP_SECRET: 'app-secret-new-0123456789abcdefghij', META_APP_SECRET_PREVIOUS: 'app-secret-old-0123456789abcdefghij', META_APP_SECRET_ROTATED_AT: new Date(clock.now()).toISOString() },
       clock,
       graceMs: 1_000,
     });
     try {
       const send = (body: string) =>
-        other.app.inject({ method: 'POST', url: '/webhook', payload: body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, 'app-secret-old') } });
+        other.app.inject({ method: 'POST', url: '/webhook', payload: body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, 'app-secret-old-0123456789abcdefghij') } });
 
       const within = await send('{"object":"page","grace":"within"}');
       await clock.advance(1_001);
@@ -182,6 +182,28 @@ describe('POST /webhook', () => {
     expect(res.statusCode).toBe(401);
     expect(res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Unauthorized' }, requestId: expect.any(String) });
     expect(await stored(sha256(body))).toBeUndefined();
+  });
+
+  it('stores a signed body PostgreSQL could not parse as json (100,000 nested arrays), and still detects its redelivery', async () => {
+    const body = `{"object":"page","deep":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+
+    const first = await post(body, signWebhookBody(body, secret()));
+    const again = await post(body, signWebhookBody(body, secret()));
+
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ received: true, id: sha256(body), duplicate: false });
+    expect(again.json()).toEqual({ received: true, id: sha256(body), duplicate: true });
+    expect((await stored(sha256(body)))!.payload).toBe(body);
+  });
+
+  it('stores the exact bytes of a signed body in a bytea column', async () => {
+    const body = Buffer.from('{"object":"page","nul":"\\u0000","dup":1,"dup":2,"big":1e400}', 'utf8');
+
+    const res = await post(body, signWebhookBody(body, secret()));
+
+    expect(res.statusCode).toBe(200);
+    const { rows } = await h.database.query<{ body: Buffer }>('SELECT body FROM webhook_events WHERE id = $1', [sha256(body)]);
+    expect(rows[0]!.body.equals(body)).toBe(true);
   });
 
   it('answers 401 to a body with one byte changed', async () => {

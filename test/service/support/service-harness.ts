@@ -21,9 +21,9 @@ export function isolatedThrottle(redis: Redis, clock?: Clock): FailureThrottle {
 /** Distinct, recognisable values: canary scans look for each of them in every output. */
 export function testSecrets(databaseUrl: string, redisUrl: string): Record<string, string> {
   return {
-    ADMIN_TOKEN: 'canary-admin-token-7f3a9c1e5b',
+    ADMIN_TOKEN: 'canary-admin-token-7f3a9c1e5b8d2f4a6c',
     META_VERIFY_TOKEN: 'canary-verify-token-2d8e4f6a0c',
-    META_APP_SECRET: 'canary-app-secret-9b1d3f5a7c',
+    META_APP_SECRET: 'canary-app-secret-9b1d3f5a7c2e4f6a8b',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     OPENAI_API_KEY: 'sk-canary-openai-4e6a8c0b2d',
@@ -38,6 +38,8 @@ export interface Harness {
   readonly database: Database;
   readonly redis: Redis;
   readonly logs: LogCapture;
+  /** Connections the app's pools hold (open or being opened), for tests that need new ones. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -81,9 +83,14 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const redis = new Redis(engine.get('REDIS_URL'), REDIS_CLIENT_OPTIONS);
   redis.on('error', () => {});
   // As the entry wires it: credentials read per connection, asked again after a refusal.
+  const appPools: pg.Pool[] = [];
   const database = new Database({
     url: () => engine.get('DATABASE_URL'),
-    createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), ...(role === 'app' && opts.poolMax !== undefined && { max: opts.poolMax }) }),
+    createPool: (url, role) => {
+      const pool = new pg.Pool({ ...pgPoolConfig(url, role), ...(role === 'app' && opts.poolMax !== undefined && { max: opts.poolMax }) });
+      if (role === 'app') appPools.push(pool);
+      return pool;
+    },
     credentials: createCoalescedRefresh({ run: () => engine.refresh(), minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 }),
     logger,
     retryInitialMs: 100,
@@ -113,6 +120,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     database,
     redis,
     logs,
+    openConnections: () => appPools.reduce((n, p) => n + p.totalCount, 0),
     async close() {
       await app.close();
       stopFollowing();

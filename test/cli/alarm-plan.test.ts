@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
+import {
+  alarmNamePrefix,
+  buildAlarmPlan,
+  DEFAULT_SERVICE_LOG_GROUP,
+  REFRESH_FAILED_EVENT,
+  ROTATION_OVERDUE_EVENT,
+  unusualAccessThresholds,
+} from '../../src/cli/alarm-plan.js';
+import { createSecretsEngine, SourceError } from '../../src/engine/index.js';
+import { ROTATION_OVERDUE_EVENT as SERVICE_ROTATION_OVERDUE_EVENT } from '../../src/service/rotation-overdue.js';
+import { typeErrors, typeErrorsAgainst } from '../deploy/support/sdk-type-check.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { MemorySource } from '../support/memory-source.js';
+
+const catalog = whatsappSaasCatalog();
+const options = { instances: 2, ttlMs: 3_600_000, cloudTrailLogGroup: 'CloudTrail/management', serviceLogGroup: DEFAULT_SERVICE_LOG_GROUP, actions: [] };
+
+describe('unusualAccessThresholds', () => {
+  it('allows twice the calls the fleet makes in an hour: refreshes every TTL/2..TTL plus one start-up load each', () => {
+    // 2 instances x (2 refreshes + 1 start) = 6 loads; 1 batch call each (11 secrets <= 20);
+    // 3 secrets accept a previous version; one operator session reads the 11 secrets once.
+    expect(unusualAccessThresholds(catalog, 2, 3_600_000)).toEqual({ loadsPerHour: 6, BatchGetSecretValue: 12, GetSecretValue: 2 * 6 * 3 + 11 });
+  });
+
+  it('grows with the fleet and with shorter TTLs', () => {
+    expect(unusualAccessThresholds(catalog, 10, 3_600_000).BatchGetSecretValue).toBe(60);
+    // TTL 5 min: up to 24 refreshes an hour each, plus the start-up load.
+    expect(unusualAccessThresholds(catalog, 2, 300_000)).toMatchObject({ loadsPerHour: 50, BatchGetSecretValue: 100 });
+  });
+});
+
+describe('buildAlarmPlan', () => {
+  it('alarms on CallCount in AWS/Usage with the dimensions AWS publishes for Secrets Manager', () => {
+    const plan = buildAlarmPlan(catalog, options);
+    const usage = plan.metricAlarms.filter((a) => a.Namespace === 'AWS/Usage');
+
+    expect(usage.map((a) => a.AlarmName)).toEqual([
+      'whatsapp-saas-mvp-secrets-unusual-access-GetSecretValue',
+      'whatsapp-saas-mvp-secrets-unusual-access-BatchGetSecretValue',
+    ]);
+    expect(usage[0]).toMatchObject({
+      MetricName: 'CallCount',
+      Dimensions: [
+        { Name: 'Service', Value: 'Secrets Manager' },
+        { Name: 'Type', Value: 'API' },
+        { Name: 'Resource', Value: 'GetSecretValue' },
+        { Name: 'Class', Value: 'None' },
+      ],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 47,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(usage[1]!.Threshold).toBe(12);
+  });
+
+  it('never uses the metrics the seed guide named, which AWS does not publish', () => {
+    const text = JSON.stringify(buildAlarmPlan(catalog, options));
+
+    expect(text).not.toContain('SecretAccessCount');
+    expect(text).not.toContain('ErrorCount');
+    expect(text).not.toContain('AWS/SecretsManager');
+  });
+
+  it('counts Secrets Manager errors from CloudTrail, leaving out the routine ResourceNotFoundException', () => {
+    const plan = buildAlarmPlan(catalog, options);
+    const filter = plan.metricFilters.find((f) => f.logGroupName === 'CloudTrail/management')!;
+    const alarm = plan.metricAlarms.find((a) => a.MetricName === filter.metricTransformations![0]!.metricName)!;
+
+    expect(filter.filterPattern).toBe('{ ($.eventSource = "secretsmanager.amazonaws.com") && ($.errorCode = "*") && ($.errorCode != "ResourceNotFoundException") }');
+    expect(alarm).toMatchObject({ AlarmName: 'whatsapp-saas-mvp-secrets-access-errors', Namespace: 'whatsapp-saas/mvp/secrets', Period: 300, Threshold: 5 });
+  });
+
+  it('leaves the access-errors filter and alarm out without a CloudTrail log group', () => {
+    const { cloudTrailLogGroup: _, ...rest } = options;
+
+    const plan = buildAlarmPlan(catalog, rest);
+
+    expect(plan.metricFilters.map((f) => f.filterName)).toEqual(['whatsapp-saas-mvp-secrets-refresh-failures', 'whatsapp-saas-mvp-secrets-rotation-overdue']);
+    expect(plan.metricAlarms).toHaveLength(4);
+  });
+
+  it('matches the refresh-failed event the engine really logs, as a top-level JSON field', async () => {
+    const clock = new FakeClock();
+    const logger = captureLogger();
+    const source = new MemorySource(() => clock.now());
+    source.failAll = new SourceError('AccessDeniedException', false);
+    const engine = createSecretsEngine({ catalog, source, clock, logger });
+    await engine.initialize().catch(() => undefined);
+    const pattern = buildAlarmPlan(catalog, options).metricFilters.find((f) => f.filterName!.endsWith('refresh-failures'))!.filterPattern;
+
+    expect(logger.lines.map((l) => l.obj.event)).toContain(REFRESH_FAILED_EVENT);
+    expect(pattern).toBe(`{ $.event = "${REFRESH_FAILED_EVENT}" }`);
+    engine.close();
+  });
+
+  it('matches the rotation-overdue event the service logs', () => {
+    const pattern = buildAlarmPlan(catalog, options).metricFilters.find((f) => f.filterName!.endsWith('rotation-overdue'))!.filterPattern;
+
+    expect(ROTATION_OVERDUE_EVENT).toBe(SERVICE_ROTATION_OVERDUE_EVENT);
+    expect(pattern).toBe(`{ $.event = "${SERVICE_ROTATION_OVERDUE_EVENT}" }`);
+  });
+
+  it('keeps every alarm within what PutMetricAlarm accepts: periods, evaluation range, names, namespace', () => {
+    for (const a of buildAlarmPlan(catalog, { ...options, instances: 500, ttlMs: 60_000 }).metricAlarms) {
+      expect(a.Period! % 60, a.AlarmName).toBe(0);
+      expect(a.Period! * a.EvaluationPeriods!).toBeLessThanOrEqual(a.Period! < 3600 ? 86_400 : 604_800);
+      expect(a.DatapointsToAlarm ?? a.EvaluationPeriods).toBeLessThanOrEqual(a.EvaluationPeriods!);
+      expect(a.AlarmName!.startsWith(alarmNamePrefix(catalog.prefix))).toBe(true);
+      expect(a.AlarmName!.length).toBeLessThanOrEqual(255);
+      expect(a.AlarmDescription!.length).toBeLessThanOrEqual(1024);
+      expect(a.Namespace).toMatch(/^(AWS\/Usage|(?!AWS\/)[\w.\-/#: ]{1,255})$/);
+      expect(Number.isInteger(a.Threshold)).toBe(true);
+    }
+  });
+
+  it('notifies the given topics on ALARM and on OK', () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:ops';
+
+    for (const a of buildAlarmPlan(catalog, { ...options, actions: [topic] }).metricAlarms) {
+      expect(a).toMatchObject({ ActionsEnabled: true, AlarmActions: [topic], OKActions: [topic] });
+    }
+  });
+
+  it('produces inputs the SDK types accept, as printed JSON', () => {
+    const plan = JSON.parse(JSON.stringify(buildAlarmPlan(catalog, options))) as { metricFilters: unknown[]; metricAlarms: unknown[] };
+
+    const errors = typeErrors([
+      { value: plan.metricAlarms, type: 'PutMetricAlarmCommandInput[]', module: '@aws-sdk/client-cloudwatch' },
+      { value: plan.metricFilters, type: 'PutMetricFilterCommandInput[]', module: '@aws-sdk/client-cloudwatch-logs' },
+    ]);
+
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it('would fail that type check with a statistic or comparison CloudWatch does not know', () => {
+    const [alarm] = buildAlarmPlan(catalog, options).metricAlarms;
+
+    const errors = typeErrorsAgainst([{ ...alarm, Statistic: 'Total', ComparisonOperator: 'Above' }], 'PutMetricAlarmCommandInput[]', '@aws-sdk/client-cloudwatch');
+
+    expect(errors.join('\n')).toContain('"Total"');
+    expect(errors.join('\n')).toContain('"Above"');
+  }, 60_000);
+});
