@@ -223,7 +223,7 @@ describe('AWS source over the wire', () => {
     await engine.initialize();
     const original = engine.status().secrets.ADMIN_TOKEN!.versionId!;
     const client = localClient(lsm);
-    const rotated = await putValue(client, id('ADMIN_TOKEN'), 'canary-admin-rotated-1', ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE]);
+    const rotated = await putValue(client, id('ADMIN_TOKEN'), 'canary-admin-rotated-1-0123456789abcdefghij', ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE]);
     await engine.refresh();
     const stage = (VersionStage: string, move: { MoveToVersionId?: string; RemoveFromVersionId?: string }) =>
       client.send(new UpdateSecretVersionStageCommand({ SecretId: id('ADMIN_TOKEN'), VersionStage, ...move }));
@@ -232,10 +232,10 @@ describe('AWS source over the wire', () => {
     await stage('AWSCURRENT', { MoveToVersionId: original, RemoveFromVersionId: rotated });
     await stage(IMMEDIATE_ROTATION_STAGE, { RemoveFromVersionId: rotated });
     await engine.refresh();
-    expect(engine.accepted('ADMIN_TOKEN')).toEqual([CANARIES.ADMIN_TOKEN, 'canary-admin-rotated-1']);
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual([CANARIES.ADMIN_TOKEN, 'canary-admin-rotated-1-0123456789abcdefghij']);
 
     // Immediate rollback: the label moves onto the version restored to AWSCURRENT.
-    const again = await putValue(client, id('ADMIN_TOKEN'), 'canary-admin-rotated-2');
+    const again = await putValue(client, id('ADMIN_TOKEN'), 'canary-admin-rotated-2-0123456789abcdefghij');
     await engine.refresh();
     const restored = engine.status().secrets.ADMIN_TOKEN!.versionId;
     expect(restored).toBe(again);

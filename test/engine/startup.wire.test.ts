@@ -11,7 +11,7 @@ const DAY = 86_400_000;
 const INSTANCES = 300;
 const QUOTA_PER_SECOND = 100;
 const catalog = whatsappSaasCatalog();
-const values = Object.fromEntries(catalog.entries.map((e) => [e.name, e.name.startsWith('OPENAI_M') ? '100' : e.name === 'OPENAI_TEMPERATURE' ? '0.5' : e.name === 'DATABASE_URL' ? 'postgresql://u@127.0.0.1:5432/app' : e.name === 'REDIS_URL' ? 'redis://127.0.0.1:6379' : `value-${e.name}`]));
+const values = Object.fromEntries(catalog.entries.map((e) => [e.name, e.name.startsWith('OPENAI_M') ? '100' : e.name === 'OPENAI_TEMPERATURE' ? '0.5' : e.name === 'DATABASE_URL' ? 'postgresql://u@127.0.0.1:5432/app' : e.name === 'REDIS_URL' ? 'redis://127.0.0.1:6379' : `value-${e.name}-0123456789abcdefghijklmnopqrstuvwxyz`]));
 
 /** A seeded generator per instance: jitter that differs between instances and between runs of the test not at all. */
 function seeded(seed: number): () => number {

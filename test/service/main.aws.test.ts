@@ -150,16 +150,16 @@ describe('the service entry against a throttled Secrets Manager at start-up', ()
   it('keeps retrying and starts once the throttling stops', async () => {
     const catalog = whatsappSaasCatalog({ project: 'svc-aws-throttled' });
     await createAll(localClient(lsm), catalog, testSecrets(db.url, redis.url));
-    lsm.resetCounts();
     lsm.setFaults({ throttle: true });
     try {
       const svc = spawnService({ port: await freePort(), env: awsEnv('svc-aws-throttled') });
       running.push(svc);
-      await waitUntil(() => (lsm.counts().BatchGetSecretValue ?? 0) >= 3);
+      // Other instances of this file keep calling the endpoint: watch this one's own log.
+      await waitUntil(() => svc.stdout().split('secrets.startup_retry').length > 2);
       lsm.clearFaults();
       await svc.waitForHealth();
 
-      expect(svc.stdout()).toContain('secrets.startup_retry');
+      expect(svc.stdout()).toContain('"code":"ThrottlingException"');
     } finally {
       lsm.clearFaults();
     }
