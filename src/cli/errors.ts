@@ -31,7 +31,7 @@ export const NO_CREDENTIALS =
 
 /** An AWS SDK error as a CliError naming the secret id and the AWS code, never a message body. */
 export function fromAwsError(err: unknown, secretId: string): CliError {
-  const { code } = classifyAwsError(err);
+  const { code, unreachable } = classifyAwsError(err);
   switch (code) {
     case 'ResourceNotFoundException':
       return new CliError('NOT_FOUND', `Secret ${secretId} not found (ResourceNotFoundException). Run: secrets setup`, { cause: err });
@@ -42,7 +42,7 @@ export function fromAwsError(err: unknown, secretId: string): CliError {
     case 'CredentialsProviderError':
       return new CliError('CREDENTIALS', NO_CREDENTIALS, { cause: err });
     default:
-      if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|UND_ERR_.*|TimeoutError|RequestTimeout)$/.test(code)) {
+      if (unreachable) {
         return new CliError('FAILED', `Cannot reach Secrets Manager for ${secretId} (${code}): check the network, --region and --endpoint-url`, { cause: err });
       }
       return new CliError('FAILED', `Secrets Manager call for ${secretId} failed (${code})`, { cause: err });

@@ -1,9 +1,9 @@
 /**
- * Sorting AWS SDK and network errors into transient (retried quietly with backoff) and the rest
- * (survived too, but reported at error level), by name or code only: an error's message may
- * quote request data.
+ * The one place that turns an AWS SDK, network or Node error into a stable code, and sorts it
+ * into transient (retried quietly with backoff) or not (survived too, but reported at error
+ * level). By name or code only: an error's message may quote request data.
  */
-const TRANSIENT_NAMES = new Set([
+const SERVICE_TRANSIENT_NAMES = new Set([
   'ThrottlingException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
@@ -12,14 +12,12 @@ const TRANSIENT_NAMES = new Set([
   'InternalServerError',
   'ServiceUnavailable',
   'ServiceUnavailableException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'AbortError',
-  'AttemptTimeout',
 ]);
 
-const TRANSIENT_NETWORK_CODES = new Set([
+/** The endpoint did not answer in time: transient, and "cannot reach" for a person. */
+const TIMEOUT_NAMES = new Set(['RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'AbortError', 'AttemptTimeout']);
+
+const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -33,19 +31,27 @@ const TRANSIENT_NETWORK_CODES = new Set([
 ]);
 
 export interface ClassifiedError {
+  /** The AWS exception name, a Node network code, or `UnknownError`. */
   readonly code: string;
   readonly transient: boolean;
+  /** The endpoint could not be reached or did not answer in time (network error or timeout). */
+  readonly unreachable: boolean;
 }
 
 export function classifyAwsError(err: unknown): ClassifiedError {
   const e = (err ?? {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
-  const code = typeof e.code === 'string' ? e.code : undefined;
-  if (code !== undefined && (TRANSIENT_NETWORK_CODES.has(code) || code.startsWith('UND_ERR_'))) {
-    return { code, transient: true };
+  const nodeCode = typeof e.code === 'string' ? e.code : undefined;
+  if (nodeCode !== undefined && (NETWORK_CODES.has(nodeCode) || nodeCode.startsWith('UND_ERR_'))) {
+    return { code: nodeCode, transient: true, unreachable: true };
   }
-  const name = typeof e.name === 'string' && e.name !== 'Error' ? e.name : (code ?? 'UnknownError');
-  if (TRANSIENT_NAMES.has(name)) return { code: name, transient: true };
+  const code = typeof e.name === 'string' && e.name !== 'Error' ? e.name : (nodeCode ?? 'UnknownError');
+  if (TIMEOUT_NAMES.has(code)) return { code, transient: true, unreachable: true };
   const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) return { code: name, transient: true };
-  return { code: name, transient: false };
+  const transient = SERVICE_TRANSIENT_NAMES.has(code) || (status !== undefined && (status >= 500 || status === 429));
+  return { code, transient, unreachable: false };
+}
+
+/** The stable code of any error, for logs and metrics: what `classifyAwsError` calls it. */
+export function errorCode(err: unknown): string {
+  return classifyAwsError(err).code;
 }

@@ -4,28 +4,51 @@ import {
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
-import type { CatalogEntry } from './catalog.js';
+import { awsIdIndex, type CatalogEntry } from './catalog.js';
 import { classifyAwsError } from './aws-error.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
 import { SourceError } from './errors.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { LoadResult, SecretFailure, SecretRecord, SecretSource } from './source.js';
+import { CURRENT_STAGE, PREVIOUS_STAGE } from './source.js';
 
-/** BatchGetSecretValue takes at most 20 ids a call. */
+/** BatchGetSecretValue takes at most 20 ids a call; the per-secret fallback runs as many at once. */
 export const BATCH_SIZE = 20;
-/** Per-secret fallback: how many GetSecretValue calls run at once. */
-const FALLBACK_CONCURRENCY = 4;
+/** After BatchGetSecretValue was denied, how long to use GetSecretValue per secret before trying it again. */
+export const DEFAULT_BATCH_RETRY_MS = 60 * 60 * 1000;
+
+export type AwsOperation = 'BatchGetSecretValue' | 'GetSecretValue';
+
+/** One Secrets Manager call, for metrics: `outcome` is `ok` or the error code. Never a value. */
+export interface AwsCall {
+  readonly operation: AwsOperation;
+  readonly outcome: string;
+}
 
 export interface AwsSourceOptions {
   readonly client: SecretsManagerClient;
   readonly region: string;
   readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Called after every Secrets Manager call the source makes; cheap, and never on a read path. */
+  readonly onCall?: (call: AwsCall) => void;
+  readonly batchRetryMs?: number;
 }
 
 /** What BatchGetSecretValue and GetSecretValue both return for one secret. */
 type ValueEntry = Pick<SecretValueEntry, 'Name' | 'ARN' | 'SecretString' | 'VersionId' | 'VersionStages' | 'CreatedDate'>;
+type Result = SecretRecord | SecretFailure;
 
-function toRecord(name: string, v: ValueEntry): SecretRecord | SecretFailure {
+/**
+ * A value stands for the stage it was asked for only if it carries that label: an answer that
+ * does not (a stale replica, a label moved in between) is reported, and the cached value kept.
+ */
+function toResult(name: string, v: ValueEntry, stage: string): Result {
+  if (!(v.VersionStages ?? []).includes(stage)) {
+    return { name, code: stage === CURRENT_STAGE ? 'NotCurrentVersion' : 'NotPreviousVersion', transient: true };
+  }
   // Binary secrets are out of the catalog's scope; say so by code rather than load garbage.
   if (typeof v.SecretString !== 'string') return { name, code: 'SecretStringMissing', transient: false };
   return {
@@ -33,96 +56,130 @@ function toRecord(name: string, v: ValueEntry): SecretRecord | SecretFailure {
     raw: v.SecretString,
     ...(v.VersionId !== undefined && { versionId: v.VersionId }),
     ...(v.CreatedDate !== undefined && { createdAtMs: v.CreatedDate.getTime() }),
-    ...(v.VersionStages !== undefined && { stages: v.VersionStages }),
+    stages: v.VersionStages!,
   };
 }
 
-const isFailure = (r: SecretRecord | SecretFailure): r is SecretFailure => 'code' in r;
+const isFailure = (r: Result): r is SecretFailure => 'code' in r;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function split(results: readonly Result[]): LoadResult {
+  const records: SecretRecord[] = [];
+  const failures: SecretFailure[] = [];
+  for (const r of results) {
+    if (isFailure(r)) failures.push(r);
+    else records.push(r);
+  }
+  return { records, failures };
+}
+
+/** All failed the same way: the source as a whole is down or denied, not these secrets. */
+function wholeFailure(results: readonly Result[], cause?: unknown): SourceError | undefined {
+  const codes = new Set(results.map((r) => (isFailure(r) ? r.code : undefined)));
+  const first = results[0];
+  if (codes.size !== 1 || first === undefined || !isFailure(first) || first.code === 'ResourceNotFoundException') return undefined;
+  return new SourceError(first.code, first.transient, { cause });
+}
 
 /**
  * AWS mode: the catalog in one BatchGetSecretValue call per 20 secrets. Where the batch call is
- * denied (a role with GetSecretValue on the secrets but no BatchGetSecretValue on `*`), it falls
- * back to GetSecretValue per secret and remembers that, so later refreshes skip the doomed call.
+ * denied (a role with GetSecretValue on the secrets but no BatchGetSecretValue on `*`, or IAM
+ * still propagating at boot), it falls back to GetSecretValue per secret, all at once so the
+ * fallback stays one round trip inside the attempt's deadline, and tries the batch again after
+ * `batchRetryMs`.
  */
 export function createAwsSource(options: AwsSourceOptions): SecretSource {
-  const { client, region, logger = silentLogger } = options;
-  let batchDenied = false;
+  const { client, region, logger = silentLogger, clock = systemClock, onCall, batchRetryMs = DEFAULT_BATCH_RETRY_MS } = options;
+  let batchDeniedUntilMs = Number.NEGATIVE_INFINITY;
 
-  function chunks<T>(items: readonly T[], size: number): T[][] {
-    const out: T[][] = [];
-    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-    return out;
+  function report(operation: AwsOperation, outcome: string): void {
+    try {
+      onCall?.({ operation, outcome });
+    } catch {
+      // An observer (metrics) must never break a load.
+    }
   }
 
-  async function batch(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<(SecretRecord | SecretFailure)[]> {
-    const byId = new Map<string, string>();
-    for (const e of entries) byId.set(e.awsId, e.name);
-    const nameOf = (id: string | undefined): string | undefined => {
-      if (id === undefined) return undefined;
-      const direct = byId.get(id);
-      if (direct !== undefined) return direct;
-      for (const e of entries) if (id.includes(`:secret:${e.awsId}-`)) return e.name;
-      return undefined;
-    };
-    const out = await client.send(new BatchGetSecretValueCommand({ SecretIdList: entries.map((e) => e.awsId) }), {
-      abortSignal: signal,
-    });
-    const results: (SecretRecord | SecretFailure)[] = [];
-    const seen = new Set<string>();
-    for (const v of out.SecretValues ?? []) {
-      const name = nameOf(v.Name) ?? nameOf(v.ARN);
-      if (name === undefined || seen.has(name)) continue;
-      seen.add(name);
-      results.push(toRecord(name, v));
+  async function call<T>(operation: AwsOperation, send: () => Promise<T>): Promise<T> {
+    try {
+      const out = await send();
+      report(operation, 'ok');
+      return out;
+    } catch (err) {
+      report(operation, classifyAwsError(err).code);
+      throw err;
     }
-    for (const err of out.Errors ?? []) {
-      const name = nameOf(err.SecretId);
-      if (name === undefined || seen.has(name)) continue;
+  }
+
+  async function batch(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<Result[]> {
+    const nameOf = awsIdIndex(entries);
+    const command = new BatchGetSecretValueCommand({ SecretIdList: entries.map((e) => e.awsId) });
+    const out = await call('BatchGetSecretValue', () => client.send(command, { abortSignal: signal }));
+    const results: Result[] = [];
+    const seen = new Set<string>();
+    const take = (name: string | undefined, result: (name: string) => Result) => {
+      if (name === undefined || seen.has(name)) return;
       seen.add(name);
+      results.push(result(name));
+    };
+    for (const v of out.SecretValues ?? []) take(nameOf(v.Name ?? '') ?? nameOf(v.ARN ?? ''), (name) => toResult(name, v, CURRENT_STAGE));
+    for (const err of out.Errors ?? []) {
       const { code, transient } = classifyAwsError({ name: err.ErrorCode });
-      results.push({ name, code, transient });
+      take(nameOf(err.SecretId ?? ''), (name) => ({ name, code, transient }));
     }
     // A secret the answer does not mention at all is a fault of the answer, not a missing secret.
     for (const e of entries) if (!seen.has(e.name)) results.push({ name: e.name, code: 'MissingFromBatch', transient: true });
     return results;
   }
 
-  async function single(entry: CatalogEntry, signal: AbortSignal, stage?: string): Promise<SecretRecord | SecretFailure> {
+  async function single(entry: CatalogEntry, signal: AbortSignal, stage: string): Promise<Result> {
     try {
-      const out = await client.send(
-        new GetSecretValueCommand({ SecretId: entry.awsId, ...(stage !== undefined && { VersionStage: stage }) }),
-        { abortSignal: signal },
-      );
-      return toRecord(entry.name, out);
+      const command = new GetSecretValueCommand({ SecretId: entry.awsId, ...(stage !== CURRENT_STAGE && { VersionStage: stage }) });
+      return toResult(entry.name, await call('GetSecretValue', () => client.send(command, { abortSignal: signal })), stage);
     } catch (err) {
       if (signal.aborted) throw err;
-      return { name: entry.name, ...classifyAwsError(err) };
+      const { code, transient } = classifyAwsError(err);
+      return { name: entry.name, code, transient };
     }
   }
 
-  async function eachSingle(entries: readonly CatalogEntry[], signal: AbortSignal, stage?: string) {
-    const results: (SecretRecord | SecretFailure)[] = [];
-    for (const group of chunks(entries, FALLBACK_CONCURRENCY)) {
+  async function eachSingle(entries: readonly CatalogEntry[], signal: AbortSignal, stage: string): Promise<Result[]> {
+    const results: Result[] = [];
+    for (const group of chunks(entries, BATCH_SIZE)) {
+      signal.throwIfAborted();
       results.push(...(await Promise.all(group.map((e) => single(e, signal, stage)))));
     }
     return results;
   }
 
-  /** All failed the same way: the source as a whole is down or denied, not these secrets. */
-  function wholeFailure(results: readonly (SecretRecord | SecretFailure)[]): SourceError | undefined {
-    if (results.length === 0 || !results.every(isFailure)) return undefined;
-    const codes = new Set(results.map((r) => (r as SecretFailure).code));
-    if (codes.size !== 1) return undefined;
-    const first = results[0] as SecretFailure;
-    if (first.code === 'ResourceNotFoundException') return undefined;
-    return new SourceError(first.code, first.transient);
+  /** One group's results, and the error that failed the whole group, if one did (kept as a cause). */
+  async function batchOrFallback(group: readonly CatalogEntry[], signal: AbortSignal): Promise<{ results: Result[]; error?: unknown }> {
+    try {
+      return { results: await batch(group, signal) };
+    } catch (err) {
+      const { code, transient } = classifyAwsError(err);
+      if (code !== 'AccessDeniedException' || signal.aborted) return { results: group.map((e) => ({ name: e.name, code, transient })), error: err };
+      if (clock.now() >= batchDeniedUntilMs) {
+        logger.warn(
+          { event: 'secrets.batch_denied', code, retryBatchInMs: batchRetryMs },
+          'BatchGetSecretValue denied; falling back to GetSecretValue per secret',
+        );
+      }
+      batchDeniedUntilMs = clock.now() + batchRetryMs;
+      return { results: await eachSingle(group, signal, CURRENT_STAGE) };
+    }
   }
 
-  function split(results: readonly (SecretRecord | SecretFailure)[]): LoadResult {
-    const records: SecretRecord[] = [];
-    const failures: SecretFailure[] = [];
-    for (const r of results) (isFailure(r) ? failures : records).push(r as never);
-    return { records, failures };
+  async function loadIndividually(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult> {
+    const results = await eachSingle(entries, signal, CURRENT_STAGE);
+    const whole = wholeFailure(results);
+    if (whole) throw whole;
+    return split(results);
   }
 
   return {
@@ -131,43 +188,17 @@ export function createAwsSource(options: AwsSourceOptions): SecretSource {
     region,
     async load(entries, signal) {
       if (entries.length === 0) return { records: [], failures: [] };
-      if (batchDenied) {
-        const results = await eachSingle(entries, signal);
-        const whole = wholeFailure(results);
-        if (whole) throw whole;
-        return split(results);
-      }
-      const results: (SecretRecord | SecretFailure)[] = [];
-      let firstError: unknown;
-      const settled = await Promise.allSettled(chunks(entries, BATCH_SIZE).map((c) => batch(c, signal)));
-      for (const [i, s] of settled.entries()) {
-        if (s.status === 'fulfilled') {
-          results.push(...s.value);
-          continue;
-        }
-        const { code, transient } = classifyAwsError(s.reason);
-        if (code === 'AccessDeniedException' && !signal.aborted) {
-          // Denied the batch call itself: fall back to one call per secret, and keep doing so.
-          if (!batchDenied) {
-            batchDenied = true;
-            logger.warn(
-              { event: 'secrets.batch_denied', code },
-              'BatchGetSecretValue denied; falling back to GetSecretValue per secret',
-            );
-          }
-          results.push(...(await eachSingle(chunks(entries, BATCH_SIZE)[i]!, signal)));
-          continue;
-        }
-        firstError ??= s.reason;
-        for (const e of chunks(entries, BATCH_SIZE)[i]!) results.push({ name: e.name, code, transient });
-      }
+      if (clock.now() < batchDeniedUntilMs) return loadIndividually(entries, signal);
+      const groups = await Promise.all(chunks(entries, BATCH_SIZE).map((group) => batchOrFallback(group, signal)));
       signal.throwIfAborted();
-      const whole = wholeFailure(results);
-      if (whole) throw new SourceError(whole.sourceCode, whole.transient, { cause: firstError });
+      const results = groups.flatMap((g) => g.results);
+      const whole = wholeFailure(results, groups.find((g) => g.error !== undefined)?.error);
+      if (whole) throw whole;
       return split(results);
     },
+    loadIndividually,
     async loadPrevious(entries, signal) {
-      return split(await eachSingle(entries, signal, 'AWSPREVIOUS'));
+      return split(await eachSingle(entries, signal, PREVIOUS_STAGE));
     },
   };
 }

@@ -83,17 +83,17 @@ export function defineCatalog<const C extends CatalogSpec>(
     entries.push({ name, awsId, spec: s });
   }
   const byName = new Map(entries.map((e) => [e.name, e]));
-  return {
-    spec,
-    prefix,
-    entries,
-    entry: (name) => byName.get(name),
-    nameForAwsId(idOrArn) {
-      const direct = byAwsId.get(idOrArn);
-      if (direct !== undefined) return direct;
-      // ARN: arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 random chars>
-      const m = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)-[A-Za-z0-9]{6}$/.exec(idOrArn);
-      return m ? byAwsId.get(m[1]!) : undefined;
-    },
-  };
+  return { spec, prefix, entries, entry: (name) => byName.get(name), nameForAwsId: awsIdIndex(entries) };
+}
+
+/** arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 random characters> */
+const SECRET_ARN = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * Which of `entries` an AWS id or ARN names, by exact match only: a secret `admin-token-x` is
+ * not `admin-token`. The one mapping from AWS answers back to catalog names.
+ */
+export function awsIdIndex(entries: readonly CatalogEntry[]): (idOrArn: string) => string | undefined {
+  const byAwsId = new Map(entries.map((e) => [e.awsId, e.name]));
+  return (idOrArn) => byAwsId.get(idOrArn) ?? byAwsId.get(SECRET_ARN.exec(idOrArn)?.[1] ?? '');
 }

@@ -36,9 +36,19 @@ export interface SecretSource {
   readonly description: string;
   readonly region?: string;
   load(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
+  /**
+   * A few secrets by name, one call each (AWS: GetSecretValue), for `refresh({ names })`: a push
+   * notice or an auth failure on every instance must not spend BatchGetSecretValue's quota of
+   * 100 calls a second per region. Sources without it use `load`.
+   */
+  loadIndividually?(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
   /** The version before the current one (AWSPREVIOUS), for secrets that accept it during a rotation. */
   loadPrevious?(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
 }
+
+/** AWS's staging labels of the current and the previous version. */
+export const CURRENT_STAGE = 'AWSCURRENT';
+export const PREVIOUS_STAGE = 'AWSPREVIOUS';
 
 /** The version stage the operator CLI adds on an immediate rotation: the previous version is refused at once. */
 export const IMMEDIATE_ROTATION_STAGE = 'ROTATION_IMMEDIATE';

@@ -1,3 +1,9 @@
+import type { Catalog } from './catalog.js';
+import type { RefreshState } from './refresh-machine.js';
+import { previousAccepted } from './rotation-grace.js';
+import type { Cell, Snapshot } from './snapshot.js';
+import type { SecretSource } from './source.js';
+
 /** Everything the health endpoints and the CLI show about the engine. Never a value. */
 export interface SecretStatus {
   readonly loaded: boolean;
@@ -29,4 +35,72 @@ export interface EngineStatus {
   readonly consecutiveFailures: number;
   readonly refreshing: boolean;
   readonly secrets: Readonly<Record<string, SecretStatus>>;
+}
+
+/** What `engineStatus` reads; all of it is the engine's own state at one instant. */
+export interface StatusInput {
+  readonly catalog: Catalog;
+  readonly snapshot: Snapshot;
+  readonly cells: ReadonlyMap<string, Cell>;
+  readonly refresh: RefreshState;
+  readonly initialized: boolean;
+  readonly source: SecretSource;
+  readonly ttlMs: number;
+  readonly graceMs: number;
+  readonly nowMs: number;
+  readonly lastAttemptMs: number | undefined;
+  /** The code of the last attempt on the whole catalog, if it failed whole. */
+  readonly lastFailureCode: string | undefined;
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/**
+ * The engine's status. Its `lastErrorCode` says why it is degraded: the last whole failure, or
+ * else the first secret that could not be read (a deleted secret served from memory included).
+ */
+export function engineStatus(input: StatusInput): EngineStatus {
+  const { catalog, snapshot, cells, refresh, nowMs } = input;
+  const secrets: Record<string, SecretStatus> = {};
+  let requiredOk = true;
+  let loaded = 0;
+  let firstSecretError: string | undefined;
+  for (const entry of catalog.entries) {
+    const slot = snapshot.slots.get(entry.name);
+    if (slot?.value !== undefined) loaded++;
+    if (entry.spec.required && slot?.raw === undefined) requiredOk = false;
+    firstSecretError ??= slot?.errorCode;
+    secrets[entry.name] = {
+      loaded: slot?.value !== undefined,
+      required: entry.spec.required,
+      hasDefault: entry.spec.default !== undefined,
+      usingDefault: slot?.fromDefault ?? false,
+      versionId: slot?.versionId ?? null,
+      lastChanged: slot?.raw !== undefined ? iso(slot.sinceMs) : null,
+      lastErrorCode: slot?.errorCode ?? null,
+      previousAccepted: slot !== undefined && previousAccepted(entry, slot, input.graceMs, nowMs),
+      reads: cells.get(entry.name)?.reads ?? 0,
+    };
+  }
+  const lastSuccessMs = snapshot.loadedAtMs === 0 ? undefined : snapshot.loadedAtMs;
+  const cacheAgeMs = lastSuccessMs === undefined ? null : nowMs - lastSuccessMs;
+  return {
+    initialized: input.initialized,
+    source: input.source.kind,
+    sourceDescription: input.source.description,
+    region: input.source.region ?? null,
+    secretsLoaded: loaded,
+    totalSecrets: catalog.entries.length,
+    requiredSecretsOk: input.initialized && requiredOk,
+    cacheAgeMs,
+    cacheExpired: cacheAgeMs === null || cacheAgeMs >= input.ttlMs,
+    ttlMs: input.ttlMs,
+    lastRefresh: iso(lastSuccessMs),
+    lastAttempt: iso(input.lastAttemptMs),
+    nextRefresh: iso(refresh.kind === 'fresh' || refresh.kind === 'backingOff' ? refresh.dueAtMs : undefined),
+    lastErrorCode: input.lastFailureCode ?? firstSecretError ?? null,
+    consecutiveFailures: refresh.failures,
+    refreshing: refresh.kind === 'refreshing',
+    secrets,
+  };
 }

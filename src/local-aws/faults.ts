@@ -23,6 +23,11 @@ export interface Faults {
   denyOperations: string[];
   /** Secret names that land in `Errors[]` of a BatchGetSecretValue with `InternalServiceError`. */
   failInBatch: string[];
+  /**
+   * Per-operation quota, as AWS's per-API request quotas: at most this many calls of one operation
+   * in each second of the endpoint's clock; the rest answer `ThrottlingException`. 0: no limit.
+   */
+  rateLimitPerSecond: number;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -33,11 +38,12 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   denySecrets: [],
   denyOperations: [],
   failInBatch: [],
+  rateLimitPerSecond: 0,
 });
 
 const BOOLEAN_KEYS = ['hang', 'outage', 'throttle'] as const;
 const LIST_KEYS = ['denySecrets', 'denyOperations', 'failInBatch'] as const;
-const KNOWN_KEYS: ReadonlySet<string> = new Set<string>(['latencyMs', ...BOOLEAN_KEYS, ...LIST_KEYS]);
+const KNOWN_KEYS: ReadonlySet<string> = new Set<string>(['latencyMs', 'rateLimitPerSecond', ...BOOLEAN_KEYS, ...LIST_KEYS]);
 
 /** The faults in force, changed by merging partial settings. */
 export class FaultSettings {
@@ -78,6 +84,13 @@ export function parseFaults(input: unknown): Partial<Faults> {
     }
     result.latencyMs = latencyMs;
   }
+  if (record.rateLimitPerSecond !== undefined) {
+    const limit = record.rateLimitPerSecond;
+    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) {
+      throw new TypeError('rateLimitPerSecond must be a non-negative integer');
+    }
+    result.rateLimitPerSecond = limit;
+  }
   for (const key of BOOLEAN_KEYS) {
     const value = record[key];
     if (value === undefined) continue;
@@ -93,6 +106,29 @@ export function parseFaults(input: unknown): Partial<Faults> {
     result[key] = [...value];
   }
   return result;
+}
+
+/**
+ * Counts calls per operation in fixed one-second windows of the endpoint's clock, for the
+ * `rateLimitPerSecond` fault. With an injected clock, tests decide when a second passes, so a
+ * throttling scenario does not depend on the machine's speed.
+ */
+export class RateWindow {
+  private second = Number.NaN;
+  private counts = new Map<string, number>();
+
+  /** Counts the call; false when it is over `limitPerSecond` (0: no limit) in the current second. */
+  admit(operation: string, nowMs: number, limitPerSecond: number): boolean {
+    if (limitPerSecond <= 0) return true;
+    const second = Math.floor(nowMs / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.counts.clear();
+    }
+    const n = (this.counts.get(operation) ?? 0) + 1;
+    this.counts.set(operation, n);
+    return n <= limitPerSecond;
+  }
 }
 
 function copyFaults(faults: Readonly<Faults>): Faults {

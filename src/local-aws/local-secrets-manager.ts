@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CallCounts } from './call-counts.js';
 import { CONTROL_PATH_PREFIX, handleControlRequest, type ControlTarget } from './control-plane.js';
 import { AwsServiceError, INTERNAL_ERROR_MESSAGE, httpStatusFor, type AwsErrorCode } from './errors.js';
-import { FaultSettings, type Faults } from './faults.js';
+import { FaultSettings, RateWindow, type Faults } from './faults.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_CALLER_ARN } from './local-identity.js';
 import { isOperationName, runOperation } from './operations.js';
 import { RotationFunctions, type RotationFunction } from './rotation-functions.js';
@@ -83,6 +83,7 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
   const store = new SecretStore({ region, accountId: LOCAL_ACCOUNT_ID, clock });
   const faults = new FaultSettings();
   const counts = new CallCounts();
+  const rate = new RateWindow();
   const rotationFunctions = new RotationFunctions();
   for (const [arn, fn] of Object.entries(opts.rotationFunctions ?? {})) rotationFunctions.register(arn, fn);
   const rotations = new RotationRunner({
@@ -173,6 +174,7 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
     let respond: () => void;
     try {
       assertNoInjectedFailure(active, operation);
+      if (!rate.admit(operation, clock.now(), active.rateLimitPerSecond)) throw new AwsServiceError('ThrottlingException', 'Rate exceeded');
       if (sts !== undefined) {
         const xml = runStsAction(sts, requestId);
         respond = () => sendXml(res, requestId, 200, xml);

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { DEFAULT_GRACE_MS, DEFAULT_TTL_MS } from '../engine/index.js';
+import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
 import { ConfigError } from './errors.js';
 
 /** The service's settings (not secrets: those come from the engine). Durations carry their unit. */
@@ -14,6 +14,8 @@ export interface ServiceConfig {
   readonly awsRegion: string;
   readonly secretsTtlMs: number;
   readonly secretsGraceMs: number;
+  /** How long start-up retries a throttled or failing secret store before the service exits. */
+  readonly secretsStartupTimeoutMs: number;
   readonly secretsProject: string;
   readonly secretsEnvironment: string;
   /** The `.env` path, resolved by the caller against its working directory. */
@@ -71,8 +73,9 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     host: str(env, 'HOST', '127.0.0.1'),
     useAwsSecrets: bool(env, 'USE_AWS_SECRETS', false),
     awsRegion: str(env, 'AWS_REGION', 'us-east-1'),
-    secretsTtlMs: int(env, 'SECRETS_TTL_MS', DEFAULT_TTL_MS, 1, Number.MAX_SAFE_INTEGER),
+    secretsTtlMs: int(env, 'SECRETS_TTL_MS', DEFAULT_TTL_MS, MIN_TTL_MS, Number.MAX_SAFE_INTEGER),
     secretsGraceMs: int(env, 'SECRETS_GRACE_MS', DEFAULT_GRACE_MS, 0, Number.MAX_SAFE_INTEGER),
+    secretsStartupTimeoutMs: int(env, 'SECRETS_STARTUP_TIMEOUT_MS', DEFAULT_STARTUP_TIMEOUT_MS, 1_000, 10 * 60_000),
     secretsProject: slug(env, 'SECRETS_PROJECT', 'whatsapp-saas'),
     secretsEnvironment: slug(env, 'SECRETS_ENVIRONMENT', 'mvp'),
     envFile: str(env, 'ENV_FILE', '.env'),

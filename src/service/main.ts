@@ -103,7 +103,14 @@ async function start(): Promise<void> {
         logger: secretsLogger,
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
-  const engine = createSecretsEngine({ catalog, source, logger: secretsLogger, ttlMs: config.secretsTtlMs, graceMs: config.secretsGraceMs });
+  const engine = createSecretsEngine({
+    catalog,
+    source,
+    logger: secretsLogger,
+    ttlMs: config.secretsTtlMs,
+    graceMs: config.secretsGraceMs,
+    startupTimeoutMs: config.secretsStartupTimeoutMs,
+  });
   // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
   // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
   const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
@@ -114,7 +121,11 @@ async function start(): Promise<void> {
   const derivedDatabaseUrl = (): string[] => {
     const raw = engine.accepted('DATABASE_URL')[0];
     if (raw === undefined) return [];
-    if (databaseUrl?.raw !== raw) databaseUrl = { raw, url: engine.get('DATABASE_URL') };
+    if (databaseUrl?.raw !== raw) {
+      // Until start-up has succeeded get() refuses every read; the stored value is scrubbed meanwhile.
+      if (!engine.status().initialized) return [];
+      databaseUrl = { raw, url: engine.get('DATABASE_URL') };
+    }
     return [databaseUrl.url];
   };
   secretValues = () => [...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)), ...derivedDatabaseUrl()];

@@ -7,7 +7,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FaultSettings, NO_FAULTS, parseFaults } from '../../src/local-aws/faults.js';
+import { FaultSettings, NO_FAULTS, parseFaults, RateWindow } from '../../src/local-aws/faults.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { secretsManagerClient } from './sdk-client.js';
 
@@ -205,5 +205,40 @@ describe('local Secrets Manager hang fault', () => {
     await lsm.close();
 
     expect(await settled).toBe('failed');
+  });
+});
+
+describe('rateLimitPerSecond', () => {
+  it('admits that many calls of one operation in each second of the clock, counting operations apart', () => {
+    const window = new RateWindow();
+    const admitted = (op: string, nowMs: number) => window.admit(op, nowMs, 2);
+
+    expect([admitted('Get', 1_000), admitted('Get', 1_500), admitted('Get', 1_999), admitted('Batch', 1_999)]).toEqual([true, true, false, true]);
+    expect([admitted('Get', 2_000), admitted('Get', 2_999), admitted('Get', 2_999)]).toEqual([true, true, false]);
+    expect(window.admit('Get', 2_999, 0)).toBe(true);
+    expect(() => parseFaults({ rateLimitPerSecond: 1.5 })).toThrow('rateLimitPerSecond must be a non-negative integer');
+    expect(() => parseFaults({ rateLimitPerSecond: -1 })).toThrow(TypeError);
+    expect(parseFaults({ rateLimitPerSecond: 100 })).toEqual({ rateLimitPerSecond: 100 });
+  });
+
+  it('throttles calls over the limit with ThrottlingException until the endpoint’s clock moves to the next second', async () => {
+    let nowMs = Date.UTC(2026, 0, 1);
+    const lsm = await startLocalSecretsManager({ clock: { now: () => nowMs } });
+    const client = secretsManagerClient(lsm.url);
+    try {
+      await client.send(new CreateSecretCommand({ Name: 'app/r', SecretString: 'v' }));
+      lsm.setFaults({ rateLimitPerSecond: 2 });
+      nowMs += 1_000;
+      const get = () => client.send(new GetSecretValueCommand({ SecretId: 'app/r' })).then(() => 'ok', (e: { name: string }) => e.name);
+
+      const first = [await get(), await get(), await get()];
+      nowMs += 1_000;
+
+      expect(first).toEqual(['ok', 'ok', 'ThrottlingException']);
+      expect(await get()).toBe('ok');
+    } finally {
+      client.destroy();
+      await lsm.close();
+    }
   });
 });

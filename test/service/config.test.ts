@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GRACE_MS, DEFAULT_TTL_MS } from '../../src/engine/index.js';
+import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../../src/engine/index.js';
 import { loadServiceConfig } from '../../src/service/config.js';
 import { ConfigError } from '../../src/service/errors.js';
 
@@ -122,5 +122,30 @@ describe('loadServiceConfig', () => {
     expect((caught as ConfigError).setting).toBe(name);
     expect((caught as ConfigError).message).toContain(name);
     expect((caught as ConfigError).message).not.toContain(value);
+  });
+});
+
+describe('loadServiceConfig: secrets engine timing', () => {
+  it('refuses SECRETS_TTL_MS below the engine floor, naming the setting and not the input', () => {
+    let caught: unknown;
+    try {
+      loadServiceConfig({ SECRETS_TTL_MS: '2500' });
+    } catch (err) {
+      caught = err;
+    }
+
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).setting).toBe('SECRETS_TTL_MS');
+    expect((caught as ConfigError).message).toContain(String(MIN_TTL_MS));
+    expect((caught as ConfigError).message).not.toContain('2500');
+    expect(loadServiceConfig({ SECRETS_TTL_MS: String(MIN_TTL_MS) }).secretsTtlMs).toBe(MIN_TTL_MS);
+  });
+
+  it('reads the start-up deadline from SECRETS_STARTUP_TIMEOUT_MS, 30 s by default', () => {
+    expect(loadServiceConfig({}).secretsStartupTimeoutMs).toBe(DEFAULT_STARTUP_TIMEOUT_MS);
+    expect(DEFAULT_STARTUP_TIMEOUT_MS).toBe(30_000);
+    expect(loadServiceConfig({ SECRETS_STARTUP_TIMEOUT_MS: '5000' }).secretsStartupTimeoutMs).toBe(5_000);
+    expect(() => loadServiceConfig({ SECRETS_STARTUP_TIMEOUT_MS: 'soon' })).toThrow(ConfigError);
+    expect(() => loadServiceConfig({ SECRETS_STARTUP_TIMEOUT_MS: '0' })).toThrow(/SECRETS_STARTUP_TIMEOUT_MS/);
   });
 });

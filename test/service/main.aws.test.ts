@@ -145,3 +145,45 @@ describe('the service entry in AWS mode (USE_AWS_SECRETS=true)', () => {
     }
   });
 });
+
+describe('the service entry against a throttled Secrets Manager at start-up', () => {
+  it('keeps retrying and starts once the throttling stops', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-throttled' });
+    await createAll(localClient(lsm), catalog, testSecrets(db.url, redis.url));
+    lsm.setFaults({ throttle: true });
+    try {
+      const svc = spawnService({ port: await freePort(), env: awsEnv('svc-aws-throttled') });
+      running.push(svc);
+      // Other instances of this file keep calling the endpoint: watch this one's own log.
+      await waitUntil(() => svc.stdout().split('secrets.startup_retry').length > 2);
+      lsm.clearFaults();
+      await svc.waitForHealth();
+
+      expect(svc.stdout()).toContain('"code":"ThrottlingException"');
+    } finally {
+      lsm.clearFaults();
+    }
+  });
+
+  it('exits after SECRETS_STARTUP_TIMEOUT_MS with the code when the throttling goes on', async () => {
+    const catalog = whatsappSaasCatalog({ project: 'svc-aws-throttled-out' });
+    await createAll(localClient(lsm), catalog, testSecrets(db.url, redis.url));
+    lsm.setFaults({ throttle: true });
+    try {
+      const svc = spawnService({ port: await freePort(), env: { ...awsEnv('svc-aws-throttled-out'), SECRETS_STARTUP_TIMEOUT_MS: '2000' } });
+
+      expect(await svc.exited).toBe(1);
+      expect(svc.stderr()).toContain('ThrottlingException');
+    } finally {
+      lsm.clearFaults();
+    }
+  });
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineStatus, SecretStatus } from '../../src/engine/index.js';
+import { createSecretsEngine, defineCatalog, text } from '../../src/engine/index.js';
 import { secretsAdminView, secretsHealth, secretsHealthView } from '../../src/service/secrets-status-view.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { MemorySource } from '../support/memory-source.js';
 
 /** 2026-01-02: one day after the fixtures' last change of ADMIN_TOKEN (rotated every 90 days). */
 const NOW_MS = Date.parse('2026-01-02T00:00:00.000Z');
@@ -133,5 +136,26 @@ describe('secretsAdminView', () => {
 
   it('drops the read counters', () => {
     expect(JSON.stringify(secretsAdminView(status(), { nowMs: NOW_MS }))).not.toContain('reads');
+  });
+});
+
+describe('views of an engine whose secret was deleted in the store', () => {
+  it('say degraded, with the code in the admin view, while the cached value is served', async () => {
+    const clock = new FakeClock();
+    const source = new MemorySource(() => clock.now());
+    const catalog = defineCatalog({ ADMIN_TOKEN: { kind: text(), required: true, description: 'admin' } });
+    source.put('ADMIN_TOKEN', 'canary-admin-deleted-5150', [], clock.now() - 86_400_000);
+    const engine = createSecretsEngine({ catalog, source, clock });
+    await engine.initialize();
+    source.remove('ADMIN_TOKEN');
+
+    await engine.refresh();
+
+    expect(engine.get('ADMIN_TOKEN')).toBe('canary-admin-deleted-5150');
+    expect(secretsHealthView(engine.status()).status).toBe('degraded');
+    const admin = secretsAdminView(engine.status(), { nowMs: clock.now() });
+    expect(admin).toMatchObject({ status: 'degraded', lastErrorCode: 'ResourceNotFoundException' });
+    expect(admin.secrets.ADMIN_TOKEN).toMatchObject({ loaded: true, lastErrorCode: 'ResourceNotFoundException' });
+    expect(JSON.stringify(admin)).not.toContain('canary-admin-deleted-5150');
   });
 });

@@ -1,0 +1,95 @@
+import type { BackoffPolicy } from './backoff.js';
+import { backoffDelayMs } from './backoff.js';
+import type { Clock } from './clock.js';
+import { MissingSecretsError, SecretsError, SourceError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { RefreshOutcome } from './refresh-outcome.js';
+
+/** A required secret without a value after a load: name and why, never the value. */
+export interface StartupProblem {
+  readonly name: string;
+  readonly reason: string;
+}
+
+export type StartupVerdict =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'retry' | 'fail'; readonly error: SecretsError; readonly code: string };
+
+/**
+ * What one start-up attempt means. Transient trouble (throttling, 5xx, timeouts, network errors,
+ * for the whole source or for each missing required secret) is worth another attempt; denial,
+ * a missing or invalid required secret is not: those fail at once.
+ */
+export function startupVerdict(outcome: RefreshOutcome, problems: readonly StartupProblem[]): StartupVerdict {
+  if (!outcome.ok) {
+    return { kind: outcome.transient ? 'retry' : 'fail', error: new SourceError(outcome.code, outcome.transient), code: outcome.code };
+  }
+  if (problems.length === 0) return { kind: 'ready' };
+  const failures = new Map(outcome.failed.map((f) => [f.name, f]));
+  const transient = problems.every((p) => failures.get(p.name)?.transient === true);
+  return { kind: transient ? 'retry' : 'fail', error: new MissingSecretsError(problems), code: 'SECRETS_MISSING_REQUIRED' };
+}
+
+export interface StartupOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The whole start-up's deadline. */
+  readonly timeoutMs: number;
+  /** One attempt's deadline (shortened to what is left of the start-up's). */
+  readonly attemptTimeoutMs: number;
+  readonly backoff: BackoffPolicy;
+  readonly random: () => number;
+  readonly attempt: (timeoutMs: number) => Promise<RefreshOutcome>;
+  /** Required secrets without a value after the last attempt. */
+  readonly problems: () => readonly StartupProblem[];
+  /** Aborted when the engine closes: a start-up waiting to retry stops at once. */
+  readonly closed: AbortSignal;
+}
+
+/**
+ * Loads the catalog for start-up, retrying transient failures with jittered backoff within the
+ * start-up deadline, so a fleet that deploys into a throttled Secrets Manager (BatchGetSecretValue
+ * allows 100 calls a second per region, not raisable) comes up instead of exiting. Gives up with
+ * the last error once the next retry would land past the deadline.
+ */
+export async function startUp(options: StartupOptions): Promise<void> {
+  const { clock, logger, backoff, random } = options;
+  const startedAtMs = clock.now();
+  const deadlineAtMs = startedAtMs + options.timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await options.attempt(Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAtMs - clock.now())));
+    const verdict = startupVerdict(outcome, options.problems());
+    if (verdict.kind === 'ready') return;
+    const delayMs = backoffDelayMs(backoff, attempt, random);
+    if (verdict.kind === 'fail' || clock.now() + delayMs >= deadlineAtMs) {
+      if (verdict.kind === 'retry') {
+        logger.error(
+          { event: 'secrets.startup_gave_up', code: verdict.code, attempts: attempt, elapsedMs: clock.now() - startedAtMs },
+          `Secrets still not loaded after ${attempt} attempts; giving up`,
+        );
+      }
+      throw verdict.error;
+    }
+    logger.warn({ event: 'secrets.startup_retry', code: verdict.code, attempt, retryInMs: delayMs }, 'Secrets not loaded yet; retrying');
+    await sleep(clock, delayMs, options.closed);
+  }
+}
+
+function sleep(clock: Clock, delayMs: number, closed: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      timer.cancel();
+      reject(new SecretsError('SECRETS_CLOSED', 'Secrets engine was closed during start-up'));
+    };
+    // Nothing else may be keeping the process alive while start-up waits to retry.
+    const timer = clock.setTimeout(
+      () => {
+        closed.removeEventListener('abort', stop);
+        resolve();
+      },
+      delayMs,
+      { keepAlive: true },
+    );
+    closed.addEventListener('abort', stop, { once: true });
+  });
+}

@@ -1,0 +1,56 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSecretsManagerClient } from '../../src/engine/aws-client.js';
+import { classifyAwsError } from '../../src/engine/aws-error.js';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { TEST_CREDENTIALS } from '../support/local-aws.js';
+
+let lsm: LocalSecretsManager;
+beforeEach(async () => {
+  lsm = await startLocalSecretsManager({ port: 0 });
+});
+afterEach(async () => {
+  await lsm.close();
+});
+
+const get = (client: ReturnType<typeof createSecretsManagerClient>) =>
+  client.send(new GetSecretValueCommand({ SecretId: 'app/missing' })).then(
+    () => 'ok',
+    (err: unknown) => classifyAwsError(err).code,
+  );
+
+describe('createSecretsManagerClient', () => {
+  it('talks to the endpoint it is given, in its region, with the credentials it is given', async () => {
+    const client = createSecretsManagerClient({ region: 'eu-west-3', endpoint: lsm.url, credentials: TEST_CREDENTIALS });
+
+    expect(await get(client)).toBe('ResourceNotFoundException');
+    expect(lsm.counts()).toEqual({ GetSecretValue: 1 });
+    expect(await client.config.region()).toBe('eu-west-3');
+    client.destroy();
+  });
+
+  it('makes two attempts of a call that fails on the server by default, or as many as asked', async () => {
+    lsm.setFaults({ outage: true });
+    const twice = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: TEST_CREDENTIALS });
+    const once = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+
+    expect(await get(twice)).toBe('InternalServiceError');
+    expect(lsm.counts()).toEqual({ GetSecretValue: 2 });
+    lsm.resetCounts();
+    expect(await get(once)).toBe('InternalServiceError');
+    expect(lsm.counts()).toEqual({ GetSecretValue: 1 });
+    twice.destroy();
+    once.destroy();
+  });
+
+  it('ends a call that an endpoint accepts and never answers at the request timeout', async () => {
+    lsm.setFaults({ hang: true });
+    const client = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: TEST_CREDENTIALS, requestTimeoutMs: 200, maxAttempts: 1 });
+
+    const err = await client.send(new GetSecretValueCommand({ SecretId: 'app/missing' })).catch((e: unknown) => e);
+
+    // The SDK reports its request timeout as a Node ETIMEDOUT error.
+    expect(classifyAwsError(err)).toEqual({ code: 'ETIMEDOUT', transient: true, unreachable: true });
+    client.destroy();
+  });
+});
