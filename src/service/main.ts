@@ -160,13 +160,10 @@ async function start(): Promise<void> {
     return;
   }
 
-  // The port through which PostgreSQL and Redis ask for their credentials again after a refusal.
-  // A full refresh, after the one in flight (which may predate the change), until the engine's
-  // refresh({ names, fresh }) is there; then: engine.refresh({ names: [name], fresh: true }).
-  const refreshSecret = async (_name: 'DATABASE_URL' | 'REDIS_URL'): Promise<unknown> => {
-    if (engine.status().refreshing) await engine.refresh();
-    return engine.refresh();
-  };
+  // The port through which PostgreSQL and Redis ask for their credentials again after a refusal:
+  // that one secret, read afresh (never an attempt that started before the refusal).
+  const refreshSecret = (name: 'DATABASE_URL' | 'REDIS_URL'): Promise<unknown> =>
+    engine.refresh({ names: [name], fresh: true, reason: 'auth-failure' });
 
   // `npm run dev` with nothing but Node: an embedded PostgreSQL where the default DATABASE_URL
   // finds none, and a single instance where the default REDIS_URL finds no Redis. Never in AWS mode

@@ -68,9 +68,10 @@ describe('startEmbeddedPostgres', () => {
     process.kill(pid, 'SIGKILL');
     await waitUntilGone(pid);
 
-    await server.stop();
-
-    expect(await probeTcp('127.0.0.1', port)).toBe('refused');
+    // Resolving at all is the point (the package would wait forever for an exit that happened).
+    // No TCP probe here: once the server is gone its free port may be taken by another test.
+    await expect(server.stop()).resolves.toBeUndefined();
+    await expect(server.stop()).resolves.toBeUndefined();
   });
 
   it('refuses a folder that has other content and no PostgreSQL data, leaving it as it was', async () => {

@@ -74,10 +74,9 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
   app.post('/refresh-secrets', { config: { rateLimit: { max: refreshPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
     // Tell the other instances first: they refresh in parallel with this one.
     const notified = broadcast === undefined ? false : await broadcast.publish('admin-refresh');
-    // refresh() joins one in flight, which may have read the store before the change the caller
-    // is announcing: let it finish, then read again, so "refreshed" means the value is in.
-    if (engine.status().refreshing) await engine.refresh();
-    const outcome = await engine.refresh();
+    // Fresh: never an attempt in flight that may have read the store before the change the caller
+    // is announcing, so "refreshed" means the value is in.
+    const outcome = await engine.refresh({ fresh: true });
     if (!outcome.ok) {
       return reply.status(502).send({
         success: false,

@@ -234,7 +234,7 @@ describe('POST /admin/refresh-secrets', () => {
 
     const answered = h.app.inject({ method: 'POST', url: '/admin/refresh-secrets', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
     // The route has reached the engine while the stale refresh is still in flight.
-    await waitFor(() => h.logs.lines().some((l) => l.event === 'secrets.refresh_forced' && l.joined === true));
+    await waitFor(() => h.logs.lines().some((l) => l.event === 'secrets.refresh_forced' && l.fresh === true));
     release();
     const res = await answered;
     await stale;

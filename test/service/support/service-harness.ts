@@ -98,17 +98,14 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   });
   ref.engine = engine;
   await engine.initialize();
-  // As the entry asks for a secret again after a refusal: a refresh in flight may predate the change.
-  const refreshAgain = async () => {
-    if (engine.status().refreshing) await engine.refresh();
-    return engine.refresh();
-  };
+  // As the entry asks for a secret again after a refusal: that one secret, read afresh.
+  const refreshAgain = (name: 'DATABASE_URL' | 'REDIS_URL') => () => engine.refresh({ names: [name], fresh: true, reason: 'auth-failure' });
   const redisUrl = () => engine.get('REDIS_URL');
   const redis = new Redis({ ...REDIS_CLIENT_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) });
   redis.on('error', () => {});
   const subscriber = opts.liveRedis === true ? new Redis({ ...REDIS_SUBSCRIBER_OPTIONS, ...redisTargetOptions(redisTarget(redisUrl())) }) : undefined;
   subscriber?.on('error', () => {});
-  const redisCredentials = createCoalescedRefresh({ run: refreshAgain, minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 });
+  const redisCredentials = createCoalescedRefresh({ run: refreshAgain('REDIS_URL'), minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 });
   const followers =
     subscriber === undefined
       ? []
@@ -128,7 +125,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       if (role === 'app') appPools.push(pool);
       return pool;
     },
-    credentials: createCoalescedRefresh({ run: refreshAgain, minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 }),
+    credentials: createCoalescedRefresh({ run: refreshAgain('DATABASE_URL'), minIntervalMs: opts.credentialRefreshIntervalMs ?? 500 }),
     logger,
     retryInitialMs: 100,
     retryMaxMs: 500,
