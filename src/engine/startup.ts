@@ -56,10 +56,17 @@ export async function startUp(options: StartupOptions): Promise<void> {
   const { clock, logger, backoff, random } = options;
   const startedAtMs = clock.now();
   const deadlineAtMs = startedAtMs + options.timeoutMs;
+  let earlier: Exclude<StartupVerdict, { kind: 'ready' }> | undefined;
   for (let attempt = 1; ; attempt++) {
-    const outcome = await options.attempt(Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAtMs - clock.now())));
-    const verdict = startupVerdict(outcome, options.problems());
-    if (verdict.kind === 'ready') return;
+    const attemptTimeoutMs = Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAtMs - clock.now()));
+    const outcome = await options.attempt(attemptTimeoutMs);
+    const first = startupVerdict(outcome, options.problems());
+    if (first.kind === 'ready') return;
+    let verdict = first;
+    // An attempt cut short by the start-up's own deadline says nothing about the store: report
+    // what the store said before (e.g. ThrottlingException), not our timeout.
+    if (verdict.code === 'AttemptTimeout' && attemptTimeoutMs < options.attemptTimeoutMs && earlier !== undefined) verdict = earlier;
+    earlier = verdict;
     const delayMs = backoffDelayMs(backoff, attempt, random);
     if (verdict.kind === 'fail' || clock.now() + delayMs >= deadlineAtMs) {
       if (verdict.kind === 'retry') {

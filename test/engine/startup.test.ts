@@ -109,6 +109,26 @@ describe('startUp', () => {
     });
   });
 
+  it("reports the store's own error, not its own timeout, when the deadline cuts the last attempt short", async () => {
+    // Attempts get 8 s, 8 s, 7 s, then the 3 s left: that last one times out on our deadline.
+    const h = harness(
+      [down('ThrottlingException', true), down('ThrottlingException', true), down('ThrottlingException', true), down('AttemptTimeout', true)],
+      { timeoutMs: 10_000 },
+    );
+    await h.clock.advance(10_000);
+
+    expect(await h.promise).toMatchObject({ sourceCode: 'ThrottlingException' });
+    expect(h.timeouts.at(-1)).toBeLessThan(8_000);
+    expect(h.logger.lines.find((l) => l.obj.event === 'secrets.startup_gave_up')?.obj).toMatchObject({ code: 'ThrottlingException' });
+  });
+
+  it('reports an attempt timeout that ran its full length as it is', async () => {
+    const h = harness([down('AttemptTimeout', true)], { timeoutMs: 10_000 });
+    await h.clock.advance(10_000);
+
+    expect(await h.promise).toMatchObject({ sourceCode: 'AttemptTimeout' });
+  });
+
   it('fails at once on denial, without a give-up line', async () => {
     const h = harness([down('AccessDeniedException', false)]);
     expect(await h.promise).toMatchObject({ sourceCode: 'AccessDeniedException' });

@@ -170,7 +170,7 @@ describe('the service entry against a throttled Secrets Manager at start-up', ()
     await createAll(localClient(lsm), catalog, testSecrets(db.url, redis.url));
     lsm.setFaults({ throttle: true });
     try {
-      const svc = spawnService({ port: await freePort(), env: { ...awsEnv('svc-aws-throttled-out'), SECRETS_STARTUP_TIMEOUT_MS: '2000' } });
+      const svc = spawnService({ port: await freePort(), env: { ...awsEnv('svc-aws-throttled-out'), SECRETS_STARTUP_TIMEOUT_MS: '6000' } });
 
       expect(await svc.exited).toBe(1);
       expect(svc.stderr()).toContain('ThrottlingException');
