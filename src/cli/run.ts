@@ -30,6 +30,9 @@ const COMMANDS: Readonly<Record<string, { readonly handler: (ctx: CommandContext
   alarms: { handler: alarmsCommand, takesSecret: false },
 };
 
+/** The command names `run` dispatches (the guide's test checks documented commands against them). */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
 /** Runs one CLI invocation and returns its exit code; only the bin entry exits. */
 export async function run(argv: readonly string[], deps: CliDeps): Promise<number> {
   try {
