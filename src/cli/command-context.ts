@@ -7,8 +7,10 @@ import type { Style } from './style.js';
 /** What a command handler gets: the world, the parsed options and the catalog in scope. */
 export interface CommandContext {
   readonly deps: CliDeps;
-  readonly g: GlobalOptions;
-  readonly o: CliOptions;
+  /** Output mode, AWS connection settings, project and environment: what every command shares. */
+  readonly globals: GlobalOptions;
+  /** Every parsed command-line option, as given. */
+  readonly options: CliOptions;
   readonly catalog: Catalog;
   readonly region: string;
   /** The .env path for init and check (--env-file, default .env). */

@@ -74,14 +74,14 @@ export const REDIS_PASSWORD_CHECKLIST = [
 /** Options only the credential kinds take, or only the token kinds. */
 function refuseOptions(ctx: CommandContext, kind: string, names: readonly ('url' | 'master-secret' | 'print' | 'save-token')[]): void {
   for (const name of names) {
-    if (ctx.o[name] !== undefined) throw new CliError('USAGE', `rotate ${kind} takes no --${name}`);
+    if (ctx.options[name] !== undefined) throw new CliError('USAGE', `rotate ${kind} takes no --${name}`);
   }
 }
 
 /** With --url, token rotations test that the service there reads the secret being rotated. */
 const tokenDeps = (kind: string) => async (ctx: CommandContext, client: SecretsManagerClient): Promise<{ deps: TokenDeps; close(): Promise<void> }> => {
   refuseOptions(ctx, kind, ['master-secret']);
-  const url = ctx.o.url;
+  const url = ctx.options.url;
   const close = async () => {};
   if (url === undefined) return { deps: {}, close };
   const adminId = ctx.catalog.entry('ADMIN_TOKEN')!.awsId;
@@ -109,8 +109,8 @@ const nothingToClose = async () => {};
  */
 async function databaseDeps(ctx: CommandContext, client: SecretsManagerClient): Promise<{ deps: DatabaseDeps; close(): Promise<void> }> {
   refuseOptions(ctx, 'database-password', ['url', 'print', 'save-token']);
-  const strategy = (ctx.o.strategy ?? 'single-user') as DatabaseStrategy;
-  const master = ctx.o['master-secret'];
+  const strategy = (ctx.options.strategy ?? 'single-user') as DatabaseStrategy;
+  const master = ctx.options['master-secret'];
   if (strategy === 'alternating-users' && master === undefined) {
     const secretId = ctx.catalog.entry('DATABASE_URL')!.awsId;
     const current = await readValue(client, secretId, { stage: 'AWSCURRENT' });
@@ -123,7 +123,7 @@ async function databaseDeps(ctx: CommandContext, client: SecretsManagerClient): 
 
 async function redisDeps(ctx: CommandContext): Promise<{ deps: RedisDeps; close(): Promise<void> }> {
   refuseOptions(ctx, 'redis-password', ['url', 'print', 'save-token']);
-  const master = ctx.o['master-secret'];
+  const master = ctx.options['master-secret'];
   return { deps: { redis: ctx.deps.credentialClients.redis, ...(master !== undefined && { masterSecretId: master }) }, close: nothingToClose };
 }
 

@@ -46,40 +46,40 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
 }
 
 async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number> {
-  const { values: o, positionals } = parseCliArgs(argv);
+  const { values: options, positionals } = parseCliArgs(argv);
   const [command, target, ...extra] = positionals;
-  if (o.help || command === undefined || command === 'help') {
+  if (options.help || command === undefined || command === 'help') {
     deps.stdout(helpFor(command === 'help' ? target : command));
-    return command === undefined && !o.help ? EXIT_CODES.USAGE : EXIT_CODES.OK;
+    return command === undefined && !options.help ? EXIT_CODES.USAGE : EXIT_CODES.OK;
   }
   const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (spec === undefined) throw new CliError('USAGE', `Unknown command ${JSON.stringify(command.slice(0, 40))}`);
   if (!spec.takesSecret && target !== undefined) throw new CliError('USAGE', `${command} takes no arguments besides options`);
-  const region = o.region ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const endpoint = o['endpoint-url'] ?? deps.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? deps.env.AWS_ENDPOINT_URL;
-  const profile = o.profile ?? deps.env.AWS_PROFILE;
-  const g: GlobalOptions = {
-    json: o.json === true,
+  const region = options.region ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const endpoint = options['endpoint-url'] ?? deps.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? deps.env.AWS_ENDPOINT_URL;
+  const profile = options.profile ?? deps.env.AWS_PROFILE;
+  const globals: GlobalOptions = {
+    json: options.json === true,
     aws: { region, ...(endpoint !== undefined && { endpoint }), ...(profile !== undefined && { profile }) },
-    project: o.project ?? deps.env.SECRETS_PROJECT ?? 'whatsapp-saas',
-    environment: o.environment ?? deps.env.SECRETS_ENVIRONMENT ?? 'mvp',
+    project: options.project ?? deps.env.SECRETS_PROJECT ?? 'whatsapp-saas',
+    environment: options.environment ?? deps.env.SECRETS_ENVIRONMENT ?? 'mvp',
   };
   let catalog;
   try {
-    catalog = whatsappSaasCatalog({ project: g.project, environment: g.environment });
+    catalog = whatsappSaasCatalog({ project: globals.project, environment: globals.environment });
   } catch (err) {
     throw new CliError('USAGE', (err as Error).message);
   }
   return spec.handler({
     deps,
-    g,
-    o,
+    globals,
+    options,
     catalog,
     region,
-    envFile: resolve(deps.cwd, o['env-file'] ?? '.env'),
-    out: (data, text) => deps.stdout(g.json ? `${JSON.stringify(data, null, 2)}\n` : text),
-    style: createStyle(!g.json && colorEnabled(deps.terminal?.stdout ?? false, deps.env)),
-    progress: () => createProgress(g.json ? deps.stderr : deps.stdout, deps.spinner),
+    envFile: resolve(deps.cwd, options['env-file'] ?? '.env'),
+    out: (data, text) => deps.stdout(globals.json ? `${JSON.stringify(data, null, 2)}\n` : text),
+    style: createStyle(!globals.json && colorEnabled(deps.terminal?.stdout ?? false, deps.env)),
+    progress: () => createProgress(globals.json ? deps.stderr : deps.stdout, deps.spinner),
     adminTokenId: () => {
       if (target !== 'admin-token' || extra.length > 0) throw new CliError('USAGE', `${command} takes exactly one secret: admin-token`);
       return catalog.entry('ADMIN_TOKEN')!.awsId;

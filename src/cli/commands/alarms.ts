@@ -146,12 +146,12 @@ function describePlan(plan: AlarmPlan): string {
 
 /** `secrets alarms [--apply] [--json]`. */
 export async function alarmsCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, o, catalog, out } = ctx;
-  const instances = positiveInt(o.instances, '--instances', 2);
-  const ttlMs = positiveInt(o['ttl-ms'], '--ttl-ms', 3_600_000);
-  const cloudTrailLogGroup = logGroupOption(o['cloudtrail-log-group'], '--cloudtrail-log-group');
-  const serviceLogGroup = logGroupOption(o['service-log-group'], '--service-log-group') ?? DEFAULT_SERVICE_LOG_GROUP;
-  const actions = o['sns-topic'] ?? [];
+  const { deps, globals, options, catalog, out } = ctx;
+  const instances = positiveInt(options.instances, '--instances', 2);
+  const ttlMs = positiveInt(options['ttl-ms'], '--ttl-ms', 3_600_000);
+  const cloudTrailLogGroup = logGroupOption(options['cloudtrail-log-group'], '--cloudtrail-log-group');
+  const serviceLogGroup = logGroupOption(options['service-log-group'], '--service-log-group') ?? DEFAULT_SERVICE_LOG_GROUP;
+  const actions = options['sns-topic'] ?? [];
   for (const arn of actions) {
     if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(arn)) throw new CliError('USAGE', '--sns-topic must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)');
   }
@@ -159,7 +159,7 @@ export async function alarmsCommand(ctx: CommandContext): Promise<number> {
   const thresholds = unusualAccessThresholds(catalog, instances, ttlMs);
   const skipped = cloudTrailLogGroup === undefined ? 'Access errors: left out; pass --cloudtrail-log-group NAME (the log group your CloudTrail trail delivers to).\n' : '';
 
-  if (!o.apply) {
+  if (!options.apply) {
     out(
       { metricFilters: plan.metricFilters, metricAlarms: plan.metricAlarms },
       `CloudWatch alarms for ${catalog.prefix} in ${ctx.region}: ${instances} instance(s), secrets TTL ${ttlMs / 1000} s, ` +
@@ -171,11 +171,11 @@ export async function alarmsCommand(ctx: CommandContext): Promise<number> {
 
   // The SDK's own endpoint settings (AWS_ENDPOINT_URL_CLOUDWATCH, ..._CLOUDWATCH_LOGS) apply;
   // --endpoint-url names the Secrets Manager endpoint only.
-  const aws = { region: g.aws.region, ...(g.aws.profile !== undefined && { profile: g.aws.profile }) };
+  const aws = { region: globals.aws.region, ...(globals.aws.profile !== undefined && { profile: globals.aws.profile }) };
   const clients = { cloudWatch: await deps.cloudWatch(aws), logs: await deps.cloudWatchLogs(aws) };
   const diff = await diffAlarmPlan(clients, plan);
   const changes = diff.filter((d) => d.result !== 'unchanged').length;
-  if (changes > 0 && !o.yes && !(await deps.confirm(`Create or update ${changes} CloudWatch metric filter(s) and alarm(s) in ${ctx.region}?`))) {
+  if (changes > 0 && !options.yes && !(await deps.confirm(`Create or update ${changes} CloudWatch metric filter(s) and alarm(s) in ${ctx.region}?`))) {
     throw new CliError('CANCELLED', 'Cancelled; nothing changed');
   }
   await applyAlarmPlan(clients, plan, diff);

@@ -21,15 +21,15 @@ export async function writePolicies(scope: PolicyScope, outDir: string): Promise
 
 /** `secrets iam`. */
 export async function iamCommand(ctx: CommandContext): Promise<number> {
-  const { deps, o, catalog, region, out } = ctx;
-  const account = o.account ?? '123456789012';
+  const { deps, options, catalog, region, out } = ctx;
+  const account = options.account ?? '123456789012';
   if (!/^\d{12}$/.test(account)) throw new CliError('USAGE', '--account must be a 12-digit AWS account id');
-  const prefix = o.prefix ?? catalog.prefix;
+  const prefix = options.prefix ?? catalog.prefix;
   if (!/^[a-z0-9][a-z0-9/-]*$/.test(prefix)) throw new CliError('USAGE', '--prefix must be lowercase letters, digits, dashes and slashes');
-  const cloudTrailLogGroup = logGroupOption(o['cloudtrail-log-group'], '--cloudtrail-log-group');
-  const serviceLogGroup = logGroupOption(o['service-log-group'], '--service-log-group');
+  const cloudTrailLogGroup = logGroupOption(options['cloudtrail-log-group'], '--cloudtrail-log-group');
+  const serviceLogGroup = logGroupOption(options['service-log-group'], '--service-log-group');
   const scope: PolicyScope = { account, region, prefix, ...(cloudTrailLogGroup !== undefined && { cloudTrailLogGroup }), ...(serviceLogGroup !== undefined && { serviceLogGroup }) };
-  const written = await writePolicies(scope, resolve(deps.cwd, o.out ?? 'iam-policies'));
+  const written = await writePolicies(scope, resolve(deps.cwd, options.out ?? 'iam-policies'));
   out({ written }, `Wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n`);
   return EXIT_CODES.OK;
 }

@@ -83,19 +83,19 @@ export async function rollback(client: SecretsManagerClient, secretId: string, p
 
 /** `secrets rollback <kind>`. */
 export async function rollbackCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, o, catalog } = ctx;
+  const { deps, globals, options, catalog } = ctx;
   const kind = cliRotationKind(ctx.secretArg(cliRotationKinds((k) => k.rollback)));
   const secretId = catalog.entry(kind.module.secretName)!.awsId;
-  if (o.strategy !== undefined) throw new CliError('USAGE', 'rollback is immediate unless --graceful; it takes no --strategy');
-  const mode: FinishMode = o.graceful ? 'graceful' : 'immediate';
-  const client = deps.secretsManager(g.aws);
+  if (options.strategy !== undefined) throw new CliError('USAGE', 'rollback is immediate unless --graceful; it takes no --strategy');
+  const mode: FinishMode = options.graceful ? 'graceful' : 'immediate';
+  const client = deps.secretsManager(globals.aws);
   let plan: RollbackPlan;
   try {
     plan = await planRollback(client, secretId);
   } catch (err) {
     throw cliErrorOf(err, secretId);
   }
-  if (plan.undoesRollback && !o.force) {
+  if (plan.undoesRollback && !options.force) {
     throw new CliError(
       'CONFLICT',
       `${secretId} was already rolled back from version ${plan.toVersionId} (it carries ${ROLLED_BACK}): rolling back again would make it current again. If instances still accept it, they have not refreshed: POST /admin/refresh-secrets on the service (or wait for the cache TTL). To switch back to it anyway: --force. Nothing changed`,
@@ -105,11 +105,11 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
     plan.action === 'cancel'
       ? `Cancel the unfinished rotation of ${secretId} (version ${plan.fromVersionId}, never current)? AWSCURRENT stays ${plan.toVersionId}.`
       : `Roll back ${secretId} (${mode}): AWSCURRENT ${plan.fromVersionId} -> ${plan.toVersionId}? ${mode === 'immediate' ? `The token of ${plan.fromVersionId} is refused as soon as instances refresh.` : `The token of ${plan.fromVersionId} stays accepted for the grace window.`}`;
-  if (!o.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rollback cancelled; nothing changed');
+  if (!options.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rollback cancelled; nothing changed');
 
   const warnings = await rollback(client, secretId, plan, mode);
   const committed = plan.action === 'cancel' ? `the rotation to ${plan.fromVersionId} is cancelled` : `the rollback is committed (AWSCURRENT of ${secretId} is now ${plan.toVersionId})`;
-  const logPath = resolve(deps.cwd, o['rotation-log'] ?? rotationLogPath(kind.module.kind));
+  const logPath = resolve(deps.cwd, options['rotation-log'] ?? rotationLogPath(kind.module.kind));
   try {
     await appendRotationLog(logPath, {
       at: new Date(deps.now()).toISOString(),
@@ -118,18 +118,18 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
       fromVersionId: plan.fromVersionId,
       toVersionId: plan.toVersionId,
       ...(plan.action === 'rollback' && { strategy: mode }),
-      caller: await deps.callerArn(g.aws),
+      caller: await deps.callerArn(globals.aws),
     });
   } catch (err) {
     warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   let notified: Notified[] = [];
-  if (plan.action === 'rollback' && (o.notify ?? []).length > 0) {
+  if (plan.action === 'rollback' && (options.notify ?? []).length > 0) {
     try {
       // Until they refresh, instances hold the version rolled away from as current: for the admin token, it authenticates the notice.
       const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
       const token = await readValue(client, adminId, adminId === secretId ? { versionId: plan.fromVersionId } : { stage: AWSCURRENT });
-      notified = await notifyRefresh(o.notify ?? [], token?.value, deps);
+      notified = await notifyRefresh(options.notify ?? [], token?.value, deps);
     } catch (err) {
       warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
     }

@@ -17,14 +17,14 @@ interface Progress {
 
 /** `secrets rotate <kind>`. */
 export async function rotateCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, o, catalog } = ctx;
+  const { deps, globals, options, catalog } = ctx;
   const kind = cliRotationKind(ctx.secretArg(cliRotationKinds()));
   const { module } = kind;
   const secretId = catalog.entry(module.secretName)!.awsId;
-  const strategy = o.strategy ?? kind.strategies[0]!;
+  const strategy = options.strategy ?? kind.strategies[0]!;
   if (!kind.strategies.includes(strategy)) throw new CliError('USAGE', `--strategy must be ${kind.strategies.join(' or ')}`);
-  if (o.print && o['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
-  const client = deps.secretsManager(g.aws);
+  if (options.print && options['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
+  const client = deps.secretsManager(globals.aws);
   let plan: RotationPlan;
   try {
     plan = await planRotation({
@@ -32,9 +32,9 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
       secretId,
       kind: module.kind,
       cwd: deps.cwd,
-      savePath: o['save-token'] === undefined ? undefined : resolve(deps.cwd, o['save-token']),
-      noFile: o.print === true || !module.handover,
-      force: o.force === true,
+      savePath: options['save-token'] === undefined ? undefined : resolve(deps.cwd, options['save-token']),
+      noFile: options.print === true || !module.handover,
+      force: options.force === true,
       now: deps.now(),
     });
   } catch (err) {
@@ -54,7 +54,7 @@ export async function rotateCommand(ctx: CommandContext): Promise<number> {
     throw cliErrorOf(err, secretId);
   }
   try {
-    if (!o.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
+    if (!options.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
     return await rotateAndCommit(ctx, kind, { secretId, strategy, plan, client, moduleDeps: built.deps });
   } finally {
     await built.close();
@@ -70,7 +70,7 @@ interface Run {
 }
 
 async function rotateAndCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, r: Run): Promise<number> {
-  const { deps, o } = ctx;
+  const { deps, options } = ctx;
   const { module } = kind;
   const { secretId, strategy, plan, client, moduleDeps } = r;
   const reservation = { secretId, versionId: plan.versionId };
@@ -90,7 +90,7 @@ async function rotateAndCommit(ctx: CommandContext, kind: CliRotationKind<unknow
         if (step === 'createSecret') progress.created = true;
       },
       onPending: async (pending) => {
-        if (o.print) deps.stdout(`${pending.value}\n`);
+        if (options.print) deps.stdout(`${pending.value}\n`);
         else if (tokenFile !== undefined) await fillTokenFile(tokenFile, pending.value);
         progress.handedOver = true;
       },
@@ -145,16 +145,16 @@ interface Committed {
 
 /** Once AWSCURRENT moved, nothing may fail the command: the log and notices only warn. */
 async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, c: Committed): Promise<number> {
-  const { deps, g, o } = ctx;
+  const { deps, globals, options } = ctx;
   const { secretId, strategy, outcome } = c;
   const committed = `the rotation is committed (AWSCURRENT of ${secretId} is now ${outcome.toVersionId})`;
   const warnings: string[] = [];
   // Instances first: until they refresh, a single-user database password refuses their new logins.
   const receivers = kind.announce === true ? await pushNotice(ctx, c, warnings, committed) : undefined;
   let notified: Notified[] = [];
-  if ((o.notify ?? []).length > 0) {
+  if ((options.notify ?? []).length > 0) {
     try {
-      notified = await notifyRefresh(o.notify ?? [], await noticeToken(ctx, kind, c), deps);
+      notified = await notifyRefresh(options.notify ?? [], await noticeToken(ctx, kind, c), deps);
     } catch (err) {
       warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
     }
@@ -162,7 +162,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
   for (const n of notified.filter((x) => !x.ok)) {
     warnings.push(`${committed}; ${n.url} did not refresh (HTTP ${n.status || 'unreachable'}): refresh instances with POST ${n.url}/admin/refresh-secrets`);
   }
-  const logPath = resolve(deps.cwd, o['rotation-log'] ?? rotationLogPath(kind.module.kind));
+  const logPath = resolve(deps.cwd, options['rotation-log'] ?? rotationLogPath(kind.module.kind));
   try {
     await appendRotationLog(logPath, {
       at: new Date(deps.now()).toISOString(),
@@ -172,7 +172,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
       toVersionId: outcome.toVersionId,
       strategy,
       ...(c.plan.resume !== undefined && { resumed: true }),
-      caller: await deps.callerArn(g.aws),
+      caller: await deps.callerArn(globals.aws),
     });
   } catch (err) {
     warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
@@ -207,7 +207,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
     kind.checklist,
     '',
   ];
-  (o.print ? deps.stderr : deps.stdout)(g.json && !o.print ? `${JSON.stringify(summary, null, 2)}\n` : lines.join('\n'));
+  (options.print ? deps.stderr : deps.stdout)(globals.json && !options.print ? `${JSON.stringify(summary, null, 2)}\n` : lines.join('\n'));
   return EXIT_CODES.OK;
 }
 

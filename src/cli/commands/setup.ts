@@ -161,38 +161,38 @@ export function setupSummary(rows: readonly SetupRow[], policiesDir: string): st
 
 /** `secrets setup`. */
 export async function setupCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, o, catalog, region, out, style } = ctx;
-  const rotationArn = o['enable-rotation'] === undefined ? undefined : rotationFunctionArn(o['enable-rotation']);
-  const client = deps.secretsManager(g.aws);
+  const { deps, globals, options, catalog, region, out, style } = ctx;
+  const rotationArn = options['enable-rotation'] === undefined ? undefined : rotationFunctionArn(options['enable-rotation']);
+  const client = deps.secretsManager(globals.aws);
   // Credentials and the endpoint first: nothing is asked, and nothing typed, before the calls can work.
-  const caller = await deps.callerArn(g.aws);
+  const caller = await deps.callerArn(globals.aws);
   const stored = await readStoredValues(client, catalog);
   const storedCount = [...stored.values()].filter((v) => v !== undefined).length;
-  deps.stderr(`Project: ${g.project}\nEnvironment: ${g.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
+  deps.stderr(`Project: ${globals.project}\nEnvironment: ${globals.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
   if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); IAM policies get the placeholder account\n');
   deps.stderr(
     storedCount === 0
       ? `Nothing is stored under ${catalog.prefix}/ yet: this creates the catalog's secrets (tokens generated).\n`
       : `${storedCount} of ${catalog.entries.length} secrets exist under ${catalog.prefix}/; missing ones are created, changed values get a new version.\n`,
   );
-  if (!o.yes && !(await deps.confirm(storedCount === 0 ? 'Create the secrets?' : 'Continue with setup?'))) throw new CliError('CANCELLED', 'Setup cancelled; nothing changed');
+  if (!options.yes && !(await deps.confirm(storedCount === 0 ? 'Create the secrets?' : 'Continue with setup?'))) throw new CliError('CANCELLED', 'Setup cancelled; nothing changed');
 
   let provided: Record<string, string | undefined> = {};
-  if (o['from-env'] !== undefined) {
-    const path = resolve(deps.cwd, o['from-env']);
+  if (options['from-env'] !== undefined) {
+    const path = resolve(deps.cwd, options['from-env']);
     try {
       provided = parseDotenv(await readFile(path));
     } catch (err) {
       throw new CliError('NOT_FOUND', `Cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
     }
   }
-  if (o['terraform-dir'] !== undefined && (provided.DATABASE_URL ?? '') === '') {
-    const found = databaseUrlFromTerraform(await deps.terraformOutputs(resolve(deps.cwd, o['terraform-dir'])));
+  if (options['terraform-dir'] !== undefined && (provided.DATABASE_URL ?? '') === '') {
+    const found = databaseUrlFromTerraform(await deps.terraformOutputs(resolve(deps.cwd, options['terraform-dir'])));
     if (found === undefined) throw new CliError('NOT_FOUND', 'No database_url or RDS endpoint output (rds_endpoint, db_endpoint, database_endpoint) in the Terraform outputs');
     deps.stderr(`Found RDS endpoint from Terraform: ${found.host}\n`);
     provided = { ...provided, DATABASE_URL: found.url };
   }
-  if (o['from-env'] === undefined && !o.yes) {
+  if (options['from-env'] === undefined && !options.yes) {
     deps.stderr(`Values are hidden as you type and checked as you enter them.${storedCount > 0 ? ' Enter keeps a stored value.' : ''}\n`);
     for (const { name, spec } of catalog.entries) {
       if (spec.generate !== undefined || provided[name] !== undefined) continue;
@@ -208,13 +208,13 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     catalog,
     provided,
     stored,
-    tags: { project: g.project, environment: g.environment },
+    tags: { project: globals.project, environment: globals.environment },
     onStart: (name) => progress.working(`${name}...`),
     onRow: (r) => progress.done(formatRow([r.name, { text: actionText(r), style: style[ACTION_STYLE[r.action]] }, r.secretId] satisfies Cell[], widths)),
   });
   progress.finish();
   const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
-  const policiesDir = resolve(deps.cwd, o['policies-dir'] ?? o.out ?? DEFAULT_SETUP_POLICIES_DIR);
+  const policiesDir = resolve(deps.cwd, options['policies-dir'] ?? options.out ?? DEFAULT_SETUP_POLICIES_DIR);
   const written = await writePolicies({ account, region, prefix: catalog.prefix }, policiesDir);
   const schedules = rotationArn === undefined ? [] : await enableRotation(client, catalog, rotationArn);
   const summary = setupSummary(rows, policiesDir);

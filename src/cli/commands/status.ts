@@ -56,8 +56,8 @@ export async function secretStates(client: SecretsManagerClient, catalog: Catalo
 
 /** `secrets status`. */
 export async function statusCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, catalog, region, out, style } = ctx;
-  const states = await secretStates(deps.secretsManager(g.aws), catalog, deps.now());
+  const { deps, globals, catalog, region, out, style } = ctx;
+  const states = await secretStates(deps.secretsManager(globals.aws), catalog, deps.now());
   const rotationStyle = { ok: style.ok, due: style.warn, overdue: style.bad, 'n/a': style.dim } as const;
   const table = formatTable(
     ['SECRET', 'EXISTS', 'VERSION', 'LAST CHANGED', 'ROTATION', 'AUTO-ROTATION'],

@@ -79,11 +79,11 @@ export async function verifyAdminToken(client: SecretsManagerClient, secretId: s
 
 /** `secrets verify`. */
 export async function verifyCommand(ctx: CommandContext): Promise<number> {
-  const { deps, g, o, out, adminTokenId } = ctx;
+  const { deps, globals, options, out, adminTokenId } = ctx;
   const secretId = adminTokenId();
   let checks: Check[];
   try {
-    checks = await verifyAdminToken(deps.secretsManager(g.aws), secretId, o.url, deps.fetch);
+    checks = await verifyAdminToken(deps.secretsManager(globals.aws), secretId, options.url, deps.fetch);
   } catch (err) {
     throw cliErrorOf(err, secretId);
   }
