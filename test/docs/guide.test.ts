@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { GetSecretValueCommand, ListSecretsCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
@@ -40,6 +40,18 @@ function sourceText(): { all: string; routes: string } {
 describe('docs/SECRETS_MANAGEMENT.md', () => {
   it('is linked from the README', () => {
     expect(readFileSync(join(REPO, 'README.md'), 'utf8')).toContain(`](${GUIDE_PATH})`);
+  });
+
+  it('links only to headings and files that exist', () => {
+    const problems: string[] = [];
+    for (const { value, line } of parts.links.filter((l) => !/^(https?:|mailto:)/.test(l.value))) {
+      const [file, anchor] = value.split('#') as [string, string | undefined];
+      const path = resolve(REPO, 'docs', file);
+      if (file !== '' && (relative(REPO, path).startsWith('..') || !existsSync(path))) problems.push(`line ${line}: ${value}: no such file in the repository`);
+      else if (anchor !== undefined && !(file === '' ? parts.anchors : guideParts(readFileSync(path, 'utf8')).anchors).has(anchor)) problems.push(`line ${line}: ${value}: no such heading`);
+    }
+    expect(problems).toEqual([]);
+    expect(parts.links.length).toBeGreaterThan(20);
   });
 
   it('gives every fenced block a language and every test marker a known form', () => {

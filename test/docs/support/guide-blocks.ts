@@ -1,5 +1,7 @@
-import type { Code, Html, InlineCode, Nodes, Parents } from 'mdast';
+import GithubSlugger from 'github-slugger';
+import type { Code, Html, InlineCode, Link, Nodes, Parents } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
+import { toString } from 'mdast-util-to-string';
 
 /** Why a block is checked but never run (the guide's source documents each). */
 export const SKIP_REASONS = ['aws', 'service', 'server', 'interactive', 'host', 'database'] as const;
@@ -23,6 +25,10 @@ export interface InlineSpan {
 export interface GuideParts {
   readonly blocks: readonly GuideBlock[];
   readonly inline: readonly InlineSpan[];
+  /** Link targets, with their line. */
+  readonly links: readonly InlineSpan[];
+  /** The anchors of the headings, as GitHub makes them. */
+  readonly anchors: ReadonlySet<string>;
   /** Markers that are malformed or stand before something other than a fenced block. */
   readonly markerProblems: readonly string[];
 }
@@ -38,10 +44,15 @@ export function guideParts(markdown: string): GuideParts {
   const tree = fromMarkdown(markdown);
   const blocks: GuideBlock[] = [];
   const inline: InlineSpan[] = [];
+  const links: InlineSpan[] = [];
+  const anchors = new Set<string>();
+  const slugger = new GithubSlugger();
   const markerProblems: string[] = [];
 
   const visit = (node: Nodes): void => {
     if (node.type === 'inlineCode') inline.push({ value: (node as InlineCode).value, line: node.position?.start.line ?? 0 });
+    if (node.type === 'link') links.push({ value: (node as Link).url, line: node.position?.start.line ?? 0 });
+    if (node.type === 'heading') anchors.add(slugger.slug(toString(node)));
     if (!('children' in node)) return;
     const children = (node as Parents).children as Nodes[];
     children.forEach((child, i) => {
@@ -56,7 +67,7 @@ export function guideParts(markdown: string): GuideParts {
     });
   };
   visit(tree);
-  return { blocks, inline, markerProblems };
+  return { blocks, inline, links, anchors, markerProblems };
 }
 
 function markerOf(node: Html, problems: string[]): BlockMarker | undefined {
