@@ -29,9 +29,16 @@ import { healthzRoutes } from './routes/healthz.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { webhookRoutes } from './routes/webhook.js';
 import type { ServiceEngine } from './service-engine.js';
+import { DEFAULT_WEBHOOK_INGEST, WebhookIngest } from './webhook-ingest.js';
 
 export interface AppOptions {
   readonly webhookBodyLimitBytes: number;
+  /** Webhook events accepted and not yet committed; beyond it, 503 with Retry-After (see WebhookIngest). */
+  readonly webhookQueueMax: number;
+  /** Webhook events committed together in one transaction at most. */
+  readonly webhookGroupMax: number;
+  /** Webhook groups written at once, each on its own connection of the pool. */
+  readonly webhookGroupsInFlight: number;
   /** See ServiceConfig.trustProxy: false, a hop count, or proxy addresses; never `true`. */
   readonly trustProxy: TrustProxy;
   /** Deadline of each dependency probe behind /healthz. */
@@ -49,6 +56,9 @@ export interface AppOptions {
 
 const DEFAULT_OPTIONS: AppOptions = {
   webhookBodyLimitBytes: DEFAULT_WEBHOOK_BODY_LIMIT_BYTES,
+  webhookQueueMax: DEFAULT_WEBHOOK_INGEST.maxPending,
+  webhookGroupMax: DEFAULT_WEBHOOK_INGEST.maxGroup,
+  webhookGroupsInFlight: DEFAULT_WEBHOOK_INGEST.groupsInFlight,
   trustProxy: false,
   healthTimeoutMs: 1_000,
   refreshPerMinute: 10,
@@ -72,6 +82,8 @@ export interface AppDeps {
   readonly audit?: AuditLog;
   readonly clock?: Clock;
   readonly options?: Partial<AppOptions>;
+  /** The webhook's group commit; by default one over `database` with the options' sizes. Tests pass one to watch it. */
+  readonly webhookIngest?: Pick<WebhookIngest, 'submit'>;
   /**
    * No Redis at all (`npm run dev` without one, see dev-dependencies.ts): the throttle counts in
    * memory without warning about it, and /healthz reports redis `off`, which is not a fault.
@@ -146,7 +158,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // The status page: static, no token to load it; its data calls go through the admin routes above.
   await app.register(adminUiRoutes);
-  await app.register(webhookRoutes, { engine, database, bodyLimitBytes: options.webhookBodyLimitBytes });
+  const ingest =
+    deps.webhookIngest ??
+    new WebhookIngest(database, { maxPending: options.webhookQueueMax, maxGroup: options.webhookGroupMax, groupsInFlight: options.webhookGroupsInFlight });
+  await app.register(webhookRoutes, { engine, ingest, bodyLimitBytes: options.webhookBodyLimitBytes });
   return app;
 }
 

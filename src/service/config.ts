@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
 import { ConfigError } from './errors.js';
+import { DEFAULT_WEBHOOK_INGEST } from './webhook-ingest.js';
 
 /** The service's settings (not secrets: those come from the engine). Durations carry their unit. */
 export interface ServiceConfig {
@@ -28,6 +29,12 @@ export interface ServiceConfig {
    */
   readonly trustProxy: TrustProxy;
   readonly webhookBodyLimitBytes: number;
+  /** Webhook events accepted and not yet committed; one more is refused with 503 and Retry-After. */
+  readonly webhookQueueMax: number;
+  /** Webhook events committed in one transaction at most. */
+  readonly webhookGroupMax: number;
+  /** Webhook groups written at once, each on a connection of the pool (10): some stay for the rest. */
+  readonly webhookGroupsInFlight: number;
   readonly shutdownTimeoutMs: number;
   /** Deadline for a request's headers, from its first byte (or a new connection's opening). */
   readonly httpHeadersTimeoutMs: number;
@@ -82,6 +89,9 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
     webhookBodyLimitBytes: int(env, 'WEBHOOK_BODY_LIMIT_BYTES', DEFAULT_WEBHOOK_BODY_LIMIT_BYTES, 1024, MAX_WEBHOOK_BODY_LIMIT_BYTES),
+    webhookQueueMax: int(env, 'WEBHOOK_QUEUE_MAX', DEFAULT_WEBHOOK_INGEST.maxPending, 1, 100_000),
+    webhookGroupMax: int(env, 'WEBHOOK_GROUP_MAX', DEFAULT_WEBHOOK_INGEST.maxGroup, 1, 1_000),
+    webhookGroupsInFlight: int(env, 'WEBHOOK_GROUPS_IN_FLIGHT', DEFAULT_WEBHOOK_INGEST.groupsInFlight, 1, 8),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1, 10 * 60_000),
     ...httpDeadlines(env),
   };

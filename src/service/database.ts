@@ -210,12 +210,16 @@ export class Database {
     return new Promise((resolve) => this.readyWaiters.add(resolve));
   }
 
-  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+  /**
+   * One statement on a pooled connection. With `name`, a prepared statement: each connection
+   * parses and plans it once, then only binds values (the text must be the same for that name).
+   */
+  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[], options?: { readonly name?: string }): Promise<QueryResult<R>> {
     if (this.state !== 'ready') throw new DatabaseUnavailableError(this.state === 'closed' ? 'Closed' : (this.lastErrorCode ?? 'NotReady'));
     const startedMs = this.clock.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.pool.query<R>(text, values);
+        return await this.pool.query<R>({ text, ...(values !== undefined && { values }), ...(options?.name !== undefined && { name: options.name }) });
       } catch (err) {
         const code = codeOf(err);
         if (isAuthFailure(code)) {

@@ -223,6 +223,9 @@ async function start(): Promise<void> {
     singleInstance,
     options: {
       webhookBodyLimitBytes: config.webhookBodyLimitBytes,
+      webhookQueueMax: config.webhookQueueMax,
+      webhookGroupMax: config.webhookGroupMax,
+      webhookGroupsInFlight: config.webhookGroupsInFlight,
       trustProxy: config.trustProxy,
       headersTimeoutMs: config.httpHeadersTimeoutMs,
       requestTimeoutMs: config.httpRequestTimeoutMs,

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { matchesAny } from '../constant-time.js';
-import type { Database } from '../database.js';
 import { BadRequestError, ForbiddenError, InvalidSignatureError } from '../errors.js';
 import type { ServiceEngine } from '../service-engine.js';
-import { storeWebhookEvent } from '../webhook-event-store.js';
+import type { WebhookIngest } from '../webhook-ingest.js';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '../webhook-signature.js';
 
 export interface WebhookRoutesOptions {
   readonly engine: Pick<ServiceEngine, 'accepted'>;
-  readonly database: Pick<Database, 'query'>;
+  /** Stores each verified event in a group commit; a delivery is answered after its group's commit. */
+  readonly ingest: Pick<WebhookIngest, 'submit'>;
   readonly bodyLimitBytes: number;
 }
 
@@ -22,7 +22,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * raw bytes (any content type, up to `bodyLimitBytes`, else 413): the signature is an HMAC of
  * exactly those bytes, while the rest of the app keeps Fastify's JSON parser.
  */
-export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { engine, database, bodyLimitBytes }) => {
+export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { engine, ingest, bodyLimitBytes }) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyLimitBytes }, (_request, body, done) => done(null, body));
 
@@ -58,8 +58,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     const object = (payload as { object?: unknown }).object;
     const id = createHash('sha256').update(raw).digest('hex');
     const signedWith = check.secretIndex === 0 ? 'current' : 'previous';
-    const { duplicate } = await storeWebhookEvent(database, { id, object: typeof object === 'string' ? object : null, body: raw, signedWith });
-    request.log.info({ event: 'webhook.stored', eventId: id, duplicate, signedWith }, 'Webhook event stored');
+    // Resolves only once the transaction holding this event has committed: no 200 before that.
+    const result = await ingest.submit({ id, object: typeof object === 'string' ? object : null, body: raw, signedWith });
+    const duplicate = result === 'duplicate';
+    request.log.info({ event: 'webhook.stored', eventId: id, result, duplicate, signedWith }, 'Webhook event stored');
     return reply.status(200).send({ received: true, id, duplicate });
   });
 };
