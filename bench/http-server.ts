@@ -2,7 +2,8 @@
  * The servers `bench/http.ts` measures, in one child process so the load generator does not
  * share their event loop: a bare Fastify route (the baseline) and the service app as the entry
  * composes it (real engine in env mode, PostgreSQL, Redis, info-level JSON logs to /dev/null,
- * audit events included). Prints one JSON line with both ports, then serves until SIGTERM.
+ * audit events included), and that app again with one webhook event per transaction (the
+ * reference for group commit). Prints one JSON line with the ports, then serves until SIGTERM.
  * Settings come from the parent: DATABASE_URL, REDIS_URL and the secrets in the environment.
  */
 import Fastify from 'fastify';
@@ -28,18 +29,28 @@ database.start();
 await database.whenReady();
 if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
 const app = await buildApp({ engine, database, redis, logger, options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0' } });
+// The reference: the same app with one event per transaction, as many at once as the pool allows
+// (what the webhook did before group commit), for a same-run comparison.
+const perEvent = await buildApp({
+  engine,
+  database,
+  redis,
+  logger,
+  options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0', webhookGroupMax: 1, webhookGroupsInFlight: 8 },
+});
 
 await baseline.listen({ port: 0, host: '127.0.0.1' });
 await app.listen({ port: 0, host: '127.0.0.1' });
+await perEvent.listen({ port: 0, host: '127.0.0.1' });
 const port = (s: typeof app.server) => {
   const a = s.address();
   return typeof a === 'object' && a !== null ? a.port : 0;
 };
-process.stdout.write(`${JSON.stringify({ baseline: port(baseline.server), service: port(app.server) })}\n`);
+process.stdout.write(`${JSON.stringify({ baseline: port(baseline.server), service: port(app.server), perEvent: port(perEvent.server) })}\n`);
 
 process.on('SIGTERM', () => {
   void (async () => {
-    await Promise.all([baseline.close(), app.close()]);
+    await Promise.all([baseline.close(), app.close(), perEvent.close()]);
     engine.close();
     redis.disconnect();
     await database.close();

@@ -1,0 +1,18 @@
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+const autocannon = createRequire(import.meta.url)('autocannon');
+const SERVER = 'postgresql://postgres@127.0.0.1:5432';
+const dbName = `exp_prof_${process.pid}`;
+const secrets = { ADMIN_TOKEN: randomBytes(48).toString('base64'), META_VERIFY_TOKEN: randomBytes(48).toString('base64'), META_APP_SECRET: randomBytes(32).toString('hex'), DATABASE_URL: `${SERVER}/${dbName}`, REDIS_URL: 'redis://127.0.0.1:6379', OPENAI_API_KEY: 'sk-bench' };
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', '--import', 'tsx', 'bench/http-server.ts'], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, BENCH_LOG_REQUESTS: '1', ...secrets }, stdio: ['ignore', 'pipe', 'inherit'] });
+const [line] = await once(createInterface({ input: child.stdout! }), 'line');
+const ports = JSON.parse(line);
+let seq = 0;
+const r = await autocannon({ url: `http://127.0.0.1:${ports.service}`, connections: Number(process.env.C ?? 10), duration: 4, requests: [{ method: 'POST', path: '/webhook', setupRequest: (req: any) => { const body = `{"object":"whatsapp_business_account","entry":[{"id":"${++seq}","changes":[]}]}`; return { ...req, body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secrets.META_APP_SECRET).update(body).digest('hex')}` } }; } }] });
+console.log(r.requests.average, r.latency.p50, r.latency.p99);
+child.kill('SIGTERM'); await once(child, 'exit');
+const c = new pg.Client(`${SERVER}/postgres`); await c.connect(); await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c.end();
