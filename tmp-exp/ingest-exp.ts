@@ -8,7 +8,7 @@ const admin = async (sql: string) => { const c = new pg.Client(`${SERVER}/postgr
 const db = new Database({ url: `${SERVER}/${name}`, createPool: (u, r) => new pg.Pool(pgPoolConfig(u, r)) });
 db.start(); await db.whenReady();
 const conc = Number(process.env.C ?? 10);
-for (const inflight of [1, 2, 4]) {
+for (const inflight of (process.env.F ?? "4,8").split(",").map(Number)) {
   const ingest = new WebhookIngest(db, { groupsInFlight: inflight });
   let n = 0; const lat: number[] = [];
   const end = Date.now() + 2000;

@@ -43,9 +43,11 @@ interface Pending {
  * go together in the next one, one INSERT and one commit (one fsync) for all of them. Each
  * delivery's promise settles only when the transaction holding its event has committed (or
  * failed: then every member of that group, and only they, get its error), so the webhook still
- * answers 200 only for a durable event. Nothing waits on a timer: the first group leaves on the
- * next turn of the event loop, so a lone delivery costs what it did before; groups grow only
- * when the database is the bottleneck, which is when they help.
+ * answers 200 only for a durable event. Nothing waits on a timer: while a writer is free, a
+ * delivery leaves at once in a group of its own (PostgreSQL still shares one WAL flush between
+ * commits that coincide); once `groupsInFlight` groups are being written, deliveries wait and the
+ * next free writer takes up to `maxGroup` of them together. Groups grow only when the database is
+ * the bottleneck, which is when they help.
  */
 export class WebhookIngest {
   private readonly db: Pick<Database, 'query'>;
@@ -53,7 +55,6 @@ export class WebhookIngest {
   private waiting: Pending[] = [];
   private writing = 0;
   private groupsWriting = 0;
-  private scheduled = false;
   private counts = { groupsCommitted: 0, groupsFailed: 0, refused: 0 };
 
   constructor(db: Pick<Database, 'query'>, options: Partial<WebhookIngestOptions> = {}) {
@@ -72,14 +73,9 @@ export class WebhookIngest {
     }
     return new Promise<StoreResult>((resolve, reject) => {
       this.waiting.push({ event, resolve, reject });
-      if (!this.scheduled && this.groupsWriting < this.options.groupsInFlight) {
-        this.scheduled = true;
-        // After the current I/O phase: deliveries read in the same turn join the first group.
-        setImmediate(() => {
-          this.scheduled = false;
-          this.drain();
-        });
-      }
+      // A free writer takes it at once: a lone delivery waits for nothing but its own commit.
+      // Only while every writer is busy do deliveries wait, and they then leave together.
+      this.drain();
     });
   }
 
