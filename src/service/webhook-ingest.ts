@@ -17,8 +17,8 @@ export interface WebhookIngestOptions {
   readonly retryAfterSeconds: number;
 }
 
-/** 256 pending events in groups of 64, four groups at a time (see README, "Webhook ingest"). */
-export const DEFAULT_WEBHOOK_INGEST: WebhookIngestOptions = { maxPending: 256, maxGroup: 64, groupsInFlight: 4, retryAfterSeconds: 1 };
+/** 256 pending events in groups of 64, six groups at a time (see README, "Webhook ingest"). */
+export const DEFAULT_WEBHOOK_INGEST: WebhookIngestOptions = { maxPending: 256, maxGroup: 64, groupsInFlight: 6, retryAfterSeconds: 1 };
 
 /** Counts for tests, benchmarks and metrics. */
 export interface WebhookIngestStats {
