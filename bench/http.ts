@@ -63,6 +63,25 @@ async function admin(sql: string): Promise<void> {
   await c.end();
 }
 
+/** Median of 200 sequential autocommitted single-row INSERTs into a table of their own. */
+async function commitRoundTripMs(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('CREATE TABLE bench_commit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body bytea NOT NULL)');
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const started = performance.now();
+      await c.query('INSERT INTO bench_commit (body) VALUES ($1)', [randomBytes(64)]);
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    return times[times.length >> 1]!;
+  } finally {
+    await c.end();
+  }
+}
+
 const child = spawn(process.execPath, ['--import', 'tsx', new URL('./http-server.ts', import.meta.url).pathname], {
   env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BENCH_LOG_REQUESTS: process.env.BENCH_LOG_REQUESTS ?? '1', ...secrets },
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -97,6 +116,10 @@ try {
     { name: 'POST /webhook (signed, stored; group commit)', url: service, requests: [webhook], connections: BURST_CONNECTIONS },
     { name: 'POST /webhook, one event per transaction (reference)', url: perEvent, requests: [webhook], connections: BURST_CONNECTIONS },
   ];
+
+  // The floor under any durable answer: one committed INSERT, round trip and WAL flush, on this
+  // machine now. With c connections each waiting for its commit, c / this is the ceiling in req/s.
+  const commitMs = await commitRoundTripMs(`${SERVER}/${dbName}`);
 
   const rows: { name: string; connections: number; rps: number; p50: number; p99: number; failed: number }[] = [];
   for (const t of targets) {
@@ -137,6 +160,10 @@ try {
         `group commit ${(hook.rps / ref.rps).toFixed(2)}x one transaction per event`,
     );
   }
+  console.log(
+    `\none committed single-row INSERT, sequential: p50 ${commitMs.toFixed(2)} ms, so at most ${Math.round((CONNECTIONS * 1000) / commitMs)} req/s ` +
+      `at ${CONNECTIONS} connections and ${Math.round((BURST_CONNECTIONS * 1000) / commitMs)} at ${BURST_CONNECTIONS} if every answer waited for a commit of its own`,
+  );
   console.log('\nbursts on POST /webhook, no warm-up\n');
   console.log('| connections | answered | req/s | p50 ms | p99 ms | max ms | by status |');
   console.log('|---:|---:|---:|---:|---:|---:|---|');
