@@ -11,14 +11,25 @@ export interface WebhookIngestOptions {
   readonly maxPending: number;
   /** Events in one transaction at most. */
   readonly maxGroup: number;
+  /**
+   * Body bytes in one transaction at most (an event larger than this still goes, alone): the
+   * statement carries every body of its group, hex-encoded, so this bounds its size in memory.
+   */
+  readonly maxGroupBytes: number;
   /** Groups being written at once, each on its own pooled connection (keep it below the pool's size). */
   readonly groupsInFlight: number;
   /** What a refused delivery is told to wait. */
   readonly retryAfterSeconds: number;
 }
 
-/** 256 pending events in groups of 64, six groups at a time (see README, "Webhook ingest"). */
-export const DEFAULT_WEBHOOK_INGEST: WebhookIngestOptions = { maxPending: 256, maxGroup: 64, groupsInFlight: 6, retryAfterSeconds: 1 };
+/** 256 pending events in groups of 64 (4 MiB of bodies at most), six groups at a time (see README, "Webhook ingest"). */
+export const DEFAULT_WEBHOOK_INGEST: WebhookIngestOptions = {
+  maxPending: 256,
+  maxGroup: 64,
+  maxGroupBytes: 4 * 1024 * 1024,
+  groupsInFlight: 6,
+  retryAfterSeconds: 1,
+};
 
 /** Counts for tests, benchmarks and metrics. */
 export interface WebhookIngestStats {
@@ -85,9 +96,20 @@ export class WebhookIngest {
 
   private drain(): void {
     while (this.waiting.length > 0 && this.groupsWriting < this.options.groupsInFlight) {
-      const group = this.waiting.splice(0, this.options.maxGroup);
-      void this.write(group);
+      void this.write(this.waiting.splice(0, this.groupLength()));
     }
+  }
+
+  /** How many waiting events the next group takes: up to maxGroup, and maxGroupBytes unless the first alone is larger. */
+  private groupLength(): number {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.waiting.length && n < this.options.maxGroup) {
+      bytes += this.waiting[n]!.event.body.length;
+      if (n > 0 && bytes > this.options.maxGroupBytes) break;
+      n++;
+    }
+    return n;
   }
 
   private async write(group: Pending[]): Promise<void> {
