@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
@@ -26,12 +27,14 @@ import { createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
 import { connectionTarget } from './connection-target.js';
-import { loadServiceConfig } from './config.js';
+import { loadServiceConfig, type ServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
 import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
 import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { buildMetricsServer } from './metrics-server.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
 import {
@@ -96,11 +99,14 @@ async function start(): Promise<void> {
   const catalog = whatsappSaasCatalog({ project: config.secretsProject, environment: config.secretsEnvironment });
   const secretsLogger = logger.child({ component: 'secrets' });
   const endpoint = settings.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() || settings.AWS_ENDPOINT_URL?.trim() || undefined;
+  // Created right after the engine, before its first load: start-up's calls and refresh count too.
+  let metrics: Metrics | undefined;
   const source = config.useAwsSecrets
     ? createAwsSource({
         client: createSecretsManagerClient({ region: config.awsRegion, ...(endpoint !== undefined && { endpoint }) }),
         region: config.awsRegion,
         logger: secretsLogger,
+        onCall: (call) => metrics?.awsCall(call),
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({
@@ -111,6 +117,8 @@ async function start(): Promise<void> {
     graceMs: config.secretsGraceMs,
     startupTimeoutMs: config.secretsStartupTimeoutMs,
   });
+  metrics = createMetrics(engine, { catalog, clock: systemClock });
+  engine.onRefresh(metrics.refreshed);
   // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
   // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
   const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
@@ -200,7 +208,7 @@ async function start(): Promise<void> {
   const broadcast =
     redis === undefined || subscriber === undefined
       ? undefined
-      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
+      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger, onNotice: metrics.refreshNotice });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
   void broadcast?.start();
 
@@ -221,7 +229,10 @@ async function start(): Promise<void> {
     logger,
     ...(broadcast !== undefined && { broadcast }),
     singleInstance,
+    metrics,
     options: {
+      metrics: config.metrics.kind === 'main',
+      healthMaxAgeMs: config.healthMaxAgeMs,
       webhookBodyLimitBytes: config.webhookBodyLimitBytes,
       trustProxy: config.trustProxy,
       headersTimeoutMs: config.httpHeadersTimeoutMs,
@@ -231,12 +242,14 @@ async function start(): Promise<void> {
     },
   });
 
+  const metricsServer = config.metrics.kind === 'own' ? await buildMetricsServer(metrics) : undefined;
+
   installGracefulShutdown({
     logger,
     timeoutMs: config.shutdownTimeoutMs,
     exit: (code) => process.exit(code),
     close: async () => {
-      await app.close(); // stops accepting, waits for in-flight requests
+      await Promise.all([app.close(), metricsServer?.close()]); // stops accepting, waits for in-flight requests
       await broadcast?.close();
       rotationWatch.stop();
       engine.close();
@@ -262,6 +275,31 @@ async function start(): Promise<void> {
   logger.info(
     { event: 'service.listening', host: config.host, port: typeof address === 'object' && address !== null ? address.port : config.port, source: source.kind },
     'Service listening',
+  );
+  await listenForMetrics(config.metrics, metricsServer, logger);
+}
+
+/** The METRICS_PORT listener, or a line saying why /metrics is not served. A failure to listen stops start-up. */
+async function listenForMetrics(exposure: ServiceConfig['metrics'], server: FastifyInstance | undefined, logger: ServiceLogger): Promise<void> {
+  if (exposure.kind === 'off' && exposure.reason === 'public-host') {
+    logger.warn(
+      { event: 'service.metrics_not_served', reason: exposure.reason },
+      'GET /metrics is not served: HOST is not a loopback address and METRICS_PORT is not set. Set METRICS_PORT (and METRICS_HOST) to serve it on a listener of its own, or METRICS_PORT=off',
+    );
+  }
+  if (exposure.kind !== 'own' || server === undefined) return;
+  try {
+    await server.listen({ port: exposure.port, host: exposure.host });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'UnknownError';
+    const line = listenFailure(code, exposure.host, exposure.port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
+    logger.fatal({ event: 'service.listen_failed', code, port: exposure.port, host: exposure.host, listener: 'metrics' }, line);
+    throw new StartupError(line);
+  }
+  const address = server.server.address();
+  logger.info(
+    { event: 'service.metrics_listening', host: exposure.host, port: typeof address === 'object' && address !== null ? address.port : exposure.port },
+    'Metrics listening',
   );
 }
 

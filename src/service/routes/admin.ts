@@ -68,7 +68,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
 
   app.get('/secrets/health', async () => ({
     ...secretsAdminView(engine.status(), { nowMs: clock.now() }),
-    ...(health !== undefined && { dependencies: await health.check() }),
+    ...(health !== undefined && { dependencies: (await health.check()).dependencies }),
   }));
 
   app.post('/refresh-secrets', { config: { rateLimit: { max: refreshPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {

@@ -4,6 +4,12 @@ import type { SecretsHealthView } from '../secrets-status-view.js';
 import { secretsHealthView } from '../secrets-status-view.js';
 import type { ServiceEngine } from '../service-engine.js';
 
+/** A dependency's probe result, and how old it is: probes are shared for a short interval. */
+export type DependencyHealthAge = DependencyHealth & {
+  /** Milliseconds since the probe round this result comes from finished. */
+  readonly ageMs: number;
+};
+
 export interface HealthzBody {
   /**
    * ok; degraded (a dependency down, or secrets served from cache after failed refreshes); down
@@ -12,8 +18,8 @@ export interface HealthzBody {
   readonly status: 'ok' | 'degraded' | 'down';
   readonly services: {
     readonly secrets: SecretsHealthView;
-    readonly database: DependencyHealth;
-    readonly redis: DependencyHealth;
+    readonly database: DependencyHealthAge;
+    readonly redis: DependencyHealthAge;
   };
 }
 
@@ -22,10 +28,20 @@ export interface HealthzOptions {
   readonly health: HealthChecks<'database' | 'redis'>;
 }
 
-/** GET /healthz, no auth: the seed's Monitoring shape. Names, counts and times only, never a value. */
+/**
+ * GET /healthz, no auth: the seed's Monitoring shape. Names, counts and times only, never a value.
+ * The database and Redis results come from a probe round shared by every caller for a short
+ * interval (see createHealthChecks' `maxAgeMs`), each with its `ageMs`; the secrets part is read
+ * from memory on every call.
+ */
 export const healthzRoutes: FastifyPluginAsync<HealthzOptions> = async (app, { engine, health }) => {
   app.get('/healthz', async (_request, reply) => {
-    const [deps, secrets] = [await health.check(), secretsHealthView(engine.status())];
+    const report = await health.check();
+    const secrets = secretsHealthView(engine.status());
+    const deps = {
+      database: { ...report.dependencies.database, ageMs: report.ageMs },
+      redis: { ...report.dependencies.redis, ageMs: report.ageMs },
+    };
     const status: HealthzBody['status'] =
       secrets.status === 'unhealthy'
         ? 'down'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rotationDue } from '../../src/service/rotation-due.js';
+import { rotationDue } from '../../src/engine/rotation-due.js';
 
 const DAY_MS = 86_400_000;
 const CHANGED = '2026-01-01T00:00:00.000Z';
@@ -14,13 +14,17 @@ describe('rotationDue', () => {
     expect(rotationDue(every90, CHANGED, at(90) + 1).state).toBe('overdue');
   });
 
+  it('gives the age of the current value in fractional days', () => {
+    expect(rotationDue(every90, CHANGED, at(91.5)).ageDays).toBe(91.5);
+  });
+
   it('dates the end of the period from the last change', () => {
-    expect(rotationDue(every90, CHANGED, at(1))).toEqual({ schedule: '90 days', everyDays: 90, dueAt: '2026-04-01T00:00:00.000Z', state: 'ok' });
+    expect(rotationDue(every90, CHANGED, at(1))).toEqual({ schedule: '90 days', everyDays: 90, dueAt: '2026-04-01T00:00:00.000Z', ageDays: 1, state: 'ok' });
   });
 
   it('is n/a without a period, without a schedule, or without a known last change', () => {
-    expect(rotationDue({ method: 'Manual', schedule: 'When compromised' }, CHANGED, at(500))).toEqual({ schedule: 'When compromised', everyDays: null, dueAt: null, state: 'n/a' });
-    expect(rotationDue(undefined, CHANGED, at(1))).toEqual({ schedule: '-', everyDays: null, dueAt: null, state: 'n/a' });
-    expect(rotationDue(every90, null, at(1)).state).toBe('n/a');
+    expect(rotationDue({ method: 'Manual', schedule: 'When compromised' }, CHANGED, at(500))).toEqual({ schedule: 'When compromised', everyDays: null, dueAt: null, ageDays: 500, state: 'n/a' });
+    expect(rotationDue(undefined, CHANGED, at(1))).toEqual({ schedule: '-', everyDays: null, dueAt: null, ageDays: 1, state: 'n/a' });
+    expect(rotationDue(every90, null, at(1))).toEqual({ schedule: '90 days', everyDays: 90, dueAt: null, ageDays: null, state: 'n/a' });
   });
 });
