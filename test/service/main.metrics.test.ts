@@ -210,19 +210,20 @@ describe('GET /metrics after a scripted scenario (AWS mode, real PostgreSQL and 
     });
   });
 
-  it('admin refusals: a missing token, ten wrong tokens, then the lockout', async () => {
+  it('admin refusals: a missing token, ten wrong tokens, then the lockout (a wrong token, then none)', async () => {
     const health = (token?: string) => fetch(`${svc.url}/admin/secrets/health`, { headers: adminToken(token) });
 
     const { moved } = await step(async () => {
       expect((await health()).status).toBe(401);
       for (let i = 0; i < 10; i++) expect((await health(`wrong-admin-token-${i}`)).status).toBe(401);
       expect((await health('wrong-admin-token-after-lockout')).status).toBe(429);
+      expect((await health()).status).toBe(429);
     });
 
     expect(moved).toEqual({
       [sample('admin_auth_failures_total', { reason: 'missing-token' })]: 1,
       [sample('admin_auth_failures_total', { reason: 'wrong-token' })]: 10,
-      [sample('admin_throttled_total')]: 1,
+      [sample('admin_throttled_total')]: 2,
     });
   });
 
