@@ -27,14 +27,14 @@ import { createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
 import { connectionTarget } from './connection-target.js';
-import { loadServiceConfig, type ServiceConfig } from './config.js';
+import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
 import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
 import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { buildMetricsServer } from './metrics-server.js';
+import { startMetricsListener } from './metrics-server.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
 import {
@@ -242,7 +242,8 @@ async function start(): Promise<void> {
     },
   });
 
-  const metricsServer = config.metrics.kind === 'own' ? await buildMetricsServer(metrics) : undefined;
+  // Set once the API listens: a metrics listener that cannot start stops the service.
+  let metricsServer: FastifyInstance | undefined;
 
   installGracefulShutdown({
     logger,
@@ -276,31 +277,16 @@ async function start(): Promise<void> {
     { event: 'service.listening', host: config.host, port: typeof address === 'object' && address !== null ? address.port : config.port, source: source.kind },
     'Service listening',
   );
-  await listenForMetrics(config.metrics, metricsServer, logger);
-}
-
-/** The METRICS_PORT listener, or a line saying why /metrics is not served. A failure to listen stops start-up. */
-async function listenForMetrics(exposure: ServiceConfig['metrics'], server: FastifyInstance | undefined, logger: ServiceLogger): Promise<void> {
-  if (exposure.kind === 'off' && exposure.reason === 'public-host') {
-    logger.warn(
-      { event: 'service.metrics_not_served', reason: exposure.reason },
-      'GET /metrics is not served: HOST is not a loopback address and METRICS_PORT is not set. Set METRICS_PORT (and METRICS_HOST) to serve it on a listener of its own, or METRICS_PORT=off',
-    );
-  }
-  if (exposure.kind !== 'own' || server === undefined) return;
   try {
-    await server.listen({ port: exposure.port, host: exposure.host });
+    metricsServer = await startMetricsListener(config.metrics, metrics, logger);
   } catch (err) {
+    if (config.metrics.kind !== 'own') throw err;
+    const { host, port } = config.metrics;
     const code = (err as { code?: string }).code ?? 'UnknownError';
-    const line = listenFailure(code, exposure.host, exposure.port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
-    logger.fatal({ event: 'service.listen_failed', code, port: exposure.port, host: exposure.host, listener: 'metrics' }, line);
+    const line = listenFailure(code, host, port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
+    logger.fatal({ event: 'service.listen_failed', code, port, host, listener: 'metrics' }, line);
     throw new StartupError(line);
   }
-  const address = server.server.address();
-  logger.info(
-    { event: 'service.metrics_listening', host: exposure.host, port: typeof address === 'object' && address !== null ? address.port : exposure.port },
-    'Metrics listening',
-  );
 }
 
 function fatal(logger: ServiceLogger, event: string, err: unknown): void {

@@ -45,19 +45,7 @@ beforeAll(async () => {
   lsm.resetCounts();
   const metricsPort = await freePort();
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  svc = spawnService({
-    port: await freePort(),
-    env: {
-      USE_AWS_SECRETS: 'true',
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: lsm.url,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      SECRETS_PROJECT: PROJECT,
-      ENV_FILE: '/nonexistent/.env',
-      METRICS_PORT: String(metricsPort),
-    },
-  });
+  svc = spawnService({ port: await freePort(), env: { ...awsEnv(), METRICS_PORT: String(metricsPort) } });
   await svc.waitForHealth();
 }, 60_000);
 
@@ -68,6 +56,18 @@ afterAll(async () => {
   await redis?.stop();
   await db?.drop();
 });
+
+function awsEnv(): Record<string, string> {
+  return {
+    USE_AWS_SECRETS: 'true',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: lsm.url,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    SECRETS_PROJECT: PROJECT,
+    ENV_FILE: '/nonexistent/.env',
+  };
+}
 
 async function scrape(): Promise<Samples> {
   const res = await fetch(metricsUrl);
@@ -231,5 +231,18 @@ describe('GET /metrics after a scripted scenario (AWS mode, real PostgreSQL and 
     const text = await (await fetch(metricsUrl)).text();
 
     for (const value of Object.values(secrets)) expect(text).not.toContain(value);
+  });
+
+  // Last: a second service reads the catalog too.
+  it('refuses to start when METRICS_PORT is taken, naming the setting', async () => {
+    const taken = new URL(metricsUrl).port;
+    const second = spawnService({ port: await freePort(), env: { ...awsEnv(), METRICS_PORT: taken } });
+    try {
+      expect(await second.exited).toBe(1);
+    } finally {
+      await second.stop();
+    }
+    expect(second.stderr()).toContain(`Cannot listen on 127.0.0.1:${taken}: EADDRINUSE`);
+    expect(second.stderr()).toContain('set METRICS_PORT to a free port');
   });
 });
