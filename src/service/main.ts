@@ -33,7 +33,7 @@ import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
 import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import { startMetricsListener } from './metrics-server.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
@@ -99,14 +99,13 @@ async function start(): Promise<void> {
   const catalog = whatsappSaasCatalog({ project: config.secretsProject, environment: config.secretsEnvironment });
   const secretsLogger = logger.child({ component: 'secrets' });
   const endpoint = settings.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() || settings.AWS_ENDPOINT_URL?.trim() || undefined;
-  // Created right after the engine, before its first load: start-up's calls and refresh count too.
-  let metrics: Metrics | undefined;
   const source = config.useAwsSecrets
     ? createAwsSource({
         client: createSecretsManagerClient({ region: config.awsRegion, ...(endpoint !== undefined && { endpoint }) }),
         region: config.awsRegion,
         logger: secretsLogger,
-        onCall: (call) => metrics?.awsCall(call),
+        // `metrics` is created right after the engine, before its first load: start-up's calls count too.
+        onCall: (call) => metrics.awsCall(call),
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({
@@ -117,7 +116,7 @@ async function start(): Promise<void> {
     graceMs: config.secretsGraceMs,
     startupTimeoutMs: config.secretsStartupTimeoutMs,
   });
-  metrics = createMetrics(engine, { catalog, clock: systemClock });
+  const metrics = createMetrics(engine, { catalog, clock: systemClock });
   engine.onRefresh(metrics.refreshed);
   // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
   // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
