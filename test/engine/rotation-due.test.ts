@@ -9,6 +9,7 @@ const at = (days: number) => Date.parse(CHANGED) + days * DAY_MS;
 describe('rotationDue', () => {
   it('is ok until 14 days before the period ends, due from then, overdue after it', () => {
     expect(rotationDue(every90, CHANGED, at(75)).state).toBe('ok');
+    expect(rotationDue(every90, CHANGED, at(76)).state).toBe('ok');
     expect(rotationDue(every90, CHANGED, at(76) + 1).state).toBe('due');
     expect(rotationDue(every90, CHANGED, at(90)).state).toBe('due');
     expect(rotationDue(every90, CHANGED, at(90) + 1).state).toBe('overdue');
@@ -16,6 +17,11 @@ describe('rotationDue', () => {
 
   it('gives the age of the current value in fractional days', () => {
     expect(rotationDue(every90, CHANGED, at(91.5)).ageDays).toBe(91.5);
+    expect(rotationDue(every90, CHANGED, at(-0.5)).ageDays).toBe(-0.5);
+  });
+
+  it('treats an unreadable last change as unknown', () => {
+    expect(rotationDue(every90, 'not a date', at(1))).toEqual({ schedule: '90 days', everyDays: 90, dueAt: null, ageDays: null, state: 'n/a' });
   });
 
   it('dates the end of the period from the last change', () => {
