@@ -52,6 +52,7 @@ import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
 import { listenFailure, secretsStartupFailure } from './startup-failure.js';
 import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
+import { dependencyErrorCode } from './error-code.js';
 
 // The AWS SDK's Node 20 support notice is for whoever picks the runtime (we ship Node 24), not for
 // the people reading this service's console; it is read when the first client is created.
@@ -158,7 +159,7 @@ async function start(): Promise<void> {
       const applied = await db.setUpOnce();
       logger.info({ event: 'database.migrated', migrationsApplied: applied }, `Applied ${applied.length} migration(s)`);
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'UnknownError';
+      const code = dependencyErrorCode(err);
       logger.fatal({ event: 'database.migrate_failed', code }, 'Migration failed');
       throw new StartupError(`Migration failed: ${code}`);
     } finally {
@@ -266,7 +267,7 @@ async function start(): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'UnknownError';
+    const code = dependencyErrorCode(err);
     const line = listenFailure(code, config.host, config.port);
     logger.fatal({ event: 'service.listen_failed', code, port: config.port, host: config.host }, line);
     throw new StartupError(line);
