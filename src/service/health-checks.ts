@@ -20,6 +20,19 @@ export interface HealthReport<K extends string> {
   readonly ageMs: number;
 }
 
+/** A dependency's probe result, and how old it is: probes are shared for a short interval. */
+export type DependencyHealthAge = DependencyHealth & {
+  /** Milliseconds since the probe round this result comes from finished. */
+  readonly ageMs: number;
+};
+
+/** Each dependency's result with the report's age, the form /healthz and the status page show. */
+export function withAge<K extends string>(report: HealthReport<K>): Record<K, DependencyHealthAge> {
+  const out = {} as Record<K, DependencyHealthAge>;
+  for (const name of Object.keys(report.dependencies) as K[]) out[name] = { ...report.dependencies[name], ageMs: report.ageMs };
+  return out;
+}
+
 export interface HealthChecks<K extends string> {
   check(): Promise<HealthReport<K>>;
 }

@@ -1,14 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { DependencyHealth, HealthChecks } from '../health-checks.js';
+import { type DependencyHealthAge, type HealthChecks, withAge } from '../health-checks.js';
 import type { SecretsHealthView } from '../secrets-status-view.js';
 import { secretsHealthView } from '../secrets-status-view.js';
 import type { ServiceEngine } from '../service-engine.js';
-
-/** A dependency's probe result, and how old it is: probes are shared for a short interval. */
-export type DependencyHealthAge = DependencyHealth & {
-  /** Milliseconds since the probe round this result comes from finished. */
-  readonly ageMs: number;
-};
 
 export interface HealthzBody {
   /**
@@ -38,10 +32,7 @@ export const healthzRoutes: FastifyPluginAsync<HealthzOptions> = async (app, { e
   app.get('/healthz', async (_request, reply) => {
     const report = await health.check();
     const secrets = secretsHealthView(engine.status());
-    const deps = {
-      database: { ...report.dependencies.database, ageMs: report.ageMs },
-      redis: { ...report.dependencies.redis, ageMs: report.ageMs },
-    };
+    const deps = withAge(report);
     const status: HealthzBody['status'] =
       secrets.status === 'unhealthy'
         ? 'down'
