@@ -36,3 +36,5 @@ export {
 export type { SecretsEngineOptions } from './engine-options.js';
 export { createSecretsEngine, SecretsEngine } from './secrets-engine.js';
 export type { RefreshOptions } from './secrets-engine.js';
+export { ROTATION_DUE_WITHIN_DAYS, rotationDue } from './rotation-due.js';
+export type { RotationView } from './rotation-due.js';

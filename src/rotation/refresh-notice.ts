@@ -7,7 +7,8 @@ import { readValue } from './version-value.js';
 
 /**
  * The Redis channel every service instance listens on (the service's REFRESH_CHANNEL, a
- * contract: a test holds the two equal). Any message on it makes each instance refresh.
+ * contract: a test holds the two equal). A notice in the form below makes each instance refresh;
+ * instances ignore anything else on the channel.
  */
 export const REFRESH_CHANNEL = 'secrets:refresh';
 

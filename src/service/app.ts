@@ -21,7 +21,7 @@ import type { FailureThrottle } from './failure-throttle.js';
 import { createFailureThrottle } from './failure-throttle.js';
 import { createHealthChecks } from './health-checks.js';
 import type { ServiceLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { RefreshBroadcast } from './refresh-broadcast.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminUiRoutes } from './routes/admin-ui.js';
@@ -43,7 +43,10 @@ export interface AppOptions {
   readonly trustProxy: TrustProxy;
   /** Deadline of each dependency probe behind /healthz. */
   readonly healthTimeoutMs: number;
+  /** How long one database + Redis probe round answers every /healthz caller (0: a round per call). */
+  readonly healthMaxAgeMs: number;
   readonly refreshPerMinute: number;
+  /** Serve GET /metrics on this app (false when it has a listener of its own, METRICS_PORT, or none). */
   readonly metrics: boolean;
   /** Fastify's "incoming request"/"request completed" lines (audit events are separate and always on). */
   readonly logRequests: boolean;
@@ -61,6 +64,7 @@ const DEFAULT_OPTIONS: AppOptions = {
   webhookGroupsInFlight: DEFAULT_WEBHOOK_INGEST.groupsInFlight,
   trustProxy: false,
   healthTimeoutMs: 1_000,
+  healthMaxAgeMs: 1_000,
   refreshPerMinute: 10,
   metrics: true,
   logRequests: true,
@@ -81,6 +85,11 @@ export interface AppDeps {
   readonly throttle?: FailureThrottle;
   readonly audit?: AuditLog;
   readonly clock?: Clock;
+  /**
+   * The service's metrics, when the entry also feeds them from the engine (AWS calls, refreshes,
+   * notices); otherwise the app makes its own. Counted whether or not this app serves /metrics.
+   */
+  readonly metrics?: Metrics;
   readonly options?: Partial<AppOptions>;
   /** The webhook's group commit; by default one over `database` with the options' sizes. Tests pass one to watch it. */
   readonly webhookIngest?: Pick<WebhookIngest, 'submit'>;
@@ -129,11 +138,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
 
-  if (options.metrics) {
-    const metrics = createMetrics(engine);
-    app.addHook('onResponse', metrics.onResponse);
-    await app.register(metricsRoutes, { metrics });
-  }
+  const metrics = deps.metrics ?? createMetrics(engine, { clock });
+  app.addHook('onResponse', metrics.onResponse);
+  if (options.metrics) await app.register(metricsRoutes, { metrics });
 
   const health = createHealthChecks({
     probes: {
@@ -142,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       redis: () => (redis.status === 'ready' ? redis.ping() : Promise.reject(Object.assign(new Error('Redis not connected'), { code: 'NotConnected' }))),
     },
     timeoutMs: options.healthTimeoutMs,
+    maxAgeMs: options.healthMaxAgeMs,
     clock,
     ...(deps.singleInstance === true && { off: { redis: 'SingleInstance' } }),
   });
@@ -149,7 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, {
     prefix: '/admin',
     engine,
-    auth: createAdminAuth({ engine, throttle, audit, clock, logger }),
+    auth: createAdminAuth({ engine, throttle, audit, clock, logger, metrics }),
     database,
     refreshPerMinute: options.refreshPerMinute,
     ...(broadcast !== undefined && { broadcast }),
@@ -161,7 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ingest =
     deps.webhookIngest ??
     new WebhookIngest(database, { maxPending: options.webhookQueueMax, maxGroup: options.webhookGroupMax, groupsInFlight: options.webhookGroupsInFlight });
-  await app.register(webhookRoutes, { engine, ingest, bodyLimitBytes: options.webhookBodyLimitBytes });
+  await app.register(webhookRoutes, { engine, ingest, bodyLimitBytes: options.webhookBodyLimitBytes, metrics });
   return app;
 }
 

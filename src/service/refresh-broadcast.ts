@@ -4,9 +4,10 @@ import { silentLogger, systemClock } from '../engine/index.js';
 import { withTimeout } from './with-timeout.js';
 
 /**
- * The Redis channel every instance listens on. Any message on it makes each instance refresh its
- * secrets; publish one after rotating a secret (the operator CLI can too) to have every instance
- * use the new value within about a second instead of at its next scheduled refresh.
+ * The Redis channel every instance listens on. A notice on it (`{ v: 1, origin, reason, at }`, as
+ * RefreshNotice) makes each instance refresh its secrets; publish one after rotating a secret (the
+ * operator CLI and the rotation function do) to have every instance use the new value within about
+ * a second instead of at its next scheduled refresh. Anything else on the channel is ignored.
  */
 export const REFRESH_CHANNEL = 'secrets:refresh';
 
@@ -44,6 +45,12 @@ export interface RefreshBroadcastOptions {
   readonly publishTimeoutMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * Told what became of each notice from another instance (for `secrets_refresh_notices_total`):
+   * `applied` it scheduled a refresh, `coalesced` it joined one already pending (or running),
+   * `ignored-malformed` it was not a notice at all. Never throws into the subscriber.
+   */
+  readonly onNotice?: (result: 'applied' | 'coalesced' | 'ignored-malformed') => void;
 }
 
 /**
@@ -64,6 +71,7 @@ export function createRefreshBroadcast(options: RefreshBroadcastOptions): Refres
     publishTimeoutMs = 500,
     clock = systemClock,
     logger = silentLogger,
+    onNotice,
   } = options;
   let timer: TimerHandle | undefined;
   let running = false;
@@ -73,14 +81,26 @@ export function createRefreshBroadcast(options: RefreshBroadcastOptions): Refres
   let lastReconnectRefreshMs = Number.NEGATIVE_INFINITY;
   const reasons = new Set<string>();
 
-  function request(reason: string): void {
-    if (closed) return;
+  /** Asks for a refresh; true when this started the debounce, false when it joined one pending or running. */
+  function request(reason: string): boolean {
+    if (closed) return false;
     reasons.add(reason);
     if (running) {
+      const joined = again;
       again = true;
-      return;
+      return !joined;
     }
-    timer ??= clock.setTimeout(() => void run(), debounceMs);
+    if (timer !== undefined) return false;
+    timer = clock.setTimeout(() => void run(), debounceMs);
+    return true;
+  }
+
+  function tell(result: 'applied' | 'coalesced' | 'ignored-malformed'): void {
+    try {
+      onNotice?.(result);
+    } catch {
+      // An observer (metrics) must never break the subscriber.
+    }
   }
 
   async function run(): Promise<void> {
@@ -111,14 +131,15 @@ export function createRefreshBroadcast(options: RefreshBroadcastOptions): Refres
 
   function onMessage(ch: string, message: string): void {
     if (ch !== channel) return;
-    let origin: unknown;
-    try {
-      origin = (JSON.parse(message) as Partial<RefreshNotice>).origin;
-    } catch {
-      // Not ours to judge: any message on the channel is a request to refresh.
+    const origin = noticeOrigin(message);
+    if (origin === undefined) {
+      // Junk on the channel (a stray PUBLISH, another tool's format) costs no AWS call.
+      logger.warn({ event: 'secrets.refresh_notice_malformed', bytes: Buffer.byteLength(message) }, 'Ignored a message on the refresh channel that is not a refresh notice');
+      tell('ignored-malformed');
+      return;
     }
-    if (origin === instanceId) return;
-    request('notice');
+    if (origin === instanceId || closed) return;
+    tell(request('notice') ? 'applied' : 'coalesced');
   }
 
   function onReady(): void {
@@ -167,4 +188,17 @@ export function createRefreshBroadcast(options: RefreshBroadcastOptions): Refres
       await withTimeout(subscriber.unsubscribe(channel), publishTimeoutMs, clock).catch(() => {});
     },
   };
+}
+
+/** The notice's origin, or undefined when the message is not a RefreshNotice (`v: 1`, a string origin). */
+function noticeOrigin(message: string): string | undefined {
+  let notice: unknown;
+  try {
+    notice = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (notice === null || typeof notice !== 'object') return undefined;
+  const { v, origin } = notice as Partial<Record<keyof RefreshNotice, unknown>>;
+  return v === 1 && typeof origin === 'string' ? origin : undefined;
 }

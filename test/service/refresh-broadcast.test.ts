@@ -12,6 +12,8 @@ interface Instance {
   engine: SecretsEngine<WhatsappSaasSpec>;
   broadcast: RefreshBroadcast;
   refreshes: () => number;
+  /** What onNotice was told, in order. */
+  notices: string[];
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ async function instance(channel: string, redisUrl = SHARED_REDIS_URL, env = stor
   publisher.on('error', () => {});
   subscriber.on('error', () => {});
   await whenRedisReady(publisher);
+  const notices: string[] = [];
   const broadcast = createRefreshBroadcast({
     publisher,
     subscriber,
@@ -49,6 +52,7 @@ async function instance(channel: string, redisUrl = SHARED_REDIS_URL, env = stor
     channel,
     debounceMs: 50,
     reconnectRefreshIntervalMs: 0,
+    onNotice: (result) => notices.push(result),
   });
   await broadcast.start();
   const close = async () => {
@@ -58,9 +62,10 @@ async function instance(channel: string, redisUrl = SHARED_REDIS_URL, env = stor
     subscriber.disconnect();
   };
   cleanups.push(close);
-  return { engine, broadcast, refreshes: () => refreshes, close };
+  return { engine, broadcast, refreshes: () => refreshes, notices, close };
 }
 
+const notice = (reason: string) => JSON.stringify({ v: 1, origin: 'cli', reason, at: '' });
 const channelName = () => `test:secrets:refresh:${randomBytes(6).toString('hex')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -115,17 +120,48 @@ describe('createRefreshBroadcast', () => {
     expect(b.refreshes()).toBe(1);
   });
 
-  it('treats any message on the channel as a notice', async () => {
+  it('ignores a message that is not a notice, and says so through onNotice', async () => {
     const channel = channelName();
     const b = await instance(channel);
     const publisher = new Redis(SHARED_REDIS_URL, REDIS_CLIENT_OPTIONS);
     await whenRedisReady(publisher);
 
-    await publisher.publish(channel, 'rotate please');
+    for (const junk of ['rotate please', '{"v":1}', '{"origin":"cli"}', '{"v":2,"origin":"cli"}', 'null', '[1]', '"text"']) await publisher.publish(channel, junk);
+    await until(() => b.notices.length === 7);
+    // A real notice after the junk: it alone causes a refresh.
+    await publisher.publish(channel, JSON.stringify({ v: 1, origin: 'cli', reason: 'after-junk', at: '' }));
     await until(() => b.refreshes() === 1);
     publisher.disconnect();
 
+    expect(b.notices).toEqual([...Array(7).fill('ignored-malformed'), 'applied']);
     expect(b.refreshes()).toBe(1);
+  });
+
+  it('tells onNotice applied for the notice that schedules a refresh and coalesced for those that join it', async () => {
+    const channel = channelName();
+    const b = await instance(channel);
+    const publisher = new Redis(SHARED_REDIS_URL, REDIS_CLIENT_OPTIONS);
+    await whenRedisReady(publisher);
+
+    const burst = publisher.multi();
+    for (let i = 0; i < 5; i++) burst.publish(channel, JSON.stringify({ v: 1, origin: `cli-${i}`, reason: 'burst', at: '' }));
+    await burst.exec();
+    await until(() => b.refreshes() === 1);
+    publisher.disconnect();
+
+    expect(b.notices).toEqual(['applied', 'coalesced', 'coalesced', 'coalesced', 'coalesced']);
+  });
+
+  it('does not tell onNotice about its own notices', async () => {
+    const channel = channelName();
+    const a = await instance(channel);
+    const b = await instance(channel);
+
+    await a.broadcast.publish('test');
+    await until(() => b.notices.length === 1);
+
+    expect(a.notices).toEqual([]);
+    expect(b.notices).toEqual(['applied']);
   });
 
   it('refreshes once more when a notice arrives during a refresh', async () => {
@@ -142,10 +178,10 @@ describe('createRefreshBroadcast', () => {
     };
 
     slow = true;
-    await publisher.publish(channel, 'first');
+    await publisher.publish(channel, notice('first'));
     await sleep(120);
-    await publisher.publish(channel, 'second');
-    await publisher.publish(channel, 'third');
+    await publisher.publish(channel, notice('second'));
+    await publisher.publish(channel, notice('third'));
     await sleep(50);
     slow = false;
     releaseLoad();
@@ -154,6 +190,8 @@ describe('createRefreshBroadcast', () => {
     publisher.disconnect();
 
     expect(b.refreshes()).toBe(2);
+    // The second notice asked for the one more refresh; the third joined it.
+    expect(b.notices).toEqual(['applied', 'applied', 'coalesced']);
   });
 
   it('reports a notice as not published, without throwing, when Redis is down', async () => {
