@@ -178,6 +178,9 @@ describe('POST /webhook group commit, over HTTP and the shared PostgreSQL', () =
     expect([refused.status, refused.retryAfter, refused.json.error?.code, refused.durableWhenAnswered]).toEqual([503, '2', 'SERVICE_UNAVAILABLE', false]);
     expect(stored.map((r) => [r.status, r.durableWhenAnswered])).toEqual([[200, true], [200, true], [200, true], [200, true]]);
     expect(ingest.stats().refused).toBe(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${served!.port}/metrics`)).text();
+    expect(metrics).toMatch(/^webhook_events_total\{result="rejected"\} 1$/m);
+    expect(metrics).toMatch(/^webhook_events_total\{result="stored"\} 4$/m);
   });
 });
 
