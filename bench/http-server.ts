@@ -15,6 +15,7 @@ import { createEnvSource, createSecretsEngine } from '../src/engine/index.js';
 import { buildApp } from '../src/service/app.js';
 import { Database, pgPoolConfig } from '../src/service/database.js';
 import { createLogger } from '../src/service/logger.js';
+import { WebhookIngest } from '../src/service/webhook-ingest.js';
 import { REDIS_CLIENT_OPTIONS } from '../src/service/redis-connection.js';
 
 const baseline = Fastify({ logger: false });
@@ -36,7 +37,34 @@ const redisPing = redis.ping.bind(redis) as () => Promise<'PONG'>;
 (redis as { ping: () => Promise<'PONG'> }).ping = () => (probes.redis++, redisPing());
 baseline.get('/probes', async () => probes);
 const healthMaxAgeMs = process.env.BENCH_HEALTH_MAX_AGE_MS === undefined ? {} : { healthMaxAgeMs: Number(process.env.BENCH_HEALTH_MAX_AGE_MS) };
-const app = await buildApp({ engine, database, redis, logger, options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0', ...healthMaxAgeMs } });
+// The app's group commit, timed from submit to commit per delivery (bench/http.ts reads and resets
+// the figures through /ingest around each webhook phase): the database's share of a webhook's time.
+const ingest = new WebhookIngest(database);
+let ingestWaitsMs: number[] = [];
+const timedIngest: Pick<WebhookIngest, 'submit'> = {
+  submit: async (event) => {
+    const started = performance.now();
+    try {
+      return await ingest.submit(event);
+    } finally {
+      ingestWaitsMs.push(performance.now() - started);
+    }
+  },
+};
+baseline.get('/ingest', async () => {
+  const waits = ingestWaitsMs.sort((a, b) => a - b);
+  ingestWaitsMs = [];
+  const meanMs = waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length);
+  return { events: waits.length, p50Ms: waits[waits.length >> 1] ?? 0, meanMs, groupsCommitted: ingest.stats().groupsCommitted };
+});
+const app = await buildApp({
+  engine,
+  database,
+  redis,
+  logger,
+  webhookIngest: timedIngest,
+  options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0', ...healthMaxAgeMs },
+});
 // The reference: the same app with one event per transaction, as many at once as the pool allows
 // (what the webhook did before group commit), for a same-run comparison.
 const perEvent = await buildApp({

@@ -122,12 +122,20 @@ try {
   const commitMs = await commitRoundTripMs(`${SERVER}/${dbName}`);
 
   const rows: { name: string; connections: number; rps: number; p50: number; p99: number; failed: number }[] = [];
+  // The group commit's share: submit to commit per delivery, read (and reset) from the server.
+  const ingestFigures = async () => (await (await fetch(`http://127.0.0.1:${ports.baseline}/ingest`)).json()) as { events: number; p50Ms: number; meanMs: number; groupsCommitted: number };
+  const ingestRows: { connections: number; p50Ms: number; meanMs: number; perGroup: number }[] = [];
   for (const t of targets) {
     const connections = t.connections ?? CONNECTIONS;
     const opts = { url: t.url, connections, ...(t.requests && { requests: t.requests }), ...(t.headers && { headers: t.headers }) };
     await autocannon({ ...opts, duration: 1 });
+    const before = await ingestFigures();
     const r = await autocannon({ ...opts, duration: SECONDS });
+    const after = await ingestFigures();
     rows.push({ name: t.name, connections, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.errors + r.non2xx + r.timeouts });
+    if (t.url === service && t.requests !== undefined) {
+      ingestRows.push({ connections, p50Ms: after.p50Ms, meanMs: after.meanMs, perGroup: after.events / Math.max(1, after.groupsCommitted - before.groupsCommitted) });
+    }
   }
 
   // Bursts, no warm-up: ten times the connections, then twice the queue's size in connections
@@ -164,6 +172,12 @@ try {
     `\none committed single-row INSERT, sequential: p50 ${commitMs.toFixed(2)} ms, so at most ${Math.round((CONNECTIONS * 1000) / commitMs)} req/s ` +
       `at ${CONNECTIONS} connections and ${Math.round((BURST_CONNECTIONS * 1000) / commitMs)} at ${BURST_CONNECTIONS} if every answer waited for a commit of its own`,
   );
+  for (const g of ingestRows) {
+    console.log(
+      `group commit at ${g.connections} connections: submit to commit p50 ${g.p50Ms.toFixed(2)} ms, mean ${g.meanMs.toFixed(2)} ms ` +
+        `(of a mean ${((g.connections * 1000) / rows.find((r) => r.name.includes('group commit') && r.connections === g.connections)!.rps).toFixed(2)} ms a request), ${g.perGroup.toFixed(1)} events per transaction`,
+    );
+  }
   console.log('\nbursts on POST /webhook, no warm-up\n');
   console.log('| connections | answered | req/s | p50 ms | p99 ms | max ms | by status |');
   console.log('|---:|---:|---:|---:|---:|---:|---|');
