@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../engine/index.js';
-import { systemClock } from '../engine/index.js';
-import { withTimeout } from './with-timeout.js';
+import { systemClock, withDeadline } from '../engine/index.js';
+import { dependencyErrorCode } from './error-code.js';
 
 export interface DependencyHealth {
   /** `off`: deliberately not used (a single instance without Redis in `npm run dev`); not a fault. */
@@ -77,9 +77,9 @@ export function createHealthChecks<K extends string>(options: HealthChecksOption
     }
     const { work, startedMs } = current;
     const latency = () => Math.round((performance.now() - startedMs) * 10) / 10;
-    return withTimeout(work, timeoutMs, clock).then(
+    return withDeadline(work, { timeoutMs, clock }).then(
       (): DependencyHealth => ({ status: 'up', latencyMs: latency() }),
-      (err: unknown): DependencyHealth => ({ status: 'down', latencyMs: latency(), code: codeOf(err) }),
+      (err: unknown): DependencyHealth => ({ status: 'down', latencyMs: latency(), code: dependencyErrorCode(err) }),
     );
   }
 
@@ -110,12 +110,4 @@ export function createHealthChecks<K extends string>(options: HealthChecksOption
       return { dependencies, ageMs: Math.max(0, clock.now() - (last?.finishedMs ?? clock.now())) };
     },
   };
-}
-
-function codeOf(err: unknown): string {
-  const e = err as { code?: unknown; dbCode?: unknown; name?: unknown };
-  if (typeof e.dbCode === 'string') return e.dbCode;
-  if (typeof e.code === 'string') return e.code;
-  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
-  return 'Unavailable';
 }

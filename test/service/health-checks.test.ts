@@ -24,7 +24,7 @@ describe('createHealthChecks', () => {
     const { dependencies: result } = await health.check();
 
     expect(result.database).toEqual({ status: 'down', latencyMs: expect.any(Number), code: 'ECONNREFUSED' });
-    expect(result.redis.code).toBe('Unavailable');
+    expect(result.redis.code).toBe('UnknownError');
     expect(JSON.stringify(result)).not.toContain('password');
   });
 
