@@ -12,7 +12,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { whatsappSaasCatalog } from '../src/catalog/whatsapp-saas.js';
 import { createEnvSource, createSecretsEngine } from '../src/engine/index.js';
-import { buildApp } from '../src/service/app.js';
+import { buildApp, logCommittedGroup } from '../src/service/app.js';
 import { Database, pgPoolConfig } from '../src/service/database.js';
 import { createLogger } from '../src/service/logger.js';
 import { WebhookIngest } from '../src/service/webhook-ingest.js';
@@ -39,7 +39,7 @@ baseline.get('/probes', async () => probes);
 const healthMaxAgeMs = process.env.BENCH_HEALTH_MAX_AGE_MS === undefined ? {} : { healthMaxAgeMs: Number(process.env.BENCH_HEALTH_MAX_AGE_MS) };
 // The app's group commit, timed from submit to commit per delivery (bench/http.ts reads and resets
 // the figures through /ingest around each webhook phase): the database's share of a webhook's time.
-const ingest = new WebhookIngest(database);
+const ingest = new WebhookIngest(database, {}, { onCommitted: logCommittedGroup(logger) });
 let ingestWaitsMs: number[] = [];
 const timedIngest: Pick<WebhookIngest, 'submit'> = {
   submit: async (event) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../engine/index.js';
 import { silentLogger, systemClock } from '../engine/index.js';
@@ -23,13 +23,14 @@ import { createHealthChecks } from './health-checks.js';
 import type { ServiceLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { RefreshBroadcast } from './refresh-broadcast.js';
+import { RequestLogController } from './request-log.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminUiRoutes } from './routes/admin-ui.js';
 import { healthzRoutes } from './routes/healthz.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { webhookRoutes } from './routes/webhook.js';
 import type { ServiceEngine } from './service-engine.js';
-import { DEFAULT_WEBHOOK_INGEST, WebhookIngest } from './webhook-ingest.js';
+import { DEFAULT_WEBHOOK_INGEST, WebhookIngest, type CommittedGroup } from './webhook-ingest.js';
 
 export interface AppOptions {
   readonly webhookBodyLimitBytes: number;
@@ -112,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Our own ids: an incoming x-request-id would be attacker-chosen text in every log line.
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: !options.logRequests }),
+    logController: new RequestLogController({ requestIdLogLabel: 'requestId', disableRequestLogging: !options.logRequests }),
     trustProxy: fastifyTrustProxy(options.trustProxy),
     // Admin routes take no body; the webhook has its own, larger limit.
     bodyLimit: 64 * 1024,
@@ -168,9 +169,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminUiRoutes);
   const ingest =
     deps.webhookIngest ??
-    new WebhookIngest(database, { maxPending: options.webhookQueueMax, maxGroup: options.webhookGroupMax, groupsInFlight: options.webhookGroupsInFlight });
+    new WebhookIngest(
+      database,
+      { maxPending: options.webhookQueueMax, maxGroup: options.webhookGroupMax, groupsInFlight: options.webhookGroupsInFlight },
+      { onCommitted: logCommittedGroup(logger) },
+    );
   await app.register(webhookRoutes, { engine, ingest, bodyLimitBytes: options.webhookBodyLimitBytes, metrics });
   return app;
+}
+
+/**
+ * One info line per committed webhook group (`webhook.group_committed`, counts and time), in
+ * place of a line per delivery: ids and bodies are in the database, never in the log.
+ */
+export function logCommittedGroup(logger: Pick<ServiceLogger, 'info'>): (group: CommittedGroup) => void {
+  return (group) => logger.info({ event: 'webhook.group_committed', ...group, ms: Math.round(group.ms * 100) / 100 }, 'Webhook events committed');
 }
 
 /**

@@ -43,6 +43,25 @@ export interface WebhookIngestStats {
   readonly refused: number;
 }
 
+/** One committed group, as `onCommitted` sees it: counts only, never a body. */
+export interface CommittedGroup {
+  readonly events: number;
+  readonly stored: number;
+  readonly duplicates: number;
+  /** Events signed with the previous app secret (Meta not yet on the new one). */
+  readonly signedWithPrevious: number;
+  /** From the group's start to its commit. */
+  readonly ms: number;
+}
+
+export interface WebhookIngestHooks {
+  /**
+   * Called once per committed group, before its deliveries are answered: the service logs one
+   * line per group here instead of one per delivery (see README, "Webhook ingest").
+   */
+  readonly onCommitted?: (group: CommittedGroup) => void;
+}
+
 interface Pending {
   readonly event: WebhookEvent;
   readonly resolve: (result: StoreResult) => void;
@@ -67,9 +86,11 @@ export class WebhookIngest {
   private writing = 0;
   private groupsWriting = 0;
   private counts = { groupsCommitted: 0, groupsFailed: 0, refused: 0 };
+  private readonly onCommitted: ((group: CommittedGroup) => void) | undefined;
 
-  constructor(db: Pick<Database, 'query'>, options: Partial<WebhookIngestOptions> = {}) {
+  constructor(db: Pick<Database, 'query'>, options: Partial<WebhookIngestOptions> = {}, hooks: WebhookIngestHooks = {}) {
     this.db = db;
+    this.onCommitted = hooks.onCommitted;
     this.options = { ...DEFAULT_WEBHOOK_INGEST, ...options };
     for (const [key, value] of Object.entries(this.options)) {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`WebhookIngest: ${key} must be a positive integer`);
@@ -100,6 +121,21 @@ export class WebhookIngest {
     }
   }
 
+  /** A throwing observer must not fail a committed group's deliveries: its error is dropped. */
+  private report(group: readonly Pending[], results: readonly StoreResult[], ms: number): void {
+    let stored = 0;
+    let signedWithPrevious = 0;
+    for (let i = 0; i < group.length; i++) {
+      if (results[i] === 'stored') stored++;
+      if (group[i]!.event.signedWith === 'previous') signedWithPrevious++;
+    }
+    try {
+      this.onCommitted!({ events: group.length, stored, duplicates: group.length - stored, signedWithPrevious, ms });
+    } catch {
+      // the events are committed; an observer's failure changes nothing for them
+    }
+  }
+
   /** How many waiting events the next group takes: up to maxGroup, and maxGroupBytes unless the first alone is larger. */
   private groupLength(): number {
     let n = 0;
@@ -115,12 +151,14 @@ export class WebhookIngest {
   private async write(group: Pending[]): Promise<void> {
     this.groupsWriting++;
     this.writing += group.length;
+    const started = performance.now();
     try {
       const results = await storeWebhookEvents(
         this.db,
         group.map((p) => p.event),
       );
       this.counts.groupsCommitted++;
+      if (this.onCommitted !== undefined) this.report(group, results, performance.now() - started);
       group.forEach((p, i) => p.resolve(results[i]!));
     } catch (err) {
       this.counts.groupsFailed++;

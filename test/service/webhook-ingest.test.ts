@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WebhookOverloadedError } from '../../src/service/errors.js';
-import { WebhookIngest } from '../../src/service/webhook-ingest.js';
+import { WebhookIngest, type CommittedGroup } from '../../src/service/webhook-ingest.js';
 import type { WebhookEvent } from '../../src/service/webhook-event-store.js';
 
 /** A database whose INSERTs wait until the test settles them, recording each group's ids. */
@@ -56,6 +56,43 @@ describe('WebhookIngest', () => {
     await Promise.all([first, ...rest]);
 
     expect(db.groups.map((g) => g.ids)).toEqual([['first'], ['a', 'b'], ['c'], ['huge'], ['d']]);
+  });
+
+  it('reports each committed group once, with its counts, before its deliveries are answered', async () => {
+    const db = heldDatabase();
+    const seen: { group: CommittedGroup; answered: number }[] = [];
+    let answered = 0;
+    const ingest = new WebhookIngest(db, { groupsInFlight: 1 }, { onCommitted: (group) => seen.push({ group, answered }) });
+    const first = ingest.submit(event('a')).then((r) => (answered++, r));
+    const rest = [event('b'), event('a'), { ...event('c'), signedWith: 'previous' as const }].map((e) => ingest.submit(e).then((r) => (answered++, r)));
+
+    await tick();
+    db.groups[0]!.settle();
+    await tick();
+    // 'a' again is already stored: the database returns no row for it.
+    db.groups[1]!.ids.splice(1, 1);
+    db.groups[1]!.settle();
+
+    expect(await Promise.all([first, ...rest])).toEqual(['stored', 'stored', 'duplicate', 'stored']);
+    expect(seen).toEqual([
+      { group: { events: 1, stored: 1, duplicates: 0, signedWithPrevious: 0, ms: expect.any(Number) }, answered: 0 },
+      { group: { events: 3, stored: 2, duplicates: 1, signedWithPrevious: 1, ms: expect.any(Number) }, answered: 1 },
+    ]);
+  });
+
+  it('answers a committed group even when its observer throws', async () => {
+    const db = heldDatabase();
+    const ingest = new WebhookIngest(db, {}, {
+      onCommitted: () => {
+        throw new Error('observer failed');
+      },
+    });
+    const result = ingest.submit(event('x'));
+    await tick();
+    db.groups[0]!.settle();
+
+    expect(await result).toBe('stored');
+    expect(ingest.stats()).toMatchObject({ groupsCommitted: 1, groupsFailed: 0 });
   });
 
   it('fails exactly the members of a failed group with its error, and goes on with the next', async () => {

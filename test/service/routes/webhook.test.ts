@@ -244,6 +244,51 @@ describe('POST /webhook', () => {
     expect(res.statusCode).toBe(400);
   });
 
+  it('logs a stored delivery once, in its committed group\'s line, and no request line of its own', async () => {
+    const body = '{"object":"whatsapp_business_account","entry":[{"id":"logged-once"}]}';
+    h.logs.clear();
+
+    const res = await post(body, signWebhookBody(body, secret()));
+
+    expect(res.statusCode).toBe(200);
+    const requestId = res.headers['x-request-id'];
+    expect(h.logs.lines().filter((l) => l.requestId === requestId)).toEqual([]);
+    expect(h.logs.lines().filter((l) => l.event === 'webhook.group_committed')).toEqual([
+      expect.objectContaining({ level: 30, events: 1, stored: 1, duplicates: 0, signedWithPrevious: 0, ms: expect.any(Number) }),
+    ]);
+    expect(h.logs.text()).not.toContain(sha256(body));
+    expect(h.logs.text()).not.toContain('logged-once');
+  });
+
+  it('logs a refused delivery with its request and status, never its signature or body', async () => {
+    const body = '{"object":"page","refused":"body-canary-5e1f"}';
+    const signature = signWebhookBody(`${body} `, secret());
+    h.logs.clear();
+
+    const res = await post(body, signature);
+
+    expect(res.statusCode).toBe(401);
+    const mine = h.logs.lines().filter((l) => l.requestId === res.headers['x-request-id']);
+    expect(mine).toContainEqual(
+      expect.objectContaining({ msg: 'request completed', req: expect.objectContaining({ method: 'POST', url: '/webhook' }), res: { statusCode: 401 }, responseTime: expect.any(Number) }),
+    );
+    expect(h.logs.lines().filter((l) => l.event === 'webhook.group_committed')).toEqual([]);
+    expect(h.logs.text()).not.toContain(signature.slice('sha256='.length));
+    expect(h.logs.text()).not.toContain('body-canary-5e1f');
+  });
+
+  it('still writes both request lines for the other routes', async () => {
+    h.logs.clear();
+
+    const res = await h.app.inject({ method: 'GET', url: '/webhook?hub.mode=subscribe' });
+
+    const msgs = h.logs
+      .lines()
+      .filter((l) => l.requestId === res.headers['x-request-id'])
+      .map((l) => l.msg);
+    expect(msgs).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
+  });
+
   it('answers 503, never 200, when the event cannot be stored, so Meta delivers it again', async () => {
     const down = await startHarness({ env: testSecrets(`postgresql://postgres@127.0.0.1:${await freePort()}/x`, SHARED_REDIS_URL), waitForDatabase: false });
     try {
