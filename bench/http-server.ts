@@ -39,7 +39,9 @@ baseline.get('/probes', async () => probes);
 const healthMaxAgeMs = process.env.BENCH_HEALTH_MAX_AGE_MS === undefined ? {} : { healthMaxAgeMs: Number(process.env.BENCH_HEALTH_MAX_AGE_MS) };
 // The app's group commit, timed from submit to commit per delivery (bench/http.ts reads and resets
 // the figures through /ingest around each webhook phase): the database's share of a webhook's time.
-const ingest = new WebhookIngest(database, {}, { onCommitted: logCommittedGroup(logger) });
+// BENCH_GROUPS_IN_FLIGHT: the group commit's writers (WEBHOOK_GROUPS_IN_FLIGHT), for tuning runs.
+const groupsInFlight = process.env.BENCH_GROUPS_IN_FLIGHT === undefined ? {} : { groupsInFlight: Number(process.env.BENCH_GROUPS_IN_FLIGHT) };
+const ingest = new WebhookIngest(database, groupsInFlight, { onCommitted: logCommittedGroup(logger) });
 let ingestWaitsMs: number[] = [];
 const timedIngest: Pick<WebhookIngest, 'submit'> = {
   submit: async (event) => {

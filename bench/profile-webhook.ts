@@ -42,6 +42,7 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     BENCH_LOG_REQUESTS: process.env.BENCH_LOG_REQUESTS ?? '1',
+    ...(process.env.BENCH_GROUPS_IN_FLIGHT !== undefined && { BENCH_GROUPS_IN_FLIGHT: process.env.BENCH_GROUPS_IN_FLIGHT }),
     ADMIN_TOKEN: randomBytes(48).toString('base64'),
     META_VERIFY_TOKEN: randomBytes(48).toString('base64'),
     META_APP_SECRET: appSecret,
@@ -99,8 +100,8 @@ for (const n of profile.nodes) {
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + hits);
 }
 const pct = (n: number) => `${((100 * n) / total).toFixed(1)}%`;
-console.log(`\nself time, top 25 functions (${total} samples):`);
-for (const [k, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${pct(v).padStart(6)}  ${k}`);
+console.log(`\nself time, top functions (${total} samples):`);
+for (const [k, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.BENCH_TOP ?? 25))) console.log(`${pct(v).padStart(6)}  ${k}`);
 console.log('\nself time by package:');
 for (const [k, v] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${pct(v).padStart(6)}  ${k}`);
 console.log(`\nprofile: ${join(dir, file)}`);
