@@ -22,7 +22,7 @@ describe('loadServiceConfig', () => {
       webhookBodyLimitBytes: 1024 * 1024,
       webhookQueueMax: 256,
       webhookGroupMax: 64,
-      webhookGroupsInFlight: 6,
+      webhookGroupsInFlight: 3,
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
       httpKeepAliveTimeoutMs: 72_000,
