@@ -1,8 +1,15 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
-/** The webhook's delivery route: a success there is counted by its group's line, not logged alone. */
+/**
+ * The webhook's delivery route: a success there is counted by its group's line, not logged alone.
+ * Judged on the path, not `request.routeOptions` (which builds an object on every read): only
+ * `/webhook`, with or without a query, routes there, and a path that routes there while spelled
+ * otherwise would only be logged as any other request.
+ */
 function isWebhookDelivery(request: FastifyRequest): boolean {
-  return request.method === 'POST' && request.routeOptions.url === '/webhook';
+  if (request.method !== 'POST') return false;
+  const url = request.url;
+  return url === '/webhook' || url.startsWith('/webhook?');
 }
 
 /**

@@ -33,10 +33,11 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
   // (whatever refused it: signature, body, size, the database), decided when the answer is sent.
   const stored = new WeakSet<object>();
   const duplicates = new WeakSet<object>();
+  // This context's routes are GET and POST /webhook (and HEAD), so the method tells them apart.
   if (metrics !== undefined) {
-    app.addHook('onResponse', async (request) => {
-      if (request.method !== 'POST' || request.routeOptions.url !== '/webhook') return;
-      metrics.webhookEvent(duplicates.has(request) ? 'duplicate' : stored.has(request) ? 'stored' : 'rejected');
+    app.addHook('onResponse', (request, _reply, done) => {
+      if (request.method === 'POST') metrics.webhookEvent(duplicates.has(request) ? 'duplicate' : stored.has(request) ? 'stored' : 'rejected');
+      done();
     });
   }
 

@@ -260,6 +260,17 @@ describe('POST /webhook', () => {
     expect(h.logs.text()).not.toContain('logged-once');
   });
 
+  it('logs no request line for a stored delivery whose URL has a query either', async () => {
+    const body = '{"object":"whatsapp_business_account","entry":[{"id":"with-query"}]}';
+    h.logs.clear();
+
+    const res = await h.app.inject({ method: 'POST', url: '/webhook?source=meta', payload: body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, secret()) } });
+
+    expect(res.statusCode).toBe(200);
+    expect(h.logs.lines().filter((l) => l.requestId === res.headers['x-request-id'])).toEqual([]);
+    expect(h.logs.lines().filter((l) => l.event === 'webhook.group_committed')).toHaveLength(1);
+  });
+
   it('logs a refused delivery with its request and status, never its signature or body', async () => {
     const body = '{"object":"page","refused":"body-canary-5e1f"}';
     const signature = signWebhookBody(`${body} `, secret());
