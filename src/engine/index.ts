@@ -36,3 +36,5 @@ export {
 export type { SecretsEngineOptions } from './engine-options.js';
 export { createSecretsEngine, SecretsEngine } from './secrets-engine.js';
 export type { RefreshOptions } from './secrets-engine.js';
+export type { NoticeNames, NoticeProblem, ParsedNotice, RefreshNotice } from './refresh-notice.js';
+export { MAX_NOTICE_BYTES, parseRefreshNotice, REFRESH_CHANNEL, refreshNoticeMessage } from './refresh-notice.js';
