@@ -165,7 +165,9 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
     const parsed = parseRefreshNotice(message, engine.catalog);
     if (!parsed.ok) return ignored(parsed.problem);
     if (parsed.notice.origin === instanceId) return;
-    onNotice?.(request(parsed.notice.names, parsed.notice.reason));
+    // Not `onNotice?.(request(...))`: an optional call skips evaluating its arguments.
+    const result = request(parsed.notice.names, parsed.notice.reason);
+    onNotice?.(result);
   }
 
   function onReady(): void {

@@ -91,6 +91,16 @@ describe('createRefreshBroadcast: notices', () => {
     expect(w.results).toEqual(['applied']);
   });
 
+  it('refreshes without an onNotice observer too', async () => {
+    const w = world({ spreadMs: 0, onNotice: undefined });
+    await w.broadcast.start();
+
+    w.subscriber.deliver(notice(['ADMIN_TOKEN']));
+    await w.clock.advance(0);
+
+    expect(w.calls.map((c) => c.names)).toEqual([['ADMIN_TOKEN']]);
+  });
+
   it('waits anywhere in [0, spreadMs], the whole window included', async () => {
     const w = world({ spreadMs: 250, minIntervalMs: 0 });
     await w.broadcast.start();
