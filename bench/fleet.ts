@@ -171,10 +171,16 @@ async function rotations(world: World, fleet: readonly ServiceProcess[], push: b
   let phase: 'steady' | 'immediate' = 'steady';
   const load = { sent: 0, failed: 0, refusedByDesign: 0, statuses: new Map<number, number>() };
   const loaders = fleet.map(async ({ url }, i) => {
+    // A client refused by design comes back as another client: otherwise the brute-force
+    // throttle (10 failures per client address) would turn a slow TTL-only switch's 401s into 429s.
+    let client = 0;
     while (loadOn) {
-      const { status } = await health(url, world.adminToken, `10.8.${rotation % 250}.${i + 1}`);
+      const { status } = await health(url, world.adminToken, `10.${8 + i}.${(client >> 8) & 255}.${client & 255}`);
       load.sent++;
-      if (status === 401 && phase === 'immediate') load.refusedByDesign++;
+      if (status === 401 && phase === 'immediate') {
+        load.refusedByDesign++;
+        client++;
+      }
       else if (status !== 200) {
         load.failed++;
         load.statuses.set(status, (load.statuses.get(status) ?? 0) + 1);
