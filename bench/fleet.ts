@@ -209,7 +209,7 @@ async function rotations(world: World, fleet: readonly ServiceProcess[], push: b
             // Adoption is watched through the admin view's version id with the old token, never by
             // guessing with the new one: failed guesses would trip the brute-force throttle.
             // Immediate: an instance that has refreshed refuses the old token; that 401 is adoption.
-            const probe = `10.9.${rotation % 250}.${i + 1}`;
+            const probe = `172.16.${rotation % 250}.${i + 1}`;
             for (;;) {
               const seen = await health(url, oldToken, probe);
               if (seen.versionId === toVersionId || seen.status === 401) break;
