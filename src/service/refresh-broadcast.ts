@@ -15,6 +15,7 @@ export const DEFAULT_NOTICE_INTERVAL_MS = 5_000;
  */
 export const DEFAULT_NOTICE_SPREAD_MS = 250;
 const JUNK_LOG_INTERVAL_MS = 60_000;
+const MAX_LOGGED_REASONS = 10;
 
 /** What became of one notice received from another sender (for the metrics of the service). */
 export type NoticeResult = 'applied' | 'coalesced' | 'ignored-malformed';
@@ -108,7 +109,8 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
   /** Adds names to the next refresh: 'applied' when this starts one, 'coalesced' when one was due anyway. */
   function request(names: readonly string[], reason: string): 'applied' | 'coalesced' {
     for (const n of names) pending.add(n);
-    reasons.add(reason);
+    // A few reasons are enough for the log line; a flood must not grow it.
+    if (reasons.size < MAX_LOGGED_REASONS) reasons.add(reason);
     if (closed || timer !== undefined || running) return 'coalesced';
     const limited = clock.now() < lastStartMs + minIntervalMs;
     schedule();
