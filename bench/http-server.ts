@@ -27,7 +27,15 @@ const database = new Database({ url: engine.get('DATABASE_URL'), createPool: (ur
 database.start();
 await database.whenReady();
 if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
-const app = await buildApp({ engine, database, redis, logger, options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0' } });
+// Probe round trips, counted where they leave for PostgreSQL and Redis (bench/healthz.ts reads them).
+const probes = { database: 0, redis: 0 };
+const databasePing = database.ping.bind(database);
+database.ping = () => (probes.database++, databasePing());
+const redisPing = redis.ping.bind(redis) as () => Promise<'PONG'>;
+(redis as { ping: () => Promise<'PONG'> }).ping = () => (probes.redis++, redisPing());
+baseline.get('/probes', async () => probes);
+const healthMaxAgeMs = process.env.BENCH_HEALTH_MAX_AGE_MS === undefined ? {} : { healthMaxAgeMs: Number(process.env.BENCH_HEALTH_MAX_AGE_MS) };
+const app = await buildApp({ engine, database, redis, logger, options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0', ...healthMaxAgeMs } });
 
 await baseline.listen({ port: 0, host: '127.0.0.1' });
 await app.listen({ port: 0, host: '127.0.0.1' });

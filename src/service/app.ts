@@ -21,7 +21,7 @@ import type { FailureThrottle } from './failure-throttle.js';
 import { createFailureThrottle } from './failure-throttle.js';
 import { createHealthChecks } from './health-checks.js';
 import type { ServiceLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { RefreshBroadcast } from './refresh-broadcast.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminUiRoutes } from './routes/admin-ui.js';
@@ -36,7 +36,10 @@ export interface AppOptions {
   readonly trustProxy: TrustProxy;
   /** Deadline of each dependency probe behind /healthz. */
   readonly healthTimeoutMs: number;
+  /** How long one database + Redis probe round answers every /healthz caller (0: a round per call). */
+  readonly healthMaxAgeMs: number;
   readonly refreshPerMinute: number;
+  /** Serve GET /metrics on this app (false when it has a listener of its own, METRICS_PORT, or none). */
   readonly metrics: boolean;
   /** Fastify's "incoming request"/"request completed" lines (audit events are separate and always on). */
   readonly logRequests: boolean;
@@ -51,6 +54,7 @@ const DEFAULT_OPTIONS: AppOptions = {
   webhookBodyLimitBytes: DEFAULT_WEBHOOK_BODY_LIMIT_BYTES,
   trustProxy: false,
   healthTimeoutMs: 1_000,
+  healthMaxAgeMs: 1_000,
   refreshPerMinute: 10,
   metrics: true,
   logRequests: true,
@@ -71,6 +75,11 @@ export interface AppDeps {
   readonly throttle?: FailureThrottle;
   readonly audit?: AuditLog;
   readonly clock?: Clock;
+  /**
+   * The service's metrics, when the entry also feeds them from the engine (AWS calls, refreshes,
+   * notices); otherwise the app makes its own. Counted whether or not this app serves /metrics.
+   */
+  readonly metrics?: Metrics;
   readonly options?: Partial<AppOptions>;
   /**
    * No Redis at all (`npm run dev` without one, see dev-dependencies.ts): the throttle counts in
@@ -117,11 +126,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
 
-  if (options.metrics) {
-    const metrics = createMetrics(engine);
-    app.addHook('onResponse', metrics.onResponse);
-    await app.register(metricsRoutes, { metrics });
-  }
+  const metrics = deps.metrics ?? createMetrics(engine, { clock });
+  app.addHook('onResponse', metrics.onResponse);
+  if (options.metrics) await app.register(metricsRoutes, { metrics });
 
   const health = createHealthChecks({
     probes: {
@@ -130,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       redis: () => (redis.status === 'ready' ? redis.ping() : Promise.reject(Object.assign(new Error('Redis not connected'), { code: 'NotConnected' }))),
     },
     timeoutMs: options.healthTimeoutMs,
+    maxAgeMs: options.healthMaxAgeMs,
     clock,
     ...(deps.singleInstance === true && { off: { redis: 'SingleInstance' } }),
   });
@@ -137,7 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, {
     prefix: '/admin',
     engine,
-    auth: createAdminAuth({ engine, throttle, audit, clock, logger }),
+    auth: createAdminAuth({ engine, throttle, audit, clock, logger, metrics }),
     database,
     refreshPerMinute: options.refreshPerMinute,
     ...(broadcast !== undefined && { broadcast }),
@@ -146,7 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // The status page: static, no token to load it; its data calls go through the admin routes above.
   await app.register(adminUiRoutes);
-  await app.register(webhookRoutes, { engine, database, bodyLimitBytes: options.webhookBodyLimitBytes });
+  await app.register(webhookRoutes, { engine, database, bodyLimitBytes: options.webhookBodyLimitBytes, metrics });
   return app;
 }
 

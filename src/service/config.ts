@@ -42,7 +42,23 @@ export interface ServiceConfig {
   readonly httpKeepAliveTimeoutMs: number;
   /** Requests served on one connection before it is closed (0: no limit). */
   readonly httpMaxRequestsPerSocket: number;
+  /** How long one database + Redis probe round answers every /healthz caller (0: a round per call). */
+  readonly healthMaxAgeMs: number;
+  /** Where GET /metrics is served (METRICS_PORT, METRICS_HOST): see `metricsExposure`. */
+  readonly metrics: MetricsExposure;
 }
+
+/**
+ * Where GET /metrics is served. `main`: on PORT beside the API, only when HOST is a loopback
+ * address (nobody else can reach it). `own`: only on a listener of its own (METRICS_PORT, on
+ * METRICS_HOST, 127.0.0.1 by default), never on PORT: bind it where Prometheus reaches it and keep
+ * it off the load balancer. `off`: not served, because METRICS_PORT=off (`disabled`) or because
+ * HOST is not loopback and no METRICS_PORT was set (`public-host`: the entry warns at start).
+ */
+export type MetricsExposure =
+  | { readonly kind: 'main' }
+  | { readonly kind: 'own'; readonly host: string; readonly port: number }
+  | { readonly kind: 'off'; readonly reason: 'disabled' | 'public-host' };
 
 /** Fastify's `trustProxy` forms that cannot be fooled by a client: a hop count, or proxy addresses. */
 export type TrustProxy = false | number | readonly string[];
@@ -91,7 +107,24 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     webhookBodyLimitBytes: int(env, 'WEBHOOK_BODY_LIMIT_BYTES', DEFAULT_WEBHOOK_BODY_LIMIT_BYTES, 1024, MAX_WEBHOOK_BODY_LIMIT_BYTES),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1, 10 * 60_000),
     ...httpDeadlines(env),
+    healthMaxAgeMs: int(env, 'HEALTH_MAX_AGE_MS', 1_000, 0, 60_000),
+    metrics: metricsExposure(env),
   };
+}
+
+/** 127.0.0.0/8, ::1 and `localhost`: addresses only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+function metricsExposure(env: Env): MetricsExposure {
+  const setting = raw(env, 'METRICS_PORT');
+  if (setting?.toLowerCase() === 'off') return { kind: 'off', reason: 'disabled' };
+  if (setting === undefined) return isLoopbackHost(str(env, 'HOST', '127.0.0.1')) ? { kind: 'main' } : { kind: 'off', reason: 'public-host' };
+  const port = int(env, 'METRICS_PORT', 0, 0, 65_535);
+  if (port !== 0 && port === int(env, 'PORT', 3000, 0, 65_535)) throw new ConfigError('METRICS_PORT', 'a port other than PORT, or off');
+  return { kind: 'own', host: str(env, 'METRICS_HOST', '127.0.0.1'), port };
 }
 
 function httpDeadlines(env: Env) {

@@ -145,11 +145,20 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
     }
   }
 
+  /** Tells the observer; `request` is called before, never as its argument (an optional call skips those). */
+  function tell(result: NoticeResult): void {
+    try {
+      onNotice?.(result);
+    } catch {
+      // An observer (metrics) must never break the subscriber.
+    }
+  }
+
   function ignored(problem: NoticeProblem): void {
     junk.sinceLog++;
     junk.total++;
     junk.problems.set(problem, (junk.problems.get(problem) ?? 0) + 1);
-    onNotice?.('ignored-malformed');
+    tell('ignored-malformed');
     const now = clock.now();
     if (now - junk.lastLogMs < JUNK_LOG_INTERVAL_MS) return;
     // Counts and problem codes only: the message is whatever someone with Redis access wrote.
@@ -167,9 +176,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
     const parsed = parseRefreshNotice(message, engine.catalog);
     if (!parsed.ok) return ignored(parsed.problem);
     if (parsed.notice.origin === instanceId) return;
-    // Not `onNotice?.(request(...))`: an optional call skips evaluating its arguments.
-    const result = request(parsed.notice.names, parsed.notice.reason);
-    onNotice?.(result);
+    tell(request(parsed.notice.names, parsed.notice.reason));
   }
 
   function onReady(): void {

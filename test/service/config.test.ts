@@ -155,3 +155,35 @@ describe('loadServiceConfig: secrets engine timing', () => {
     expect(() => loadServiceConfig({ SECRETS_STARTUP_TIMEOUT_MS: '0' })).toThrow(/SECRETS_STARTUP_TIMEOUT_MS/);
   });
 });
+
+describe('loadServiceConfig: /metrics and /healthz', () => {
+  it('serves /metrics on the API port only while HOST is a loopback address', () => {
+    expect(loadServiceConfig({}).metrics).toEqual({ kind: 'main' });
+    for (const host of ['127.0.0.1', '127.0.0.53', '::1', '[::1]', 'localhost']) expect(loadServiceConfig({ HOST: host }).metrics).toEqual({ kind: 'main' });
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'service.internal']) {
+      expect(loadServiceConfig({ HOST: host }).metrics).toEqual({ kind: 'off', reason: 'public-host' });
+    }
+  });
+
+  it('serves /metrics on a listener of its own with METRICS_PORT, on 127.0.0.1 unless METRICS_HOST says otherwise', () => {
+    expect(loadServiceConfig({ HOST: '0.0.0.0', METRICS_PORT: '9464' }).metrics).toEqual({ kind: 'own', host: '127.0.0.1', port: 9464 });
+    expect(loadServiceConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ kind: 'own', host: '0.0.0.0', port: 9464 });
+  });
+
+  it('turns /metrics off with METRICS_PORT=off', () => {
+    expect(loadServiceConfig({ METRICS_PORT: 'off' }).metrics).toEqual({ kind: 'off', reason: 'disabled' });
+    expect(loadServiceConfig({ HOST: '0.0.0.0', METRICS_PORT: 'OFF' }).metrics).toEqual({ kind: 'off', reason: 'disabled' });
+  });
+
+  it('refuses a METRICS_PORT that is not a port, or is PORT itself', () => {
+    expect(() => loadServiceConfig({ METRICS_PORT: 'ninety' })).toThrow('Invalid setting METRICS_PORT: expected an integer in [0, 65535]');
+    expect(() => loadServiceConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow('Invalid setting METRICS_PORT: expected a port other than PORT, or off');
+    expect(() => loadServiceConfig({ METRICS_PORT: '3000' })).toThrow(/METRICS_PORT/);
+  });
+
+  it('shares one /healthz probe round for HEALTH_MAX_AGE_MS, 1 s by default, 0 for none', () => {
+    expect(loadServiceConfig({}).healthMaxAgeMs).toBe(1_000);
+    expect(loadServiceConfig({ HEALTH_MAX_AGE_MS: '0' }).healthMaxAgeMs).toBe(0);
+    expect(() => loadServiceConfig({ HEALTH_MAX_AGE_MS: '60001' })).toThrow(/HEALTH_MAX_AGE_MS/);
+  });
+});

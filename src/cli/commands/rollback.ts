@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { classifyAwsError } from '../../engine/index.js';
+import { classifyAwsError, errorCode } from '../../engine/index.js';
 import { AWSCURRENT, AWSPENDING, moveStage, readValue, readVersions, ROLLED_BACK, ROTATION_IMMEDIATE, type FinishMode } from '../../rotation/index.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
@@ -121,7 +121,7 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
       caller: await deps.callerArn(globals.aws),
     });
   } catch (err) {
-    warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    warnings.push(`${committed}; could not append to ${logPath} (${errorCode(err)})`);
   }
   let notified: Notified[] = [];
   if (plan.action === 'rollback' && (options.notify ?? []).length > 0) {

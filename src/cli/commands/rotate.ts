@@ -9,6 +9,7 @@ import { cliErrorOf } from '../rotation-failure.js';
 import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
 import { planRotation, type RotationPlan } from '../rotation-plan.js';
 import { reserveTokenFile, resumeTokenFile, type TokenFile } from '../token-file.js';
+import { errorCode } from '../../engine/index.js';
 
 interface Progress {
   created: boolean;
@@ -107,7 +108,7 @@ async function fillTokenFile(file: TokenFile, token: string): Promise<void> {
     await file.fill(token);
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError('FAILED', `Could not write the new token to ${file.path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    throw new CliError('FAILED', `Could not write the new token to ${file.path} (${errorCode(err)})`, { cause: err });
   }
 }
 
@@ -175,7 +176,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
       caller: await deps.callerArn(globals.aws),
     });
   } catch (err) {
-    warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    warnings.push(`${committed}; could not append to ${logPath} (${errorCode(err)})`);
   }
   const cleanup = await finishAtResource(ctx, kind, c, notified, warnings, committed);
   for (const w of warnings) deps.stderr(`warning: ${w}\n`);

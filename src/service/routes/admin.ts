@@ -6,7 +6,7 @@ import { systemClock } from '../../engine/index.js';
 import type { AdminAuth } from '../admin-auth.js';
 import type { Database } from '../database.js';
 import { errorBody } from '../error-handler.js';
-import type { HealthChecks } from '../health-checks.js';
+import { type HealthChecks, withAge } from '../health-checks.js';
 import type { RefreshBroadcast } from '../refresh-broadcast.js';
 import { listSalons, MAX_SALONS_PAGE } from '../salons-repository.js';
 import { secretsAdminView } from '../secrets-status-view.js';
@@ -80,7 +80,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
 
   app.get('/secrets/health', async () => ({
     ...secretsAdminView(engine.status(), { nowMs: clock.now() }),
-    ...(health !== undefined && { dependencies: await health.check() }),
+    ...(health !== undefined && { dependencies: withAge(await health.check()) }),
   }));
 
   app.post<{ Querystring: { names?: string } }>('/refresh-secrets', { config: { rateLimit: { max: refreshPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
