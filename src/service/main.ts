@@ -208,7 +208,16 @@ async function start(): Promise<void> {
   const broadcast =
     redis === undefined || subscriber === undefined
       ? undefined
-      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger, onNotice: metrics.refreshNotice });
+      : createRefreshBroadcast({
+          publisher: redis,
+          subscriber,
+          engine,
+          instanceId: randomUUID(),
+          minIntervalMs: config.secretsNoticeIntervalMs,
+          spreadMs: config.secretsNoticeSpreadMs,
+          logger: secretsLogger,
+          onNotice: metrics.refreshNotice,
+        });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
   void broadcast?.start();
 
