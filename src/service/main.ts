@@ -294,7 +294,7 @@ async function start(): Promise<void> {
   } catch (err) {
     if (config.metrics.kind !== 'own') throw err;
     const { host, port } = config.metrics;
-    const code = (err as { code?: string }).code ?? 'UnknownError';
+    const code = dependencyErrorCode(err);
     const line = listenFailure(code, host, port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
     logger.fatal({ event: 'service.listen_failed', code, port, host, listener: 'metrics' }, line);
     throw new StartupError(line);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Catalog, CatalogSpec, Clock, Logger, NoticeProblem, RefreshOptions, RefreshOutcome, SecretName, TimerHandle } from '../engine/index.js';
-import { parseRefreshNotice, REFRESH_CHANNEL, refreshNoticeMessage, silentLogger, systemClock } from '../engine/index.js';
-import { withTimeout } from './with-timeout.js';
+import { parseRefreshNotice, REFRESH_CHANNEL, refreshNoticeMessage, silentLogger, systemClock, withDeadline } from '../engine/index.js';
+import { dependencyErrorCode } from './error-code.js';
 
 export { REFRESH_CHANNEL };
 export type { RefreshNotice } from '../engine/index.js';
@@ -198,7 +198,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
         await subscriber.subscribe(channel);
         subscribedOnce = true;
       } catch (err) {
-        logger.warn({ event: 'secrets.refresh_subscribe_failed', code: (err as { code?: string }).code ?? 'UnknownError' }, 'Could not subscribe to refresh notices yet');
+        logger.warn({ event: 'secrets.refresh_subscribe_failed', code: dependencyErrorCode(err) }, 'Could not subscribe to refresh notices yet');
       }
     },
     async publish(reason, names, versions) {
@@ -210,12 +210,12 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
           ...(versions !== undefined && { versions }),
           at: new Date(clock.now()).toISOString(),
         });
-        const receivers = await withTimeout(publisher.publish(channel, message), publishTimeoutMs, clock);
+        const receivers = await withDeadline(publisher.publish(channel, message), { timeoutMs: publishTimeoutMs, clock });
         logger.info({ event: 'secrets.refresh_notice_published', reason, names, receivers }, 'Published a refresh notice');
         return true;
       } catch (err) {
         logger.warn(
-          { event: 'secrets.refresh_notice_not_published', reason, code: (err as { code?: string }).code ?? 'UnknownError' },
+          { event: 'secrets.refresh_notice_not_published', reason, code: dependencyErrorCode(err) },
           'Could not publish the refresh notice; other instances refresh on their schedule',
         );
         return false;
@@ -228,7 +228,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
       subscriber.off('message', onMessage);
       subscriber.off('ready', onReady);
       // Bounded: while Redis is away an UNSUBSCRIBE would wait in the offline queue.
-      await withTimeout(subscriber.unsubscribe(channel), publishTimeoutMs, clock).catch(() => {});
+      await withDeadline(subscriber.unsubscribe(channel), { timeoutMs: publishTimeoutMs, clock }).catch(() => {});
     },
   };
 }
