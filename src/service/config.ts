@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
 import { ConfigError } from './errors.js';
+import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from './refresh-broadcast.js';
 import { DEFAULT_WEBHOOK_INGEST } from './webhook-ingest.js';
 
 /** The service's settings (not secrets: those come from the engine). Durations carry their unit. */
@@ -15,6 +16,10 @@ export interface ServiceConfig {
   readonly awsRegion: string;
   readonly secretsTtlMs: number;
   readonly secretsGraceMs: number;
+  /** At most one refresh per this interval on refresh notices from Redis (plus one trailing). */
+  readonly secretsNoticeIntervalMs: number;
+  /** Each instance waits a random [0, this] before a notice-driven fetch, to spread a fleet's calls. */
+  readonly secretsNoticeSpreadMs: number;
   /** How long start-up retries a throttled or failing secret store before the service exits. */
   readonly secretsStartupTimeoutMs: number;
   readonly secretsProject: string;
@@ -98,6 +103,8 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     awsRegion: str(env, 'AWS_REGION', 'us-east-1'),
     secretsTtlMs: int(env, 'SECRETS_TTL_MS', DEFAULT_TTL_MS, MIN_TTL_MS, Number.MAX_SAFE_INTEGER),
     secretsGraceMs: int(env, 'SECRETS_GRACE_MS', DEFAULT_GRACE_MS, 0, Number.MAX_SAFE_INTEGER),
+    secretsNoticeIntervalMs: int(env, 'SECRETS_NOTICE_INTERVAL_MS', DEFAULT_NOTICE_INTERVAL_MS, 0, 10 * 60_000),
+    secretsNoticeSpreadMs: int(env, 'SECRETS_NOTICE_SPREAD_MS', DEFAULT_NOTICE_SPREAD_MS, 0, 60_000),
     secretsStartupTimeoutMs: int(env, 'SECRETS_STARTUP_TIMEOUT_MS', DEFAULT_STARTUP_TIMEOUT_MS, 1_000, 10 * 60_000),
     secretsProject: slug(env, 'SECRETS_PROJECT', 'whatsapp-saas'),
     secretsEnvironment: slug(env, 'SECRETS_ENVIRONMENT', 'mvp'),

@@ -208,7 +208,16 @@ async function start(): Promise<void> {
   const broadcast =
     redis === undefined || subscriber === undefined
       ? undefined
-      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger, onNotice: metrics.refreshNotice });
+      : createRefreshBroadcast({
+          publisher: redis,
+          subscriber,
+          engine,
+          instanceId: randomUUID(),
+          minIntervalMs: config.secretsNoticeIntervalMs,
+          spreadMs: config.secretsNoticeSpreadMs,
+          logger: secretsLogger,
+          onNotice: metrics.refreshNotice,
+        });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
   void broadcast?.start();
 
@@ -285,7 +294,7 @@ async function start(): Promise<void> {
   } catch (err) {
     if (config.metrics.kind !== 'own') throw err;
     const { host, port } = config.metrics;
-    const code = (err as { code?: string }).code ?? 'UnknownError';
+    const code = dependencyErrorCode(err);
     const line = listenFailure(code, host, port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
     logger.fatal({ event: 'service.listen_failed', code, port, host, listener: 'metrics' }, line);
     throw new StartupError(line);

@@ -129,7 +129,7 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
       // Until they refresh, instances hold the version rolled away from as current: for the admin token, it authenticates the notice.
       const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
       const token = await readValue(client, adminId, adminId === secretId ? { versionId: plan.fromVersionId } : { stage: AWSCURRENT });
-      notified = await notifyRefresh(options.notify ?? [], token?.value, deps);
+      notified = await notifyRefresh(options.notify ?? [], token?.value, [kind.module.secretName], deps);
     } catch (err) {
       warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
     }

@@ -151,11 +151,11 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
   const committed = `the rotation is committed (AWSCURRENT of ${secretId} is now ${outcome.toVersionId})`;
   const warnings: string[] = [];
   // Instances first: until they refresh, a single-user database password refuses their new logins.
-  const receivers = kind.announce === true ? await pushNotice(ctx, c, warnings, committed) : undefined;
+  const receivers = kind.announce === true ? await pushNotice(ctx, kind, c, warnings, committed) : undefined;
   let notified: Notified[] = [];
   if ((options.notify ?? []).length > 0) {
     try {
-      notified = await notifyRefresh(options.notify ?? [], await noticeToken(ctx, kind, c), deps);
+      notified = await notifyRefresh(options.notify ?? [], await noticeToken(ctx, kind, c), [kind.module.secretName], deps);
     } catch (err) {
       warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
     }
@@ -213,7 +213,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
 }
 
 /** The Redis push: a notice on the refresh channel, with REDIS_URL's current credentials. Warns on failure. */
-async function pushNotice(ctx: CommandContext, c: Committed, warnings: string[], committed: string): Promise<number | undefined> {
+async function pushNotice(ctx: CommandContext, kind: CliRotationKind<unknown>, c: Committed, warnings: string[], committed: string): Promise<number | undefined> {
   const redisSecretId = ctx.catalog.entry('REDIS_URL')!.awsId;
   try {
     return await publishRefreshNotice({
@@ -222,6 +222,9 @@ async function pushNotice(ctx: CommandContext, c: Committed, warnings: string[],
       redis: ctx.deps.credentialClients.redis,
       origin: 'secrets-cli',
       reason: `rotated ${c.secretId}`,
+      catalog: ctx.catalog,
+      name: kind.module.secretName,
+      versionId: c.outcome.toVersionId,
       now: ctx.deps.now,
     });
   } catch (err) {
