@@ -7,11 +7,10 @@
  * on as in production. Usage: npm run bench:healthz   (BENCH_SECONDS=2 for a smoke run)
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
+import { benchDatabase, benchSecrets } from './support/bench-service.js';
 
 interface Result {
   requests: { average: number; total: number };
@@ -25,16 +24,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
-const SERVER = 'postgresql://postgres@127.0.0.1:5432';
-const dbName = `bench_healthz_${process.pid}_${randomBytes(3).toString('hex')}`;
-const secrets = {
-  ADMIN_TOKEN: randomBytes(48).toString('base64'),
-  META_VERIFY_TOKEN: randomBytes(48).toString('base64'),
-  META_APP_SECRET: randomBytes(32).toString('hex'),
-  DATABASE_URL: `${SERVER}/${dbName}`,
-  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-  OPENAI_API_KEY: 'sk-bench',
-};
+const database = benchDatabase('bench_healthz');
+const secrets = benchSecrets(database.url);
 
 interface Row {
   name: string;
@@ -44,13 +35,6 @@ interface Row {
   failed: number;
   databasePerSecond?: number;
   redisPerSecond?: number;
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: `${SERVER}/postgres` });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
 }
 
 async function measure(healthMaxAgeMs: string): Promise<{ baseline: Row; healthz: Row }> {
@@ -99,5 +83,5 @@ try {
   }
   console.log(`\nshared vs per-request /healthz: ${(shared.healthz.rps / perRequest.healthz.rps).toFixed(2)}x the requests per second`);
 } finally {
-  await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => {});
+  await database.drop();
 }

@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { DEFAULT_WEBHOOK_INGEST } from '../src/service/webhook-ingest.js';
+import { benchDatabase, benchSecrets } from './support/bench-service.js';
 
 interface Result {
   requests: { average: number };
@@ -45,23 +46,8 @@ const CONNECTIONS = 10;
 const BURST_CONNECTIONS = 10 * CONNECTIONS;
 /** The service's default WEBHOOK_QUEUE_MAX (the bench server runs with the defaults). */
 const QUEUE_MAX = DEFAULT_WEBHOOK_INGEST.maxPending;
-const SERVER = 'postgresql://postgres@127.0.0.1:5432';
-const dbName = `bench_http_${process.pid}_${randomBytes(3).toString('hex')}`;
-const secrets = {
-  ADMIN_TOKEN: randomBytes(48).toString('base64'),
-  META_VERIFY_TOKEN: randomBytes(48).toString('base64'),
-  META_APP_SECRET: randomBytes(32).toString('hex'),
-  DATABASE_URL: `${SERVER}/${dbName}`,
-  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-  OPENAI_API_KEY: 'sk-bench',
-};
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: `${SERVER}/postgres` });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
+const database = benchDatabase('bench_http');
+const secrets = benchSecrets(database.url);
 
 /** Median of 200 sequential autocommitted single-row INSERTs into a table of their own. */
 async function commitRoundTripMs(url: string): Promise<number> {
@@ -119,7 +105,7 @@ try {
 
   // The floor under any durable answer: one committed INSERT, round trip and WAL flush, on this
   // machine now. With c connections each waiting for its commit, c / this is the ceiling in req/s.
-  const commitMs = await commitRoundTripMs(`${SERVER}/${dbName}`);
+  const commitMs = await commitRoundTripMs(database.url);
 
   const rows: { name: string; connections: number; rps: number; p50: number; p99: number; failed: number }[] = [];
   // The group commit's share: submit to commit per delivery, read (and reset) from the server.
@@ -185,5 +171,5 @@ try {
 } finally {
   child.kill('SIGTERM');
   await once(child, 'exit');
-  await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => {});
+  await database.drop();
 }

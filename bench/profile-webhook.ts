@@ -6,14 +6,14 @@
  * Usage: npm run bench:profile   (the .cpuprofile stays in a temp directory, printed at the end)
  */
 import { spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
+import { benchDatabase, benchSecrets } from './support/bench-service.js';
 
 interface ProfileNode {
   id: number;
@@ -25,17 +25,9 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
-const SERVER = 'postgresql://postgres@127.0.0.1:5432';
-const dbName = `bench_prof_${process.pid}_${randomBytes(3).toString('hex')}`;
-const appSecret = randomBytes(32).toString('hex');
+const database = benchDatabase('bench_prof');
+const secrets = benchSecrets(database.url);
 const dir = mkdtempSync(join(tmpdir(), 'webhook-prof-'));
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: `${SERVER}/postgres` });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
 
 const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', new URL('./http-server.ts', import.meta.url).pathname], {
   env: {
@@ -43,12 +35,7 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-
     HOME: process.env.HOME ?? '',
     BENCH_LOG_REQUESTS: process.env.BENCH_LOG_REQUESTS ?? '1',
     ...(process.env.BENCH_GROUPS_IN_FLIGHT !== undefined && { BENCH_GROUPS_IN_FLIGHT: process.env.BENCH_GROUPS_IN_FLIGHT }),
-    ADMIN_TOKEN: randomBytes(48).toString('base64'),
-    META_VERIFY_TOKEN: randomBytes(48).toString('base64'),
-    META_APP_SECRET: appSecret,
-    DATABASE_URL: `${SERVER}/${dbName}`,
-    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    OPENAI_API_KEY: 'sk-bench',
+    ...secrets,
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -66,7 +53,7 @@ try {
         path: '/webhook',
         setupRequest: (req: object) => {
           const body = `{"object":"whatsapp_business_account","entry":[{"id":"${process.pid}-${++seq}","changes":[]}]}`;
-          const sig = `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
+          const sig = `sha256=${createHmac('sha256', secrets.META_APP_SECRET).update(body).digest('hex')}`;
           return { ...req, body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig } };
         },
       },
@@ -76,7 +63,7 @@ try {
 } finally {
   child.kill('SIGTERM');
   await once(child, 'exit');
-  await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => {});
+  await database.drop();
 }
 
 // The main thread's profile (thread 0); tsx's loader thread writes one of its own.
