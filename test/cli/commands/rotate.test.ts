@@ -1,11 +1,11 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
-import { OutputScan, secretScenario, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
+import { OutputScan, secretScenario, secretStateOf, secretsCli as secretsCliOn, tokenFilesIn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 /** The token every scenario starts from: the operator holds it; no output may show it. */
@@ -27,38 +27,8 @@ afterEach(() => scan.expectClean());
 const scenario = () => secretScenario(lsm, `rot${++projects}`, T0);
 const secretsCli = (argv: string[], opts: CliRunOptions) => secretsCliOn(lsm, scan, argv, opts);
 
-/** Labels, values and the one-AWSCURRENT invariant of a secret. */
-async function stateOf(secretId: string) {
-  const client = localClient(lsm);
-  const versions = (await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  const holders = (stage: string) => versions.filter((v) => v.VersionStages?.includes(stage));
-  expect(holders('AWSCURRENT')).toHaveLength(1);
-  const currentId = holders('AWSCURRENT')[0]!.VersionId!;
-  const value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!;
-  const unfinished = holders('AWSPENDING').find((v) => !v.VersionStages!.includes('AWSCURRENT') && !v.VersionStages!.includes('AWSPREVIOUS'));
-  for (const v of versions) {
-    const s = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.VersionId! })).catch(() => undefined);
-    if (s?.SecretString !== undefined) scan.secret(s.SecretString);
-  }
-  return { currentId, value, unfinishedId: unfinished?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()])) };
-}
-
-/** Token files in a folder: their tokens, and any still only reserved. */
-async function tokenFiles(cwd: string) {
-  const tokens: string[] = [];
-  const reserved: string[] = [];
-  for (const name of await readdir(cwd)) {
-    if (!name.endsWith('.txt')) continue;
-    const text = await readFile(join(cwd, name), 'utf8');
-    if (text.startsWith('# secrets rotate: reserved')) reserved.push(name);
-    else {
-      tokens.push(text.trim());
-      scan.secret(text.trim());
-      expect((await stat(join(cwd, name))).mode & 0o777).toBe(0o600);
-    }
-  }
-  return { tokens, reserved };
-}
+const stateOf = (secretId: string) => secretStateOf(lsm, scan, secretId);
+const tokenFiles = (cwd: string) => tokenFilesIn(scan, cwd);
 
 describe('secrets rotate admin-token', () => {
   it('creates the pending version, hands the token to a 0600 file named for it, and finishes by moving AWSCURRENT', async () => {
@@ -111,75 +81,6 @@ describe('secrets rotate admin-token', () => {
     const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
     scan.output(log);
     expect(JSON.parse(log)).toMatchObject({ action: 'rotate', secretId, toVersionId: after.currentId, strategy: 'graceful' });
-  });
-
-  describe('stopped after each call it makes, then run again or rolled back', () => {
-    const variants: readonly (readonly string[])[] = [[], ['--save-token', 'tok.txt'], ['--print']];
-    // The number of calls a clean run makes (asserted in the first test of this file).
-    const CALLS = 8;
-    for (const extra of variants) {
-      for (const mode of ['before', 'after'] as const) {
-        it(`ends with one AWSCURRENT and the token in hand when stopped ${mode} any call (${extra.join(' ') || 'default file'}), re-run to finish`, async () => {
-          let resumed = 0;
-          for (let crashAt = 1; crashAt <= CALLS; crashAt += 1) {
-            const { project, secretId, cwd } = await scenario();
-            const argv = ['rotate', 'admin-token', '--yes', '--project', project, ...extra];
-            const held = new Set([T0]);
-
-            const failed = await secretsCli(argv, { cwd, faults: { crashAt, mode } });
-            if (failed.printed) held.add(failed.printed);
-            for (const t of (await tokenFiles(cwd)).tokens) held.add(t);
-            const middle = await stateOf(secretId);
-            expect(held, `crash at call ${crashAt}`).toContain(middle.value);
-            // A crash after the switch (the best-effort tidy-up of AWSPENDING) is no failure at all.
-            if (failed.code !== 0) expect(failed.stderr.trim().split('\n'), `crash at call ${crashAt}`).toHaveLength(1);
-            if (middle.unfinishedId !== undefined) expect(failed.stderr).toContain(middle.unfinishedId);
-
-            const rerun = await secretsCli(argv, { cwd });
-            if (rerun.printed) held.add(rerun.printed);
-            const files = await tokenFiles(cwd);
-            for (const t of files.tokens) held.add(t);
-            const end = await stateOf(secretId);
-            expect(end.unfinishedId, `crash at call ${crashAt}`).toBeUndefined();
-            expect(files.reserved, `crash at call ${crashAt}`).toEqual([]);
-            expect(held, `crash at call ${crashAt}`).toContain(end.value);
-            if (middle.currentId !== end.currentId || middle.value === T0) {
-              expect(rerun.code, `crash at call ${crashAt}: ${rerun.stderr}`).toBe(0);
-              expect(end.value).not.toBe(T0);
-            } else {
-              // The first run had committed: a second rotation within 10 minutes is refused, changing nothing.
-              expect(rerun.stderr).toMatch(/less than 10 minutes ago/);
-            }
-            if (middle.unfinishedId !== undefined) {
-              expect(end.currentId).toBe(middle.unfinishedId);
-              resumed += 1;
-            }
-          }
-          // Stopped between createSecret and the switch, the run left a rotation to resume.
-          expect(resumed).toBeGreaterThanOrEqual(3);
-        });
-      }
-    }
-
-    for (const mode of ['before', 'after'] as const) {
-      it(`ends with one AWSCURRENT and a token in hand when stopped ${mode} any call, then rolled back`, async () => {
-        for (let crashAt = 1; crashAt <= CALLS; crashAt += 1) {
-          const { project, secretId, cwd } = await scenario();
-          const held = new Set([T0]);
-          await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { crashAt, mode } });
-          const files = await tokenFiles(cwd);
-          for (const t of files.tokens) held.add(t);
-
-          const rolled = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], { cwd });
-          const end = await stateOf(secretId);
-          expect(end.unfinishedId, `crash at call ${crashAt}`).toBeUndefined();
-          expect(held, `crash at call ${crashAt}`).toContain(end.value);
-          if (rolled.code !== 0) expect(rolled.stderr).toMatch(/no AWSPREVIOUS version to roll back to; nothing changed/);
-          // A rollback deletes no token file.
-          expect((await tokenFiles(cwd)).tokens).toEqual(files.tokens);
-        }
-      });
-    }
   });
 
   it('resumes with the version id a reservation holds when a crash left it before the version was created', async () => {
