@@ -4,8 +4,10 @@ import { defineConfig } from 'vitest/config';
  * The tests StrykerJS runs against each mutant (`npm run mutation`): the engine's own, the CLI's
  * in-process tests for rotate and rollback, and the rotation protocol's (src/rotation) that they
  * delegate to. Left out: the 300-instance fleet scenario (seconds per run, and every rule it
- * relies on has a unit test), tests that spawn processes, which run unmutated code, and the
- * credential rotations that start their own PostgreSQL and Redis servers.
+ * relies on has a unit test), rotate's fault-injection loops (some 200 CLI runs per mutant; each
+ * rule they prove has a single-run test), tests that spawn processes, which run unmutated code,
+ * and rotate.credentials.test.ts, which starts a PostgreSQL cluster (rotate.after-commit.test.ts
+ * covers the same paths of rotate.ts against a Redis of its own).
  */
 export default defineConfig({
   test: {
@@ -14,6 +16,7 @@ export default defineConfig({
       'test/cli/run.test.ts',
       'test/cli/canary.test.ts',
       'test/cli/commands/rotate.test.ts',
+      'test/cli/commands/rotate.after-commit.test.ts',
       'test/cli/commands/rollback.test.ts',
       'test/rotation/rotation-steps.test.ts',
       'test/rotation/version-stages.test.ts',
