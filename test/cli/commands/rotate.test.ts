@@ -239,3 +239,159 @@ describe('secrets rotate meta-verify-token', () => {
     }
   });
 });
+
+describe('secrets rotate admin-token: where a stopped rotation stands, said in one line', () => {
+  const timeout = () => Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
+
+  it('says nothing changed, and leaves no reserved file, when Secrets Manager refuses the new version', async () => {
+    const { project, secretId, cwd } = await scenario();
+    lsm.setFaults({ denyOperations: ['PutSecretValue'] });
+    let denied;
+    try {
+      denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd });
+    } finally {
+      lsm.clearFaults();
+    }
+
+    expect(denied.code).toBe(1);
+    expect(denied.stderr.trim()).toMatch(new RegExp(`^error: Access denied to ${secretId} \\(AccessDeniedException\\).*; nothing changed$`));
+    expect(await tokenFiles(cwd)).toEqual({ tokens: [], reserved: [] });
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it('keeps the reserved file and says to run again when neither put of the new version got an answer, and the re-run resumes it', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const argv = ['rotate', 'admin-token', '--yes', '--project', project];
+    // Both puts land, neither answer comes back.
+    const lost = await secretsCli(argv, { cwd, faults: { crashAt: 4, mode: 'after' } });
+
+    expect(lost.code).toBe(1);
+    const middle = await stateOf(secretId);
+    const path = join(cwd, `.admin-token-new-${middle.unfinishedId}.txt`);
+    expect(lost.stderr.trim()).toBe(
+      `error: Creating version ${middle.unfinishedId} of ${secretId} got no clear answer (TimeoutError); it may exist: run the same command again to resume (${path} is reserved for version ${middle.unfinishedId})`,
+    );
+    expect((await tokenFiles(cwd)).reserved).toEqual([`.admin-token-new-${middle.unfinishedId}.txt`]);
+
+    const rerun = await secretsCli(argv, { cwd });
+
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toBe(`Resuming the rotation of ${secretId} to version ${middle.unfinishedId} (found under AWSPENDING)\n`);
+    const end = await stateOf(secretId);
+    expect(end.currentId).toBe(middle.unfinishedId);
+    expect((await readFile(path, 'utf8')).trim()).toBe(end.value);
+  });
+
+  it('names the version to resume when --print handed nothing to a file, and resumes it from AWSPENDING', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const argv = ['rotate', 'admin-token', '--yes', '--print', '--project', project];
+    const lost = await secretsCli(argv, { cwd, faults: { crashAt: 4, mode: 'after' } });
+
+    const middle = await stateOf(secretId);
+    expect(lost.stderr.trim()).toBe(
+      `error: Creating version ${middle.unfinishedId} of ${secretId} got no clear answer (TimeoutError); it may exist: run the same command again to resume version ${middle.unfinishedId}`,
+    );
+
+    const rerun = await secretsCli(argv, { cwd });
+
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr.split('\n')[0]).toBe(`Resuming the rotation of ${secretId} to version ${middle.unfinishedId} (found under AWSPENDING)`);
+    const end = await stateOf(secretId);
+    expect(rerun.printed).toBe(end.value);
+    expect(rerun.stderr).toContain(`Finished the rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${middle.unfinishedId}`);
+  });
+
+  it('says the switch may or may not have happened when its answer is lost, and the re-run settles it', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const argv = ['rotate', 'admin-token', '--yes', '--print', '--strategy', 'graceful', '--project', project];
+    // The AWSCURRENT move is never sent, but its caller cannot know that.
+    const lost = await secretsCli(argv, {
+      cwd,
+      faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') throw timeout();
+        },
+      },
+    });
+
+    expect(lost.code).toBe(1);
+    const middle = await stateOf(secretId);
+    expect(lost.stderr.trim()).toBe(
+      `error: Finishing version ${middle.unfinishedId} of ${secretId} got no clear answer (TimeoutError): version ${middle.unfinishedId} may or may not be current now; run the same command again to settle it`,
+    );
+
+    const rerun = await secretsCli(argv, { cwd });
+
+    expect(rerun.code).toBe(0);
+    expect((await stateOf(secretId)).currentId).toBe(middle.unfinishedId);
+  });
+
+  it('says the version is pending and its token is in hand when the test against the service fails, offering a rollback', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const failed = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--url', 'http://127.0.0.1:9'], { cwd });
+
+    expect(failed.code).toBe(1);
+    const middle = await stateOf(secretId);
+    const path = join(cwd, `.admin-token-new-${middle.unfinishedId}.txt`);
+    expect(failed.stderr.trim()).toBe(
+      `error: Cannot read http://127.0.0.1:9/admin/secrets/health (TypeError). Version ${middle.unfinishedId} of ${secretId} is pending, not current: the old token still works; its token is in ${path}. Run the same command again to resume, or "secrets rollback admin-token" to cancel it`,
+    );
+  });
+});
+
+describe('secrets rotate admin-token: options and summary', () => {
+  it('refuses a strategy the kind does not have, and --print with --save-token, before changing anything', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const strategy = await secretsCli(['rotate', 'admin-token', '--yes', '--strategy', 'single-user', '--project', project], { cwd });
+    const both = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--save-token', 't.txt', '--project', project], { cwd });
+
+    expect([strategy.code, both.code]).toEqual([2, 2]);
+    expect(strategy.stderr).toContain('--strategy must be immediate or graceful');
+    expect(both.stderr).toContain('use --print or --save-token, not both');
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it('says the rotation was cancelled when the operator declines, changing nothing', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const declined = await secretsCli(['rotate', 'admin-token', '--project', project, '--strategy', 'graceful'], { cwd, confirm: async (q) => !q.includes('Both tokens work during the grace window.') });
+
+    expect(declined.code).toBe(130);
+    expect(declined.stderr).toContain('Rotation cancelled; nothing changed');
+    expect(await tokenFiles(cwd)).toEqual({ tokens: [], reserved: [] });
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it('summarises a rotation as JSON: versions, strategy, token file, no notices', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const before = await stateOf(secretId);
+
+    const { code, stdout } = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--json'], { cwd });
+
+    expect(code).toBe(0);
+    const after = await stateOf(secretId);
+    expect(JSON.parse(stdout)).toEqual({
+      secretId,
+      strategy: 'immediate',
+      fromVersionId: before.currentId,
+      toVersionId: after.currentId,
+      resumed: false,
+      tokenFile: join(cwd, `.admin-token-new-${after.currentId}.txt`),
+      notified: [],
+      warnings: [],
+    });
+  });
+
+  it('keeps stdout for the token alone with --print, even with --json', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const { code, stdout, stderr } = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--json', '--project', project], { cwd });
+
+    expect(code).toBe(0);
+    const after = await stateOf(secretId);
+    expect(stdout).toBe(`${after.value}\n`);
+    expect(stderr).toContain(`Rotated ${secretId} (immediate)`);
+  });
+});
