@@ -23,6 +23,7 @@ export default defineConfig({
       'test/rotation/version-stages.test.ts',
       'test/rotation/version-value.test.ts',
       'test/rotation/service-probe.test.ts',
+      'test/rotation/token-rotation.test.ts',
       'test/rotation/url-safe-token.test.ts',
       'test/rotation/unclear-outcome.test.ts',
       'test/rotation/lambda-rotation.test.ts',
