@@ -44,9 +44,11 @@ describe('secrets rollback admin-token', () => {
       const rotatedId = holder(await stagesOf(secretId), 'AWSCURRENT')!;
       expect(service.engine.accepted('ADMIN_TOKEN')).toEqual([rotated.printed]);
 
-      const { code, stdout } = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd);
+      const { code, stdout, calls } = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd);
 
       expect(code).toBe(0);
+      // Without --notify a rollback only moves labels: it reads no secret value.
+      expect(calls.filter((c) => c !== 'ListSecretVersionIdsCommand' && c !== 'UpdateSecretVersionStageCommand')).toEqual([]);
       const stages = await stagesOf(secretId);
       expect(stages[original]).toEqual(['AWSCURRENT', 'ROTATION_IMMEDIATE']);
       expect(stages[rotatedId]).toEqual(['AWSPREVIOUS', 'ROLLED_BACK']);
@@ -156,7 +158,9 @@ describe('secrets rollback admin-token', () => {
 
   it('takes no --strategy, and rolls back the Meta verify token too', async () => {
     const { project, cwd } = await scenario();
-    expect((await secretsCli(['rollback', 'admin-token', '--yes', '--strategy', 'graceful', '--project', project], cwd)).code).toBe(2);
+    const strategy = await secretsCli(['rollback', 'admin-token', '--yes', '--strategy', 'graceful', '--project', project], cwd);
+    expect(strategy.code).toBe(2);
+    expect(strategy.stderr).toContain('rollback is immediate unless --graceful; it takes no --strategy');
     const verifyId = whatsappSaasCatalog({ project }).entry('META_VERIFY_TOKEN')!.awsId;
     await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-Q1w2' }));
     scan.secret('canary-rollback-verify-Q1w2');
@@ -166,6 +170,7 @@ describe('secrets rollback admin-token', () => {
 
     expect(code).toBe(0);
     expect(stdout).toContain('x-admin-token set to the current admin token');
+    expect(stdout).not.toContain('secrets verify');
     expect((await localClient(lsm).send(new GetSecretValueCommand({ SecretId: verifyId }))).SecretString).toBe('canary-rollback-verify-Q1w2');
   });
 });
@@ -216,10 +221,13 @@ describe('secrets rollback of an unfinished rotation', () => {
     const { project, secretId, cwd } = await scenario();
     const { original, pending } = await pendingRotation(secretId);
 
-    const { code, stdout } = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project, '--notify', 'http://127.0.0.1:9'], cwd);
+    await mkdir(join(cwd, 'log-is-a-folder'));
+
+    const { code, stdout, stderr } = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project, '--notify', 'http://127.0.0.1:9', '--rotation-log', 'log-is-a-folder'], cwd);
 
     expect(code).toBe(0);
     expect(await stagesOf(secretId)).toEqual({ [original]: ['AWSCURRENT'] });
+    expect(stderr).toBe(`warning: the rotation to ${pending} is cancelled; could not append to ${join(cwd, 'log-is-a-folder')} (EISDIR)\n`);
     // A cancelled rotation changed nothing instances hold: nobody is notified.
     expect(stdout).toBe(`Cancelled the unfinished rotation of ${secretId}: version ${pending} is no longer AWSPENDING; AWSCURRENT stays ${original}\n`);
   });
@@ -308,8 +316,8 @@ describe('secrets rollback, labels and warnings', () => {
 
     const { code, stderr } = await secretsCli(['rollback', 'meta-verify-token', '--yes', '--project', project], cwd);
 
-    expect(code).not.toBe(0);
-    expect(stderr).toContain(`${verifyId} has no AWSCURRENT version`);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`error: ${verifyId} has no AWSCURRENT version\n`);
   });
 
   it('reads the current admin token to notify instances after rolling back the Meta verify token', async () => {
@@ -326,6 +334,52 @@ describe('secrets rollback, labels and warnings', () => {
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toMatchObject({ notified: [{ url: service.url, ok: true }], refreshed: true, nextSteps: [], warnings: [] });
       expect(service.engine.status().secrets.META_VERIFY_TOKEN!.versionId).toBe((await localClient(lsm).send(new GetSecretValueCommand({ SecretId: verifyId }))).VersionId);
+    } finally {
+      await service.close();
+    }
+  });
+  it('calls a denied label move what it is, not a conflict', async () => {
+    const { project, secretId, cwd } = await scenario();
+    await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], cwd);
+    const before = await stagesOf(secretId);
+    lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
+    let denied;
+    try {
+      denied = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd);
+    } finally {
+      lsm.clearFaults();
+    }
+
+    expect(denied.code).toBe(1);
+    expect(denied.stderr.startsWith(`error: Access denied to ${secretId} (AccessDeniedException)`)).toBe(true);
+    expect(denied.stderr).not.toContain('changed while rolling back');
+    expect(await stagesOf(secretId)).toEqual(before);
+  });
+
+  it('counts a rollback refreshed only when every --notify instance refreshed, and warns when the admin token cannot be read for them', async () => {
+    const { project, cwd } = await scenario();
+    const catalog = whatsappSaasCatalog({ project });
+    const verifyId = catalog.entry('META_VERIFY_TOKEN')!.awsId;
+    const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
+    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-V5b6' }));
+    scan.secret('canary-rollback-verify-V5b6');
+    const service = await startStandInService(lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
+    try {
+      await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--project', project], cwd);
+      const some = await secretsCli(['rollback', 'meta-verify-token', '--yes', '--project', project, '--notify', service.url, '--notify', 'http://127.0.0.1:9', '--json'], cwd);
+      expect(JSON.parse(some.stdout)).toMatchObject({ notified: [{ ok: true }, { ok: false }], refreshed: false });
+      expect((JSON.parse(some.stdout) as { nextSteps: string[] }).nextSteps[0]).toContain('x-admin-token set to the current admin token');
+
+      const unreadable = await secretsCli(['rollback', 'meta-verify-token', '--yes', '--force', '--project', project, '--notify', service.url, '--json'], cwd, undefined, {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'GetSecretValueCommand' && input.SecretId === adminId) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        },
+      });
+
+      expect(unreadable.code).toBe(0);
+      const body = JSON.parse(unreadable.stdout) as { toVersionId: string; notified: unknown[]; warnings: string[] };
+      expect(body.notified).toEqual([]);
+      expect(body.warnings).toEqual([`the rollback is committed (AWSCURRENT of ${verifyId} is now ${body.toVersionId}); could not read the admin token to notify instances (ACCESS_DENIED)`]);
     } finally {
       await service.close();
     }

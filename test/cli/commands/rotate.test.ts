@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN_CHECKLIST } from '../../../src/cli/rotation-kinds.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
@@ -45,8 +46,9 @@ describe('secrets rotate admin-token', () => {
     const file = join(cwd, `.admin-token-new-${after.currentId}.txt`);
     expect((await readFile(file, 'utf8')).trim()).toBe(after.value);
     expect(after.value).toMatch(/^[A-Za-z0-9_-]{64}$/);
-    expect(stdout).toContain(`Rotated ${secretId} (immediate): AWSCURRENT ${before.currentId} -> ${after.currentId}`);
-    expect(stdout).toContain(`New admin token saved to: ${file} (mode 0600)`);
+    expect(stdout).toBe(
+      [`Rotated ${secretId} (immediate): AWSCURRENT ${before.currentId} -> ${after.currentId}`, `New admin token saved to: ${file} (mode 0600)`, '', ADMIN_TOKEN_CHECKLIST, ''].join('\n'),
+    );
     expect(stderr).toBe('');
     expect(calls).toEqual([
       'ListSecretVersionIdsCommand',
@@ -273,13 +275,21 @@ describe('secrets rotate admin-token: where a stopped rotation stands, said in o
     );
     expect((await tokenFiles(cwd)).reserved).toEqual([`.admin-token-new-${middle.unfinishedId}.txt`]);
 
-    const rerun = await secretsCli(argv, { cwd });
+    const asked: string[] = [];
+    const rerun = await secretsCli([...argv.filter((a) => a !== '--yes'), '--json'], { cwd, confirm: async (q) => (asked.push(q), true) });
 
     expect(rerun.code).toBe(0);
+    expect(asked).toEqual([
+      `Resume the unfinished rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${middle.unfinishedId}? The old token stops working as soon as instances refresh.`,
+    ]);
     expect(rerun.stderr).toBe(`Resuming the rotation of ${secretId} to version ${middle.unfinishedId} (found under AWSPENDING)\n`);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ resumed: true, fromVersionId: middle.currentId, toVersionId: middle.unfinishedId });
     const end = await stateOf(secretId);
     expect(end.currentId).toBe(middle.unfinishedId);
     expect((await readFile(path, 'utf8')).trim()).toBe(end.value);
+    const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
+    scan.output(log);
+    expect(JSON.parse(log)).toMatchObject({ action: 'rotate', toVersionId: end.currentId, resumed: true });
   });
 
   it('names the version to resume when --print handed nothing to a file, and resumes it from AWSPENDING', async () => {
@@ -382,6 +392,17 @@ describe('secrets rotate admin-token: options and summary', () => {
       notified: [],
       warnings: [],
     });
+    const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
+    scan.output(log);
+    expect(JSON.parse(log)).toEqual({
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      action: 'rotate',
+      secretId,
+      fromVersionId: before.currentId,
+      toVersionId: after.currentId,
+      strategy: 'immediate',
+      caller: 'arn:aws:iam::000000000000:user/test-operator',
+    });
   });
 
   it('keeps stdout for the token alone with --print, even with --json', async () => {
@@ -393,5 +414,62 @@ describe('secrets rotate admin-token: options and summary', () => {
     const after = await stateOf(secretId);
     expect(stdout).toBe(`${after.value}\n`);
     expect(stderr).toContain(`Rotated ${secretId} (immediate)`);
+  });
+});
+
+describe('secrets rotate: more of what it says and reads', () => {
+  it('refuses an option its kind does not take before asking anything', async () => {
+    const { project, secretId, cwd } = await scenario();
+    let asked = false;
+
+    const refused = await secretsCli(['rotate', 'admin-token', '--master-secret', 'm', '--project', project], { cwd, confirm: async () => ((asked = true), true) });
+
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('rotate admin-token takes no --master-secret');
+    expect(asked).toBe(false);
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it("shows each --notify instance's answer in its summary lines", async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const { code, stdout, stderr } = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project, '--notify', 'http://127.0.0.1:9'], { cwd });
+
+    expect(code).toBe(0);
+    const after = await stateOf(secretId);
+    expect(stdout).toBe(`${after.value}\n`);
+    expect(stderr).toContain(`: AWSCURRENT ${Object.keys(after.stages).find((id) => id !== after.currentId)} -> ${after.currentId}\nNotified http://127.0.0.1:9: failed (HTTP unreachable)\n\nPOST-ROTATION CHECKLIST`);
+  });
+
+  it('reads the admin token for the Meta verify token only to notify instances, and warns when it cannot', async () => {
+    const { project, cwd } = await scenario();
+    const catalog = whatsappSaasCatalog({ project });
+    const verifyId = catalog.entry('META_VERIFY_TOKEN')!.awsId;
+    const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
+    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rotate-verify-C3v4' }));
+    scan.secret('canary-rotate-verify-C3v4');
+    const reads: string[] = [];
+    const recordReads = async (_n: number, name: string, input: Record<string, unknown>) => {
+      if (name === 'GetSecretValueCommand') reads.push(String(input.SecretId));
+    };
+
+    const quiet = await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--project', project], { cwd, faults: { beforeSend: recordReads } });
+    expect(quiet.code).toBe(0);
+    expect(reads).not.toContain(adminId);
+
+    const denied = await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--force', '--project', project, '--notify', 'http://127.0.0.1:9', '--json'], {
+      cwd,
+      faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'GetSecretValueCommand' && input.SecretId === adminId) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        },
+      },
+    });
+
+    expect(denied.code).toBe(0);
+    const end = await stateOf(verifyId);
+    expect(denied.stderr).toContain(
+      `warning: the rotation is committed (AWSCURRENT of ${verifyId} is now ${end.currentId}); could not read the admin token to notify instances (ACCESS_DENIED)\n`,
+    );
   });
 });
