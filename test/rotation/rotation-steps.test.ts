@@ -141,7 +141,10 @@ describe('finishSecret', () => {
 
     const failure = await finishSecret({ ...ctx, client }, 'graceful').catch((e: unknown) => e);
 
-    expect(failure).toMatchObject({ code: 'ROTATION_CONFLICT' });
+    expect(failure).toMatchObject({
+      code: 'ROTATION_CONFLICT',
+      message: `The labels of ${secretId} changed while finishing version ${ctx.versionId} (another rotation or rollback); AWSCURRENT was not moved here`,
+    });
     const after = await stagesOf(secretId);
     expect(after[other.versionId]).toContain('AWSCURRENT');
     expect(after[ctx.versionId]).toEqual(['AWSPENDING']);
@@ -172,9 +175,14 @@ describe('finishSecret', () => {
     expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING']);
   });
 
-  it('refuses a version that is not under AWSPENDING', async () => {
+  it('refuses a version that is not under AWSPENDING, also while another rotation is pending', async () => {
     const secretId = await newSecret();
     await expect(finishSecret(ctxFor(secretId), 'graceful')).rejects.toMatchObject({ code: 'ROTATION_NOT_PENDING' });
+    await createSecret(adminTokenRotation, ctxFor(secretId));
+    const before = await stagesOf(secretId);
+
+    await expect(finishSecret(ctxFor(secretId), 'graceful')).rejects.toMatchObject({ code: 'ROTATION_NOT_PENDING' });
+    expect(await stagesOf(secretId)).toEqual(before);
   });
 });
 
@@ -199,7 +207,7 @@ describe('setSecret and testSecret', () => {
     const test = (await testSecret(failing(leaky), ctx).catch((e: unknown) => e)) as RotationError;
 
     expect(set).toMatchObject({ code: 'ROTATION_SET_FAILED', message: `setSecret failed for version ${ctx.versionId} of ${secretId} (28P01)` });
-    expect(test).toMatchObject({ code: 'ROTATION_TEST_FAILED' });
+    expect(test).toMatchObject({ code: 'ROTATION_TEST_FAILED', message: `testSecret failed for version ${ctx.versionId} of ${secretId} (28P01)` });
     expect(`${set.message} ${test.message}`).not.toContain('canary');
   });
 

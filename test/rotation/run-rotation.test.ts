@@ -83,6 +83,8 @@ describe('runRotation', () => {
     const versionId = randomUUID();
     const input = { module: adminTokenRotation, client: localClient(lsm), secretId, versionId, deps: {}, mode: 'graceful' as const };
     await runRotation(input);
+    // Without a hand-over to make, a re-run finds it finished all the same.
+    await expect(runRotation(input)).resolves.toMatchObject({ alreadyCurrent: true });
     const events: string[] = [];
 
     const again = await runRotation({ ...input, module: recorded(events), onStep: (step) => events.push(step), onPending: async (_p, info) => void events.push(`onPending ${JSON.stringify(info)}`) });

@@ -66,17 +66,36 @@ describe('checkServiceServes', () => {
     await expect(checkServiceServes(probe('http://127.0.0.1:9'), 'ADMIN_TOKEN', 'v1')).rejects.toThrow(/Cannot read http:\/\/127\.0\.0\.1:9\/admin\/secrets\/health \(TypeError\)/);
   });
 
-  it('says the service serves no version when its health report lacks the secret or its version id is not a string', async () => {
+  it('says the service serves no version when its health report lacks the secret, its version id is not a string, or it reports nothing', async () => {
+    const bodies = [JSON.stringify({ secrets: { ADMIN_TOKEN: { versionId: 7 } } }), '{}', 'null'];
     const s = await serve((req, res) => {
-      res.end(JSON.stringify(req.url === '/admin/secrets/health' ? { secrets: { ADMIN_TOKEN: { versionId: 7 } } } : {}));
+      res.end(bodies[Number(req.headers['x-body'])]);
     });
     try {
-      for (const name of ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']) {
-        await expect(checkServiceServes(probe(s.url), name, 'v1')).rejects.toMatchObject({
+      for (const [i, name] of [
+        [0, 'ADMIN_TOKEN'],
+        [0, 'META_VERIFY_TOKEN'],
+        [1, 'ADMIN_TOKEN'],
+        [2, 'ADMIN_TOKEN'],
+      ] as const) {
+        const withBody: typeof fetch = (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-body': String(i) } });
+        await expect(checkServiceServes({ ...probe(s.url), fetch: withBody }, name, 'v1')).rejects.toMatchObject({
           code: 'ROTATION_TEST_FAILED',
           message: `The service at ${s.url} serves no version of ${name}, not the current v1: refresh it (POST /admin/refresh-secrets) or point it at this secret store`,
         });
       }
+    } finally {
+      s.close();
+    }
+  });
+
+  it('takes a success without a body for an unreadable answer', async () => {
+    const s = await serve((_req, res) => {
+      res.statusCode = 204;
+      res.end();
+    });
+    try {
+      await expect(checkServiceServes(probe(s.url), 'ADMIN_TOKEN', 'v1')).rejects.toMatchObject({ code: 'ROTATION_TEST_FAILED', message: `Cannot read ${s.url}/admin/secrets/health (SyntaxError)` });
     } finally {
       s.close();
     }

@@ -6,6 +6,8 @@ describe('isUnclearOutcome', () => {
     expect(isUnclearOutcome({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } })).toBe(false);
     expect(isUnclearOutcome({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })).toBe(false);
     expect(isUnclearOutcome({ $metadata: { httpStatusCode: 499 } })).toBe(false);
+    // The SDK's own verdict suffices, with or without a status.
+    expect(isUnclearOutcome({ $fault: 'client' })).toBe(false);
   });
 
   it('takes a timeout, a broken connection or a 5xx as a request that may have been applied', () => {

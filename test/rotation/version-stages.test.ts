@@ -78,3 +78,14 @@ describe('readVersions', () => {
     expect(r.sent.map((c) => c.input)).toMatchObject([{ SecretId: 's' }, { SecretId: 's', NextToken: 'p2' }]);
   });
 });
+
+describe('readVersions order', () => {
+  it('puts the newest version first whatever order the pages list them in', async () => {
+    const at = (day: number) => new Date(Date.UTC(2026, 0, day));
+    const r = recording([{ Versions: [2, 4, 1, 3].map((day) => ({ VersionId: `d${day}`, CreatedDate: at(day) })) }]);
+
+    const versions = await readVersions(r.client, 's');
+
+    expect(versions.versions.map((v) => v.versionId)).toEqual(['d4', 'd3', 'd2', 'd1']);
+  });
+});
