@@ -368,7 +368,10 @@ describe('secrets rollback, labels and warnings', () => {
       await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--project', project], cwd);
       const some = await secretsCli(['rollback', 'meta-verify-token', '--yes', '--project', project, '--notify', service.url, '--notify', 'http://127.0.0.1:9', '--json'], cwd);
       expect(JSON.parse(some.stdout)).toMatchObject({ notified: [{ ok: true }, { ok: false }], refreshed: false });
-      expect((JSON.parse(some.stdout) as { nextSteps: string[] }).nextSteps[0]).toContain('x-admin-token set to the current admin token');
+      const { nextSteps } = JSON.parse(some.stdout) as { nextSteps: string[] };
+      // One step: the Meta verify token has no `secrets verify` to follow it.
+      expect(nextSteps).toHaveLength(1);
+      expect(nextSteps[0]).toContain('x-admin-token set to the current admin token');
 
       const unreadable = await secretsCli(['rollback', 'meta-verify-token', '--yes', '--force', '--project', project, '--notify', service.url, '--json'], cwd, undefined, {
         beforeSend: async (_n, name, input) => {

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -471,5 +472,20 @@ describe('secrets rotate: more of what it says and reads', () => {
     expect(denied.stderr).toContain(
       `warning: the rotation is committed (AWSCURRENT of ${verifyId} is now ${end.currentId}); could not read the admin token to notify instances (ACCESS_DENIED)\n`,
     );
+  });
+
+  it('refuses a secret without a current value after asking, and leaves no reserved file behind', async () => {
+    const project = `rot${++projects}`;
+    const secretId = whatsappSaasCatalog({ project }).entry('ADMIN_TOKEN')!.awsId;
+    await localClient(lsm).send(new CreateSecretCommand({ Name: secretId }));
+    const cwd = await mkdtemp(join(tmpdir(), 'secrets-rotation-'));
+    const asked: string[] = [];
+
+    const { code, stderr } = await secretsCli(['rotate', 'admin-token', '--project', project], { cwd, confirm: async (q) => (asked.push(q), true) });
+
+    expect(code).toBe(1);
+    expect(asked).toEqual([`Rotate ${secretId} (immediate): AWSCURRENT - -> a new version? The old token stops working as soon as instances refresh.`]);
+    expect(stderr).toBe(`error: ${secretId} has no AWSCURRENT value to rotate from; nothing changed\n`);
+    expect(await tokenFiles(cwd)).toEqual({ tokens: [], reserved: [] });
   });
 });
