@@ -488,4 +488,23 @@ describe('secrets rotate: more of what it says and reads', () => {
     expect(stderr).toBe(`error: ${secretId} has no AWSCURRENT value to rotate from; nothing changed\n`);
     expect(await tokenFiles(cwd)).toEqual({ tokens: [], reserved: [] });
   });
+
+  it('refuses to overwrite a token file that something else wrote into while the version was created', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const taken = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--save-token', 'tok.txt'], {
+      cwd,
+      faults: {
+        beforeSend: async (_n, name) => {
+          if (name === 'PutSecretValueCommand') await writeFile(join(cwd, 'tok.txt'), 'written by someone else\n');
+        },
+      },
+    });
+
+    expect(taken.code).toBe(1);
+    const middle = await stateOf(secretId);
+    expect(taken.stderr).toContain(`error: ${join(cwd, 'tok.txt')} holds something other than the token of version ${middle.unfinishedId}; not overwritten. Version ${middle.unfinishedId} of ${secretId} is pending`);
+    expect(await readFile(join(cwd, 'tok.txt'), 'utf8')).toBe('written by someone else\n');
+  });
 });
+
