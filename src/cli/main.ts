@@ -18,7 +18,7 @@ const { PLAIN_PROMPT_THEME } = await import('./plain-prompt-theme.js');
 const { execFile } = await import('node:child_process');
 const { promisify } = await import('node:util');
 const { CliError, fromAwsError } = await import('./errors.js');
-const { classifyAwsError } = await import('../engine/index.js');
+const { classifyAwsError, errorCode } = await import('../engine/index.js');
 const { createCredentialClients } = await import('../rotation/create-credential-clients.js');
 import type { AwsOptions } from './deps.js';
 
@@ -62,7 +62,7 @@ const code = await run(process.argv.slice(2), {
       return JSON.parse(stdout) as Record<string, { value: unknown }>;
     } catch (err) {
       // terraform's own error text may quote outputs; name only the failure.
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errorCode(err);
       throw new CliError('FAILED', code === 'ENOENT' ? 'terraform is not installed (needed for --terraform-dir)' : `terraform output -json failed in ${dir}`);
     }
   },

@@ -8,11 +8,12 @@ export interface Notified {
 }
 
 /**
- * Asks each running service to refresh (it tells its peers over Redis). Shows progress on stderr
+ * Asks each running service to refresh `names` (it tells its peers over Redis, naming the same
+ * secrets, so every instance re-reads only those). Shows progress on stderr
  * as each instance answers, a line each, with a spinner for the ones still awaited on a terminal;
  * stdout stays for the command's own result.
  */
-export async function notifyRefresh(urls: readonly string[], token: string | undefined, deps: CliDeps): Promise<Notified[]> {
+export async function notifyRefresh(urls: readonly string[], token: string | undefined, names: readonly string[], deps: CliDeps): Promise<Notified[]> {
   const progress = createProgress(deps.stderr, deps.spinner);
   let waiting = urls.length;
   const awaited = () => `Waiting for ${waiting} instance${waiting === 1 ? '' : 's'} to refresh`;
@@ -22,7 +23,9 @@ export async function notifyRefresh(urls: readonly string[], token: string | und
       urls.map(async (url): Promise<Notified> => {
         let result: Notified;
         try {
-          const res = await deps.fetch(new URL('/admin/refresh-secrets', url), {
+          const target = new URL('/admin/refresh-secrets', url);
+          if (names.length > 0) target.searchParams.set('names', names.join(','));
+          const res = await deps.fetch(target, {
             method: 'POST',
             headers: token !== undefined ? { 'x-admin-token': token } : {},
             signal: AbortSignal.timeout(5_000),

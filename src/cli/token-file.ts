@@ -1,6 +1,7 @@
 import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
+import { errorCode } from '../engine/index.js';
 
 /**
  * The 0600 file a new token is handed over in. It is reserved before the pending version exists
@@ -68,7 +69,7 @@ export async function reserveTokenFile(path: string, reservation: Reservation): 
       await handle.close();
     }
   } catch (err) {
-    throw new CliError('FAILED', `Cannot create ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); nothing changed`, { cause: err });
+    throw new CliError('FAILED', `Cannot create ${path} (${errorCode(err)}); nothing changed`, { cause: err });
   }
   return tokenFile(path, reservation, true);
 }
@@ -137,7 +138,7 @@ async function readSmall(path: string): Promise<string | undefined> {
       await handle.close();
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (errorCode(err) === 'ENOENT') return undefined;
     throw err;
   }
 }

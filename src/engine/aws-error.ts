@@ -40,7 +40,7 @@ export interface ClassifiedError {
 
 export function classifyAwsError(err: unknown): ClassifiedError {
   const e = (err ?? {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
-  const nodeCode = typeof e.code === 'string' ? e.code : undefined;
+  const nodeCode = typeof e.code === 'string' && e.code !== '' ? e.code : undefined;
   if (nodeCode !== undefined && (NETWORK_CODES.has(nodeCode) || nodeCode.startsWith('UND_ERR_'))) {
     return { code: nodeCode, transient: true, unreachable: true };
   }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock, TimerHandle } from './clock.js';
 import { systemClock } from './clock.js';
 
@@ -12,6 +13,9 @@ export class DeadlineExceededError extends Error {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/** Listeners one deadline's signal may carry before Node warns of a leak. */
+const SIGNAL_LISTENERS = 100;
 
 export interface DeadlineOptions {
   readonly timeoutMs: number;
@@ -29,6 +33,9 @@ export interface DeadlineOptions {
 export function withDeadline<T>(work: Promise<T> | ((signal: AbortSignal) => Promise<T>), options: DeadlineOptions): Promise<T> {
   const { timeoutMs, clock = systemClock, error = () => new DeadlineExceededError(timeoutMs) } = options;
   const controller = new AbortController();
+  // One attempt may hand its signal to many calls at once (up to 20 GetSecretValue calls, each
+  // with the SDK's own retries): more than Node's default of 10 listeners is expected, not a leak.
+  setMaxListeners(SIGNAL_LISTENERS, controller.signal);
   let timer: TimerHandle | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = clock.setTimeout(() => {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import { EnvFileCreateError } from './errors.js';
 import { generateToken } from './generate-token.js';
+import { errorCode } from '../engine/index.js';
 
 // Shared by `npm run dev` (the service creates .env on first run) and `secrets init` (the CLI).
 
@@ -67,8 +68,8 @@ export async function createEnvFile(options: CreateEnvFileOptions): Promise<{ cr
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { created: false, path };
-    throw new EnvFileCreateError(`Cannot create ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    if (errorCode(err) === 'EEXIST') return { created: false, path };
+    throw new EnvFileCreateError(`Cannot create ${path}: ${errorCode(err)}`, { cause: err });
   }
   try {
     await handle.writeFile(content, 'utf8');
@@ -83,8 +84,8 @@ async function readTemplate(examplePath: string): Promise<string> {
   try {
     return await readFile(examplePath, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new EnvFileCreateError(`Cannot read ${resolve(examplePath)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    if (errorCode(err) !== 'ENOENT') {
+      throw new EnvFileCreateError(`Cannot read ${resolve(examplePath)}: ${errorCode(err)}`, { cause: err });
     }
     return renderFromCatalog();
   }

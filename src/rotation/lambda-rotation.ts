@@ -109,7 +109,7 @@ async function announce(deps: LambdaRotationDeps, name: string, versionId: strin
   const redisSecretId = deps.catalog.entry('REDIS_URL')?.awsId;
   if (redisSecretId === undefined) return;
   try {
-    const receivers = await publishRefreshNotice({ client: deps.client, redisSecretId, redis: (deps.clients ?? NO_CLIENTS).redis, origin: 'rotation-function', reason: `rotated ${name}`, now });
+    const receivers = await publishRefreshNotice({ client: deps.client, redisSecretId, redis: (deps.clients ?? NO_CLIENTS).redis, origin: 'rotation-function', reason: `rotated ${name}`, catalog: deps.catalog, name, versionId, now });
     deps.logger.info({ event: 'rotation.refresh_notice_published', name, versionId, receivers }, 'Published a refresh notice on Redis');
   } catch (err) {
     const code = err instanceof RotationError ? err.code : err instanceof Error && '$metadata' in err ? classifyAwsError(err).code : driverErrorCode(err);

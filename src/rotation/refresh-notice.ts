@@ -4,12 +4,9 @@ import { withRedis } from './credential-clients.js';
 import { RotationError } from './errors.js';
 import { AWSCURRENT } from './version-stages.js';
 import { readValue } from './version-value.js';
+import { REFRESH_CHANNEL, refreshNoticeMessage, type Catalog } from '../engine/index.js';
 
-/**
- * The Redis channel every service instance listens on (the service's REFRESH_CHANNEL, a
- * contract: a test holds the two equal). Any message on it makes each instance refresh.
- */
-export const REFRESH_CHANNEL = 'secrets:refresh';
+export { REFRESH_CHANNEL };
 
 export interface RefreshNoticeInput {
   readonly client: SecretsManagerClient;
@@ -19,18 +16,22 @@ export interface RefreshNoticeInput {
   /** Who sends it (`secrets-cli`, `rotation-function`), for the instances' logs. */
   readonly origin: string;
   readonly reason: string;
+  readonly catalog: Pick<Catalog, 'entry'>;
+  /** The rotated secret's catalog name and its new version: instances re-read only that secret. */
+  readonly name: string;
+  readonly versionId: string;
   readonly now: () => number;
 }
 
 /**
  * The Redis push after a rotation: one notice on the refresh channel, in the service's format
- * (`{ v, origin, reason, at }`, never a value), so every instance refreshes within about a
+ * (`{ v, origin, reason, names, versions, at }`, never a value), so every instance refreshes within about a
  * second instead of at its next scheduled refresh. Resolves how many instances received it.
  */
 export async function publishRefreshNotice(input: RefreshNoticeInput): Promise<number> {
-  const { client, redisSecretId, redis, origin, reason, now } = input;
+  const { client, redisSecretId, redis, origin, reason, catalog, name, versionId, now } = input;
   const url = await readValue(client, redisSecretId, { stage: AWSCURRENT });
   if (url === undefined) throw new RotationError('ROTATION_MISCONFIGURED', `${redisSecretId} has no AWSCURRENT value to publish a refresh notice with`);
-  const notice = JSON.stringify({ v: 1, origin, reason, at: new Date(now()).toISOString() });
+  const notice = refreshNoticeMessage(catalog, { origin, reason, names: [name], versions: { [name]: versionId }, at: new Date(now()).toISOString() });
   return withRedis(redis, url.value, (c) => c.publish(REFRESH_CHANNEL, notice));
 }

@@ -5,6 +5,7 @@ import type { AuditLog, AuditOutcome } from './audit-log.js';
 import { matchIndex } from './constant-time.js';
 import { AdminUnauthorizedError, ThrottledError } from './errors.js';
 import type { FailureThrottle } from './failure-throttle.js';
+import type { Metrics } from './metrics.js';
 
 export const ADMIN_TOKEN_HEADER = 'x-admin-token';
 
@@ -15,6 +16,8 @@ export interface AdminAuthOptions {
   readonly clock?: Clock;
   /** Where the one `admin.lockout` line per lockout goes. */
   readonly logger?: Logger;
+  /** Counts refusals: `admin_auth_failures_total{reason}` and `admin_throttled_total`. */
+  readonly metrics?: Pick<Metrics, 'adminAuthFailure' | 'adminThrottled'>;
 }
 
 export interface AdminAuth {
@@ -44,7 +47,7 @@ interface Verdict {
  * anything a wrong token would not. Any header present (empty, repeated, huge) is a guess.
  */
 export function createAdminAuth(options: AdminAuthOptions): AdminAuth {
-  const { engine, throttle, audit, clock = systemClock, logger = silentLogger } = options;
+  const { engine, throttle, audit, clock = systemClock, logger = silentLogger, metrics } = options;
   const verdicts = new WeakMap<FastifyRequest, Verdict>();
 
   return {
@@ -55,20 +58,24 @@ export function createAdminAuth(options: AdminAuthOptions): AdminAuth {
         const state = await throttle.peek(client);
         if (state.blocked) {
           verdicts.set(request, { outcome: 'throttled' });
+          metrics?.adminThrottled();
           throw new ThrottledError(state.retryAfterSeconds);
         }
         verdicts.set(request, { outcome: 'denied' });
+        metrics?.adminAuthFailure('missing-token');
         throw new AdminUnauthorizedError();
       }
       const reservation = await throttle.reserve(client);
       if (reservation.blocked) {
         verdicts.set(request, { outcome: 'throttled' });
+        metrics?.adminThrottled();
         throw new ThrottledError(reservation.retryAfterSeconds);
       }
       // A repeated header arrives as one comma-joined string (or an array): it matches nothing.
       const index = matchIndex(typeof header === 'string' ? header : undefined, engine.accepted('ADMIN_TOKEN'));
       if (index < 0) {
         verdicts.set(request, { outcome: 'denied' });
+        metrics?.adminAuthFailure('wrong-token');
         if (reservation.remaining === 0) {
           logger.warn(
             {

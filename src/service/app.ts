@@ -21,7 +21,7 @@ import type { FailureThrottle } from './failure-throttle.js';
 import { createFailureThrottle } from './failure-throttle.js';
 import { createHealthChecks } from './health-checks.js';
 import type { ServiceLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { RefreshBroadcast } from './refresh-broadcast.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminUiRoutes } from './routes/admin-ui.js';
@@ -29,14 +29,24 @@ import { healthzRoutes } from './routes/healthz.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { webhookRoutes } from './routes/webhook.js';
 import type { ServiceEngine } from './service-engine.js';
+import { DEFAULT_WEBHOOK_INGEST, WebhookIngest } from './webhook-ingest.js';
 
 export interface AppOptions {
   readonly webhookBodyLimitBytes: number;
+  /** Webhook events accepted and not yet committed; beyond it, 503 with Retry-After (see WebhookIngest). */
+  readonly webhookQueueMax: number;
+  /** Webhook events committed together in one transaction at most. */
+  readonly webhookGroupMax: number;
+  /** Webhook groups written at once, each on its own connection of the pool. */
+  readonly webhookGroupsInFlight: number;
   /** See ServiceConfig.trustProxy: false, a hop count, or proxy addresses; never `true`. */
   readonly trustProxy: TrustProxy;
   /** Deadline of each dependency probe behind /healthz. */
   readonly healthTimeoutMs: number;
+  /** How long one database + Redis probe round answers every /healthz caller (0: a round per call). */
+  readonly healthMaxAgeMs: number;
   readonly refreshPerMinute: number;
+  /** Serve GET /metrics on this app (false when it has a listener of its own, METRICS_PORT, or none). */
   readonly metrics: boolean;
   /** Fastify's "incoming request"/"request completed" lines (audit events are separate and always on). */
   readonly logRequests: boolean;
@@ -49,8 +59,12 @@ export interface AppOptions {
 
 const DEFAULT_OPTIONS: AppOptions = {
   webhookBodyLimitBytes: DEFAULT_WEBHOOK_BODY_LIMIT_BYTES,
+  webhookQueueMax: DEFAULT_WEBHOOK_INGEST.maxPending,
+  webhookGroupMax: DEFAULT_WEBHOOK_INGEST.maxGroup,
+  webhookGroupsInFlight: DEFAULT_WEBHOOK_INGEST.groupsInFlight,
   trustProxy: false,
   healthTimeoutMs: 1_000,
+  healthMaxAgeMs: 1_000,
   refreshPerMinute: 10,
   metrics: true,
   logRequests: true,
@@ -71,7 +85,14 @@ export interface AppDeps {
   readonly throttle?: FailureThrottle;
   readonly audit?: AuditLog;
   readonly clock?: Clock;
+  /**
+   * The service's metrics, when the entry also feeds them from the engine (AWS calls, refreshes,
+   * notices); otherwise the app makes its own. Counted whether or not this app serves /metrics.
+   */
+  readonly metrics?: Metrics;
   readonly options?: Partial<AppOptions>;
+  /** The webhook's group commit; by default one over `database` with the options' sizes. Tests pass one to watch it. */
+  readonly webhookIngest?: Pick<WebhookIngest, 'submit'>;
   /**
    * No Redis at all (`npm run dev` without one, see dev-dependencies.ts): the throttle counts in
    * memory without warning about it, and /healthz reports redis `off`, which is not a fault.
@@ -117,11 +138,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
 
-  if (options.metrics) {
-    const metrics = createMetrics(engine);
-    app.addHook('onResponse', metrics.onResponse);
-    await app.register(metricsRoutes, { metrics });
-  }
+  const metrics = deps.metrics ?? createMetrics(engine, { clock });
+  app.addHook('onResponse', metrics.onResponse);
+  if (options.metrics) await app.register(metricsRoutes, { metrics });
 
   const health = createHealthChecks({
     probes: {
@@ -130,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       redis: () => (redis.status === 'ready' ? redis.ping() : Promise.reject(Object.assign(new Error('Redis not connected'), { code: 'NotConnected' }))),
     },
     timeoutMs: options.healthTimeoutMs,
+    maxAgeMs: options.healthMaxAgeMs,
     clock,
     ...(deps.singleInstance === true && { off: { redis: 'SingleInstance' } }),
   });
@@ -137,7 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, {
     prefix: '/admin',
     engine,
-    auth: createAdminAuth({ engine, throttle, audit, clock, logger }),
+    auth: createAdminAuth({ engine, throttle, audit, clock, logger, metrics }),
     database,
     refreshPerMinute: options.refreshPerMinute,
     ...(broadcast !== undefined && { broadcast }),
@@ -146,7 +166,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // The status page: static, no token to load it; its data calls go through the admin routes above.
   await app.register(adminUiRoutes);
-  await app.register(webhookRoutes, { engine, database, bodyLimitBytes: options.webhookBodyLimitBytes });
+  const ingest =
+    deps.webhookIngest ??
+    new WebhookIngest(database, { maxPending: options.webhookQueueMax, maxGroup: options.webhookGroupMax, groupsInFlight: options.webhookGroupsInFlight });
+  await app.register(webhookRoutes, { engine, ingest, bodyLimitBytes: options.webhookBodyLimitBytes, metrics });
   return app;
 }
 

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
 import { ConfigError } from './errors.js';
+import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from './refresh-broadcast.js';
+import { DEFAULT_WEBHOOK_INGEST } from './webhook-ingest.js';
 
 /** The service's settings (not secrets: those come from the engine). Durations carry their unit. */
 export interface ServiceConfig {
@@ -14,6 +16,10 @@ export interface ServiceConfig {
   readonly awsRegion: string;
   readonly secretsTtlMs: number;
   readonly secretsGraceMs: number;
+  /** At most one refresh per this interval on refresh notices from Redis (plus one trailing). */
+  readonly secretsNoticeIntervalMs: number;
+  /** Each instance waits a random [0, this] before a notice-driven fetch, to spread a fleet's calls. */
+  readonly secretsNoticeSpreadMs: number;
   /** How long start-up retries a throttled or failing secret store before the service exits. */
   readonly secretsStartupTimeoutMs: number;
   readonly secretsProject: string;
@@ -28,6 +34,12 @@ export interface ServiceConfig {
    */
   readonly trustProxy: TrustProxy;
   readonly webhookBodyLimitBytes: number;
+  /** Webhook events accepted and not yet committed; one more is refused with 503 and Retry-After. */
+  readonly webhookQueueMax: number;
+  /** Webhook events committed in one transaction at most. */
+  readonly webhookGroupMax: number;
+  /** Webhook groups written at once, each on a connection of the pool (10): some stay for the rest. */
+  readonly webhookGroupsInFlight: number;
   readonly shutdownTimeoutMs: number;
   /** Deadline for a request's headers, from its first byte (or a new connection's opening). */
   readonly httpHeadersTimeoutMs: number;
@@ -37,7 +49,23 @@ export interface ServiceConfig {
   readonly httpKeepAliveTimeoutMs: number;
   /** Requests served on one connection before it is closed (0: no limit). */
   readonly httpMaxRequestsPerSocket: number;
+  /** How long one database + Redis probe round answers every /healthz caller (0: a round per call). */
+  readonly healthMaxAgeMs: number;
+  /** Where GET /metrics is served (METRICS_PORT, METRICS_HOST): see `metricsExposure`. */
+  readonly metrics: MetricsExposure;
 }
+
+/**
+ * Where GET /metrics is served. `main`: on PORT beside the API, only when HOST is a loopback
+ * address (nobody else can reach it). `own`: only on a listener of its own (METRICS_PORT, on
+ * METRICS_HOST, 127.0.0.1 by default), never on PORT: bind it where Prometheus reaches it and keep
+ * it off the load balancer. `off`: not served, because METRICS_PORT=off (`disabled`) or because
+ * HOST is not loopback and no METRICS_PORT was set (`public-host`: the entry warns at start).
+ */
+export type MetricsExposure =
+  | { readonly kind: 'main' }
+  | { readonly kind: 'own'; readonly host: string; readonly port: number }
+  | { readonly kind: 'off'; readonly reason: 'disabled' | 'public-host' };
 
 /** Fastify's `trustProxy` forms that cannot be fooled by a client: a hop count, or proxy addresses. */
 export type TrustProxy = false | number | readonly string[];
@@ -75,6 +103,8 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     awsRegion: str(env, 'AWS_REGION', 'us-east-1'),
     secretsTtlMs: int(env, 'SECRETS_TTL_MS', DEFAULT_TTL_MS, MIN_TTL_MS, Number.MAX_SAFE_INTEGER),
     secretsGraceMs: int(env, 'SECRETS_GRACE_MS', DEFAULT_GRACE_MS, 0, Number.MAX_SAFE_INTEGER),
+    secretsNoticeIntervalMs: int(env, 'SECRETS_NOTICE_INTERVAL_MS', DEFAULT_NOTICE_INTERVAL_MS, 0, 10 * 60_000),
+    secretsNoticeSpreadMs: int(env, 'SECRETS_NOTICE_SPREAD_MS', DEFAULT_NOTICE_SPREAD_MS, 0, 60_000),
     secretsStartupTimeoutMs: int(env, 'SECRETS_STARTUP_TIMEOUT_MS', DEFAULT_STARTUP_TIMEOUT_MS, 1_000, 10 * 60_000),
     secretsProject: slug(env, 'SECRETS_PROJECT', 'whatsapp-saas'),
     secretsEnvironment: slug(env, 'SECRETS_ENVIRONMENT', 'mvp'),
@@ -82,9 +112,29 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
     webhookBodyLimitBytes: int(env, 'WEBHOOK_BODY_LIMIT_BYTES', DEFAULT_WEBHOOK_BODY_LIMIT_BYTES, 1024, MAX_WEBHOOK_BODY_LIMIT_BYTES),
+    webhookQueueMax: int(env, 'WEBHOOK_QUEUE_MAX', DEFAULT_WEBHOOK_INGEST.maxPending, 1, 100_000),
+    webhookGroupMax: int(env, 'WEBHOOK_GROUP_MAX', DEFAULT_WEBHOOK_INGEST.maxGroup, 1, 1_000),
+    webhookGroupsInFlight: int(env, 'WEBHOOK_GROUPS_IN_FLIGHT', DEFAULT_WEBHOOK_INGEST.groupsInFlight, 1, 8),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1, 10 * 60_000),
     ...httpDeadlines(env),
+    healthMaxAgeMs: int(env, 'HEALTH_MAX_AGE_MS', 1_000, 0, 60_000),
+    metrics: metricsExposure(env),
   };
+}
+
+/** 127.0.0.0/8, ::1 and `localhost`: addresses only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+function metricsExposure(env: Env): MetricsExposure {
+  const setting = raw(env, 'METRICS_PORT');
+  if (setting?.toLowerCase() === 'off') return { kind: 'off', reason: 'disabled' };
+  if (setting === undefined) return isLoopbackHost(str(env, 'HOST', '127.0.0.1')) ? { kind: 'main' } : { kind: 'off', reason: 'public-host' };
+  const port = int(env, 'METRICS_PORT', 0, 0, 65_535);
+  if (port !== 0 && port === int(env, 'PORT', 3000, 0, 65_535)) throw new ConfigError('METRICS_PORT', 'a port other than PORT, or off');
+  return { kind: 'own', host: str(env, 'METRICS_HOST', '127.0.0.1'), port };
 }
 
 function httpDeadlines(env: Env) {

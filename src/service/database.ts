@@ -1,8 +1,9 @@
 import pg, { type ClientConfig, type Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { Clock, Logger, TimerHandle } from '../engine/index.js';
-import { parsePostgresConnection, silentLogger, systemClock } from '../engine/index.js';
+import { backoffDelayMs, parsePostgresConnection, silentLogger, systemClock } from '../engine/index.js';
 import type { CredentialRefresh } from './credential-refresh.js';
 import { ensureDatabase } from './ensure-database.js';
+import { dependencyErrorCode } from './error-code.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { runMigrations } from './migrate.js';
 
@@ -88,9 +89,11 @@ export interface DatabaseOptions {
   readonly migrationsDir?: string;
   readonly logger?: Logger;
   readonly clock?: Clock;
-  /** Set-up retries: first delay, doubling up to the cap, while PostgreSQL is unreachable. */
+  /** Set-up retries while PostgreSQL is unreachable: the first nominal delay, doubling up to the cap (jittered). */
   readonly retryInitialMs?: number;
   readonly retryMaxMs?: number;
+  /** The jitter of every retry delay (the engine's backoff: half to all of the nominal delay). */
+  readonly random?: () => number;
 }
 
 /** SQLSTATE classes and driver codes that mean "cannot talk to the server", not "bad query". */
@@ -107,11 +110,13 @@ function targetOf(url: string): string {
   return parsed.ok ? `${parsed.value.host}:${parsed.value.port}/${parsed.value.database}` : url;
 }
 
+/** The error's code, and for pg's own errors, which carry none, what their message says happened. */
 function codeOf(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  if (typeof e.code === 'string') return e.code;
-  if (typeof e.message === 'string' && /timeout/i.test(e.message)) return 'ConnectTimeout';
-  if (typeof e.message === 'string' && /another migration is already running/i.test(e.message)) return 'MigrationLocked';
+  const code = dependencyErrorCode(err);
+  if (code !== 'UnknownError') return code;
+  const message = (err as { message?: unknown } | undefined)?.message;
+  if (typeof message === 'string' && /timeout/i.test(message)) return 'ConnectTimeout';
+  if (typeof message === 'string' && /another migration is already running/i.test(message)) return 'MigrationLocked';
   return 'ConnectionError';
 }
 
@@ -157,6 +162,7 @@ export class Database {
   private readonly clock: Clock;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
+  private readonly random: () => number;
   private setup: Promise<void> | undefined;
   private retryTimer: TimerHandle | undefined;
   private failures = 0;
@@ -185,6 +191,7 @@ export class Database {
     this.clock = options.clock ?? systemClock;
     this.retryInitialMs = options.retryInitialMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 5_000;
+    this.random = options.random ?? Math.random;
     this.pool = this.newPool();
   }
 
@@ -210,12 +217,16 @@ export class Database {
     return new Promise((resolve) => this.readyWaiters.add(resolve));
   }
 
-  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+  /**
+   * One statement on a pooled connection. With `name`, a prepared statement: each connection
+   * parses and plans it once, then only binds values (the text must be the same for that name).
+   */
+  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[], options?: { readonly name?: string }): Promise<QueryResult<R>> {
     if (this.state !== 'ready') throw new DatabaseUnavailableError(this.state === 'closed' ? 'Closed' : (this.lastErrorCode ?? 'NotReady'));
     const startedMs = this.clock.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.pool.query<R>(text, values);
+        return await this.pool.query<R>({ text, ...(values !== undefined && { values }), ...(options?.name !== undefined && { name: options.name }) });
       } catch (err) {
         const code = codeOf(err);
         if (isAuthFailure(code)) {
@@ -324,7 +335,7 @@ export class Database {
 
   /** Asks for the credentials again and backs off; bounded by what is left of the query's budget. */
   private async beforeAuthRetry(attempt: number, remainingMs: number): Promise<void> {
-    const backoffMs = Math.min(this.authMaxDelayMs, this.authInitialDelayMs * 2 ** (attempt - 1));
+    const backoffMs = backoffDelayMs({ baseMs: this.authInitialDelayMs, capMs: this.authMaxDelayMs }, attempt, this.random);
     const refreshed = Promise.all([this.credentials?.refresh(), this.sleep(backoffMs)]);
     await Promise.race([refreshed, this.sleep(remainingMs)]);
   }
@@ -384,7 +395,7 @@ export class Database {
       this.lastErrorCode = codeOf(err);
       // Refused credentials: fetch them again before the next try (coalesced with requests').
       if (isAuthFailure(this.lastErrorCode)) void this.credentials?.refresh();
-      const delayMs = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** Math.min(this.failures - 1, 20));
+      const delayMs = backoffDelayMs({ baseMs: this.retryInitialMs, capMs: this.retryMaxMs }, this.failures, this.random);
       // First failure at warn; repeats at debug so a long outage does not flood the log.
       this.logger[this.failures === 1 ? 'warn' : 'debug'](
         { event: 'database.unavailable', code: this.lastErrorCode, retryInMs: delayMs, attempts: this.failures },

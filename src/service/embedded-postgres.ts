@@ -4,9 +4,8 @@ import { userInfo } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { promisify } from 'node:util';
 import type { Clock } from '../engine/index.js';
-import { systemClock } from '../engine/index.js';
+import { DeadlineExceededError, systemClock, withDeadline } from '../engine/index.js';
 import { DevDependencyError } from './errors.js';
-import { TimeoutError, withTimeout } from './with-timeout.js';
 
 const run = promisify(execFile);
 
@@ -81,11 +80,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       if (created) await server.initialise();
       await server.start();
     })();
-    await withTimeout(work, startTimeoutMs, clock);
+    await withDeadline(work, { timeoutMs: startTimeoutMs, clock });
   } catch (err) {
     await quietly(server.stop(), clock);
     const reason =
-      err instanceof TimeoutError
+      err instanceof DeadlineExceededError
         ? `no answer within ${startTimeoutMs} ms`
         : ([...lines].reverse().find((l) => /FATAL|PANIC|ERROR|error:/.test(l)) ?? lines.at(-1) ?? 'exited');
     throw new DevDependencyError(`embedded PostgreSQL failed to ${created ? 'initialise' : 'start'}: ${reason}`, { cause: err });
@@ -160,5 +159,5 @@ function alive(pid: number): boolean {
 
 /** Waits for a stop at most STOP_TIMEOUT_MS, whatever it does. */
 function quietly(work: Promise<void>, clock: Clock): Promise<void> {
-  return withTimeout(work, STOP_TIMEOUT_MS, clock).catch(() => {});
+  return withDeadline(work, { timeoutMs: STOP_TIMEOUT_MS, clock }).catch(() => {});
 }

@@ -25,6 +25,7 @@ export const HTTP_ERRORS: Readonly<Record<string, PublicError>> = {
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED', message: 'Too many requests; retry later' },
   BAD_REQUEST: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
   DATABASE_UNAVAILABLE: { status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable; retry later' },
+  OVERLOADED: { status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable; retry later' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Payload too large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported media type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },

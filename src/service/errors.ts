@@ -12,6 +12,7 @@ export type ServiceErrorCode =
   | 'BAD_REQUEST'
   | 'INVALID_SIGNATURE'
   | 'DATABASE_UNAVAILABLE'
+  | 'OVERLOADED'
   | 'ENV_FILE_FAILED'
   | 'DEV_DEPENDENCY_FAILED';
 
@@ -100,6 +101,20 @@ export class DatabaseUnavailableError extends ServiceError {
     this.name = 'DatabaseUnavailableError';
     this.dbCode = dbCode;
     this.retryAfterSeconds = options?.retryAfterSeconds ?? DATABASE_RETRY_AFTER_SECONDS;
+  }
+}
+
+/**
+ * More webhook deliveries are waiting to be stored than the queue holds (WEBHOOK_QUEUE_MAX): this
+ * one is refused at once, 503 with Retry-After, rather than queued without bound. Meta retries.
+ */
+export class WebhookOverloadedError extends ServiceError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('OVERLOADED', 'Too many webhook deliveries waiting to be stored');
+    this.name = 'WebhookOverloadedError';
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

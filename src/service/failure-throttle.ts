@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock, Logger } from '../engine/index.js';
-import { systemClock, silentLogger } from '../engine/index.js';
-import { withTimeout } from './with-timeout.js';
+import { systemClock, silentLogger, withDeadline } from '../engine/index.js';
+import { dependencyErrorCode } from './error-code.js';
 
 export interface ThrottleDecision {
   readonly blocked: boolean;
@@ -134,14 +134,14 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
 
   async function remote(script: string, client: string, ...args: (string | number)[]): Promise<number[] | undefined> {
     try {
-      const reply = (await withTimeout(redis.eval(script, 1, keyPrefix + client, ...args), redisTimeoutMs, clock)) as number | number[];
+      const reply = (await withDeadline(redis.eval(script, 1, keyPrefix + client, ...args), { timeoutMs: redisTimeoutMs, clock })) as number | number[];
       if (redisDown) logger.info({ event: 'throttle.redis_recovered' }, 'Failure throttle is counting in Redis again');
       redisDown = false;
       return (Array.isArray(reply) ? reply : [reply]).map(Number);
     } catch (err) {
       if (!redisDown) {
         logger.warn(
-          { event: 'throttle.redis_unavailable', code: codeOf(err) },
+          { event: 'throttle.redis_unavailable', code: dependencyErrorCode(err) },
           'Failure throttle cannot reach Redis; counting per instance',
         );
       }
@@ -201,9 +201,4 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     },
     keyFor: (client) => keyPrefix + client,
   };
-}
-
-function codeOf(err: unknown): string {
-  const e = err as { code?: unknown; name?: unknown };
-  return typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'UnknownError';
 }

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
@@ -32,6 +33,8 @@ import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
 import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { startMetricsListener } from './metrics-server.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
 import {
@@ -49,6 +52,7 @@ import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
 import { listenFailure, secretsStartupFailure } from './startup-failure.js';
 import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
+import { dependencyErrorCode } from './error-code.js';
 
 // The AWS SDK's Node 20 support notice is for whoever picks the runtime (we ship Node 24), not for
 // the people reading this service's console; it is read when the first client is created.
@@ -101,6 +105,8 @@ async function start(): Promise<void> {
         client: createSecretsManagerClient({ region: config.awsRegion, ...(endpoint !== undefined && { endpoint }) }),
         region: config.awsRegion,
         logger: secretsLogger,
+        // `metrics` is created right after the engine, before its first load: start-up's calls count too.
+        onCall: (call) => metrics.awsCall(call),
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({
@@ -111,6 +117,8 @@ async function start(): Promise<void> {
     graceMs: config.secretsGraceMs,
     startupTimeoutMs: config.secretsStartupTimeoutMs,
   });
+  const metrics = createMetrics(engine, { catalog, clock: systemClock });
+  engine.onRefresh(metrics.refreshed);
   // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
   // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
   const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
@@ -151,7 +159,7 @@ async function start(): Promise<void> {
       const applied = await db.setUpOnce();
       logger.info({ event: 'database.migrated', migrationsApplied: applied }, `Applied ${applied.length} migration(s)`);
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'UnknownError';
+      const code = dependencyErrorCode(err);
       logger.fatal({ event: 'database.migrate_failed', code }, 'Migration failed');
       throw new StartupError(`Migration failed: ${code}`);
     } finally {
@@ -200,7 +208,16 @@ async function start(): Promise<void> {
   const broadcast =
     redis === undefined || subscriber === undefined
       ? undefined
-      : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomUUID(), logger: secretsLogger });
+      : createRefreshBroadcast({
+          publisher: redis,
+          subscriber,
+          engine,
+          instanceId: randomUUID(),
+          minIntervalMs: config.secretsNoticeIntervalMs,
+          spreadMs: config.secretsNoticeSpreadMs,
+          logger: secretsLogger,
+          onNotice: metrics.refreshNotice,
+        });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
   void broadcast?.start();
 
@@ -221,8 +238,14 @@ async function start(): Promise<void> {
     logger,
     ...(broadcast !== undefined && { broadcast }),
     singleInstance,
+    metrics,
     options: {
+      metrics: config.metrics.kind === 'main',
+      healthMaxAgeMs: config.healthMaxAgeMs,
       webhookBodyLimitBytes: config.webhookBodyLimitBytes,
+      webhookQueueMax: config.webhookQueueMax,
+      webhookGroupMax: config.webhookGroupMax,
+      webhookGroupsInFlight: config.webhookGroupsInFlight,
       trustProxy: config.trustProxy,
       headersTimeoutMs: config.httpHeadersTimeoutMs,
       requestTimeoutMs: config.httpRequestTimeoutMs,
@@ -231,12 +254,15 @@ async function start(): Promise<void> {
     },
   });
 
+  // Set once the API listens: a metrics listener that cannot start stops the service.
+  let metricsServer: FastifyInstance | undefined;
+
   installGracefulShutdown({
     logger,
     timeoutMs: config.shutdownTimeoutMs,
     exit: (code) => process.exit(code),
     close: async () => {
-      await app.close(); // stops accepting, waits for in-flight requests
+      await Promise.all([app.close(), metricsServer?.close()]); // stops accepting, waits for in-flight requests
       await broadcast?.close();
       rotationWatch.stop();
       engine.close();
@@ -253,7 +279,7 @@ async function start(): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'UnknownError';
+    const code = dependencyErrorCode(err);
     const line = listenFailure(code, config.host, config.port);
     logger.fatal({ event: 'service.listen_failed', code, port: config.port, host: config.host }, line);
     throw new StartupError(line);
@@ -263,6 +289,16 @@ async function start(): Promise<void> {
     { event: 'service.listening', host: config.host, port: typeof address === 'object' && address !== null ? address.port : config.port, source: source.kind },
     'Service listening',
   );
+  try {
+    metricsServer = await startMetricsListener(config.metrics, metrics, logger);
+  } catch (err) {
+    if (config.metrics.kind !== 'own') throw err;
+    const { host, port } = config.metrics;
+    const code = dependencyErrorCode(err);
+    const line = listenFailure(code, host, port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
+    logger.fatal({ event: 'service.listen_failed', code, port, host, listener: 'metrics' }, line);
+    throw new StartupError(line);
+  }
 }
 
 function fatal(logger: ServiceLogger, event: string, err: unknown): void {

@@ -1,5 +1,13 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import type { Logger } from '../engine/index.js';
+import type { BackoffPolicy, Logger } from '../engine/index.js';
+import { backoffDelayMs } from '../engine/index.js';
+
+/** Reconnects: 100-200 ms doubling to 1-2 s, jittered so a fleet that lost Redis together does not return in lockstep. */
+const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 200, capMs: 2_000 };
+
+function reconnectDelayMs(times: number): number {
+  return backoffDelayMs(RECONNECT_BACKOFF, times, Math.random);
+}
 
 /**
  * Options for the command connection (throttling, health, publishing). Redis must never hold a
@@ -11,7 +19,7 @@ export const REDIS_CLIENT_OPTIONS: RedisOptions = {
   commandTimeout: 500,
   maxRetriesPerRequest: 0,
   enableOfflineQueue: false,
-  retryStrategy: (times) => Math.min(times * 200, 2_000),
+  retryStrategy: reconnectDelayMs,
 };
 
 /**
@@ -23,7 +31,7 @@ export const REDIS_SUBSCRIBER_OPTIONS: RedisOptions = {
   maxRetriesPerRequest: null,
   enableOfflineQueue: true,
   autoResubscribe: true,
-  retryStrategy: (times) => Math.min(times * 200, 2_000),
+  retryStrategy: reconnectDelayMs,
 };
 
 /**

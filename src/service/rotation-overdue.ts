@@ -1,28 +1,28 @@
 import type { Catalog, Clock, EngineStatus, Logger, TimerHandle } from '../engine/index.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { rotationDue } from '../engine/index.js';
 
 /** How old a rotated secret's current version is, against its catalog schedule. */
 export interface RotationAge {
   readonly name: string;
   readonly rotateEveryDays: number;
+  /** Fractional days since the current version appeared. */
   readonly ageDays: number;
+  /** Past the end of its period, by the engine's `rotationDue` (the rule `secrets status` uses). */
   readonly overdue: boolean;
 }
 
 /**
  * Each catalog secret with a rotation period (`rotation.everyDays`) that the engine has loaded:
- * the age of its current version (AWS CreatedDate in AWS mode) in whole days, and whether it is
- * past the period. Secrets without a period or not loaded are left out.
+ * the age of its current version (AWS CreatedDate in AWS mode), and whether it is past the
+ * period. Secrets without a period or not loaded are left out. The log line below and the
+ * `secrets_rotation_*` metrics both read this.
  */
 export function rotationAges(catalog: Catalog, status: Pick<EngineStatus, 'secrets'>, nowMs: number): RotationAge[] {
   const ages: RotationAge[] = [];
   for (const { name, spec } of catalog.entries) {
-    const everyDays = spec.rotation?.everyDays;
-    const lastChanged = status.secrets[name]?.lastChanged;
-    if (everyDays === undefined || lastChanged === null || lastChanged === undefined) continue;
-    const ageDays = Math.floor((nowMs - Date.parse(lastChanged)) / DAY_MS);
-    ages.push({ name, rotateEveryDays: everyDays, ageDays, overdue: ageDays > everyDays });
+    const due = rotationDue(spec.rotation, status.secrets[name]?.lastChanged ?? null, nowMs);
+    if (due.everyDays === null || due.ageDays === null) continue;
+    ages.push({ name, rotateEveryDays: due.everyDays, ageDays: due.ageDays, overdue: due.state === 'overdue' });
   }
   return ages;
 }
@@ -52,9 +52,10 @@ export function watchRotationOverdue(options: RotationOverdueWatchOptions): { st
     if (stopped) return;
     for (const age of rotationAges(catalog, engine.status(), clock.now())) {
       if (!age.overdue) continue;
+      const ageDays = Math.floor(age.ageDays);
       logger.warn(
-        { event: ROTATION_OVERDUE_EVENT, name: age.name, ageDays: age.ageDays, rotateEveryDays: age.rotateEveryDays },
-        `${age.name} is overdue for rotation (${age.ageDays} days old, rotate every ${age.rotateEveryDays})`,
+        { event: ROTATION_OVERDUE_EVENT, name: age.name, ageDays, rotateEveryDays: age.rotateEveryDays },
+        `${age.name} is overdue for rotation (${ageDays} days old, rotate every ${age.rotateEveryDays})`,
       );
     }
     timer = clock.setTimeout(check, intervalMs);

@@ -1,6 +1,6 @@
 import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import type { EngineStatus, SecretSpec } from '../engine/index.js';
-import { rotationDue, type RotationView } from './rotation-due.js';
+import { rotationDue, type RotationView } from '../engine/index.js';
 
 export type SecretsHealth = 'healthy' | 'degraded' | 'unhealthy';
 

@@ -31,12 +31,12 @@ export function secretsStartupFailure(err: MissingSecretsError | SourceError, ct
   return `Secrets initialization failed: ${where} answered ${err.sourceCode}.`;
 }
 
-/** The line for a listen failure, with what to change. */
-export function listenFailure(code: string, host: string, port: number): string {
+/** The line for a listen failure, with what to change (the settings are named by `settings`: METRICS_HOST/METRICS_PORT for the metrics listener). */
+export function listenFailure(code: string, host: string, port: number, settings: { readonly host: string; readonly port: string } = { host: 'HOST', port: 'PORT' }): string {
   const hint: Readonly<Record<string, string>> = {
-    EADDRINUSE: `port ${port} is in use: stop what runs there, or set PORT to a free port (e.g. PORT=${port === 65_535 ? 3001 : port + 1})`,
-    EACCES: `port ${port} needs privileges: set PORT to 1024 or above`,
-    EADDRNOTAVAIL: `${host} is not an address of this machine: set HOST (127.0.0.1 locally, 0.0.0.0 in a container)`,
+    EADDRINUSE: `port ${port} is in use: stop what runs there, or set ${settings.port} to a free port (e.g. ${settings.port}=${port === 65_535 ? 3001 : port + 1})`,
+    EACCES: `port ${port} needs privileges: set ${settings.port} to 1024 or above`,
+    EADDRNOTAVAIL: `${host} is not an address of this machine: set ${settings.host} (127.0.0.1 locally, 0.0.0.0 in a container)`,
   };
   return `Cannot listen on ${host}:${port}: ${code}${hint[code] !== undefined ? ` (${hint[code]})` : ''}`;
 }

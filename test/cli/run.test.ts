@@ -66,7 +66,7 @@ async function standInService() {
     received.push(`${req.method} ${req.url}`);
     const ok = engine.accepted('ADMIN_TOKEN').includes(String(req.headers['x-admin-token']));
     res.statusCode = ok ? 200 : 401;
-    if (ok && req.url === '/admin/refresh-secrets') void engine.refresh().then(() => res.end('{}'));
+    if (ok && req.url?.split('?')[0] === '/admin/refresh-secrets') void engine.refresh().then(() => res.end('{}'));
     else res.end('{}');
   });
   server.listen(0, '127.0.0.1');
@@ -294,7 +294,7 @@ describe('secrets CLI', () => {
       const { code, stdout } = await cli(['rollback', 'admin-token', '--yes', '--notify', url]);
       expect(code).toBe(0);
       expect(stdout()).toContain(`Notified ${url}: refreshed`);
-      expect(received).toEqual(['POST /admin/refresh-secrets', 'POST /admin/refresh-secrets']);
+      expect(received).toEqual(['POST /admin/refresh-secrets?names=ADMIN_TOKEN', 'POST /admin/refresh-secrets?names=ADMIN_TOKEN']);
       expect((await cli(['verify', 'admin-token', '--url', url])).code).toBe(0);
     } finally {
       server.close();

@@ -57,3 +57,28 @@ describe('withDeadline', () => {
     await expect(withDeadline(new Promise<never>(() => {}), { timeoutMs: 5 })).rejects.toBeInstanceOf(DeadlineExceededError);
   });
 });
+
+describe('withDeadline and many calls on one signal', () => {
+  it('lets one attempt hand its signal to 20 parallel calls without a listener-leak warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await withDeadline(
+        (signal) =>
+          Promise.all(
+            Array.from({ length: 20 }, () => {
+              const listener = () => {};
+              signal.addEventListener('abort', listener);
+              return Promise.resolve();
+            }),
+          ),
+        { timeoutMs: 1_000 },
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@ import { createCredentialClients } from '../../src/rotation/create-credential-cl
 import { publishRefreshNotice, REFRESH_CHANNEL } from '../../src/rotation/refresh-notice.js';
 import { REFRESH_CHANNEL as SERVICE_CHANNEL } from '../../src/service/refresh-broadcast.js';
 import { localClient } from '../support/local-aws.js';
+import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../service/support/redis-server.js';
 
 let lsm: LocalSecretsManager;
@@ -38,18 +39,28 @@ describe('publishRefreshNotice', () => {
       redis: createCredentialClients().redis,
       origin: 'secrets-cli',
       reason: 'rotated x',
+      catalog: whatsappSaasCatalog(),
+      name: 'DATABASE_URL',
+      versionId: 'a1b2c3d4-0000-4000-8000-000000000001',
       now: () => Date.UTC(2026, 0, 2),
     });
 
     expect(receivers).toBe(1);
     await new Promise<void>((r) => (received.length > 0 ? r() : listener.once('message', () => r())));
-    expect(JSON.parse(received[0]!)).toEqual({ v: 1, origin: 'secrets-cli', reason: 'rotated x', at: '2026-01-02T00:00:00.000Z' });
+    expect(JSON.parse(received[0]!)).toEqual({
+      v: 1,
+      origin: 'secrets-cli',
+      reason: 'rotated x',
+      names: ['DATABASE_URL'],
+      versions: { DATABASE_URL: 'a1b2c3d4-0000-4000-8000-000000000001' },
+      at: '2026-01-02T00:00:00.000Z',
+    });
     listener.disconnect();
   });
 
   it('fails as misconfigured when REDIS_URL has no value', async () => {
     await expect(
-      publishRefreshNotice({ client: localClient(lsm), redisSecretId: 'notice/none/redis-url', redis: createCredentialClients().redis, origin: 'o', reason: 'r', now: Date.now }),
+      publishRefreshNotice({ client: localClient(lsm), redisSecretId: 'notice/none/redis-url', redis: createCredentialClients().redis, origin: 'o', reason: 'r', catalog: whatsappSaasCatalog(), name: 'DATABASE_URL', versionId: 'v1', now: Date.now }),
     ).rejects.toMatchObject({ code: 'ROTATION_MISCONFIGURED' });
   });
 });

@@ -57,7 +57,12 @@ interface Instance {
   comparisons(): number;
 }
 
-/** One more service instance over the harness's engine, database and Redis, with a throttle key prefix given by the test. */
+/**
+ * One more service instance over the harness's engine, database and Redis, with a throttle key
+ * prefix given by the test. A Redis call that outlives the throttle's deadline (250 ms by default)
+ * is "Redis down" and falls back to counting per instance; 200 requests at once on a loaded
+ * machine can take that long, which is not what these tests are about, so the deadline is long.
+ */
 async function instance(h: Harness, keyPrefix: string, trustProxy?: string): Promise<Instance> {
   const logs = captureLogs();
   const counting = countingEngine(h);
@@ -66,7 +71,7 @@ async function instance(h: Harness, keyPrefix: string, trustProxy?: string): Pro
     database: h.database,
     redis: h.redis,
     logger: createLogger({ level: 'info', destination: logs.stream }),
-    throttle: createFailureThrottle({ redis: h.redis, keyPrefix }),
+    throttle: createFailureThrottle({ redis: h.redis, keyPrefix, redisTimeoutMs: 5_000 }),
     options: { logRequests: false, ...(trustProxy !== undefined && { trustProxy: loadServiceConfig({ TRUST_PROXY: trustProxy }).trustProxy }) },
   });
   apps.push(app);

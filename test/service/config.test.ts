@@ -14,12 +14,17 @@ describe('loadServiceConfig', () => {
       awsRegion: 'us-east-1',
       secretsTtlMs: DEFAULT_TTL_MS,
       secretsGraceMs: DEFAULT_GRACE_MS,
+      secretsNoticeIntervalMs: 5_000,
+      secretsNoticeSpreadMs: 250,
       secretsProject: 'whatsapp-saas',
       secretsEnvironment: 'mvp',
       envFile: '.env',
       logLevel: 'info',
       trustProxy: false,
       webhookBodyLimitBytes: 1024 * 1024,
+      webhookQueueMax: 256,
+      webhookGroupMax: 64,
+      webhookGroupsInFlight: 6,
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
       httpKeepAliveTimeoutMs: 72_000,
@@ -35,12 +40,17 @@ describe('loadServiceConfig', () => {
       AWS_REGION: 'eu-west-1',
       SECRETS_TTL_MS: '60000',
       SECRETS_GRACE_MS: '0',
+      SECRETS_NOTICE_INTERVAL_MS: '2000',
+      SECRETS_NOTICE_SPREAD_MS: '1000',
       SECRETS_PROJECT: 'acme',
       SECRETS_ENVIRONMENT: 'prod',
       ENV_FILE: '/etc/app/.env',
       LOG_LEVEL: 'warn',
       TRUST_PROXY: '1',
       WEBHOOK_BODY_LIMIT_BYTES: '2097152',
+      WEBHOOK_QUEUE_MAX: '1000',
+      WEBHOOK_GROUP_MAX: '100',
+      WEBHOOK_GROUPS_IN_FLIGHT: '4',
       HTTP_HEADERS_TIMEOUT_MS: '5000',
       HTTP_REQUEST_TIMEOUT_MS: '20000',
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
@@ -54,12 +64,17 @@ describe('loadServiceConfig', () => {
       awsRegion: 'eu-west-1',
       secretsTtlMs: 60_000,
       secretsGraceMs: 0,
+      secretsNoticeIntervalMs: 2_000,
+      secretsNoticeSpreadMs: 1_000,
       secretsProject: 'acme',
       secretsEnvironment: 'prod',
       envFile: '/etc/app/.env',
       logLevel: 'warn',
       trustProxy: 1,
       webhookBodyLimitBytes: 2 * 1024 * 1024,
+      webhookQueueMax: 1_000,
+      webhookGroupMax: 100,
+      webhookGroupsInFlight: 4,
       httpHeadersTimeoutMs: 5_000,
       httpRequestTimeoutMs: 20_000,
       httpKeepAliveTimeoutMs: 65_000,
@@ -104,6 +119,9 @@ describe('loadServiceConfig', () => {
     ['SECRETS_PROJECT', 'Not_A_Slug'],
     ['LOG_LEVEL', 'loud'],
     ['WEBHOOK_BODY_LIMIT_BYTES', '104857600'],
+    ['WEBHOOK_QUEUE_MAX', '100001'],
+    ['WEBHOOK_GROUP_MAX', '1001'],
+    ['WEBHOOK_GROUPS_IN_FLIGHT', '9'],
     ['TRUST_PROXY', '17'],
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', '10.0.0.1,planted-proxy.example'],
@@ -147,5 +165,37 @@ describe('loadServiceConfig: secrets engine timing', () => {
     expect(loadServiceConfig({ SECRETS_STARTUP_TIMEOUT_MS: '5000' }).secretsStartupTimeoutMs).toBe(5_000);
     expect(() => loadServiceConfig({ SECRETS_STARTUP_TIMEOUT_MS: 'soon' })).toThrow(ConfigError);
     expect(() => loadServiceConfig({ SECRETS_STARTUP_TIMEOUT_MS: '0' })).toThrow(/SECRETS_STARTUP_TIMEOUT_MS/);
+  });
+});
+
+describe('loadServiceConfig: /metrics and /healthz', () => {
+  it('serves /metrics on the API port only while HOST is a loopback address', () => {
+    expect(loadServiceConfig({}).metrics).toEqual({ kind: 'main' });
+    for (const host of ['127.0.0.1', '127.0.0.53', '::1', '[::1]', 'localhost']) expect(loadServiceConfig({ HOST: host }).metrics).toEqual({ kind: 'main' });
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'service.internal']) {
+      expect(loadServiceConfig({ HOST: host }).metrics).toEqual({ kind: 'off', reason: 'public-host' });
+    }
+  });
+
+  it('serves /metrics on a listener of its own with METRICS_PORT, on 127.0.0.1 unless METRICS_HOST says otherwise', () => {
+    expect(loadServiceConfig({ HOST: '0.0.0.0', METRICS_PORT: '9464' }).metrics).toEqual({ kind: 'own', host: '127.0.0.1', port: 9464 });
+    expect(loadServiceConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ kind: 'own', host: '0.0.0.0', port: 9464 });
+  });
+
+  it('turns /metrics off with METRICS_PORT=off', () => {
+    expect(loadServiceConfig({ METRICS_PORT: 'off' }).metrics).toEqual({ kind: 'off', reason: 'disabled' });
+    expect(loadServiceConfig({ HOST: '0.0.0.0', METRICS_PORT: 'OFF' }).metrics).toEqual({ kind: 'off', reason: 'disabled' });
+  });
+
+  it('refuses a METRICS_PORT that is not a port, or is PORT itself', () => {
+    expect(() => loadServiceConfig({ METRICS_PORT: 'ninety' })).toThrow('Invalid setting METRICS_PORT: expected an integer in [0, 65535]');
+    expect(() => loadServiceConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow('Invalid setting METRICS_PORT: expected a port other than PORT, or off');
+    expect(() => loadServiceConfig({ METRICS_PORT: '3000' })).toThrow(/METRICS_PORT/);
+  });
+
+  it('shares one /healthz probe round for HEALTH_MAX_AGE_MS, 1 s by default, 0 for none', () => {
+    expect(loadServiceConfig({}).healthMaxAgeMs).toBe(1_000);
+    expect(loadServiceConfig({ HEALTH_MAX_AGE_MS: '0' }).healthMaxAgeMs).toBe(0);
+    expect(() => loadServiceConfig({ HEALTH_MAX_AGE_MS: '60001' })).toThrow(/HEALTH_MAX_AGE_MS/);
   });
 });

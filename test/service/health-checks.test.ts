@@ -6,7 +6,7 @@ describe('createHealthChecks', () => {
   it('reports each dependency up with its latency', async () => {
     const health = createHealthChecks({ probes: { database: async () => {}, redis: async () => 'PONG' } });
 
-    const result = await health.check();
+    const { dependencies: result } = await health.check();
 
     expect(result.database).toMatchObject({ status: 'up' });
     expect(result.redis.status).toBe('up');
@@ -21,10 +21,10 @@ describe('createHealthChecks', () => {
       },
     });
 
-    const result = await health.check();
+    const { dependencies: result } = await health.check();
 
     expect(result.database).toEqual({ status: 'down', latencyMs: expect.any(Number), code: 'ECONNREFUSED' });
-    expect(result.redis.code).toBe('Unavailable');
+    expect(result.redis.code).toBe('UnknownError');
     expect(JSON.stringify(result)).not.toContain('password');
   });
 
@@ -35,7 +35,7 @@ describe('createHealthChecks', () => {
     const pending = health.check();
     await clock.advance(500);
 
-    await expect(pending).resolves.toMatchObject({ database: { status: 'down', code: 'Timeout' }, redis: { status: 'up' } });
+    await expect(pending).resolves.toMatchObject({ dependencies: { database: { status: 'down', code: 'Timeout' }, redis: { status: 'up' } } });
   });
 
   it('joins a probe in flight instead of starting another, even after a caller gave up on it', async () => {
@@ -63,7 +63,7 @@ describe('createHealthChecks', () => {
     release();
 
     expect(started).toBe(1);
-    await expect(third).resolves.toMatchObject({ database: { status: 'up' } });
+    await expect(third).resolves.toMatchObject({ dependencies: { database: { status: 'up' } } });
     const fourth = health.check();
     await settle();
     expect(started).toBe(2);
@@ -72,12 +72,62 @@ describe('createHealthChecks', () => {
   });
 });
 
+describe('createHealthChecks sharing a round (maxAgeMs)', () => {
+  function counted(outcome: { fail: boolean }) {
+    const rounds = { database: 0, redis: 0 };
+    const probe = (name: keyof typeof rounds) => async () => {
+      rounds[name]++;
+      if (outcome.fail) throw Object.assign(new Error('down'), { code: 'ECONNREFUSED' });
+    };
+    return { rounds, probes: { database: probe('database'), redis: probe('redis') } };
+  }
+
+  it('answers 50 concurrent callers with one probe round, all told the same results', async () => {
+    const clock = new FakeClock();
+    const { rounds, probes } = counted({ fail: false });
+    const health = createHealthChecks({ probes, clock, maxAgeMs: 1_000 });
+
+    const reports = await Promise.all(Array.from({ length: 50 }, () => health.check()));
+
+    expect(rounds).toEqual({ database: 1, redis: 1 });
+    for (const r of reports) expect(r).toEqual({ dependencies: { database: { status: 'up', latencyMs: expect.any(Number) }, redis: { status: 'up', latencyMs: expect.any(Number) } }, ageMs: 0 });
+  });
+
+  it('serves the shared result with its age until maxAgeMs, then probes again and shows a failure', async () => {
+    const clock = new FakeClock();
+    const outcome = { fail: false };
+    const { rounds, probes } = counted(outcome);
+    const health = createHealthChecks({ probes, clock, maxAgeMs: 1_000 });
+    await health.check();
+
+    outcome.fail = true;
+    await clock.advance(999);
+    const shared = await health.check();
+    await clock.advance(1);
+    const fresh = await health.check();
+
+    expect(shared).toMatchObject({ ageMs: 999, dependencies: { database: { status: 'up' }, redis: { status: 'up' } } });
+    expect(fresh).toMatchObject({ ageMs: 0, dependencies: { database: { status: 'down', code: 'ECONNREFUSED' }, redis: { status: 'down' } } });
+    expect(rounds).toEqual({ database: 2, redis: 2 });
+  });
+
+  it('starts a round per call once the previous one has finished when maxAgeMs is 0 (the default)', async () => {
+    const { rounds, probes } = counted({ fail: false });
+    const health = createHealthChecks({ probes, clock: new FakeClock() });
+
+    await health.check();
+    await health.check();
+
+    expect(rounds).toEqual({ database: 2, redis: 2 });
+  });
+});
+
 describe('createHealthChecks with a dependency off', () => {
   it('reports it off with its reason and never probes it', async () => {
     let probed = 0;
     const health = createHealthChecks({ probes: { database: async () => {}, redis: async () => void probed++ }, off: { redis: 'SingleInstance' } });
 
-    const result = await health.check();
+    const { dependencies: result } = await health.check();
 
     expect(result.redis).toEqual({ status: 'off', latencyMs: 0, code: 'SingleInstance' });
     expect(result.database.status).toBe('up');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import type { SecretStatus } from '../../src/engine/index.js';
+import { rotationDue, type SecretStatus } from '../../src/engine/index.js';
 import { createLogger } from '../../src/service/logger.js';
 import { ROTATION_OVERDUE_EVENT, rotationAges, watchRotationOverdue } from '../../src/service/rotation-overdue.js';
 import { captureLogger } from '../support/capture-logger.js';
@@ -17,13 +17,22 @@ function statusWith(lastChanged: Record<string, number | null>) {
 }
 
 describe('rotationAges', () => {
-  it('reports secrets with a rotation period by age in whole days, overdue only past the period', () => {
+  it('reports secrets with a rotation period by age in days, overdue only past the period', () => {
     const now = Date.UTC(2026, 5, 1);
 
-    const ages = rotationAges(catalog, statusWith({ ADMIN_TOKEN: now - 90 * DAY - 1000, META_APP_SECRET: now - 400 * DAY }), now);
+    const ages = rotationAges(catalog, statusWith({ ADMIN_TOKEN: now - 90 * DAY, META_APP_SECRET: now - 400 * DAY }), now);
 
     expect(ages).toEqual([{ name: 'ADMIN_TOKEN', rotateEveryDays: 90, ageDays: 90, overdue: false }]);
-    expect(rotationAges(catalog, statusWith({ ADMIN_TOKEN: now - 91 * DAY }), now)[0]!.overdue).toBe(true);
+    expect(rotationAges(catalog, statusWith({ ADMIN_TOKEN: now - 90 * DAY - 1 }), now)[0]!.overdue).toBe(true);
+  });
+
+  it('agrees with rotationDue, the rule `secrets status` uses, at every boundary', () => {
+    const now = Date.UTC(2026, 5, 1);
+    for (const ageMs of [0, 76 * DAY, 90 * DAY, 90 * DAY + 1, 91 * DAY, 400 * DAY]) {
+      const changed = new Date(now - ageMs).toISOString();
+      const [age] = rotationAges(catalog, statusWith({ ADMIN_TOKEN: now - ageMs }), now);
+      expect(age!.overdue).toBe(rotationDue(catalog.entry('ADMIN_TOKEN')!.spec.rotation, changed, now).state === 'overdue');
+    }
   });
 
   it('leaves out a secret the engine has not loaded', () => {

@@ -93,7 +93,7 @@ describe('secretsAdminView', () => {
       lastErrorCode: null,
       previousAccepted: false,
       source: 'aws',
-      rotation: { schedule: '90 days', everyDays: 90, dueAt: '2026-04-01T00:00:00.000Z', state: 'ok' },
+      rotation: { schedule: '90 days', everyDays: 90, dueAt: '2026-04-01T00:00:00.000Z', ageDays: 1, state: 'ok' },
     });
   });
 
@@ -108,7 +108,7 @@ describe('secretsAdminView', () => {
   it('gives rotation n/a, with the schedule, to secrets without a period or without a loaded value', () => {
     const view = secretsAdminView(status({ secrets: { ...status().secrets, META_APP_SECRET: secret() } }), { nowMs: NOW_MS });
 
-    expect(view.secrets.META_APP_SECRET!.rotation).toEqual({ schedule: 'When compromised', everyDays: null, dueAt: null, state: 'n/a' });
+    expect(view.secrets.META_APP_SECRET!.rotation).toEqual({ schedule: 'When compromised', everyDays: null, dueAt: null, ageDays: 1, state: 'n/a' });
     expect(view.secrets.WHATSAPP_ACCESS_TOKEN!.rotation).toMatchObject({ schedule: "Per Meta's requirements", state: 'n/a' });
     expect(view.secrets.OPENAI_MODEL!.rotation).toMatchObject({ schedule: '-', state: 'n/a' });
   });
@@ -116,7 +116,7 @@ describe('secretsAdminView', () => {
   it('takes the schedules it is given instead of the catalog', () => {
     const view = secretsAdminView(status(), { nowMs: NOW_MS, schedules: { ADMIN_TOKEN: { rotation: { everyDays: 1, method: 'x', schedule: 'daily' } } } });
 
-    expect(view.secrets.ADMIN_TOKEN!.rotation).toEqual({ schedule: 'daily', everyDays: 1, dueAt: '2026-01-02T00:00:00.000Z', state: 'due' });
+    expect(view.secrets.ADMIN_TOKEN!.rotation).toEqual({ schedule: 'daily', everyDays: 1, dueAt: '2026-01-02T00:00:00.000Z', ageDays: 1, state: 'due' });
   });
 
   it('names the env source as the seed does and has no region there', () => {

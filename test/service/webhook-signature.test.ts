@@ -61,7 +61,7 @@ describe('verifyWebhookSignature', () => {
     const hex = hmac(body);
     const flipped = (hex[0] === 'a' ? 'b' : 'a') + hex.slice(1);
 
-    expect(verifyWebhookSignature(body, `sha256=${flipped}`, [SECRET]).ok).toBe(false);
+    expect(verifyWebhookSignature(body, `sha256=${flipped}`, [SECRET])).toEqual({ ok: false, reason: 'mismatch' });
   });
 
   it.each([
@@ -81,7 +81,7 @@ describe('verifyWebhookSignature', () => {
     const body = Buffer.from('{"object":"page"}');
     const value = header?.replace(/<digest>/g, hmac(body));
 
-    expect(verifyWebhookSignature(body, value, [SECRET])).toEqual({ ok: false });
+    expect(verifyWebhookSignature(body, value, [SECRET])).toEqual({ ok: false, reason: header === undefined ? 'missing' : 'malformed' });
   });
 
   it('accepts upper-case hex digits', () => {

@@ -5,6 +5,7 @@ import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, CliError } from '../errors.js';
 import { invalidReason } from '../invalid-reason.js';
 import { formatTable } from '../table.js';
+import { errorCode } from '../../engine/index.js';
 
 /** Settings the service reads from .env besides secrets: not "unknown". */
 const KNOWN_SETTINGS = new Set([
@@ -27,7 +28,7 @@ export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvF
   try {
     values = parse(await readFile(path));
   } catch (err) {
-    throw new CliError('NOT_FOUND', `Cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); create it with: secrets init`, { cause: err });
+    throw new CliError('NOT_FOUND', `Cannot read ${path} (${errorCode(err)}); create it with: secrets init`, { cause: err });
   }
   const findings: EnvFinding[] = [];
   for (const { name, spec } of catalog.entries) {

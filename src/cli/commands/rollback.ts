@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { classifyAwsError } from '../../engine/index.js';
+import { classifyAwsError, errorCode } from '../../engine/index.js';
 import { AWSCURRENT, AWSPENDING, moveStage, readValue, readVersions, ROLLED_BACK, ROTATION_IMMEDIATE, type FinishMode } from '../../rotation/index.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
@@ -121,7 +121,7 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
       caller: await deps.callerArn(globals.aws),
     });
   } catch (err) {
-    warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    warnings.push(`${committed}; could not append to ${logPath} (${errorCode(err)})`);
   }
   let notified: Notified[] = [];
   if (plan.action === 'rollback' && (options.notify ?? []).length > 0) {
@@ -129,7 +129,7 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
       // Until they refresh, instances hold the version rolled away from as current: for the admin token, it authenticates the notice.
       const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
       const token = await readValue(client, adminId, adminId === secretId ? { versionId: plan.fromVersionId } : { stage: AWSCURRENT });
-      notified = await notifyRefresh(options.notify ?? [], token?.value, deps);
+      notified = await notifyRefresh(options.notify ?? [], token?.value, [kind.module.secretName], deps);
     } catch (err) {
       warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
     }

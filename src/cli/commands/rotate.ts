@@ -9,6 +9,7 @@ import { cliErrorOf } from '../rotation-failure.js';
 import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
 import { planRotation, type RotationPlan } from '../rotation-plan.js';
 import { reserveTokenFile, resumeTokenFile, type TokenFile } from '../token-file.js';
+import { errorCode } from '../../engine/index.js';
 
 interface Progress {
   created: boolean;
@@ -107,7 +108,7 @@ async function fillTokenFile(file: TokenFile, token: string): Promise<void> {
     await file.fill(token);
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError('FAILED', `Could not write the new token to ${file.path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    throw new CliError('FAILED', `Could not write the new token to ${file.path} (${errorCode(err)})`, { cause: err });
   }
 }
 
@@ -150,11 +151,11 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
   const committed = `the rotation is committed (AWSCURRENT of ${secretId} is now ${outcome.toVersionId})`;
   const warnings: string[] = [];
   // Instances first: until they refresh, a single-user database password refuses their new logins.
-  const receivers = kind.announce === true ? await pushNotice(ctx, c, warnings, committed) : undefined;
+  const receivers = kind.announce === true ? await pushNotice(ctx, kind, c, warnings, committed) : undefined;
   let notified: Notified[] = [];
   if ((options.notify ?? []).length > 0) {
     try {
-      notified = await notifyRefresh(options.notify ?? [], await noticeToken(ctx, kind, c), deps);
+      notified = await notifyRefresh(options.notify ?? [], await noticeToken(ctx, kind, c), [kind.module.secretName], deps);
     } catch (err) {
       warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
     }
@@ -175,7 +176,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
       caller: await deps.callerArn(globals.aws),
     });
   } catch (err) {
-    warnings.push(`${committed}; could not append to ${logPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    warnings.push(`${committed}; could not append to ${logPath} (${errorCode(err)})`);
   }
   const cleanup = await finishAtResource(ctx, kind, c, notified, warnings, committed);
   for (const w of warnings) deps.stderr(`warning: ${w}\n`);
@@ -212,7 +213,7 @@ async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, 
 }
 
 /** The Redis push: a notice on the refresh channel, with REDIS_URL's current credentials. Warns on failure. */
-async function pushNotice(ctx: CommandContext, c: Committed, warnings: string[], committed: string): Promise<number | undefined> {
+async function pushNotice(ctx: CommandContext, kind: CliRotationKind<unknown>, c: Committed, warnings: string[], committed: string): Promise<number | undefined> {
   const redisSecretId = ctx.catalog.entry('REDIS_URL')!.awsId;
   try {
     return await publishRefreshNotice({
@@ -221,6 +222,9 @@ async function pushNotice(ctx: CommandContext, c: Committed, warnings: string[],
       redis: ctx.deps.credentialClients.redis,
       origin: 'secrets-cli',
       reason: `rotated ${c.secretId}`,
+      catalog: ctx.catalog,
+      name: kind.module.secretName,
+      versionId: c.outcome.toVersionId,
       now: ctx.deps.now,
     });
   } catch (err) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse as parseDotenv } from 'dotenv';
-import { type Catalog, type SecretSpec, classifyAwsError } from '../../engine/index.js';
+import { classifyAwsError, errorCode, type Catalog, type SecretSpec } from '../../engine/index.js';
 import { generateToken } from '../../provisioning/generate-token.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
@@ -183,7 +183,7 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     try {
       provided = parseDotenv(await readFile(path));
     } catch (err) {
-      throw new CliError('NOT_FOUND', `Cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+      throw new CliError('NOT_FOUND', `Cannot read ${path} (${errorCode(err)})`, { cause: err });
     }
   }
   if (options['terraform-dir'] !== undefined && (provided.DATABASE_URL ?? '') === '') {

@@ -1,10 +1,8 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type Catalog, classifyAwsError } from '../../engine/index.js';
+import { type Catalog, classifyAwsError, rotationDue } from '../../engine/index.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, fromAwsError } from '../errors.js';
 import { formatTable } from '../table.js';
-
-const DAY_MS = 86_400_000;
 
 export interface SecretState {
   readonly name: string;
@@ -32,11 +30,8 @@ export async function secretStates(client: SecretsManagerClient, catalog: Catalo
         const d = await client.send(new DescribeSecretCommand({ SecretId: awsId }));
         const current = Object.entries(d.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0] ?? null;
         const changed = d.LastChangedDate ?? d.CreatedDate;
-        let rotation: SecretState['rotation'] = 'n/a';
-        if (everyDays !== null && changed !== undefined) {
-          const ageDays = (now - changed.getTime()) / DAY_MS;
-          rotation = ageDays > everyDays ? 'overdue' : ageDays > everyDays - 14 ? 'due' : 'ok';
-        }
+        // The one rule for "rotation due", shared with the service's status, log line and metrics.
+        const rotation = rotationDue(spec.rotation, changed?.toISOString() ?? null, now).state;
         return {
           ...base,
           exists: true,

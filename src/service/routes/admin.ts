@@ -1,15 +1,18 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Clock } from '../../engine/index.js';
+import type { WhatsappSaasSpec } from '../../catalog/whatsapp-saas.js';
+import type { Clock, SecretName } from '../../engine/index.js';
 import { systemClock } from '../../engine/index.js';
 import type { AdminAuth } from '../admin-auth.js';
 import type { Database } from '../database.js';
 import { errorBody } from '../error-handler.js';
-import type { HealthChecks } from '../health-checks.js';
+import { type HealthChecks, withAge } from '../health-checks.js';
 import type { RefreshBroadcast } from '../refresh-broadcast.js';
 import { listSalons, MAX_SALONS_PAGE } from '../salons-repository.js';
 import { secretsAdminView } from '../secrets-status-view.js';
 import type { ServiceEngine } from '../service-engine.js';
+
+type WhatsappSaasName = SecretName<WhatsappSaasSpec>;
 
 export interface AdminRoutesOptions {
   readonly engine: ServiceEngine;
@@ -45,6 +48,15 @@ export function salonsQueryProblem(validation: readonly { instancePath?: string 
 /** Never-created optional secrets are not failures: there is nothing to load, and nothing is wrong. */
 const ABSENT = new Set(['NotSet', 'ResourceNotFoundException']);
 
+/** The `names` query of POST /admin/refresh-secrets: catalog names, each once; never echoed back. */
+function refreshNames(query: string | undefined, known: readonly WhatsappSaasName[]): WhatsappSaasName[] | undefined | 'invalid' {
+  if (query === undefined) return undefined;
+  const names = query.split(',').map((n) => n.trim());
+  if (names.length > known.length || new Set(names).size !== names.length) return 'invalid';
+  if (!names.every((n) => (known as readonly string[]).includes(n))) return 'invalid';
+  return names as WhatsappSaasName[];
+}
+
 class RateLimitedError extends Error {
   readonly code = 'RATE_LIMITED';
   readonly statusCode = 429;
@@ -68,15 +80,23 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
 
   app.get('/secrets/health', async () => ({
     ...secretsAdminView(engine.status(), { nowMs: clock.now() }),
-    ...(health !== undefined && { dependencies: await health.check() }),
+    ...(health !== undefined && { dependencies: withAge(await health.check()) }),
   }));
 
-  app.post('/refresh-secrets', { config: { rateLimit: { max: refreshPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
+  app.post<{ Querystring: { names?: string } }>('/refresh-secrets', { config: { rateLimit: { max: refreshPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
+    // ?names=ADMIN_TOKEN,META_VERIFY_TOKEN: only those (what `secrets rotate --notify` asks for);
+    // without it, every secret.
+    const known = Object.keys(engine.status().secrets) as WhatsappSaasName[];
+    const asked = refreshNames(request.query.names, known);
+    if (asked === 'invalid') {
+      return reply.status(400).send(errorBody({ status: 400, code: 'BAD_REQUEST', message: 'names must be a comma-separated list of catalog secret names' }, request.id));
+    }
+    const names = asked ?? known;
     // Tell the other instances first: they refresh in parallel with this one.
-    const notified = broadcast === undefined ? false : await broadcast.publish('admin-refresh');
+    const notified = broadcast === undefined ? false : await broadcast.publish('admin-refresh', names);
     // Fresh: never an attempt in flight that may have read the store before the change the caller
     // is announcing, so "refreshed" means the value is in.
-    const outcome = await engine.refresh({ fresh: true });
+    const outcome = await engine.refresh({ fresh: true, ...(asked !== undefined && { names: asked }) });
     if (!outcome.ok) {
       return reply.status(502).send({
         success: false,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { DependencyHealth, HealthChecks } from '../health-checks.js';
+import { type DependencyHealthAge, type HealthChecks, withAge } from '../health-checks.js';
 import type { SecretsHealthView } from '../secrets-status-view.js';
 import { secretsHealthView } from '../secrets-status-view.js';
 import type { ServiceEngine } from '../service-engine.js';
@@ -12,8 +12,8 @@ export interface HealthzBody {
   readonly status: 'ok' | 'degraded' | 'down';
   readonly services: {
     readonly secrets: SecretsHealthView;
-    readonly database: DependencyHealth;
-    readonly redis: DependencyHealth;
+    readonly database: DependencyHealthAge;
+    readonly redis: DependencyHealthAge;
   };
 }
 
@@ -22,10 +22,17 @@ export interface HealthzOptions {
   readonly health: HealthChecks<'database' | 'redis'>;
 }
 
-/** GET /healthz, no auth: the seed's Monitoring shape. Names, counts and times only, never a value. */
+/**
+ * GET /healthz, no auth: the seed's Monitoring shape. Names, counts and times only, never a value.
+ * The database and Redis results come from a probe round shared by every caller for a short
+ * interval (see createHealthChecks' `maxAgeMs`), each with its `ageMs`; the secrets part is read
+ * from memory on every call.
+ */
 export const healthzRoutes: FastifyPluginAsync<HealthzOptions> = async (app, { engine, health }) => {
   app.get('/healthz', async (_request, reply) => {
-    const [deps, secrets] = [await health.check(), secretsHealthView(engine.status())];
+    const report = await health.check();
+    const secrets = secretsHealthView(engine.status());
+    const deps = withAge(report);
     const status: HealthzBody['status'] =
       secrets.status === 'unhealthy'
         ? 'down'

@@ -146,7 +146,7 @@ describe('secrets rollback admin-token', () => {
 
       expect(code).toBe(0);
       expect(stdout).toContain(`Notified ${service.url}: refreshed`);
-      expect(service.received.filter((r) => r === 'POST /admin/refresh-secrets')).toHaveLength(2);
+      expect(service.received.filter((r) => r === 'POST /admin/refresh-secrets?names=ADMIN_TOKEN')).toHaveLength(2);
       expect(service.engine.status().secrets.ADMIN_TOKEN!.versionId).not.toBe(rotatedId);
       const log = (await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8')).trim().split('\n');
       scan.output(log.join('\n'));

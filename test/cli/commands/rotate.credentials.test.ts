@@ -111,7 +111,7 @@ describe('secrets rotate database-password', () => {
     expect(await postgresLogsIn(`postgresql://${s.role}:${s.dbPassword}@127.0.0.1:${cluster.port}/${s.role}`)).toBe(false);
     expect(stdout).toMatch(new RegExp(`Rotated ${s.ids.database} \\(single-user\\): AWSCURRENT [0-9a-f-]{36} -> [0-9a-f-]{36}`));
     expect(stdout).toContain('Published a refresh notice on Redis (1 listening)');
-    expect(notices.map((n) => JSON.parse(n) as Record<string, unknown>)).toEqual([expect.objectContaining({ v: 1, origin: 'secrets-cli', reason: `rotated ${s.ids.database}` })]);
+    expect(notices.map((n) => JSON.parse(n) as Record<string, unknown>)).toEqual([expect.objectContaining({ v: 1, origin: 'secrets-cli', reason: `rotated ${s.ids.database}`, names: ['DATABASE_URL'] })]);
     const log = await readFile(join(s.cwd, 'database-password-rotation.log'), 'utf8');
     scan.output(log, notices.join('\n'));
     expect(JSON.parse(log)).toMatchObject({ action: 'rotate', secretId: s.ids.database, strategy: 'single-user' });

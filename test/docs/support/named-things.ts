@@ -9,7 +9,7 @@ export interface CodeText {
 }
 
 const EVENT = /^(secrets|admin|service|database|redis|rotation|webhook|http|throttle)\.[a-z_]+$/;
-const METRIC = /^((?:secrets|http|admin|webhook)_[a-z0-9_]+)(?:\s|$)/;
+const METRIC = /^((?:secrets|http|admin|webhook)_[a-z0-9_]+)(?:[\s{]|$)/;
 const SETTING = /^([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{5,})(?:=\S*)?$/;
 const ROUTE = /^(?:GET|POST|PUT|DELETE) (\/[^\s?]*)/;
 

@@ -24,7 +24,7 @@ export async function startStandInService(lsm: LocalSecretsManager, project: str
       res.end('{}');
       return;
     }
-    if (req.method === 'POST' && req.url === '/admin/refresh-secrets') {
+    if (req.method === 'POST' && req.url?.split('?')[0] === '/admin/refresh-secrets') {
       void engine.refresh().then(() => res.end('{}'));
       return;
     }

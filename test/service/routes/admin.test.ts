@@ -191,8 +191,8 @@ describe('GET /admin/secrets/health', () => {
 
 describe('POST /admin/refresh-secrets', () => {
   it('refreshes and names what changed, and tells the other instances', async () => {
-    const notices: string[] = [];
-    const h = await harness({ broadcast: { publish: async (reason) => (notices.push(reason), true) } });
+    const notices: [string, readonly string[]][] = [];
+    const h = await harness({ broadcast: { publish: async (reason, names) => (notices.push([reason, names]), true) } });
     h.env.META_APP_SECRET = 'rotated-app-secret-0123456789abcdef';
     h.env.OPENAI_API_KEY = 'sk-rotated';
 
@@ -200,9 +200,35 @@ describe('POST /admin/refresh-secrets', () => {
 
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ success: true, changed: ['META_APP_SECRET', 'OPENAI_API_KEY'], failed: [], notifiedOtherInstances: true });
-    expect(notices).toEqual(['admin-refresh']);
+    expect(notices).toEqual([['admin-refresh', h.engine.catalog.entries.map((e) => e.name)]]);
     expect(h.engine.accepted('META_APP_SECRET')[0]).toBe('rotated-app-secret-0123456789abcdef');
     expect(res.body).not.toContain('rotated');
+  });
+
+  it('with ?names=, refreshes only those and names only those in the notice', async () => {
+    const notices: [string, readonly string[]][] = [];
+    const h = await harness({ broadcast: { publish: async (reason, names) => (notices.push([reason, names]), true) } });
+    h.env.META_APP_SECRET = 'rotated-app-secret-0123456789abcdef';
+    h.env.OPENAI_API_KEY = 'sk-rotated';
+
+    const res = await h.app.inject({ method: 'POST', url: '/admin/refresh-secrets?names=OPENAI_API_KEY,ADMIN_TOKEN', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
+
+    expect(res.json()).toMatchObject({ success: true, changed: ['OPENAI_API_KEY'] });
+    expect(notices).toEqual([['admin-refresh', ['OPENAI_API_KEY', 'ADMIN_TOKEN']]]);
+    expect(h.engine.accepted('META_APP_SECRET')[0]).not.toBe('rotated-app-secret-0123456789abcdef');
+  });
+
+  it('refuses unknown or repeated names in ?names= without echoing them, and refreshes nothing', async () => {
+    const notices: string[] = [];
+    const h = await harness({ broadcast: { publish: async (reason) => (notices.push(reason), true) } });
+
+    const unknown = await h.app.inject({ method: 'POST', url: '/admin/refresh-secrets?names=ADMIN_TOKEN,CANARY_NAME_x1', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
+    const repeated = await h.app.inject({ method: 'POST', url: '/admin/refresh-secrets?names=ADMIN_TOKEN,ADMIN_TOKEN', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
+
+    expect([unknown.statusCode, repeated.statusCode]).toEqual([400, 400]);
+    expect(unknown.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    expect(unknown.body).not.toContain('CANARY_NAME_x1');
+    expect(notices).toEqual([]);
   });
 
   it('waits for a refresh already in flight, which may have read the store before the change, and reads again', async () => {
