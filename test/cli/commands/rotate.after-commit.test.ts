@@ -99,7 +99,9 @@ describe('secrets rotate redis-password, after the switch', () => {
           '',
         ].join('\n'),
       );
-      expect(notices.map((n) => JSON.parse(n) as unknown)).toEqual([{ v: 1, origin: 'secrets-cli', reason: `rotated ${s.ids.redis}`, at: '2026-11-29T12:00:00.000Z' }]);
+      expect(notices.map((n) => JSON.parse(n) as unknown)).toEqual([
+        { v: 1, origin: 'secrets-cli', reason: `rotated ${s.ids.redis}`, names: ['REDIS_URL'], versions: { REDIS_URL: after.versionId }, at: '2026-11-29T12:00:00.000Z' },
+      ]);
       expect(await redisLogsIn(before.value)).toBe(false);
       expect(await redisLogsIn(after.value)).toBe(true);
       const log = await readFile(join(s.cwd, 'redis-password-rotation.log'), 'utf8');
