@@ -1,14 +1,33 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The tests StrykerJS runs against each mutant (`npm run mutation`): the engine's own, and the
- * CLI's in-process tests for rotate and rollback. Left out: the 300-instance fleet scenario
- * (seconds per run, and every rule it relies on has a unit test) and tests that spawn processes,
- * which run unmutated code.
+ * The tests StrykerJS runs against each mutant (`npm run mutation`): the engine's own, the CLI's
+ * in-process tests for rotate and rollback, and the rotation protocol's (src/rotation) that they
+ * delegate to. Left out: the 300-instance fleet scenario (seconds per run, and every rule it
+ * relies on has a unit test), rotate's fault-injection loops (some 200 CLI runs per mutant; each
+ * rule they prove has a single-run test), tests that spawn processes, which run unmutated code,
+ * and rotate.credentials.test.ts, which starts a PostgreSQL cluster (rotate.after-commit.test.ts
+ * covers the same paths of rotate.ts against a Redis of its own).
  */
 export default defineConfig({
   test: {
-    include: ['test/engine/**/*.test.ts', 'test/cli/run.test.ts', 'test/cli/canary.test.ts'],
+    include: [
+      'test/engine/**/*.test.ts',
+      'test/cli/run.test.ts',
+      'test/cli/canary.test.ts',
+      'test/cli/commands/rotate.test.ts',
+      'test/cli/commands/rotate.after-commit.test.ts',
+      'test/cli/commands/rollback.test.ts',
+      'test/rotation/rotation-steps.test.ts',
+      'test/rotation/run-rotation.test.ts',
+      'test/rotation/version-stages.test.ts',
+      'test/rotation/version-value.test.ts',
+      'test/rotation/service-probe.test.ts',
+      'test/rotation/token-rotation.test.ts',
+      'test/rotation/url-safe-token.test.ts',
+      'test/rotation/unclear-outcome.test.ts',
+      'test/rotation/lambda-rotation.test.ts',
+    ],
     exclude: ['test/engine/startup.wire.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { RotationError } from '../../src/rotation/errors.js';
 import type { RotationModule } from '../../src/rotation/rotation-module.js';
-import { createSecret, finishSecret, setSecret, testSecret } from '../../src/rotation/rotation-steps.js';
+import { createSecret, dropPendingLabel, finishSecret, setSecret, testSecret } from '../../src/rotation/rotation-steps.js';
 import { adminTokenRotation } from '../../src/rotation/admin-token.js';
 import { localClient } from '../support/local-aws.js';
 import { injectFaults } from './support/faulty-client.js';
@@ -141,7 +141,10 @@ describe('finishSecret', () => {
 
     const failure = await finishSecret({ ...ctx, client }, 'graceful').catch((e: unknown) => e);
 
-    expect(failure).toMatchObject({ code: 'ROTATION_CONFLICT' });
+    expect(failure).toMatchObject({
+      code: 'ROTATION_CONFLICT',
+      message: `The labels of ${secretId} changed while finishing version ${ctx.versionId} (another rotation or rollback); AWSCURRENT was not moved here`,
+    });
     const after = await stagesOf(secretId);
     expect(after[other.versionId]).toContain('AWSCURRENT');
     expect(after[ctx.versionId]).toEqual(['AWSPENDING']);
@@ -172,9 +175,14 @@ describe('finishSecret', () => {
     expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING']);
   });
 
-  it('refuses a version that is not under AWSPENDING', async () => {
+  it('refuses a version that is not under AWSPENDING, also while another rotation is pending', async () => {
     const secretId = await newSecret();
     await expect(finishSecret(ctxFor(secretId), 'graceful')).rejects.toMatchObject({ code: 'ROTATION_NOT_PENDING' });
+    await createSecret(adminTokenRotation, ctxFor(secretId));
+    const before = await stagesOf(secretId);
+
+    await expect(finishSecret(ctxFor(secretId), 'graceful')).rejects.toMatchObject({ code: 'ROTATION_NOT_PENDING' });
+    expect(await stagesOf(secretId)).toEqual(before);
   });
 });
 
@@ -199,7 +207,7 @@ describe('setSecret and testSecret', () => {
     const test = (await testSecret(failing(leaky), ctx).catch((e: unknown) => e)) as RotationError;
 
     expect(set).toMatchObject({ code: 'ROTATION_SET_FAILED', message: `setSecret failed for version ${ctx.versionId} of ${secretId} (28P01)` });
-    expect(test).toMatchObject({ code: 'ROTATION_TEST_FAILED' });
+    expect(test).toMatchObject({ code: 'ROTATION_TEST_FAILED', message: `testSecret failed for version ${ctx.versionId} of ${secretId} (28P01)` });
     expect(`${set.message} ${test.message}`).not.toContain('canary');
   });
 
@@ -220,5 +228,140 @@ describe('setSecret and testSecret', () => {
     const failure = (await testSecret(adminTokenRotation, oddCtx).catch((e: unknown) => e)) as Error;
     expect(failure).toMatchObject({ code: 'ROTATION_TEST_FAILED' });
     expect(failure.message).not.toContain('canary');
+  });
+});
+
+describe('the steps at their edges', () => {
+  const denied = () => Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+
+  it('createSecret finds a rotation already finished under its token, and makes no version', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+    await finishSecret(ctx, 'graceful');
+    const client = localClient(lsm);
+    const { calls } = injectFaults(client);
+
+    const again = await createSecret(adminTokenRotation, { ...ctx, client });
+
+    expect(again.created).toBe(false);
+    expect(again.pending).toEqual(again.current);
+    expect(again.current.versionId).toBe(ctx.versionId);
+    expect(calls).toEqual(['GetSecretValueCommand']);
+  });
+
+  it('createSecret passes a refused put on at once, without sending it again', async () => {
+    const secretId = await newSecret();
+    const client = localClient(lsm);
+    const { calls } = injectFaults(client, {
+      beforeSend: async (_n, name) => {
+        if (name === 'PutSecretValueCommand') throw denied();
+      },
+    });
+
+    await expect(createSecret(adminTokenRotation, ctxFor(secretId, randomUUID(), client))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(calls.filter((c) => c === 'PutSecretValueCommand')).toHaveLength(1);
+  });
+
+  it('say exactly what is missing: no current value, no pending value, no AWSPENDING label', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+
+    await expect(createSecret(adminTokenRotation, ctxFor('steps/none/admin-token'))).rejects.toMatchObject({ message: 'steps/none/admin-token has no AWSCURRENT value to rotate from' });
+    await expect(setSecret(adminTokenRotation, ctx)).rejects.toMatchObject({ message: `Version ${ctx.versionId} of ${secretId} has no value under AWSPENDING: createSecret first` });
+    await expect(finishSecret(ctx, 'graceful')).rejects.toMatchObject({ message: `Version ${ctx.versionId} of ${secretId} is not labelled AWSPENDING; nothing to finish` });
+    const empty = `steps/${++n}/admin-token`;
+    await localClient(lsm).send(new CreateSecretCommand({ Name: empty }));
+    await expect(finishSecret(ctxFor(empty), 'graceful')).rejects.toMatchObject({ code: 'ROTATION_NO_CURRENT', message: `${empty} has no AWSCURRENT version` });
+  });
+
+  it('testSecret without a pending value runs the configuration test against the current value, or only reads it', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+    const seen: string[] = [];
+    const configured: RotationModule<object> = {
+      ...adminTokenRotation,
+      testConfiguration: async ({ current }) => {
+        seen.push(current.value);
+      },
+    };
+    const broken: RotationModule<object> = {
+      ...adminTokenRotation,
+      testConfiguration: async () => {
+        throw Object.assign(new Error('no route to canary-steps-host'), { code: 'EHOSTUNREACH' });
+      },
+    };
+
+    await testSecret(configured, ctx);
+    await expect(testSecret(adminTokenRotation, ctx)).resolves.toBeUndefined();
+    const failure = (await testSecret(broken, ctx).catch((e: unknown) => e)) as RotationError;
+
+    expect(seen).toEqual(['canary-steps-current-A1s2']);
+    expect(failure).toMatchObject({ code: 'ROTATION_TEST_FAILED', message: `testSecret failed for version ${ctx.versionId} of ${secretId} (EHOSTUNREACH)` });
+  });
+
+  it('a module failure that is already a RotationError passes unchanged', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+    const own = new RotationError('ROTATION_BAD_VALUE', 'the module says why');
+    const module: RotationModule<object> = {
+      ...adminTokenRotation,
+      setSecret: async () => {
+        throw own;
+      },
+    };
+
+    await expect(setSecret(module, ctx)).rejects.toBe(own);
+  });
+
+  it('finishSecret passes a clear refusal on, and says the outcome is unknown when a lost answer left AWSCURRENT where it was', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+    const refusing = localClient(lsm);
+    injectFaults(refusing, {
+      beforeSend: async (_n, name) => {
+        if (name === 'UpdateSecretVersionStageCommand') throw denied();
+      },
+    });
+    const losing = localClient(lsm);
+    injectFaults(losing, {
+      beforeSend: async (_n, name) => {
+        if (name === 'UpdateSecretVersionStageCommand') throw Object.assign(new Error('lost'), { name: 'TimeoutError' });
+      },
+    });
+
+    await expect(finishSecret({ ...ctx, client: refusing }, 'graceful')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(finishSecret({ ...ctx, client: losing }, 'graceful')).rejects.toMatchObject({
+      code: 'ROTATION_OUTCOME_UNKNOWN',
+      message: `Finishing version ${ctx.versionId} of ${secretId} got no clear answer (TimeoutError)`,
+    });
+    expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSPENDING']);
+  });
+
+  it('finishSecret puts ROTATION_IMMEDIATE on the new version when no version had it', async () => {
+    const secretId = await newSecret();
+    const old = Object.keys(await stagesOf(secretId))[0]!;
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+
+    await finishSecret(ctx, 'immediate');
+
+    expect(await stagesOf(secretId)).toEqual({ [ctx.versionId]: ['AWSCURRENT', 'AWSPENDING', 'ROTATION_IMMEDIATE'], [old]: ['AWSPREVIOUS'] });
+  });
+
+  it('dropPendingLabel takes AWSPENDING off the finished version, and a failure to do so is no failure', async () => {
+    const secretId = await newSecret();
+    const ctx = ctxFor(secretId);
+    await createSecret(adminTokenRotation, ctx);
+    await finishSecret(ctx, 'graceful');
+    const refusing = localClient(lsm);
+    injectFaults(refusing, { crashAt: 1 });
+
+    await expect(dropPendingLabel({ ...ctx, client: refusing })).resolves.toBeUndefined();
+    expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    await dropPendingLabel(ctx);
+    expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT']);
   });
 });

@@ -65,4 +65,80 @@ describe('checkServiceServes', () => {
     }
     await expect(checkServiceServes(probe('http://127.0.0.1:9'), 'ADMIN_TOKEN', 'v1')).rejects.toThrow(/Cannot read http:\/\/127\.0\.0\.1:9\/admin\/secrets\/health \(TypeError\)/);
   });
+
+  it('says the service serves no version when its health report lacks the secret, its version id is not a string, or it reports nothing', async () => {
+    const bodies = [JSON.stringify({ secrets: { ADMIN_TOKEN: { versionId: 7 } } }), '{}', 'null'];
+    const s = await serve((req, res) => {
+      res.end(bodies[Number(req.headers['x-body'])]);
+    });
+    try {
+      for (const [i, name] of [
+        [0, 'ADMIN_TOKEN'],
+        [0, 'META_VERIFY_TOKEN'],
+        [1, 'ADMIN_TOKEN'],
+        [2, 'ADMIN_TOKEN'],
+      ] as const) {
+        const withBody: typeof fetch = (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-body': String(i) } });
+        await expect(checkServiceServes({ ...probe(s.url), fetch: withBody }, name, 'v1')).rejects.toMatchObject({
+          code: 'ROTATION_TEST_FAILED',
+          message: `The service at ${s.url} serves no version of ${name}, not the current v1: refresh it (POST /admin/refresh-secrets) or point it at this secret store`,
+        });
+      }
+    } finally {
+      s.close();
+    }
+  });
+
+  it('takes a success without a body for an unreadable answer', async () => {
+    const s = await serve((_req, res) => {
+      res.statusCode = 204;
+      res.end();
+    });
+    try {
+      await expect(checkServiceServes(probe(s.url), 'ADMIN_TOKEN', 'v1')).rejects.toMatchObject({ code: 'ROTATION_TEST_FAILED', message: `Cannot read ${s.url}/admin/secrets/health (SyntaxError)` });
+    } finally {
+      s.close();
+    }
+  });
+
+  it('names any status but 200 without guessing why, another success included', async () => {
+    for (const status of [500, 202]) {
+      const s = await serve((_req, res) => {
+        res.statusCode = status;
+        res.end('{}');
+      });
+      try {
+        await expect(checkServiceServes(probe(s.url), 'ADMIN_TOKEN', 'v1')).rejects.toMatchObject({
+          code: 'ROTATION_TEST_FAILED',
+          message: `${s.url}/admin/secrets/health answered HTTP ${status}`,
+        });
+      } finally {
+        s.close();
+      }
+    }
+  });
+
+  it('reads a body of exactly the limit, sent in pieces, and refuses one byte more naming where it came from', async () => {
+    const LIMIT = 1024 * 1024;
+    const body = (size: number) => {
+      const json = JSON.stringify({ secrets: { ADMIN_TOKEN: { versionId: 'v1' } }, pad: '' });
+      return JSON.stringify({ secrets: { ADMIN_TOKEN: { versionId: 'v1' } }, pad: 'x'.repeat(size - json.length) });
+    };
+    const s = await serve((_req, res) => {
+      const text = body(LIMIT);
+      res.write(text.slice(0, 1000));
+      res.end(text.slice(1000));
+    });
+    const over = await serve((_req, res) => res.end(body(LIMIT + 1)));
+    try {
+      await expect(checkServiceServes(probe(s.url), 'ADMIN_TOKEN', 'v1')).resolves.toBeUndefined();
+      await expect(checkServiceServes(probe(over.url), 'ADMIN_TOKEN', 'v1')).rejects.toMatchObject({
+        code: 'ROTATION_TEST_FAILED',
+        message: `The answer of ${over.url}/admin/secrets/health is larger than 1048576 bytes`,
+      });
+    } finally {
+      s.close();
+      over.close();
+    }
+  });
 });

@@ -15,6 +15,9 @@ describe('isUrlSafeToken', () => {
   it('tells a token of another shape or length', () => {
     expect(isUrlSafeToken(`${'a'.repeat(63)}+`)).toBe(false);
     expect(isUrlSafeToken(`${'a'.repeat(63)}=`)).toBe(false);
+    expect(isUrlSafeToken(`+${'a'.repeat(63)}`)).toBe(false);
     expect(isUrlSafeToken('a'.repeat(63))).toBe(false);
+    expect(isUrlSafeToken('a'.repeat(65))).toBe(false);
+    expect(isUrlSafeToken('a'.repeat(21), 16)).toBe(false);
   });
 });

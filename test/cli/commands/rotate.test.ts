@@ -1,11 +1,13 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN_CHECKLIST } from '../../../src/cli/rotation-kinds.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
-import { OutputScan, secretScenario, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
+import { OutputScan, secretScenario, secretStateOf, secretsCli as secretsCliOn, tokenFilesIn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 /** The token every scenario starts from: the operator holds it; no output may show it. */
@@ -27,38 +29,8 @@ afterEach(() => scan.expectClean());
 const scenario = () => secretScenario(lsm, `rot${++projects}`, T0);
 const secretsCli = (argv: string[], opts: CliRunOptions) => secretsCliOn(lsm, scan, argv, opts);
 
-/** Labels, values and the one-AWSCURRENT invariant of a secret. */
-async function stateOf(secretId: string) {
-  const client = localClient(lsm);
-  const versions = (await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  const holders = (stage: string) => versions.filter((v) => v.VersionStages?.includes(stage));
-  expect(holders('AWSCURRENT')).toHaveLength(1);
-  const currentId = holders('AWSCURRENT')[0]!.VersionId!;
-  const value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!;
-  const unfinished = holders('AWSPENDING').find((v) => !v.VersionStages!.includes('AWSCURRENT') && !v.VersionStages!.includes('AWSPREVIOUS'));
-  for (const v of versions) {
-    const s = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.VersionId! })).catch(() => undefined);
-    if (s?.SecretString !== undefined) scan.secret(s.SecretString);
-  }
-  return { currentId, value, unfinishedId: unfinished?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()])) };
-}
-
-/** Token files in a folder: their tokens, and any still only reserved. */
-async function tokenFiles(cwd: string) {
-  const tokens: string[] = [];
-  const reserved: string[] = [];
-  for (const name of await readdir(cwd)) {
-    if (!name.endsWith('.txt')) continue;
-    const text = await readFile(join(cwd, name), 'utf8');
-    if (text.startsWith('# secrets rotate: reserved')) reserved.push(name);
-    else {
-      tokens.push(text.trim());
-      scan.secret(text.trim());
-      expect((await stat(join(cwd, name))).mode & 0o777).toBe(0o600);
-    }
-  }
-  return { tokens, reserved };
-}
+const stateOf = (secretId: string) => secretStateOf(lsm, scan, secretId);
+const tokenFiles = (cwd: string) => tokenFilesIn(scan, cwd);
 
 describe('secrets rotate admin-token', () => {
   it('creates the pending version, hands the token to a 0600 file named for it, and finishes by moving AWSCURRENT', async () => {
@@ -75,8 +47,9 @@ describe('secrets rotate admin-token', () => {
     const file = join(cwd, `.admin-token-new-${after.currentId}.txt`);
     expect((await readFile(file, 'utf8')).trim()).toBe(after.value);
     expect(after.value).toMatch(/^[A-Za-z0-9_-]{64}$/);
-    expect(stdout).toContain(`Rotated ${secretId} (immediate): AWSCURRENT ${before.currentId} -> ${after.currentId}`);
-    expect(stdout).toContain(`New admin token saved to: ${file} (mode 0600)`);
+    expect(stdout).toBe(
+      [`Rotated ${secretId} (immediate): AWSCURRENT ${before.currentId} -> ${after.currentId}`, `New admin token saved to: ${file} (mode 0600)`, '', ADMIN_TOKEN_CHECKLIST, ''].join('\n'),
+    );
     expect(stderr).toBe('');
     expect(calls).toEqual([
       'ListSecretVersionIdsCommand',
@@ -111,75 +84,6 @@ describe('secrets rotate admin-token', () => {
     const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
     scan.output(log);
     expect(JSON.parse(log)).toMatchObject({ action: 'rotate', secretId, toVersionId: after.currentId, strategy: 'graceful' });
-  });
-
-  describe('stopped after each call it makes, then run again or rolled back', () => {
-    const variants: readonly (readonly string[])[] = [[], ['--save-token', 'tok.txt'], ['--print']];
-    // The number of calls a clean run makes (asserted in the first test of this file).
-    const CALLS = 8;
-    for (const extra of variants) {
-      for (const mode of ['before', 'after'] as const) {
-        it(`ends with one AWSCURRENT and the token in hand when stopped ${mode} any call (${extra.join(' ') || 'default file'}), re-run to finish`, async () => {
-          let resumed = 0;
-          for (let crashAt = 1; crashAt <= CALLS; crashAt += 1) {
-            const { project, secretId, cwd } = await scenario();
-            const argv = ['rotate', 'admin-token', '--yes', '--project', project, ...extra];
-            const held = new Set([T0]);
-
-            const failed = await secretsCli(argv, { cwd, faults: { crashAt, mode } });
-            if (failed.printed) held.add(failed.printed);
-            for (const t of (await tokenFiles(cwd)).tokens) held.add(t);
-            const middle = await stateOf(secretId);
-            expect(held, `crash at call ${crashAt}`).toContain(middle.value);
-            // A crash after the switch (the best-effort tidy-up of AWSPENDING) is no failure at all.
-            if (failed.code !== 0) expect(failed.stderr.trim().split('\n'), `crash at call ${crashAt}`).toHaveLength(1);
-            if (middle.unfinishedId !== undefined) expect(failed.stderr).toContain(middle.unfinishedId);
-
-            const rerun = await secretsCli(argv, { cwd });
-            if (rerun.printed) held.add(rerun.printed);
-            const files = await tokenFiles(cwd);
-            for (const t of files.tokens) held.add(t);
-            const end = await stateOf(secretId);
-            expect(end.unfinishedId, `crash at call ${crashAt}`).toBeUndefined();
-            expect(files.reserved, `crash at call ${crashAt}`).toEqual([]);
-            expect(held, `crash at call ${crashAt}`).toContain(end.value);
-            if (middle.currentId !== end.currentId || middle.value === T0) {
-              expect(rerun.code, `crash at call ${crashAt}: ${rerun.stderr}`).toBe(0);
-              expect(end.value).not.toBe(T0);
-            } else {
-              // The first run had committed: a second rotation within 10 minutes is refused, changing nothing.
-              expect(rerun.stderr).toMatch(/less than 10 minutes ago/);
-            }
-            if (middle.unfinishedId !== undefined) {
-              expect(end.currentId).toBe(middle.unfinishedId);
-              resumed += 1;
-            }
-          }
-          // Stopped between createSecret and the switch, the run left a rotation to resume.
-          expect(resumed).toBeGreaterThanOrEqual(3);
-        });
-      }
-    }
-
-    for (const mode of ['before', 'after'] as const) {
-      it(`ends with one AWSCURRENT and a token in hand when stopped ${mode} any call, then rolled back`, async () => {
-        for (let crashAt = 1; crashAt <= CALLS; crashAt += 1) {
-          const { project, secretId, cwd } = await scenario();
-          const held = new Set([T0]);
-          await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { crashAt, mode } });
-          const files = await tokenFiles(cwd);
-          for (const t of files.tokens) held.add(t);
-
-          const rolled = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], { cwd });
-          const end = await stateOf(secretId);
-          expect(end.unfinishedId, `crash at call ${crashAt}`).toBeUndefined();
-          expect(held, `crash at call ${crashAt}`).toContain(end.value);
-          if (rolled.code !== 0) expect(rolled.stderr).toMatch(/no AWSPREVIOUS version to roll back to; nothing changed/);
-          // A rollback deletes no token file.
-          expect((await tokenFiles(cwd)).tokens).toEqual(files.tokens);
-        }
-      });
-    }
   });
 
   it('resumes with the version id a reservation holds when a crash left it before the version was created', async () => {
@@ -338,3 +242,269 @@ describe('secrets rotate meta-verify-token', () => {
     }
   });
 });
+
+describe('secrets rotate admin-token: where a stopped rotation stands, said in one line', () => {
+  const timeout = () => Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
+
+  it('says nothing changed, and leaves no reserved file, when Secrets Manager refuses the new version', async () => {
+    const { project, secretId, cwd } = await scenario();
+    lsm.setFaults({ denyOperations: ['PutSecretValue'] });
+    let denied;
+    try {
+      denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd });
+    } finally {
+      lsm.clearFaults();
+    }
+
+    expect(denied.code).toBe(1);
+    expect(denied.stderr.trim()).toMatch(new RegExp(`^error: Access denied to ${secretId} \\(AccessDeniedException\\).*; nothing changed$`));
+    expect(await tokenFiles(cwd)).toEqual({ tokens: [], reserved: [] });
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it('keeps the reserved file and says to run again when neither put of the new version got an answer, and the re-run resumes it', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const argv = ['rotate', 'admin-token', '--yes', '--project', project];
+    // Both puts land, neither answer comes back.
+    const lost = await secretsCli(argv, { cwd, faults: { crashAt: 4, mode: 'after' } });
+
+    expect(lost.code).toBe(1);
+    const middle = await stateOf(secretId);
+    const path = join(cwd, `.admin-token-new-${middle.unfinishedId}.txt`);
+    expect(lost.stderr.trim()).toBe(
+      `error: Creating version ${middle.unfinishedId} of ${secretId} got no clear answer (TimeoutError); it may exist: run the same command again to resume (${path} is reserved for version ${middle.unfinishedId})`,
+    );
+    expect((await tokenFiles(cwd)).reserved).toEqual([`.admin-token-new-${middle.unfinishedId}.txt`]);
+
+    const asked: string[] = [];
+    const rerun = await secretsCli([...argv.filter((a) => a !== '--yes'), '--json'], { cwd, confirm: async (q) => (asked.push(q), true) });
+
+    expect(rerun.code).toBe(0);
+    expect(asked).toEqual([
+      `Resume the unfinished rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${middle.unfinishedId}? The old token stops working as soon as instances refresh.`,
+    ]);
+    expect(rerun.stderr).toBe(`Resuming the rotation of ${secretId} to version ${middle.unfinishedId} (found under AWSPENDING)\n`);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ resumed: true, fromVersionId: middle.currentId, toVersionId: middle.unfinishedId });
+    const end = await stateOf(secretId);
+    expect(end.currentId).toBe(middle.unfinishedId);
+    expect((await readFile(path, 'utf8')).trim()).toBe(end.value);
+    const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
+    scan.output(log);
+    expect(JSON.parse(log)).toMatchObject({ action: 'rotate', toVersionId: end.currentId, resumed: true });
+  });
+
+  it('names the version to resume when --print handed nothing to a file, and resumes it from AWSPENDING', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const argv = ['rotate', 'admin-token', '--yes', '--print', '--project', project];
+    const lost = await secretsCli(argv, { cwd, faults: { crashAt: 4, mode: 'after' } });
+
+    const middle = await stateOf(secretId);
+    expect(lost.stderr.trim()).toBe(
+      `error: Creating version ${middle.unfinishedId} of ${secretId} got no clear answer (TimeoutError); it may exist: run the same command again to resume version ${middle.unfinishedId}`,
+    );
+
+    const rerun = await secretsCli(argv, { cwd });
+
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr.split('\n')[0]).toBe(`Resuming the rotation of ${secretId} to version ${middle.unfinishedId} (found under AWSPENDING)`);
+    const end = await stateOf(secretId);
+    expect(rerun.printed).toBe(end.value);
+    expect(rerun.stderr).toContain(`Finished the rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${middle.unfinishedId}`);
+  });
+
+  it('says the switch may or may not have happened when its answer is lost, and the re-run settles it', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const argv = ['rotate', 'admin-token', '--yes', '--print', '--strategy', 'graceful', '--project', project];
+    // The AWSCURRENT move is never sent, but its caller cannot know that.
+    const lost = await secretsCli(argv, {
+      cwd,
+      faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') throw timeout();
+        },
+      },
+    });
+
+    expect(lost.code).toBe(1);
+    const middle = await stateOf(secretId);
+    expect(lost.stderr.trim()).toBe(
+      `error: Finishing version ${middle.unfinishedId} of ${secretId} got no clear answer (TimeoutError): version ${middle.unfinishedId} may or may not be current now; run the same command again to settle it`,
+    );
+
+    const rerun = await secretsCli(argv, { cwd });
+
+    expect(rerun.code).toBe(0);
+    expect((await stateOf(secretId)).currentId).toBe(middle.unfinishedId);
+  });
+
+  it('says the version is pending and its token is in hand when the test against the service fails, offering a rollback', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const failed = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--url', 'http://127.0.0.1:9'], { cwd });
+
+    expect(failed.code).toBe(1);
+    const middle = await stateOf(secretId);
+    const path = join(cwd, `.admin-token-new-${middle.unfinishedId}.txt`);
+    expect(failed.stderr.trim()).toBe(
+      `error: Cannot read http://127.0.0.1:9/admin/secrets/health (TypeError). Version ${middle.unfinishedId} of ${secretId} is pending, not current: the old token still works; its token is in ${path}. Run the same command again to resume, or "secrets rollback admin-token" to cancel it`,
+    );
+  });
+});
+
+describe('secrets rotate admin-token: options and summary', () => {
+  it('refuses a strategy the kind does not have, and --print with --save-token, before changing anything', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const strategy = await secretsCli(['rotate', 'admin-token', '--yes', '--strategy', 'single-user', '--project', project], { cwd });
+    const both = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--save-token', 't.txt', '--project', project], { cwd });
+
+    expect([strategy.code, both.code]).toEqual([2, 2]);
+    expect(strategy.stderr).toContain('--strategy must be immediate or graceful');
+    expect(both.stderr).toContain('use --print or --save-token, not both');
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it('says the rotation was cancelled when the operator declines, changing nothing', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const declined = await secretsCli(['rotate', 'admin-token', '--project', project, '--strategy', 'graceful'], { cwd, confirm: async (q) => !q.includes('Both tokens work during the grace window.') });
+
+    expect(declined.code).toBe(130);
+    expect(declined.stderr).toContain('Rotation cancelled; nothing changed');
+    expect(await tokenFiles(cwd)).toEqual({ tokens: [], reserved: [] });
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it('summarises a rotation as JSON: versions, strategy, token file, no notices', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const before = await stateOf(secretId);
+
+    const { code, stdout } = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--json'], { cwd });
+
+    expect(code).toBe(0);
+    const after = await stateOf(secretId);
+    expect(JSON.parse(stdout)).toEqual({
+      secretId,
+      strategy: 'immediate',
+      fromVersionId: before.currentId,
+      toVersionId: after.currentId,
+      resumed: false,
+      tokenFile: join(cwd, `.admin-token-new-${after.currentId}.txt`),
+      notified: [],
+      warnings: [],
+    });
+    const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
+    scan.output(log);
+    expect(JSON.parse(log)).toEqual({
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      action: 'rotate',
+      secretId,
+      fromVersionId: before.currentId,
+      toVersionId: after.currentId,
+      strategy: 'immediate',
+      caller: 'arn:aws:iam::000000000000:user/test-operator',
+    });
+  });
+
+  it('keeps stdout for the token alone with --print, even with --json', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const { code, stdout, stderr } = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--json', '--project', project], { cwd });
+
+    expect(code).toBe(0);
+    const after = await stateOf(secretId);
+    expect(stdout).toBe(`${after.value}\n`);
+    expect(stderr).toContain(`Rotated ${secretId} (immediate)`);
+  });
+});
+
+describe('secrets rotate: more of what it says and reads', () => {
+  it('refuses an option its kind does not take before asking anything', async () => {
+    const { project, secretId, cwd } = await scenario();
+    let asked = false;
+
+    const refused = await secretsCli(['rotate', 'admin-token', '--master-secret', 'm', '--project', project], { cwd, confirm: async () => ((asked = true), true) });
+
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('rotate admin-token takes no --master-secret');
+    expect(asked).toBe(false);
+    expect(Object.keys((await stateOf(secretId)).stages)).toHaveLength(1);
+  });
+
+  it("shows each --notify instance's answer in its summary lines", async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const { code, stdout, stderr } = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project, '--notify', 'http://127.0.0.1:9'], { cwd });
+
+    expect(code).toBe(0);
+    const after = await stateOf(secretId);
+    expect(stdout).toBe(`${after.value}\n`);
+    expect(stderr).toContain(`: AWSCURRENT ${Object.keys(after.stages).find((id) => id !== after.currentId)} -> ${after.currentId}\nNotified http://127.0.0.1:9: failed (HTTP unreachable)\n\nPOST-ROTATION CHECKLIST`);
+  });
+
+  it('reads the admin token for the Meta verify token only to notify instances, and warns when it cannot', async () => {
+    const { project, cwd } = await scenario();
+    const catalog = whatsappSaasCatalog({ project });
+    const verifyId = catalog.entry('META_VERIFY_TOKEN')!.awsId;
+    const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
+    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rotate-verify-C3v4' }));
+    scan.secret('canary-rotate-verify-C3v4');
+    const reads: string[] = [];
+    const recordReads = async (_n: number, name: string, input: Record<string, unknown>) => {
+      if (name === 'GetSecretValueCommand') reads.push(String(input.SecretId));
+    };
+
+    const quiet = await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--project', project], { cwd, faults: { beforeSend: recordReads } });
+    expect(quiet.code).toBe(0);
+    expect(reads).not.toContain(adminId);
+
+    const denied = await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--force', '--project', project, '--notify', 'http://127.0.0.1:9', '--json'], {
+      cwd,
+      faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'GetSecretValueCommand' && input.SecretId === adminId) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        },
+      },
+    });
+
+    expect(denied.code).toBe(0);
+    const end = await stateOf(verifyId);
+    expect(denied.stderr).toContain(
+      `warning: the rotation is committed (AWSCURRENT of ${verifyId} is now ${end.currentId}); could not read the admin token to notify instances (ACCESS_DENIED)\n`,
+    );
+  });
+
+  it('refuses a secret without a current value after asking, and leaves no reserved file behind', async () => {
+    const project = `rot${++projects}`;
+    const secretId = whatsappSaasCatalog({ project }).entry('ADMIN_TOKEN')!.awsId;
+    await localClient(lsm).send(new CreateSecretCommand({ Name: secretId }));
+    const cwd = await mkdtemp(join(tmpdir(), 'secrets-rotation-'));
+    const asked: string[] = [];
+
+    const { code, stderr } = await secretsCli(['rotate', 'admin-token', '--project', project], { cwd, confirm: async (q) => (asked.push(q), true) });
+
+    expect(code).toBe(1);
+    expect(asked).toEqual([`Rotate ${secretId} (immediate): AWSCURRENT - -> a new version? The old token stops working as soon as instances refresh.`]);
+    expect(stderr).toBe(`error: ${secretId} has no AWSCURRENT value to rotate from; nothing changed\n`);
+    expect(await tokenFiles(cwd)).toEqual({ tokens: [], reserved: [] });
+  });
+
+  it('refuses to overwrite a token file that something else wrote into while the version was created', async () => {
+    const { project, secretId, cwd } = await scenario();
+
+    const taken = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project, '--save-token', 'tok.txt'], {
+      cwd,
+      faults: {
+        beforeSend: async (_n, name) => {
+          if (name === 'PutSecretValueCommand') await writeFile(join(cwd, 'tok.txt'), 'written by someone else\n');
+        },
+      },
+    });
+
+    expect(taken.code).toBe(1);
+    const middle = await stateOf(secretId);
+    expect(taken.stderr).toContain(`error: ${join(cwd, 'tok.txt')} holds something other than the token of version ${middle.unfinishedId}; not overwritten. Version ${middle.unfinishedId} of ${secretId} is pending`);
+    expect(await readFile(join(cwd, 'tok.txt'), 'utf8')).toBe('written by someone else\n');
+  });
+});
+

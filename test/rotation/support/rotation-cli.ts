@@ -1,7 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
 import { run } from '../../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
@@ -70,4 +70,37 @@ export async function secretsCli(lsm: LocalSecretsManager, scan: OutputScan, arg
   scan.secret(printed);
   scan.output(printed === '' ? c.stdout() : '', c.stderr());
   return { code, stdout: c.stdout(), stderr: c.stderr(), printed, calls };
+}
+
+/** Labels, values and the one-AWSCURRENT invariant of a secret; every value it holds becomes one `scan` looks for. */
+export async function secretStateOf(lsm: LocalSecretsManager, scan: OutputScan, secretId: string) {
+  const client = localClient(lsm);
+  const versions = (await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+  const holders = (stage: string) => versions.filter((v) => v.VersionStages?.includes(stage));
+  expect(holders('AWSCURRENT')).toHaveLength(1);
+  const currentId = holders('AWSCURRENT')[0]!.VersionId!;
+  const value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString!;
+  const unfinished = holders('AWSPENDING').find((v) => !v.VersionStages!.includes('AWSCURRENT') && !v.VersionStages!.includes('AWSPREVIOUS'));
+  for (const v of versions) {
+    const s = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.VersionId! })).catch(() => undefined);
+    if (s?.SecretString !== undefined) scan.secret(s.SecretString);
+  }
+  return { currentId, value, unfinishedId: unfinished?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()])) };
+}
+
+/** Token files in a folder: their tokens (each 0600, each a value `scan` looks for), and any still only reserved. */
+export async function tokenFilesIn(scan: OutputScan, cwd: string) {
+  const tokens: string[] = [];
+  const reserved: string[] = [];
+  for (const name of await readdir(cwd)) {
+    if (!name.endsWith('.txt')) continue;
+    const text = await readFile(join(cwd, name), 'utf8');
+    if (text.startsWith('# secrets rotate: reserved')) reserved.push(name);
+    else {
+      tokens.push(text.trim());
+      scan.secret(text.trim());
+      expect((await stat(join(cwd, name))).mode & 0o777).toBe(0o600);
+    }
+  }
+  return { tokens, reserved };
 }
