@@ -59,13 +59,18 @@ baseline.get('/ingest', async () => {
   const meanMs = waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length);
   return { events: waits.length, p50Ms: waits[waits.length >> 1] ?? 0, meanMs, groupsCommitted: ingest.stats().groupsCommitted };
 });
+// No per-socket request limit (HTTP_MAX_REQUESTS_PER_SOCKET, 10,000 in production): autocannon
+// keeps a connection for the whole run and, unlike a load balancer, goes on sending on it after
+// the server's `Connection: close`, so a fast route's later requests would be measured as instant
+// 503s from Node (the limit's answer), not as the route.
+const httpLimits = { maxRequestsPerSocket: 0 };
 const app = await buildApp({
   engine,
   database,
   redis,
   logger,
   webhookIngest: timedIngest,
-  options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0', ...healthMaxAgeMs },
+  options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0', ...healthMaxAgeMs, ...httpLimits },
 });
 // The reference: the same app with one event per transaction, as many at once as the pool allows
 // (what the webhook did before group commit), for a same-run comparison.
@@ -74,7 +79,7 @@ const perEvent = await buildApp({
   database,
   redis,
   logger,
-  options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0', ...healthMaxAgeMs, webhookGroupMax: 1, webhookGroupsInFlight: 8 },
+  options: { logRequests: process.env.BENCH_LOG_REQUESTS !== '0', ...healthMaxAgeMs, ...httpLimits, webhookGroupMax: 1, webhookGroupsInFlight: 8 },
 });
 
 await baseline.listen({ port: 0, host: '127.0.0.1' });

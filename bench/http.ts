@@ -107,18 +107,25 @@ try {
   // machine now. With c connections each waiting for its commit, c / this is the ceiling in req/s.
   const commitMs = await commitRoundTripMs(database.url);
 
-  const rows: { name: string; connections: number; rps: number; p50: number; p99: number; failed: number }[] = [];
+  const rows: { name: string; connections: number; rps: number; p50: number; p99: number; failed: string }[] = [];
   // The group commit's share: submit to commit per delivery, read (and reset) from the server.
   const ingestFigures = async () => (await (await fetch(`http://127.0.0.1:${ports.baseline}/ingest`)).json()) as { events: number; p50Ms: number; meanMs: number; groupsCommitted: number };
   const ingestRows: { connections: number; p50Ms: number; meanMs: number; perGroup: number }[] = [];
   for (const t of targets) {
     const connections = t.connections ?? CONNECTIONS;
-    const opts = { url: t.url, connections, ...(t.requests && { requests: t.requests }), ...(t.headers && { headers: t.headers }) };
+    // Every answer's status is counted, so a failure says what it was.
+    const requests = t.requests ?? [{ method: 'GET', onResponse: (status: number) => count(String(status)) }];
+    const opts = { url: t.url, connections, requests, ...(t.headers && { headers: t.headers }) };
     await autocannon({ ...opts, duration: 1 });
+    statuses.clear();
     const before = await ingestFigures();
     const r = await autocannon({ ...opts, duration: SECONDS });
     const after = await ingestFigures();
-    rows.push({ name: t.name, connections, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.errors + r.non2xx + r.timeouts });
+    const failedBy = [...statuses].filter(([status]) => !status.startsWith('2')).map(([status, n]) => `${status}: ${n}`);
+    if (r.errors > 0) failedBy.push(`socket errors: ${r.errors}`);
+    if (r.timeouts > 0) failedBy.push(`timeouts: ${r.timeouts}`);
+    const failed = r.errors + r.non2xx + r.timeouts;
+    rows.push({ name: t.name, connections, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: failed === 0 ? '0' : `${failed} (${failedBy.join(', ')})` });
     if (t.url === service && t.requests !== undefined) {
       ingestRows.push({ connections, p50Ms: after.p50Ms, meanMs: after.meanMs, perGroup: after.events / Math.max(1, after.groupsCommitted - before.groupsCommitted) });
     }
