@@ -87,7 +87,7 @@ describe('postgres connection secrets: the URL form', () => {
   });
 
   it('decodes percent-encoded user, password and database, and reads a URL whose password holds a brace', () => {
-    expect(parsePostgresConnection('postgres://ap%70:p%40ss@db/sal%6Fns')).toMatchObject({ ok: true, value: { user: 'app', password: 'p@ss', database: 'salons' } });
+    expect(parsePostgresConnection('postgres://ap%70:planted%40pw@db/sal%6Fns')).toMatchObject({ ok: true, value: { user: 'app', password: 'planted@pw', database: 'salons' } });
     expect(parsePostgresConnection('postgresql://app:p{w@db/x')).toMatchObject({ ok: true, value: { form: 'url', password: 'p{w' } });
   });
 
