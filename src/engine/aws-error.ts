@@ -30,6 +30,9 @@ const NETWORK_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
+/** A code is a word (`ECONNREFUSED`, `ERR_STREAM_PREMATURE_CLOSE`, `28P01`), never free text. */
+export const CODE_SHAPE = /^[A-Z0-9_]{2,64}$/i;
+
 export interface ClassifiedError {
   /** The AWS exception name, a Node network code, or `UnknownError`. */
   readonly code: string;
@@ -40,7 +43,7 @@ export interface ClassifiedError {
 
 export function classifyAwsError(err: unknown): ClassifiedError {
   const e = (err ?? {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
-  const nodeCode = typeof e.code === 'string' && e.code !== '' ? e.code : undefined;
+  const nodeCode = typeof e.code === 'string' && CODE_SHAPE.test(e.code) ? e.code : undefined;
   if (nodeCode !== undefined && (NETWORK_CODES.has(nodeCode) || nodeCode.startsWith('UND_ERR_'))) {
     return { code: nodeCode, transient: true, unreachable: true };
   }

@@ -23,6 +23,7 @@ export type { AwsCall, AwsOperation, AwsSourceOptions } from './aws-source.js';
 export { createSecretsManagerClient } from './aws-client.js';
 export type { AwsClientOptions } from './aws-client.js';
 export { classifyAwsError, errorCode } from './aws-error.js';
+export { driverErrorCode } from './driver-error.js';
 export type { ClassifiedError } from './aws-error.js';
 export type { EngineStatus, SecretStatus } from './status.js';
 export type { ChangedSecret, RefreshOutcome, RefreshReason } from './refresh-outcome.js';

@@ -26,21 +26,7 @@ export interface RedisClient {
 /** Makes an unconnected Redis client for a REDIS_URL (which carries the user and password). */
 export type RedisClientFactory = (url: string) => RedisClient;
 
-/**
- * What a driver error is, by code only: a SQLSTATE (`28P01`), a Redis error prefix (`WRONGPASS`,
- * `NOPERM`), a socket code (`ECONNREFUSED`) or the error's name. Never its message, which may
- * quote a connection string or a statement carrying a password.
- */
-export function driverErrorCode(err: unknown): string {
-  const e = (err ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
-  if (typeof e.code === 'string' && /^[A-Z0-9_]{2,40}$/i.test(e.code)) return e.code;
-  if (typeof e.message === 'string') {
-    const prefix = /^([A-Z]{3,20})\b/.exec(e.message)?.[1];
-    if (prefix !== undefined && prefix !== 'ERR') return prefix;
-    if (/timeout/i.test(e.message)) return 'Timeout';
-  }
-  return typeof e.name === 'string' && e.name !== '' && e.name !== 'error' ? e.name : 'ConnectionError';
-}
+export { driverErrorCode } from '../engine/index.js';
 
 /** Opens a PostgreSQL session, runs `fn` and closes it whatever happens. */
 export async function withSql<T>(factory: SqlClientFactory, url: string, fn: (client: SqlClient) => Promise<T>): Promise<T> {

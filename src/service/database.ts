@@ -1,9 +1,8 @@
 import pg, { type ClientConfig, type Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { Clock, Logger, TimerHandle } from '../engine/index.js';
-import { backoffDelayMs, parsePostgresConnection, silentLogger, systemClock } from '../engine/index.js';
+import { backoffDelayMs, driverErrorCode, parsePostgresConnection, silentLogger, systemClock } from '../engine/index.js';
 import type { CredentialRefresh } from './credential-refresh.js';
 import { ensureDatabase } from './ensure-database.js';
-import { dependencyErrorCode } from './error-code.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { runMigrations } from './migrate.js';
 
@@ -110,12 +109,11 @@ function targetOf(url: string): string {
   return parsed.ok ? `${parsed.value.host}:${parsed.value.port}/${parsed.value.database}` : url;
 }
 
-/** The error's code, and for pg's own errors, which carry none, what their message says happened. */
+/** The driver's code; for pg's own errors, which carry none, what happened, from its message. */
 function codeOf(err: unknown): string {
-  const code = dependencyErrorCode(err);
+  const code = driverErrorCode(err);
   if (code !== 'UnknownError') return code;
   const message = (err as { message?: unknown } | undefined)?.message;
-  if (typeof message === 'string' && /timeout/i.test(message)) return 'ConnectTimeout';
   if (typeof message === 'string' && /another migration is already running/i.test(message)) return 'MigrationLocked';
   return 'ConnectionError';
 }

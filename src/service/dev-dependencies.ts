@@ -4,7 +4,7 @@ import { defaultLocalTarget, type LocalTarget } from './default-local-target.js'
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
 import { readSettingsFile } from './settings-file.js';
 import { probeTcp, type TcpProbeResult } from './tcp-probe.js';
-import { dependencyErrorCode } from './error-code.js';
+import { driverErrorCode } from '../engine/index.js';
 
 /** The git-ignored folder, beside the `.env`, where `npm run dev` keeps the embedded PostgreSQL's data. */
 export const DEV_DATA_DIR = '.dev-data';
@@ -61,7 +61,7 @@ export async function startDevDependencies(options: DevDependenciesOptions): Pro
       );
     } catch (err) {
       logger.warn(
-        { event: 'database.embedded_failed', host: database.host, port: database.port, code: dependencyErrorCode(err) },
+        { event: 'database.embedded_failed', host: database.host, port: database.port, code: driverErrorCode(err) },
         `No PostgreSQL at ${address(database)}, and ${(err as Error).message}; start PostgreSQL there or set DATABASE_URL (the service retries in the background)`,
       );
     }

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Clock, Logger } from '../engine/index.js';
-import { systemClock, silentLogger, withDeadline } from '../engine/index.js';
-import { dependencyErrorCode } from './error-code.js';
+import { driverErrorCode, silentLogger, systemClock, withDeadline } from '../engine/index.js';
 
 export interface ThrottleDecision {
   readonly blocked: boolean;
@@ -141,7 +140,7 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     } catch (err) {
       if (!redisDown) {
         logger.warn(
-          { event: 'throttle.redis_unavailable', code: dependencyErrorCode(err) },
+          { event: 'throttle.redis_unavailable', code: driverErrorCode(err) },
           'Failure throttle cannot reach Redis; counting per instance',
         );
       }

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../engine/index.js';
-import { systemClock, withDeadline } from '../engine/index.js';
-import { dependencyErrorCode } from './error-code.js';
+import { driverErrorCode, systemClock, withDeadline } from '../engine/index.js';
 
 export interface DependencyHealth {
   /** `off`: deliberately not used (a single instance without Redis in `npm run dev`); not a fault. */
@@ -79,7 +78,7 @@ export function createHealthChecks<K extends string>(options: HealthChecksOption
     const latency = () => Math.round((performance.now() - startedMs) * 10) / 10;
     return withDeadline(work, { timeoutMs, clock }).then(
       (): DependencyHealth => ({ status: 'up', latencyMs: latency() }),
-      (err: unknown): DependencyHealth => ({ status: 'down', latencyMs: latency(), code: dependencyErrorCode(err) }),
+      (err: unknown): DependencyHealth => ({ status: 'down', latencyMs: latency(), code: driverErrorCode(err) }),
     );
   }
 

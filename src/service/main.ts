@@ -14,15 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
-import {
-  createAwsSource,
-  createEnvSource,
-  createSecretsEngine,
-  createSecretsManagerClient,
-  MissingSecretsError,
-  SourceError,
-  systemClock,
-} from '../engine/index.js';
+import { createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, SourceError, systemClock } from '../engine/index.js';
 import { createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
@@ -52,7 +44,6 @@ import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
 import { listenFailure, secretsStartupFailure } from './startup-failure.js';
 import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
-import { dependencyErrorCode } from './error-code.js';
 
 // The AWS SDK's Node 20 support notice is for whoever picks the runtime (we ship Node 24), not for
 // the people reading this service's console; it is read when the first client is created.
@@ -159,7 +150,7 @@ async function start(): Promise<void> {
       const applied = await db.setUpOnce();
       logger.info({ event: 'database.migrated', migrationsApplied: applied }, `Applied ${applied.length} migration(s)`);
     } catch (err) {
-      const code = dependencyErrorCode(err);
+      const code = driverErrorCode(err);
       logger.fatal({ event: 'database.migrate_failed', code }, 'Migration failed');
       throw new StartupError(`Migration failed: ${code}`);
     } finally {
@@ -279,7 +270,7 @@ async function start(): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
-    const code = dependencyErrorCode(err);
+    const code = driverErrorCode(err);
     const line = listenFailure(code, config.host, config.port);
     logger.fatal({ event: 'service.listen_failed', code, port: config.port, host: config.host }, line);
     throw new StartupError(line);
@@ -294,7 +285,7 @@ async function start(): Promise<void> {
   } catch (err) {
     if (config.metrics.kind !== 'own') throw err;
     const { host, port } = config.metrics;
-    const code = dependencyErrorCode(err);
+    const code = driverErrorCode(err);
     const line = listenFailure(code, host, port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
     logger.fatal({ event: 'service.listen_failed', code, port, host, listener: 'metrics' }, line);
     throw new StartupError(line);

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Catalog, CatalogSpec, Clock, Logger, NoticeProblem, RefreshOptions, RefreshOutcome, SecretName, TimerHandle } from '../engine/index.js';
-import { parseRefreshNotice, REFRESH_CHANNEL, refreshNoticeMessage, silentLogger, systemClock, withDeadline } from '../engine/index.js';
-import { dependencyErrorCode } from './error-code.js';
+import { driverErrorCode, parseRefreshNotice, REFRESH_CHANNEL, refreshNoticeMessage, silentLogger, systemClock, withDeadline } from '../engine/index.js';
 
 export { REFRESH_CHANNEL };
 export type { RefreshNotice } from '../engine/index.js';
@@ -198,7 +197,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
         await subscriber.subscribe(channel);
         subscribedOnce = true;
       } catch (err) {
-        logger.warn({ event: 'secrets.refresh_subscribe_failed', code: dependencyErrorCode(err) }, 'Could not subscribe to refresh notices yet');
+        logger.warn({ event: 'secrets.refresh_subscribe_failed', code: driverErrorCode(err) }, 'Could not subscribe to refresh notices yet');
       }
     },
     async publish(reason, names, versions) {
@@ -215,7 +214,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
         return true;
       } catch (err) {
         logger.warn(
-          { event: 'secrets.refresh_notice_not_published', reason, code: dependencyErrorCode(err) },
+          { event: 'secrets.refresh_notice_not_published', reason, code: driverErrorCode(err) },
           'Could not publish the refresh notice; other instances refresh on their schedule',
         );
         return false;

@@ -1,5 +1,5 @@
 import type { Logger } from '../engine/index.js';
-import { dependencyErrorCode } from './error-code.js';
+import { driverErrorCode } from '../engine/index.js';
 
 export interface GracefulShutdownOptions {
   readonly logger: Logger;
@@ -37,7 +37,7 @@ export function installGracefulShutdown(options: GracefulShutdownOptions): void 
         },
         (err: unknown) => {
           clearTimeout(deadline);
-          logger.error({ event: 'service.shutdown_failed', code: dependencyErrorCode(err) }, 'Shutdown failed');
+          logger.error({ event: 'service.shutdown_failed', code: driverErrorCode(err) }, 'Shutdown failed');
           exit(1);
         },
       );
