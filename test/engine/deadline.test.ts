@@ -25,7 +25,7 @@ describe('withDeadline', () => {
     const err = await pending;
 
     expect(err).toBeInstanceOf(DeadlineExceededError);
-    expect(err).toMatchObject({ code: 'Timeout', timeoutMs: 1_000, message: 'Timed out after 1000 ms' });
+    expect(err).toMatchObject({ name: 'DeadlineExceededError', code: 'Timeout', timeoutMs: 1_000, message: 'Timed out after 1000 ms' });
     expect(signal!.aborted).toBe(true);
     expect(signal!.reason).toBe(err);
   });

@@ -21,6 +21,10 @@ describe('driverErrorCode', () => {
     expect(driverErrorCode(new Error('Connection terminated due to connection timeout'))).toBe('Timeout');
     expect(driverErrorCode(Object.assign(new Error('Query read timeout'), { name: 'error' }))).toBe('Timeout');
     expect(driverErrorCode(Object.assign(new Error('x'), { code: 'not a code: it has spaces' }))).toBe('UnknownError');
+    // Only a leading word is a reply's prefix; an upper-case word elsewhere is message text.
+    expect(driverErrorCode(new Error('connection refused by the SSL proxy'))).toBe('UnknownError');
+    // A message that is not a string is not read, whatever it turns into.
+    expect(driverErrorCode({ message: { toString: () => 'NOPERM planted' } })).toBe('UnknownError');
   });
 
   it('never returns the message, which may quote a connection string', () => {

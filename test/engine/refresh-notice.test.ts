@@ -11,7 +11,15 @@ describe('parseRefreshNotice', () => {
   it('accepts the exact shape and returns it', () => {
     expect(parse(good)).toEqual({ ok: true, notice: good });
     const { versions: _, ...withoutVersions } = good;
-    expect(parse(withoutVersions)).toEqual({ ok: true, notice: withoutVersions });
+    expect(parse(withoutVersions)).toStrictEqual({ ok: true, notice: withoutVersions });
+  });
+
+  it('accepts a notice of exactly the size limit and texts of exactly their limit', () => {
+    const exact = { ...good, reason: 'r'.repeat(200) };
+    const json = JSON.stringify(exact);
+    const padded = json + ' '.repeat(MAX_NOTICE_BYTES - Buffer.byteLength(json));
+    expect(Buffer.byteLength(padded)).toBe(MAX_NOTICE_BYTES);
+    expect(parse(padded)).toEqual({ ok: true, notice: exact });
   });
 
   it.each([
@@ -21,6 +29,14 @@ describe('parseRefreshNotice', () => {
     ['another version', { ...good, v: 2 }, 'bad-shape'],
     ['an extra key (a value, say)', { ...good, value: 'x' }, 'bad-shape'],
     ['no names', { ...good, names: [] }, 'bad-shape'],
+    ['no names and no versions', { ...good, names: [], versions: undefined }, 'bad-shape'],
+    ['names as one string', { ...good, names: 'ADMIN_TOKEN', versions: undefined }, 'bad-shape'],
+    ['a name that is not a string beside one that is', { ...good, names: ['ADMIN_TOKEN', 1], versions: undefined }, 'bad-shape'],
+    ['versions as a list', { ...good, versions: [] }, 'bad-shape'],
+    ['versions null', { ...good, versions: null }, 'bad-shape'],
+    ['versions as a number', { ...good, versions: 5 }, 'bad-shape'],
+    ['a version id that is a number', { ...good, versions: { ADMIN_TOKEN: 5 } }, 'bad-shape'],
+    ['an origin that is a list', { ...good, origin: ['secrets-cli'] }, 'bad-shape'],
     ['names not strings', { ...good, names: [1] }, 'bad-shape'],
     ['a name twice', { ...good, names: ['ADMIN_TOKEN', 'ADMIN_TOKEN'] }, 'bad-shape'],
     ['a name outside the catalog', { ...good, names: ['ADMIN_TOKEN', 'SOMETHING_ELSE'], versions: undefined }, 'unknown-name'],
