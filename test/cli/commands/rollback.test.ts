@@ -1,34 +1,22 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
-import { OutputScan, secretScenario, secretsCli as secretsCliOn } from '../../rotation/support/rotation-cli.js';
+import { rotationCliFixture } from '../../rotation/support/rotation-cli.js';
 import type { FaultPlan } from '../../rotation/support/faulty-client.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 const T0 = 'canary-rollback-original-H3j4K5l6';
 
-let lsm: LocalSecretsManager;
-let projects = 0;
-const scan = new OutputScan(T0);
-
-beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterAll(async () => {
-  await lsm.close();
-});
-afterEach(() => scan.expectClean());
-
-const scenario = () => secretScenario(lsm, `rb${++projects}`, T0);
+const cli = rotationCliFixture(T0, 'rb');
+const { scan, scenario } = cli;
 const secretsCli = (argv: string[], cwd: string, confirm?: (q: string) => Promise<boolean>, faults?: FaultPlan) =>
-  secretsCliOn(lsm, scan, argv, { cwd, ...(confirm !== undefined && { confirm }), ...(faults !== undefined && { faults }) });
+  cli.secretsCli(argv, { cwd, ...(confirm !== undefined && { confirm }), ...(faults !== undefined && { faults }) });
 
 async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
-  const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+  const versions = (await localClient(cli.lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
   return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
 }
 
@@ -38,7 +26,7 @@ describe('secrets rollback admin-token', () => {
   it('moves ROTATION_IMMEDIATE onto the restored version, so instances refuse the rolled-away-from token once they refresh', async () => {
     const { project, secretId, cwd } = await scenario();
     const original = holder(await stagesOf(secretId), 'AWSCURRENT')!;
-    const service = await startStandInService(lsm, project);
+    const service = await startStandInService(cli.lsm, project);
     try {
       const rotated = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project, '--notify', service.url], cwd);
       const rotatedId = holder(await stagesOf(secretId), 'AWSCURRENT')!;
@@ -67,7 +55,7 @@ describe('secrets rollback admin-token', () => {
 
   it('leaves no ROTATION_IMMEDIATE label with --graceful, so the rolled-away-from token stays accepted for the grace window', async () => {
     const { project, secretId, cwd } = await scenario();
-    const service = await startStandInService(lsm, project);
+    const service = await startStandInService(cli.lsm, project);
     try {
       const rotated = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project, '--notify', service.url], cwd);
       expect(Object.values(await stagesOf(secretId)).flat()).toContain('ROTATION_IMMEDIATE');
@@ -137,7 +125,7 @@ describe('secrets rollback admin-token', () => {
 
   it('authenticates --notify with the token instances still hold, and logs the rollback without values', async () => {
     const { project, secretId, cwd } = await scenario();
-    const service = await startStandInService(lsm, project);
+    const service = await startStandInService(cli.lsm, project);
     try {
       await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project, '--notify', service.url], cwd);
       const rotatedId = holder(await stagesOf(secretId), 'AWSCURRENT')!;
@@ -162,7 +150,7 @@ describe('secrets rollback admin-token', () => {
     expect(strategy.code).toBe(2);
     expect(strategy.stderr).toContain('rollback is immediate unless --graceful; it takes no --strategy');
     const verifyId = whatsappSaasCatalog({ project }).entry('META_VERIFY_TOKEN')!.awsId;
-    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-Q1w2' }));
+    await localClient(cli.lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-Q1w2' }));
     scan.secret('canary-rollback-verify-Q1w2');
     await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--project', project], cwd);
 
@@ -171,13 +159,13 @@ describe('secrets rollback admin-token', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('x-admin-token set to the current admin token');
     expect(stdout).not.toContain('secrets verify');
-    expect((await localClient(lsm).send(new GetSecretValueCommand({ SecretId: verifyId }))).SecretString).toBe('canary-rollback-verify-Q1w2');
+    expect((await localClient(cli.lsm).send(new GetSecretValueCommand({ SecretId: verifyId }))).SecretString).toBe('canary-rollback-verify-Q1w2');
   });
 });
 
 /** Labels arranged by hand, as a rotation stopped at some point leaves them: a pending version, and the labels a test moves. */
 async function pendingRotation(secretId: string, labels: { immediateOnPending?: boolean; pendingOnCurrent?: boolean } = {}) {
-  const client = localClient(lsm);
+  const client = localClient(cli.lsm);
   const original = holder(await stagesOf(secretId), 'AWSCURRENT')!;
   const pending = (await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: 'canary-rollback-pending-Z1x2', VersionStages: ['AWSPENDING'] }))).VersionId!;
   scan.secret('canary-rollback-pending-Z1x2');
@@ -188,7 +176,7 @@ async function pendingRotation(secretId: string, labels: { immediateOnPending?: 
 describe('secrets rollback of an unfinished rotation', () => {
   it('cancels it: AWSPENDING comes off the pending version, ROTATION_IMMEDIATE goes back to the current one, and AWSCURRENT stays', async () => {
     const { project, secretId, cwd } = await scenario();
-    const client = localClient(lsm);
+    const client = localClient(cli.lsm);
     // An immediate rotation stopped between its two label moves: ROTATION_IMMEDIATE already on the pending version.
     const original = holder(await stagesOf(secretId), 'AWSCURRENT')!;
     await client.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'ROTATION_IMMEDIATE', MoveToVersionId: original }));
@@ -240,7 +228,7 @@ describe('secrets rollback, labels and warnings', () => {
     const stages = await stagesOf(secretId);
     const rotated = holder(stages, 'AWSCURRENT')!;
     const original = holder(stages, 'AWSPREVIOUS')!;
-    await localClient(lsm).send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', MoveToVersionId: rotated }));
+    await localClient(cli.lsm).send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', MoveToVersionId: rotated }));
 
     const { code } = await secretsCli(['rollback', 'admin-token', '--yes', '--graceful', '--project', project], cwd);
 
@@ -312,7 +300,7 @@ describe('secrets rollback, labels and warnings', () => {
   it('says a secret without a current version has none, changing nothing', async () => {
     const { project, cwd } = await scenario();
     const verifyId = whatsappSaasCatalog({ project }).entry('META_VERIFY_TOKEN')!.awsId;
-    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId }));
+    await localClient(cli.lsm).send(new CreateSecretCommand({ Name: verifyId }));
 
     const { code, stderr } = await secretsCli(['rollback', 'meta-verify-token', '--yes', '--project', project], cwd);
 
@@ -323,9 +311,9 @@ describe('secrets rollback, labels and warnings', () => {
   it('reads the current admin token to notify instances after rolling back the Meta verify token', async () => {
     const { project, cwd } = await scenario();
     const verifyId = whatsappSaasCatalog({ project }).entry('META_VERIFY_TOKEN')!.awsId;
-    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-N3m4' }));
+    await localClient(cli.lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-N3m4' }));
     scan.secret('canary-rollback-verify-N3m4');
-    const service = await startStandInService(lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
+    const service = await startStandInService(cli.lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
     try {
       await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--project', project, '--notify', service.url], cwd);
 
@@ -333,7 +321,7 @@ describe('secrets rollback, labels and warnings', () => {
 
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toMatchObject({ notified: [{ url: service.url, ok: true }], refreshed: true, nextSteps: [], warnings: [] });
-      expect(service.engine.status().secrets.META_VERIFY_TOKEN!.versionId).toBe((await localClient(lsm).send(new GetSecretValueCommand({ SecretId: verifyId }))).VersionId);
+      expect(service.engine.status().secrets.META_VERIFY_TOKEN!.versionId).toBe((await localClient(cli.lsm).send(new GetSecretValueCommand({ SecretId: verifyId }))).VersionId);
     } finally {
       await service.close();
     }
@@ -342,12 +330,12 @@ describe('secrets rollback, labels and warnings', () => {
     const { project, secretId, cwd } = await scenario();
     await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], cwd);
     const before = await stagesOf(secretId);
-    lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
+    cli.lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
     let denied;
     try {
       denied = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd);
     } finally {
-      lsm.clearFaults();
+      cli.lsm.clearFaults();
     }
 
     expect(denied.code).toBe(1);
@@ -361,9 +349,9 @@ describe('secrets rollback, labels and warnings', () => {
     const catalog = whatsappSaasCatalog({ project });
     const verifyId = catalog.entry('META_VERIFY_TOKEN')!.awsId;
     const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
-    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-V5b6' }));
+    await localClient(cli.lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rollback-verify-V5b6' }));
     scan.secret('canary-rollback-verify-V5b6');
-    const service = await startStandInService(lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
+    const service = await startStandInService(cli.lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
     try {
       await secretsCli(['rotate', 'meta-verify-token', '--yes', '--print', '--project', project], cwd);
       const some = await secretsCli(['rollback', 'meta-verify-token', '--yes', '--project', project, '--notify', service.url, '--notify', 'http://127.0.0.1:9', '--json'], cwd);

@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
-import { OutputScan, secretScenario, secretStateOf, secretsCli as secretsCliOn, tokenFilesIn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
+import { describe, expect, it } from 'vitest';
+import { rotationCliFixture } from '../../rotation/support/rotation-cli.js';
 
 /**
  * `secrets rotate admin-token` stopped at each call it makes (fault injection), then run again or
@@ -9,22 +8,8 @@ import { OutputScan, secretScenario, secretStateOf, secretsCli as secretsCliOn, 
  */
 const T0 = 'canary-rotate-original-Z9x8C7v6b5';
 
-let lsm: LocalSecretsManager;
-let projects = 0;
-const scan = new OutputScan(T0);
-
-beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterAll(async () => {
-  await lsm.close();
-});
-afterEach(() => scan.expectClean());
-
-const scenario = () => secretScenario(lsm, `rotf${++projects}`, T0);
-const secretsCli = (argv: string[], opts: CliRunOptions) => secretsCliOn(lsm, scan, argv, opts);
-const stateOf = (secretId: string) => secretStateOf(lsm, scan, secretId);
-const tokenFiles = (cwd: string) => tokenFilesIn(scan, cwd);
+const cli = rotationCliFixture(T0, 'rotf');
+const { scenario, secretsCli, stateOf, tokenFiles } = cli;
 
 describe('secrets rotate admin-token stopped after each call it makes, then run again or rolled back', () => {
   const variants: readonly (readonly string[])[] = [[], ['--save-token', 'tok.txt'], ['--print']];

@@ -2,35 +2,19 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN_CHECKLIST } from '../../../src/cli/rotation-kinds.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
-import { OutputScan, secretScenario, secretStateOf, secretsCli as secretsCliOn, tokenFilesIn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
+import { rotationCliFixture } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 /** The token every scenario starts from: the operator holds it; no output may show it. */
 const T0 = 'canary-rotate-original-Z9x8C7v6b5';
 const UUID = /^[0-9a-f-]{36}$/;
 
-let lsm: LocalSecretsManager;
-let projects = 0;
-const scan = new OutputScan(T0);
-
-beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterAll(async () => {
-  await lsm.close();
-});
-afterEach(() => scan.expectClean());
-
-const scenario = () => secretScenario(lsm, `rot${++projects}`, T0);
-const secretsCli = (argv: string[], opts: CliRunOptions) => secretsCliOn(lsm, scan, argv, opts);
-
-const stateOf = (secretId: string) => secretStateOf(lsm, scan, secretId);
-const tokenFiles = (cwd: string) => tokenFilesIn(scan, cwd);
+const cli = rotationCliFixture(T0, 'rot');
+const { scan, scenario, secretsCli, stateOf, tokenFiles } = cli;
 
 describe('secrets rotate admin-token', () => {
   it('creates the pending version, hands the token to a 0600 file named for it, and finishes by moving AWSCURRENT', async () => {
@@ -130,7 +114,7 @@ describe('secrets rotate admin-token', () => {
 
   it('stops before the switch when the service given by --url has not caught up with the current version, and finishes once it has', async () => {
     const { project, secretId, cwd } = await scenario();
-    const service = await startStandInService(lsm, project);
+    const service = await startStandInService(cli.lsm, project);
     try {
       // Another change the service has not seen: it still serves the first version.
       const first = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], { cwd });
@@ -157,12 +141,12 @@ describe('secrets rotate admin-token', () => {
 
   it('leaves the rotation pending when Secrets Manager refuses the switch, and rollback cancels it', async () => {
     const { project, secretId, cwd } = await scenario();
-    lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
+    cli.lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
     let denied;
     try {
       denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd });
     } finally {
-      lsm.clearFaults();
+      cli.lsm.clearFaults();
     }
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/Access denied to .* \(AccessDeniedException\).*is pending, not current: the old token still works; its token is in .*Run the same command again to resume, or "secrets rollback admin-token" to cancel it/);
@@ -223,9 +207,9 @@ describe('secrets rotate meta-verify-token', () => {
   it('rotates the Meta verify token with the same steps into its own file and log, with the Meta checklist', async () => {
     const { project, cwd } = await scenario();
     const verifyId = whatsappSaasCatalog({ project }).entry('META_VERIFY_TOKEN')!.awsId;
-    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rotate-verify-B5n6M7' }));
+    await localClient(cli.lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rotate-verify-B5n6M7' }));
     scan.secret('canary-rotate-verify-B5n6M7');
-    const service = await startStandInService(lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
+    const service = await startStandInService(cli.lsm, project, ['ADMIN_TOKEN', 'META_VERIFY_TOKEN']);
     try {
       const { code, stdout } = await secretsCli(['rotate', 'meta-verify-token', '--yes', '--project', project, '--url', service.url, '--notify', service.url], { cwd });
       expect(code).toBe(0);
@@ -248,12 +232,12 @@ describe('secrets rotate admin-token: where a stopped rotation stands, said in o
 
   it('says nothing changed, and leaves no reserved file, when Secrets Manager refuses the new version', async () => {
     const { project, secretId, cwd } = await scenario();
-    lsm.setFaults({ denyOperations: ['PutSecretValue'] });
+    cli.lsm.setFaults({ denyOperations: ['PutSecretValue'] });
     let denied;
     try {
       denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd });
     } finally {
-      lsm.clearFaults();
+      cli.lsm.clearFaults();
     }
 
     expect(denied.code).toBe(1);
@@ -447,7 +431,7 @@ describe('secrets rotate: more of what it says and reads', () => {
     const catalog = whatsappSaasCatalog({ project });
     const verifyId = catalog.entry('META_VERIFY_TOKEN')!.awsId;
     const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
-    await localClient(lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rotate-verify-C3v4' }));
+    await localClient(cli.lsm).send(new CreateSecretCommand({ Name: verifyId, SecretString: 'canary-rotate-verify-C3v4' }));
     scan.secret('canary-rotate-verify-C3v4');
     const reads: string[] = [];
     const recordReads = async (_n: number, name: string, input: Record<string, unknown>) => {
@@ -475,9 +459,9 @@ describe('secrets rotate: more of what it says and reads', () => {
   });
 
   it('refuses a secret without a current value after asking, and leaves no reserved file behind', async () => {
-    const project = `rot${++projects}`;
+    const project = 'rot-no-current';
     const secretId = whatsappSaasCatalog({ project }).entry('ADMIN_TOKEN')!.awsId;
-    await localClient(lsm).send(new CreateSecretCommand({ Name: secretId }));
+    await localClient(cli.lsm).send(new CreateSecretCommand({ Name: secretId }));
     const cwd = await mkdtemp(join(tmpdir(), 'secrets-rotation-'));
     const asked: string[] = [];
 

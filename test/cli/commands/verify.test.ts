@@ -1,32 +1,20 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
-import { OutputScan, secretScenario, secretsCli as secretsCliOn } from '../../rotation/support/rotation-cli.js';
+import { describe, expect, it } from 'vitest';
+import { rotationCliFixture } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 
 const T0 = 'canary-verify-original-N8m7B6v5c4';
 
-let lsm: LocalSecretsManager;
-let projects = 0;
-const scan = new OutputScan(T0);
-
-beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterAll(async () => {
-  await lsm.close();
-});
-afterEach(() => scan.expectClean());
-
-const scenario = () => secretScenario(lsm, `vf${++projects}`, T0);
-const secretsCli = (argv: string[], cwd: string, confirm?: (q: string) => Promise<boolean>) => secretsCliOn(lsm, scan, argv, { cwd, ...(confirm !== undefined && { confirm }) });
+const cli = rotationCliFixture(T0, 'vf');
+const { scenario } = cli;
+const secretsCli = (argv: string[], cwd: string, confirm?: (q: string) => Promise<boolean>) => cli.secretsCli(argv, { cwd, ...(confirm !== undefined && { confirm }) });
 
 describe('secrets verify admin-token', () => {
   it('hints that instances may not have refreshed when the service refuses the current token after a rollback', async () => {
     const { project, cwd } = await scenario();
-    const service = await startStandInService(lsm, project);
+    const service = await startStandInService(cli.lsm, project);
     try {
       await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project, '--notify', service.url], cwd);
       await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd);
@@ -52,11 +40,11 @@ describe('secrets verify admin-token', () => {
 
   it('fails while a rotation is unfinished and says how to finish or cancel it', async () => {
     const { project, cwd } = await scenario();
-    lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
+    cli.lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
     try {
       expect((await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], cwd)).code).toBe(1);
     } finally {
-      lsm.clearFaults();
+      cli.lsm.clearFaults();
     }
 
     const { code, stdout } = await secretsCli(['verify', 'admin-token', '--project', project], cwd);

@@ -2,10 +2,10 @@ import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { run } from '../../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
-import type { LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { cliDeps } from '../../cli/support.js';
 import { localClient } from '../../support/local-aws.js';
 import { injectFaults, type FaultPlan } from './faulty-client.js';
@@ -103,4 +103,37 @@ export async function tokenFilesIn(scan: OutputScan, cwd: string) {
     }
   }
   return { tokens, reserved };
+}
+
+/**
+ * What a CLI test file of rotate, rollback or verify sets up: a local endpoint started before its
+ * tests and closed after them, an output scan for `original` (the token the operator holds)
+ * checked after every test, and the helpers above bound to both. Projects are numbered under
+ * `prefix`, so each scenario has secrets of its own.
+ */
+export function rotationCliFixture(original: string, prefix: string) {
+  let started: LocalSecretsManager | undefined;
+  let projects = 0;
+  const scan = new OutputScan(original);
+  beforeAll(async () => {
+    started = await startLocalSecretsManager({ port: 0 });
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  afterEach(() => scan.expectClean());
+  const endpoint = (): LocalSecretsManager => {
+    if (started === undefined) throw new Error('the local endpoint starts in beforeAll');
+    return started;
+  };
+  return {
+    scan,
+    get lsm() {
+      return endpoint();
+    },
+    scenario: (name?: string) => secretScenario(endpoint(), `${prefix}${++projects}`, original, name),
+    secretsCli: (argv: string[], opts: CliRunOptions) => secretsCli(endpoint(), scan, argv, opts),
+    stateOf: (secretId: string) => secretStateOf(endpoint(), scan, secretId),
+    tokenFiles: (cwd: string) => tokenFilesIn(scan, cwd),
+  };
 }
