@@ -330,13 +330,7 @@ describe('secrets rollback, labels and warnings', () => {
     const { project, secretId, cwd } = await scenario();
     await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], cwd);
     const before = await stagesOf(secretId);
-    cli.lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
-    let denied;
-    try {
-      denied = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd);
-    } finally {
-      cli.lsm.clearFaults();
-    }
+    const denied = await cli.denying(['UpdateSecretVersionStage'], () => secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd));
 
     expect(denied.code).toBe(1);
     expect(denied.stderr.startsWith(`error: Access denied to ${secretId} (AccessDeniedException)`)).toBe(true);

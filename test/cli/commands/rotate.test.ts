@@ -141,13 +141,7 @@ describe('secrets rotate admin-token', () => {
 
   it('leaves the rotation pending when Secrets Manager refuses the switch, and rollback cancels it', async () => {
     const { project, secretId, cwd } = await scenario();
-    cli.lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
-    let denied;
-    try {
-      denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd });
-    } finally {
-      cli.lsm.clearFaults();
-    }
+    const denied = await cli.denying(['UpdateSecretVersionStage'], () => secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd }));
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/Access denied to .* \(AccessDeniedException\).*is pending, not current: the old token still works; its token is in .*Run the same command again to resume, or "secrets rollback admin-token" to cancel it/);
     const middle = await stateOf(secretId);
@@ -232,13 +226,7 @@ describe('secrets rotate admin-token: where a stopped rotation stands, said in o
 
   it('says nothing changed, and leaves no reserved file, when Secrets Manager refuses the new version', async () => {
     const { project, secretId, cwd } = await scenario();
-    cli.lsm.setFaults({ denyOperations: ['PutSecretValue'] });
-    let denied;
-    try {
-      denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd });
-    } finally {
-      cli.lsm.clearFaults();
-    }
+    const denied = await cli.denying(['PutSecretValue'], () => secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd }));
 
     expect(denied.code).toBe(1);
     expect(denied.stderr.trim()).toMatch(new RegExp(`^error: Access denied to ${secretId} \\(AccessDeniedException\\).*; nothing changed$`));

@@ -40,12 +40,7 @@ describe('secrets verify admin-token', () => {
 
   it('fails while a rotation is unfinished and says how to finish or cancel it', async () => {
     const { project, cwd } = await scenario();
-    cli.lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
-    try {
-      expect((await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], cwd)).code).toBe(1);
-    } finally {
-      cli.lsm.clearFaults();
-    }
+    expect((await cli.denying(['UpdateSecretVersionStage'], () => secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], cwd))).code).toBe(1);
 
     const { code, stdout } = await secretsCli(['verify', 'admin-token', '--project', project], cwd);
 

@@ -135,5 +135,14 @@ export function rotationCliFixture(original: string, prefix: string) {
     secretsCli: (argv: string[], opts: CliRunOptions) => secretsCli(endpoint(), scan, argv, opts),
     stateOf: (secretId: string) => secretStateOf(endpoint(), scan, secretId),
     tokenFiles: (cwd: string) => tokenFilesIn(scan, cwd),
+    /** Runs `work` while the endpoint answers AccessDeniedException to `operations`, then clears the faults whatever happened. */
+    async denying<T>(operations: string[], work: () => Promise<T>): Promise<T> {
+      endpoint().setFaults({ denyOperations: operations });
+      try {
+        return await work();
+      } finally {
+        endpoint().clearFaults();
+      }
+    },
   };
 }
