@@ -29,6 +29,8 @@ export default defineConfig({
       'test/rotation/lambda-rotation.test.ts',
     ],
     exclude: ['test/engine/startup.wire.test.ts'],
+    // The suite's own PostgreSQL and Redis (TEST_POSTGRES_URL, TEST_REDIS_URL), never the machine's.
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     maxWorkers: 1,

@@ -4,9 +4,16 @@ import { buildApp } from '../../src/service/app.js';
 import { createLogger } from '../../src/service/logger.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
 import { captureLogs } from './support/log-capture.js';
-import { SHARED_SERVER, throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
+import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { startThrowawayRedis, whenRedisReady, type ThrowawayRedis } from './support/redis-server.js';
 import { startHarness, type Harness } from './support/service-harness.js';
+
+/** The same database URL with a password in it (trust auth ignores it, so it can be a canary). */
+function withPassword(url: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.password = password;
+  return parsed.toString();
+}
 
 /**
  * Plants a unique value in every secret (the database and Redis passwords included), drives
@@ -48,7 +55,7 @@ describe('canary: no secret value in any output', () => {
       WHATSAPP_ACCESS_TOKEN: canaries.WHATSAPP_ACCESS_TOKEN,
       WHATSAPP_PHONE_NUMBER_ID: canaries.WHATSAPP_PHONE_NUMBER_ID,
       // Trust auth ignores the password, so it can be a canary too.
-      DATABASE_URL: db.url.replace(SHARED_SERVER, `postgresql://postgres:${canaries.DB_PASSWORD}@127.0.0.1:5432`),
+      DATABASE_URL: withPassword(db.url, canaries.DB_PASSWORD),
       REDIS_URL: redisServer.url,
     };
     h = await startHarness({ env, options: { refreshPerMinute: 3 } });

@@ -11,6 +11,7 @@ import { captureLogger } from '../support/capture-logger.js';
 import { FakeClock, settle } from '../support/fake-clock.js';
 import { createAll, localClient } from '../support/local-aws.js';
 import { SHARED_REDIS_URL, startThrowawayRedis, whenRedisReady } from './support/redis-server.js';
+import { SHARED_SERVER } from './support/postgres.js';
 import { waitFor } from './support/wait-for.js';
 
 const catalog = whatsappSaasCatalog();
@@ -300,7 +301,7 @@ const store: Record<string, string | undefined> = {
   ADMIN_TOKEN: 'admin-token-one-0123456789abcdefghij',
   META_VERIFY_TOKEN: 'verify-token-one',
   META_APP_SECRET: 'app-secret-one-0123456789abcdefghijk',
-  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/unused',
+  DATABASE_URL: `${SHARED_SERVER}/unused`,
   REDIS_URL: SHARED_REDIS_URL,
   OPENAI_API_KEY: 'sk-one',
 };

@@ -1,20 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { suiteServerUrl } from './suite-server-url.js';
+import type { ThrowawayRedis } from './throwaway-redis.js';
 
-/** The machine's Redis 7. Tests that share it use keys and channels unique to them. */
-export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
+export { startThrowawayRedis, type ThrowawayRedis } from './throwaway-redis.js';
 
-export interface ThrowawayRedis {
-  readonly port: number;
-  readonly url: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** SIGSTOP: connected but silent, the worst case for a client without timeouts. */
-  pause(): void;
-  resume(): void;
-}
+/**
+ * The suite's own redis-server, started by the global setup (test/support/global-setup.ts) for this
+ * run: never the machine's. Tests that share it use keys and channels unique to them.
+ */
+export const SHARED_REDIS_URL = suiteServerUrl('TEST_REDIS_URL');
 
 /** Resolves once the client can take commands (ours fail at once while disconnected). */
 export async function whenRedisReady(client: Redis, timeoutMs = 30_000): Promise<void> {
@@ -32,50 +26,6 @@ export async function whenRedisReady(client: Redis, timeoutMs = 30_000): Promise
     }
     client.once('ready', onReady);
   });
-}
-
-/** A redis-server of its own on a free port (no persistence), for "Redis down" tests. Started. */
-export async function startThrowawayRedis(options: { password?: string } = {}): Promise<ThrowawayRedis> {
-  const port = await freePort();
-  const auth = options.password === undefined ? [] : ['--requirepass', options.password];
-  let proc: ChildProcess | undefined;
-  const server: ThrowawayRedis = {
-    port,
-    url: options.password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`,
-    async start() {
-      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: 'ignore' });
-      const probe = new Redis(port, '127.0.0.1', {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-        ...(options.password !== undefined && { password: options.password }),
-      });
-      probe.on('error', () => {});
-      for (let i = 0; i < 100; i++) {
-        try {
-          await probe.connect();
-          await probe.ping();
-          probe.disconnect();
-          return;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-      probe.disconnect();
-      throw new Error(`redis-server did not start on ${port}`);
-    },
-    async stop() {
-      if (proc === undefined || proc.exitCode !== null) return;
-      proc.kill('SIGCONT');
-      proc.kill('SIGKILL');
-      await once(proc, 'exit');
-      proc = undefined;
-    },
-    pause: () => void proc?.kill('SIGSTOP'),
-    resume: () => void proc?.kill('SIGCONT'),
-  };
-  await server.start();
-  return server;
 }
 
 /**
