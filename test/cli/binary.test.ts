@@ -95,7 +95,8 @@ describe('the secrets binary', () => {
     expect(JSON.parse(verify.stdout)).toMatchObject({ secretId: 'whatsapp-saas/mvp/admin-token' });
     expect((await script('rotate-admin-token.sh', 'rollback', '--help')).stdout).toContain('Usage: secrets rollback admin-token');
     expect((await script('rotate-admin-token.sh', '--strategy', 'sideways', '--yes')).code).toBe(2);
-  }, 30_000);
+    // Four CLI starts through npx and tsx, seconds each on a loaded machine: the bound catches a hang, not slowness.
+  }, 120_000);
 
   it('tells an operator with no credentials how to provide them, in one line, through the real binary', async () => {
     // No endpoint: the SDK resolves credentials before it sends anything, so no request leaves the machine.

@@ -156,7 +156,7 @@ describe('Database when PostgreSQL is down, then up', () => {
     const db = database(url);
 
     db.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => db.status.lastErrorCode !== undefined);
     expect(db.status.state).toBe('starting');
     expect(db.status.lastErrorCode).toBe('ECONNREFUSED');
     await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);

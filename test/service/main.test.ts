@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { createPostgresCluster, throwawayDatabase, type ThrowawayDatabase } from
 import { startThrowawayRedis, type ThrowawayRedis } from './support/redis-server.js';
 import { spawnService, type ServiceProcess } from './support/service-process.js';
 import { testSecrets } from './support/service-harness.js';
+import { waitFor } from './support/wait-for.js';
 
 const REQUIRED = ['ADMIN_TOKEN', 'META_VERIFY_TOKEN', 'META_APP_SECRET', 'DATABASE_URL', 'REDIS_URL', 'OPENAI_API_KEY'];
 
@@ -126,11 +128,17 @@ describe('the service entry', () => {
     const svc = spawnService({ port: await freePort(), env: { ENV_FILE: envFile } });
     await svc.waitForHealth();
     const body = Buffer.from('{"object":"page","entry":[{"id":"in-flight"}]}');
-    // Half a body on the wire when SIGTERM lands: the request is in flight, not idle.
+    // Half a body on the wire when SIGTERM lands: the request is in flight, not idle. The server's
+    // "100 Continue" says it has taken the request; its service.shutdown line, that SIGTERM landed.
     const req = request(`${svc.url}/webhook`, {
       method: 'POST',
       agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-hub-signature-256': signWebhookBody(body, 'canary-app-secret-9b1d3f5a7c2e4f6a8b') },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': body.length,
+        'x-hub-signature-256': signWebhookBody(body, 'canary-app-secret-9b1d3f5a7c2e4f6a8b'),
+        expect: '100-continue',
+      },
     });
     const answered = new Promise<number>((resolve, reject) => {
       req.on('response', (res) => {
@@ -139,11 +147,12 @@ describe('the service entry', () => {
       });
       req.on('error', reject);
     });
+    req.flushHeaders();
+    await once(req, 'continue');
     req.write(body.subarray(0, 10));
-    await new Promise((r) => setTimeout(r, 200));
 
     const stopped = svc.stop();
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => svc.stdout().includes('"event":"service.shutdown"'));
     req.end(body.subarray(10));
 
     expect(await answered).toBe(200);

@@ -14,7 +14,7 @@ import { REPO, spawnService, type ServiceProcess } from '../support/service-proc
 import { testSecrets } from '../support/service-harness.js';
 
 /**
- * The status page in a real browser: Debian's Chromium (installed by .ci/run) driven by
+ * The status page in a real browser: Debian's Chromium (installed by scripts/install-test-deps.sh, which npm test runs first) driven by
  * playwright-core, against a real service process in AWS mode on the local Secrets Manager, so a
  * refresh can show a new version id.
  */
@@ -44,7 +44,7 @@ let secrets: Record<string, string>;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the status page is tested in it. Install Debian's package: apt-get install -y chromium (.ci/run does).`);
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: the status page is tested in it. Install Debian's package: apt-get install -y chromium (scripts/install-test-deps.sh does, as root).`);
   }
   lsm = await startLocalSecretsManager({ port: 0 });
   db = await throwawayDatabase('svc_admin_ui_browser', { create: false });
