@@ -156,7 +156,8 @@ describe('Database when PostgreSQL is down, then up', () => {
     const db = database(url);
 
     db.start();
-    await waitFor(() => db.status.lastErrorCode !== undefined);
+    // The first connection attempt has failed (the code is 'NotStarted' until then).
+    await waitFor(() => db.status.lastErrorCode !== 'NotStarted');
     expect(db.status.state).toBe('starting');
     expect(db.status.lastErrorCode).toBe('ECONNREFUSED');
     await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
