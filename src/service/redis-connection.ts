@@ -12,11 +12,15 @@ function reconnectDelayMs(times: number): number {
 /**
  * Options for the command connection (throttling, health, publishing). Redis must never hold a
  * request: while disconnected a command fails at once (no offline queue, no per-request
- * retries) and a connected but silent server times out. Reconnects forever, backing off to 2 s.
+ * retries), and every caller on the request path bounds its own wait (the throttle 250 ms, health
+ * 1 s, a refresh notice 500 ms) and carries on without Redis. The command timeout only clears
+ * commands a connected but silent server never answers, so it sits well above the event-loop
+ * stalls of a loaded host: at 500 ms it failed commands Redis had answered while the process was
+ * busy (its timer runs before the reply is read). Reconnects forever, backing off to 2 s.
  */
 export const REDIS_CLIENT_OPTIONS: RedisOptions = {
   connectTimeout: 1_000,
-  commandTimeout: 500,
+  commandTimeout: 5_000,
   maxRetriesPerRequest: 0,
   enableOfflineQueue: false,
   retryStrategy: reconnectDelayMs,

@@ -162,3 +162,35 @@ describe('a Redis client following REDIS_URL (ACL user with password)', () => {
     expect(received).toContain('after-reconnect');
   });
 });
+
+describe('the command connection (REDIS_CLIENT_OPTIONS)', () => {
+  let server: ThrowawayRedis;
+
+  beforeAll(async () => {
+    server = await startThrowawayRedis();
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  // The client's own timeout only has to catch a server that stopped answering: every caller on
+  // the request path bounds its own wait (throttle 250 ms, health 1 s, publish 500 ms) and carries
+  // on without Redis. Tighter than the stalls a loaded host causes, it failed commands Redis had
+  // answered (the rotation-under-load test saw "Command timed out" with two CPU hogs running).
+  it('does not fail a command that Redis answered while this process was busy for a second', async () => {
+    const client = new Redis(server.url, REDIS_CLIENT_OPTIONS);
+    client.on('error', () => {});
+    try {
+      await whenRedisReady(client);
+      const reply = client.ping();
+      // A bounded busy second: the event loop stalls, as it does on a loaded machine, while Redis answers.
+      const until = performance.now() + 1_000;
+      while (performance.now() < until);
+
+      expect(await reply).toBe('PONG');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
