@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAwsSource } from '../../src/engine/aws-source.js';
 import { defineCatalog } from '../../src/engine/catalog.js';
+import { SourceError } from '../../src/engine/errors.js';
 import { text } from '../../src/engine/value-kinds.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -290,5 +291,72 @@ describe('AWS source: answers', () => {
     };
 
     await expect(source.loadIndividually!([catalog.entry('ADMIN_TOKEN')!], abort.signal)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('AWS source: batch boundaries', () => {
+  const secrets = (n: number) => Array.from({ length: n }, (_, i) => ({ ...catalog.entries[0]!, name: `S_${i}`, awsId: `p/e/s-${i}` }));
+  const current = (id: string) => ({ Name: id, SecretString: 'v', VersionStages: ['AWSCURRENT'] });
+
+  it('makes exactly two batch calls for 40 secrets, and says once that a denied batch falls back', async () => {
+    const fake = new FakeSecretsManagerClient();
+    const logger = captureLogger();
+    fake.onBatch = (ids) => ({ SecretValues: ids.map(current) });
+    const source = createAwsSource({ client: fake.asClient(), region: 'r', logger, clock: new FakeClock() });
+
+    await source.load(secrets(40), new AbortController().signal);
+    expect(fake.calls.map((c) => c.ids.length)).toEqual([20, 20]);
+
+    fake.onBatch = () => {
+      throw awsError('AccessDeniedException');
+    };
+    fake.onGet = (id) => current(id);
+    const result = await source.load(secrets(40), new AbortController().signal);
+    expect(result.records).toHaveLength(40);
+    expect(logger.lines.filter((l) => l.obj.event === 'secrets.batch_denied')).toHaveLength(1);
+  });
+
+  it('says again that it falls back when the batch is denied again exactly at its retry time', async () => {
+    const fake = new FakeSecretsManagerClient();
+    const logger = captureLogger();
+    const clock = new FakeClock();
+    fake.onBatch = () => {
+      throw awsError('AccessDeniedException');
+    };
+    fake.onGet = (id) => current(id);
+    const source = createAwsSource({ client: fake.asClient(), region: 'r', logger, clock, batchRetryMs: 1_000 });
+
+    await source.load(secrets(2), new AbortController().signal);
+    await clock.advance(1_000);
+    await source.load(secrets(2), new AbortController().signal);
+
+    expect(fake.calls.filter((c) => c.operation === 'BatchGetSecretValue')).toHaveLength(2);
+    expect(logger.lines.filter((l) => l.obj.event === 'secrets.batch_denied')).toHaveLength(2);
+  });
+
+  it('keeps the SDK error as the cause of a whole failure', async () => {
+    const fake = new FakeSecretsManagerClient();
+    const denied = awsError('ThrottlingException');
+    fake.onBatch = () => {
+      throw denied;
+    };
+    const source = createAwsSource({ client: fake.asClient(), region: 'r' });
+
+    const err = await source.load(secrets(2), new AbortController().signal).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as SourceError).cause).toBe(denied);
+  });
+
+  it('hands the abort signal to the batch call, so a deadline ends it', async () => {
+    const fake = new FakeSecretsManagerClient();
+    const abort = new AbortController();
+    fake.onBatch = () => {
+      abort.abort(new Error('deadline'));
+      return new Promise(() => {});
+    };
+    const source = createAwsSource({ client: fake.asClient(), region: 'r' });
+
+    await expect(source.load(secrets(1), abort.signal)).rejects.toThrow('deadline');
   });
 });

@@ -105,3 +105,14 @@ describe('kebab', () => {
     expect(kebab('META_APP_SECRET')).toBe('meta-app-secret');
   });
 });
+
+describe('defineCatalog error codes', () => {
+  it('raises SECRETS_INVALID_CONFIG for every catalog mistake', () => {
+    const mistakes = [
+      () => defineCatalog({ bad: { kind: text(), required: false, description: 'x' } }),
+      () => defineCatalog({ A: { kind: text(), required: true, default: 'x', description: 'x' } }),
+      () => defineCatalog({ A_B: { kind: text(), required: false, description: 'x' }, C: { kind: text(), required: false, description: 'x', awsName: 'a-b' } }),
+    ];
+    for (const mistake of mistakes) expect(mistake).toThrow(expect.objectContaining({ code: 'SECRETS_INVALID_CONFIG' }));
+  });
+});

@@ -792,3 +792,15 @@ function setupClosed() {
   engine.close();
   return engine;
 }
+
+describe('SecretsEngine when start-up fails for a reason other than missing secrets', () => {
+  it('logs no missing-secrets line, and refuses a name outside the catalog as a configuration error', async () => {
+    const { engine, source, logger } = setup();
+    source.failAll = new SourceError('AccessDeniedException', false);
+
+    await engine.initialize().catch(() => {});
+
+    expect(logger.lines.filter((l) => l.obj.event === 'secrets.missing_required')).toEqual([]);
+    expect(() => (engine.get as (n: string) => unknown)('NOPE')).toThrow(expect.objectContaining({ code: 'SECRETS_INVALID_CONFIG' }));
+  });
+});

@@ -181,3 +181,20 @@ describe('isAbsence', () => {
     expect(['NotSet', 'ResourceNotFoundException', 'AccessDeniedException', 'InvalidValue'].map(isAbsence)).toEqual([true, true, false, false]);
   });
 });
+
+describe('nextSnapshot: version changes without a value change', () => {
+  it('reports a new version of the same value as a change, with its own creation as the change time', () => {
+    const start = nextSnapshot(EMPTY_SNAPSHOT, result([{ name: 'TOKEN', raw: 'same', versionId: 'v1', createdAtMs: 1_000 }, { name: 'URL', raw: 'u' }]), 5_000).snapshot;
+    const merged = nextSnapshot(start, result([{ name: 'TOKEN', raw: 'same', versionId: 'v2', createdAtMs: 4_000 }, { name: 'URL', raw: 'u' }]), 6_000);
+
+    expect(merged.changed).toEqual([{ name: 'TOKEN', versionId: 'v2', previousVersionId: 'v1' }]);
+    expect(merged.snapshot.slots.get('TOKEN')!.sinceMs).toBe(4_000);
+  });
+
+  it('starts a new window and keeps the old value as previous when a value without version ids changes', () => {
+    const start = nextSnapshot(EMPTY_SNAPSHOT, result([{ name: 'TOKEN', raw: 'a' }, { name: 'URL', raw: 'u' }]), 1_000).snapshot;
+    const next = nextSnapshot(start, result([{ name: 'TOKEN', raw: 'b' }, { name: 'URL', raw: 'u' }]), 2_000).snapshot;
+
+    expect(next.slots.get('TOKEN')).toMatchObject({ sinceMs: 2_000, previous: { raw: 'a', versionId: undefined } });
+  });
+});

@@ -145,3 +145,30 @@ describe('startUp', () => {
     expect(h.clock.pending()).toEqual([]);
   });
 });
+
+describe('startUp at its deadline', () => {
+  it('gives up when the next retry would land exactly at the deadline, and says how long it tried', async () => {
+    const clock = new FakeClock();
+    const logger = captureLogger();
+    let attempts = 0;
+    const done = startUp({
+      clock,
+      logger,
+      timeoutMs: 15_000,
+      attemptTimeoutMs: 8_000,
+      backoff: { baseMs: 1_000, capMs: 8_000 },
+      random: () => 1,
+      attempt: async () => {
+        attempts++;
+        return down('ThrottlingException', true);
+      },
+      problems: () => [],
+      closed: new AbortController().signal,
+    }).catch((e: unknown) => e);
+    await clock.advance(20_000);
+    await done;
+
+    expect(attempts).toBe(4);
+    expect(logger.lines.find((l) => l.obj.event === 'secrets.startup_gave_up')?.obj).toMatchObject({ attempts: 4, elapsedMs: 7_000 });
+  });
+});

@@ -112,3 +112,11 @@ describe('engineStatus', () => {
     expect(engineStatus(input({ snapshot: rotated, nowMs: T0 + 60_000 })).secrets.TOKEN!.previousAccepted).toBe(false);
   });
 });
+
+describe('engineStatus before any load', () => {
+  it('reports no secret as using its default', () => {
+    const status = engineStatus(input({ snapshot: EMPTY_SNAPSHOT, refresh: INITIAL_REFRESH_STATE, initialized: false, graceMs: 0, nowMs: 0, lastAttemptMs: undefined }));
+
+    expect(status.secrets.LIMIT).toMatchObject({ usingDefault: false, loaded: false });
+  });
+});
