@@ -17,11 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { BENCH_POSTGRES, BENCH_REDIS } from './support/bench-service.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REPO = new URL('..', import.meta.url).pathname;
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const SHARED_PG = 'postgresql://postgres@127.0.0.1:5432';
+const SHARED_PG = BENCH_POSTGRES;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -86,7 +87,7 @@ const times = { baseline: [] as number[], first: [] as number[], again: [] as nu
 try {
   for (let round = 0; round < ROUNDS; round++) {
     const db = `bench_dev_${process.pid}_${randomBytes(3).toString('hex')}`;
-    const base = await timeToHealthy(await folder(root, `${SHARED_PG}/${db}`, 'redis://127.0.0.1:6379'));
+    const base = await timeToHealthy(await folder(root, `${SHARED_PG}/${db}`, BENCH_REDIS));
     times.baseline.push(base.ms);
     await stop(base.proc);
     await adminQuery(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);

@@ -34,8 +34,9 @@ import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from '../src/ser
 import { cliDeps } from '../test/cli/support.js';
 import { createAll, localClient } from '../test/support/local-aws.js';
 import { freePort } from '../test/service/support/free-port.js';
-import { startThrowawayRedis, type ThrowawayRedis } from '../test/service/support/redis-server.js';
+import { startThrowawayRedis, type ThrowawayRedis } from '../test/service/support/throwaway-redis.js';
 import { spawnService, type ServiceProcess } from '../test/service/support/service-process.js';
+import { BENCH_POSTGRES } from './support/bench-service.js';
 
 // The SDK's Node 20 support notice would otherwise land in the output (checked when a client is built).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -241,10 +242,10 @@ async function main(): Promise<void> {
   const lsm = await startLocalSecretsManager({ port: 0 });
   const redis = await startThrowawayRedis();
   const dbName = `bench_fleet_${process.pid}`;
-  const admin = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
+  const admin = new pg.Client({ connectionString: `${BENCH_POSTGRES}/postgres` });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);
-  const world: World = { lsm, redis, dbUrl: `postgresql://postgres@127.0.0.1:5432/${dbName}`, adminToken: token() };
+  const world: World = { lsm, redis, dbUrl: `${BENCH_POSTGRES}/${dbName}`, adminToken: token() };
   try {
     await createAll(localClient(lsm), whatsappSaasCatalog(), {
       ADMIN_TOKEN: world.adminToken,

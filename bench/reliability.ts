@@ -24,6 +24,7 @@ import { whatsappSaasCatalog } from '../src/catalog/whatsapp-saas.js';
 import { createSecretsManagerClient, IMMEDIATE_ROTATION_STAGE } from '../src/engine/index.js';
 import { startLocalSecretsManager } from '../src/local-aws/local-secrets-manager.js';
 import { runCredentialScenarios } from './credential-rotation.js';
+import { BENCH_POSTGRES, BENCH_REDIS } from './support/bench-service.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -53,7 +54,7 @@ function percentile(values: number[], p: number): number {
 
 async function flushRedisDb(db: number): Promise<void> {
   const { Redis } = await import('ioredis');
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, db, lazyConnect: true });
+  const redis = new Redis(`${BENCH_REDIS}/${db}`, { lazyConnect: true });
   await redis.connect();
   await redis.flushdb();
   redis.disconnect();
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   const client = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 1 });
   const catalog = whatsappSaasCatalog();
   const dbName = `bench_reliability_${process.pid}`;
-  const admin = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
+  const admin = new pg.Client({ connectionString: `${BENCH_POSTGRES}/postgres` });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);
 
@@ -73,9 +74,9 @@ async function main(): Promise<void> {
     ADMIN_TOKEN: adminToken,
     META_VERIFY_TOKEN: token(),
     META_APP_SECRET: token(),
-    DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${dbName}`,
+    DATABASE_URL: `${BENCH_POSTGRES}/${dbName}`,
     // A database of its own, flushed first: failure counters of other runs must not throttle this one.
-    REDIS_URL: 'redis://127.0.0.1:6379/13',
+    REDIS_URL: `${BENCH_REDIS}/13`,
     OPENAI_API_KEY: `sk-bench-${token()}`,
   };
   await flushRedisDb(13);

@@ -10,9 +10,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Database, pgPoolConfig } from '../src/service/database.js';
 import { WebhookIngest } from '../src/service/webhook-ingest.js';
+import { BENCH_POSTGRES } from './support/bench-service.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const SERVER = 'postgresql://postgres@127.0.0.1:5432';
+const SERVER = BENCH_POSTGRES;
 const name = `bench_ingest_${process.pid}_${randomBytes(3).toString('hex')}`;
 const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
 await admin.connect();
