@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/service/embedded-postgres.js';
 import { freePort } from '../service/support/free-port.js';
 import { createPostgresCluster, type PostgresCluster } from '../service/support/postgres-cluster.js';
@@ -24,6 +24,9 @@ export default async function setup(): Promise<() => Promise<void>> {
   const teardown = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});
   };
+  if (!onPath('redis-server')) {
+    throw new Error('redis-server is not installed: run bash scripts/install-test-deps.sh (npm test runs it first), which installs it or says how');
+  }
   try {
     const redis: ThrowawayRedis = await startThrowawayRedis();
     stops.push(() => redis.stop());
@@ -52,4 +55,15 @@ async function startPostgres(stops: (() => Promise<unknown>)[]): Promise<string>
   const server: RunningPostgres = await startEmbeddedPostgres({ host: '127.0.0.1', port, dataDir: join(dir, 'data') });
   stops.push(() => server.stop());
   return `postgresql://postgres@127.0.0.1:${port}`;
+}
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
