@@ -89,6 +89,13 @@ describe('the service entry', () => {
     expect(svc.stderr().trim()).toMatch(/^Invalid setting TRUST_PROXY: .*set 1 behind one load balancer such as an ALB, or the proxies' addresses or CIDRs/);
   });
 
+  it.each(['0.0.0.0/0', '::/0'])('refuses TRUST_PROXY=%s at start by name, not with a bare TypeError', async (value) => {
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: join(dir, 'none.env'), TRUST_PROXY: value } });
+
+    expect(await refusal(svc)).toBe(1);
+    expect(svc.stderr().trim()).toMatch(/^Invalid setting TRUST_PROXY: .*trusts every address/);
+  });
+
   it('exits non-zero, naming the setting, when a setting is invalid', async () => {
     const svc = spawnService({ port: await freePort(), env: { ENV_FILE: join(dir, 'none.env'), USE_AWS_SECRETS: 'maybe' } });
 

@@ -9,6 +9,8 @@ export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 export interface ThrowawayRedis {
   readonly port: number;
   readonly url: string;
+  /** The running redis-server's process id (undefined while stopped): for signals of a test's own (SIGSTOP, SIGKILL). */
+  readonly pid: number | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** SIGSTOP: connected but silent, the worst case for a client without timeouts. */
@@ -42,6 +44,9 @@ export async function startThrowawayRedis(options: { password?: string } = {}): 
   const server: ThrowawayRedis = {
     port,
     url: options.password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`,
+    get pid() {
+      return proc === undefined || proc.exitCode !== null || proc.signalCode !== null ? undefined : proc.pid;
+    },
     async start() {
       proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: 'ignore' });
       const probe = new Redis(port, '127.0.0.1', {
