@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { parseUnlockNotice, UNLOCK_CHANNEL } from '../admin-lockout/unlock.js';
 import type { Logger } from '../engine/index.js';
-import { driverErrorCode, silentLogger } from '../engine/index.js';
+import { driverErrorCode, silentLogger, withDeadline } from '../engine/index.js';
 import type { FailureThrottle } from './failure-throttle.js';
 
 export interface UnlockListenerOptions {
@@ -48,7 +48,9 @@ export function listenForUnlocks(options: UnlockListenerOptions): UnlockListener
     },
     async close() {
       subscriber.off('message', onMessage);
-      await subscriber.unsubscribe(channel).catch(() => {});
+      // Bounded: with Redis down the command waits in the subscriber's offline queue, and a
+      // shutdown must not wait on it.
+      await withDeadline(subscriber.unsubscribe(channel), { timeoutMs: 1_000 }).catch(() => {});
     },
   };
 }
