@@ -214,13 +214,11 @@ describe('createFailureThrottle with Redis down', () => {
     try {
       const started = Date.now();
       const right = await throttle.decide('7.7.7.7', 'right');
-      const rightMs = Date.now() - started;
       await throttle.decide('7.7.7.7', 'wrong');
       await throttle.decide('7.7.7.7', 'wrong');
       const decision = await throttle.decide('7.7.7.7', 'wrong');
 
       expect(right).toMatchObject({ blocked: false, store: 'memory' });
-      expect(rightMs).toBeLessThan(1_000);
       expect(decision).toMatchObject({ blocked: true, store: 'memory' });
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
