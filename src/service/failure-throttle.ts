@@ -97,20 +97,26 @@ if n > 0 and ttl < 0 then
 end
 `;
 // ARGV: windowMs, limit, '1' for a wrong credential (counted) or '0' (only looked at), reservation
-// id, and the wrong credentials this instance answered while Redis was away and has not yet
-// settled here (they use the same budget).
+// id, then the ids of wrong credentials this instance answered while Redis was away and has not
+// settled yet: those not here yet use the same budget; those here (a late script) count once.
+// Returns the count, the window left, whether this one was counted, and which of those ids are here.
 const DECIDE_SCRIPT = `${UPGRADE}local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') or 0
+local present = {}
+local absent = 0
+for i = 5, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then table.insert(present, ARGV[i]) else absent = absent + 1 end
+end
 local counted = 0
 if ARGV[3] == '1' then
   if redis.call('HEXISTS', KEYS[1], ARGV[4]) == 1 then
     counted = 1
-  elseif n + (tonumber(ARGV[5]) or 0) < tonumber(ARGV[2]) then
+  elseif n + absent < tonumber(ARGV[2]) then
     redis.call('HSET', KEYS[1], ARGV[4], '1')
     n = redis.call('HINCRBY', KEYS[1], 'n', 1)
     counted = 1
   end
 end
-${WINDOW}return {n, ttl, counted}`;
+${WINDOW}return {n, ttl, counted, unpack(present)}`;
 // A wrong credential answered from memory while Redis did not answer: it was revealed, so Redis
 // counts it (once, past the limit if need be) when it answers again.
 const SETTLE_SCRIPT = `${UPGRADE}local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') or 0
@@ -131,8 +137,8 @@ ${WINDOW}return {n, ttl, 0}`;
 interface Known {
   /** The client's count in Redis at its last reply. */
   redis: number;
-  /** Wrong credentials this instance answered from memory that Redis has not (yet) counted. */
-  localOnly: number;
+  /** Ids of wrong credentials this instance answered from memory that Redis has not (yet) counted. */
+  readonly unsettled: Set<string>;
   resetAtMs: number;
 }
 
@@ -211,11 +217,11 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
   function learn(client: string, count: number, pttlMs: number): void {
     const k = live(client);
     const endsAtMs = clock.now() + Math.max(0, pttlMs);
-    if (count <= 0 && (k === undefined || k.localOnly === 0)) {
+    if (count <= 0 && (k === undefined || k.unsettled.size === 0)) {
       known.delete(client);
       return;
     }
-    if (k === undefined) return keep(client, { redis: count, localOnly: 0, resetAtMs: endsAtMs });
+    if (k === undefined) return keep(client, { redis: count, unsettled: new Set(), resetAtMs: endsAtMs });
     k.redis = Math.max(0, count);
     if (count > 0) k.resetAtMs = Math.max(k.resetAtMs, endsAtMs);
     keep(client, k);
@@ -259,7 +265,7 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
             const [count, pttl] = await send(item.script, item.client, [windowMs, maxFailures, 1, item.id], redisTimeoutMs);
             if (item.script === SETTLE_SCRIPT) {
               const k = live(item.client);
-              if (k !== undefined) k.localOnly = Math.max(0, k.localOnly - 1);
+              k?.unsettled.delete(item.id);
             }
             learn(item.client, count, pttl);
           } catch (err) {
@@ -285,8 +291,8 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
    * `guessTimeoutMs` in slices of `redisTimeoutMs`, sending the same (idempotent) script again
    * only when the client gave up on the previous one; any other failure (disconnected) ends it.
    */
-  async function ask(client: string, wrong: boolean, id: string): Promise<[number, number, number] | undefined> {
-    const args = [windowMs, maxFailures, wrong ? 1 : 0, id, live(client)?.localOnly ?? 0];
+  async function ask(client: string, wrong: boolean, id: string): Promise<{ count: number; pttl: number; counted: number; present: string[] } | undefined> {
+    const args = [windowMs, maxFailures, wrong ? 1 : 0, id, ...(live(client)?.unsettled ?? [])];
     const slices = wrong ? Math.max(1, Math.ceil(guessTimeoutMs / redisTimeoutMs)) : 1;
     let inFlight: { reply: Promise<unknown>; failed: boolean } | undefined;
     for (let slice = 0; slice < slices; slice++) {
@@ -300,8 +306,8 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
         const reply = (await withDeadline(inFlight.reply, { timeoutMs: redisTimeoutMs, clock })) as unknown[];
         if (redisDown) logger.info({ event: 'throttle.redis_recovered' }, 'Failure throttle is counting in Redis again');
         redisDown = false;
-        const [count = 0, pttl = -2, counted = 0] = reply.map(Number);
-        return [count, pttl, counted];
+        const [count = 0, pttl = -2, counted = 0] = reply.slice(0, 3).map(Number);
+        return { count, pttl, counted, present: reply.slice(3).map(String) };
       } catch (err) {
         if (!isTimeout(err) || slice === slices - 1) {
           wentDown(err);
@@ -317,11 +323,13 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     const id = wrong ? newId() : '';
     const reply = await ask(client, wrong, id);
     if (reply !== undefined) {
-      const [count, pttl, counted] = reply;
+      const { count, pttl, counted, present } = reply;
+      // Ids Redis holds already (their late script ran): counted there, no longer only here.
+      for (const rid of present) live(client)?.unsettled.delete(rid);
       learn(client, count, pttl);
       void pay();
       // Redis's count plus what this instance answered while Redis was away and has not settled yet.
-      const attempts = count + (live(client)?.localOnly ?? 0);
+      const attempts = count + (live(client)?.unsettled.size ?? 0);
       const windowEndsAtMs = Math.max(clock.now() + Math.max(0, pttl), live(client)?.resetAtMs ?? 0);
       return {
         ...decision(wrong ? counted !== 1 : attempts >= maxFailures, windowEndsAtMs),
@@ -332,18 +340,18 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
       };
     }
     // Synchronous from here: between the read and the write no other request can run.
-    const k = live(client) ?? { redis: 0, localOnly: 0, resetAtMs: clock.now() + windowMs };
-    const blocked = k.redis + k.localOnly >= maxFailures;
+    const k = live(client) ?? { redis: 0, unsettled: new Set<string>(), resetAtMs: clock.now() + windowMs };
+    const blocked = k.redis + k.unsettled.size >= maxFailures;
     if (wrong) {
       if (blocked) {
         owe({ script: GIVE_BACK_SCRIPT, client, id, untilMs: k.resetAtMs });
       } else {
-        k.localOnly++;
+        k.unsettled.add(id);
         keep(client, k);
         owe({ script: SETTLE_SCRIPT, client, id, untilMs: k.resetAtMs });
       }
     }
-    const attempts = k.redis + k.localOnly;
+    const attempts = k.redis + k.unsettled.size;
     return {
       ...decision(blocked, k.resetAtMs),
       attempts,

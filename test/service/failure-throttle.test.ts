@@ -206,6 +206,21 @@ describe('createFailureThrottle with Redis down', () => {
     expect(await redis.hlen(`${keyPrefix}s`)).toBe(4); // n and the three reservations
   });
 
+  it('counts once a wrong credential answered from memory whose script reached Redis late: the owner is not locked out by it', async () => {
+    await up();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix, redisTimeoutMs: 100, guessTimeoutMs: 100 });
+    server.pause();
+    const typo = await throttle.decide('late', 'wrong'); // memory answers; its script waits in the socket
+    server.resume();
+    await until(async () => (await redis.hget(`${keyPrefix}late`, 'n')) === '1'); // the late script ran
+
+    const right = await throttle.decide('late', 'right');
+
+    expect(typo).toMatchObject({ blocked: false, store: 'memory' });
+    expect(right).toMatchObject({ blocked: false, store: 'redis', attempts: 1, remaining: 1 });
+  });
+
   it('answers a right credential from memory within its deadline when Redis accepts connections but never answers', async () => {
     await up();
     server.pause();
