@@ -134,6 +134,9 @@ if redis.call('HDEL', KEYS[1], ARGV[4]) == 1 then
 end
 ${WINDOW}return {n, ttl, 0}`;
 
+/** The scripts, for a model test's in-process stand-in for Redis (test/service/failure-throttle.model.test.ts). */
+export const THROTTLE_SCRIPTS = { decide: DECIDE_SCRIPT, settle: SETTLE_SCRIPT, giveBack: GIVE_BACK_SCRIPT } as const;
+
 interface Known {
   /** The client's count in Redis at its last reply. */
   redis: number;
