@@ -13,7 +13,8 @@ import { FakeClock, settle } from '../support/fake-clock.js';
  * (the throttle's deadlines). Windows never end within a run.
  */
 
-const LIMIT = 10;
+// A small limit, so that runs reach it (and the memory and Redis paths meet at it) often.
+const LIMIT = 3;
 const ADDRESS = '203.0.113.9';
 
 interface Queued {
@@ -153,7 +154,7 @@ async function play(ops: readonly Op[]): Promise<void> {
   const connections = [new FakeConnection(store), new FakeConnection(store)] as const;
   let next = 0;
   const throttles: FailureThrottle[] = connections.map((c) =>
-    createFailureThrottle({ redis: c.client, maxFailures: LIMIT, windowMs: 3_600_000, redisTimeoutMs: 250, guessTimeoutMs: 1_000, clock, keyPrefix: 'k:', newId: () => `r${++next}` }),
+    createFailureThrottle({ redis: c.client, maxFailures: LIMIT, windowMs: 3_600_000, redisTimeoutMs: 250, guessTimeoutMs: 500, clock, keyPrefix: 'k:', newId: () => `r${++next}` }),
   );
   const outcomes: Outcome[] = [];
   const pending: Promise<void>[] = [];
@@ -195,6 +196,10 @@ async function play(ops: readonly Op[]): Promise<void> {
   expect(fromRedis).toBeLessThanOrEqual(LIMIT);
   expect(fromMemory(0)).toBeLessThanOrEqual(LIMIT);
   expect(fromMemory(1)).toBeLessThanOrEqual(LIMIT);
+  // No second budget: memory grants a wrong token only while what Redis last said plus what it
+  // answered itself, this one included, stays within the limit. (A Redis grant's count may read
+  // higher: a re-sent script reports the count of its later run.)
+  for (const o of answeredWrong) if (o.decision.store === 'memory') expect(o.decision.attempts).toBeLessThanOrEqual(LIMIT);
   // A right token is refused only once as many wrong ones as the limit were answered 401.
   if (outcomes.some((o) => o.right && o.decision.blocked)) expect(answeredWrong.length).toBeGreaterThanOrEqual(LIMIT);
   // In the end Redis holds exactly the wrong tokens answered 401: none lost, none counted twice,
@@ -203,9 +208,9 @@ async function play(ops: readonly Op[]): Promise<void> {
 }
 
 describe('the failure throttle over interleavings of Redis replies, timeouts, drops and reconnects', () => {
-  it('never refuses a right token without 10 wrong ones answered, grants at most the limit in Redis, and leaves Redis counting exactly what was answered', async () => {
+  it('never refuses a right token without the limit of wrong ones answered, grants at most the limit in Redis, and leaves Redis counting exactly what was answered', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 80 }), async (ops) => play(ops)),
+      fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 120 }), async (ops) => play(ops)),
       { numRuns: 300 },
     );
   });
