@@ -96,17 +96,25 @@ if n > 0 and ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 `;
-// ARGV: windowMs, limit, '1' for a wrong credential (counted) or '0' (only looked at), reservation
-// id, then the ids of wrong credentials this instance answered while Redis was away and has not
-// settled yet: those not here yet use the same budget; those here (a late script) count once.
-// Returns the count, the window left, whether this one was counted, and which of those ids are here.
-const DECIDE_SCRIPT = `${UPGRADE}local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') or 0
+// Every script reads the count and, for the ids it is given after ARGV[5] (ARGV[5] of them this
+// instance answered from memory, then those of its wrong credentials still waiting for an
+// answer), which are here: so every count an instance learns comes with which of its own
+// unknown reservations that count includes, and none is counted twice or taken for another's.
+const PRESENCE = `local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') or 0
 local present = {}
 local absent = 0
-for i = 5, #ARGV do
-  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then table.insert(present, ARGV[i]) else absent = absent + 1 end
+local unsettled = tonumber(ARGV[5]) or 0
+for i = 6, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then table.insert(present, ARGV[i])
+  elseif i <= 5 + unsettled then absent = absent + 1 end
 end
-local counted = 0
+`;
+// ARGV: windowMs, limit, '1' for a wrong credential (counted) or '0' (only looked at), reservation
+// id, u, then u ids of wrong credentials this instance answered while Redis was away and has not
+// settled yet (those not here yet use the same budget; those here, a late script, count once),
+// then the ids of this instance's other wrong credentials still waiting for an answer.
+// Returns the count, the window left, whether this one was counted, and which of those ids are here.
+const DECIDE_SCRIPT = `${UPGRADE}${PRESENCE}local counted = 0
 if ARGV[3] == '1' then
   if redis.call('HEXISTS', KEYS[1], ARGV[4]) == 1 then
     counted = 1
@@ -119,20 +127,18 @@ end
 ${WINDOW}return {n, ttl, counted, unpack(present)}`;
 // A wrong credential answered from memory while Redis did not answer: it was revealed, so Redis
 // counts it (once, past the limit if need be) when it answers again.
-const SETTLE_SCRIPT = `${UPGRADE}local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') or 0
-if redis.call('HEXISTS', KEYS[1], ARGV[4]) == 0 then
+const SETTLE_SCRIPT = `${UPGRADE}${PRESENCE}if redis.call('HEXISTS', KEYS[1], ARGV[4]) == 0 then
   redis.call('HSET', KEYS[1], ARGV[4], '1')
   n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 end
-${WINDOW}return {n, ttl, 1}`;
+${WINDOW}return {n, ttl, 1, unpack(present)}`;
 // A reservation that may have reached Redis but whose credential was refused from memory (429,
 // nothing revealed): taken back if it is there. A count back at zero leaves no key behind.
-const GIVE_BACK_SCRIPT = `${UPGRADE}local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') or 0
-if redis.call('HDEL', KEYS[1], ARGV[4]) == 1 then
-  n = redis.call('HINCRBY', KEYS[1], 'n', -1)
-  if n <= 0 then redis.call('DEL', KEYS[1]) end
+const GIVE_BACK_SCRIPT = `${UPGRADE}if redis.call('HDEL', KEYS[1], ARGV[4]) == 1 then
+  local left = redis.call('HINCRBY', KEYS[1], 'n', -1)
+  if left <= 0 then redis.call('DEL', KEYS[1]) end
 end
-${WINDOW}return {n, ttl, 0}`;
+${PRESENCE}${WINDOW}return {n, ttl, 0, unpack(present)}`;
 
 /** The scripts, for a model test's in-process stand-in for Redis (test/service/failure-throttle.model.test.ts). */
 export const THROTTLE_SCRIPTS = { decide: DECIDE_SCRIPT, settle: SETTLE_SCRIPT, giveBack: GIVE_BACK_SCRIPT } as const;
@@ -143,6 +149,14 @@ interface Known {
   /** Ids of wrong credentials this instance answered from memory that Redis has not (yet) counted. */
   readonly unsettled: Set<string>;
   resetAtMs: number;
+}
+
+interface Reply {
+  readonly count: number;
+  readonly pttl: number;
+  readonly counted: number;
+  /** Which of the ids the script was given Redis holds. */
+  readonly present: readonly string[];
 }
 
 interface Owed {
@@ -191,6 +205,10 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
   } = options;
   const known = new Map<string, Known>();
   const owed: Owed[] = [];
+  /** Per client, the ids of wrong credentials waiting for Redis's answer (their outcome unknown). */
+  const waiting = new Map<string, Set<string>>();
+  /** Ids among those that a later reply showed counted in Redis: Redis granted them. */
+  const countedInRedis = new Set<string>();
   let paying = false;
   let redisDown = false;
 
@@ -230,12 +248,31 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     keep(client, k);
   }
 
-  async function send(script: string, client: string, args: (string | number)[], timeoutMs: number): Promise<[number, number, number]> {
+  async function send(script: string, client: string, args: (string | number)[], timeoutMs: number): Promise<Reply> {
     const reply = (await withDeadline(redis.eval(script, 1, keyPrefix + client, ...args), { timeoutMs, clock })) as unknown[];
+    return answered(reply);
+  }
+
+  function answered(reply: unknown[]): Reply {
     if (redisDown) logger.info({ event: 'throttle.redis_recovered' }, 'Failure throttle is counting in Redis again');
     redisDown = false;
-    const [count = 0, pttl = -2, counted = 0] = reply.map(Number);
-    return [count, pttl, counted];
+    const [count = 0, pttl = -2, counted = 0] = reply.slice(0, 3).map(Number);
+    return { count, pttl, counted, present: reply.slice(3).map(String) };
+  }
+
+  /** The ids a script checks: those answered from memory and not settled, then the other ones still waiting. */
+  function presenceArgs(client: string, except: string): (string | number)[] {
+    const unsettled = [...(live(client)?.unsettled ?? [])];
+    const others = [...(waiting.get(client) ?? [])].filter((w) => w !== except);
+    return [unsettled.length, ...unsettled, ...others];
+  }
+
+  /** Ids Redis holds: counted there, so no longer only here; a waiting one was granted by Redis. */
+  function notePresent(client: string, present: readonly string[]): void {
+    for (const rid of present) {
+      live(client)?.unsettled.delete(rid);
+      if (waiting.get(client)?.has(rid) === true) countedInRedis.add(rid);
+    }
   }
 
   function wentDown(err: unknown): void {
@@ -265,11 +302,9 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
         const item = owed[0]!;
         if (item.untilMs > clock.now()) {
           try {
-            const [count, pttl] = await send(item.script, item.client, [windowMs, maxFailures, 1, item.id], redisTimeoutMs);
-            if (item.script === SETTLE_SCRIPT) {
-              const k = live(item.client);
-              k?.unsettled.delete(item.id);
-            }
+            const { count, pttl, present } = await send(item.script, item.client, [windowMs, maxFailures, 1, item.id, ...presenceArgs(item.client, item.id)], redisTimeoutMs);
+            if (item.script === SETTLE_SCRIPT) live(item.client)?.unsettled.delete(item.id);
+            notePresent(item.client, present);
             learn(item.client, count, pttl);
           } catch (err) {
             wentDown(err);
@@ -294,8 +329,8 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
    * `guessTimeoutMs` in slices of `redisTimeoutMs`, sending the same (idempotent) script again
    * only when the client gave up on the previous one; any other failure (disconnected) ends it.
    */
-  async function ask(client: string, wrong: boolean, id: string): Promise<{ count: number; pttl: number; counted: number; present: string[] } | undefined> {
-    const args = [windowMs, maxFailures, wrong ? 1 : 0, id, ...(live(client)?.unsettled ?? [])];
+  async function ask(client: string, wrong: boolean, id: string): Promise<Reply | undefined> {
+    const args = [windowMs, maxFailures, wrong ? 1 : 0, id, ...presenceArgs(client, id)];
     const slices = wrong ? Math.max(1, Math.ceil(guessTimeoutMs / redisTimeoutMs)) : 1;
     let inFlight: { reply: Promise<unknown>; failed: boolean } | undefined;
     for (let slice = 0; slice < slices; slice++) {
@@ -306,11 +341,7 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
         inFlight = tracked;
       }
       try {
-        const reply = (await withDeadline(inFlight.reply, { timeoutMs: redisTimeoutMs, clock })) as unknown[];
-        if (redisDown) logger.info({ event: 'throttle.redis_recovered' }, 'Failure throttle is counting in Redis again');
-        redisDown = false;
-        const [count = 0, pttl = -2, counted = 0] = reply.slice(0, 3).map(Number);
-        return { count, pttl, counted, present: reply.slice(3).map(String) };
+        return answered((await withDeadline(inFlight.reply, { timeoutMs: redisTimeoutMs, clock })) as unknown[]);
       } catch (err) {
         if (!isTimeout(err) || slice === slices - 1) {
           wentDown(err);
@@ -324,11 +355,23 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
   async function decide(client: string, credential: Credential): Promise<Decision> {
     const wrong = credential === 'wrong';
     const id = wrong ? newId() : '';
-    const reply = await ask(client, wrong, id);
+    if (!wrong) return decideWith(client, false, id, await ask(client, false, id));
+    const mine = waiting.get(client) ?? new Set<string>();
+    waiting.set(client, mine.add(id));
+    try {
+      return decideWith(client, true, id, await ask(client, true, id));
+    } finally {
+      mine.delete(id);
+      if (mine.size === 0 && waiting.get(client) === mine) waiting.delete(client);
+      countedInRedis.delete(id);
+    }
+  }
+
+  function decideWith(client: string, wrong: boolean, id: string, reply: Reply | undefined): Decision {
     if (reply !== undefined) {
       const { count, pttl, counted, present } = reply;
       // Ids Redis holds already (their late script ran): counted there, no longer only here.
-      for (const rid of present) live(client)?.unsettled.delete(rid);
+      notePresent(client, present);
       learn(client, count, pttl);
       void pay();
       // Redis's count plus what this instance answered while Redis was away and has not settled yet.
@@ -344,6 +387,12 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     }
     // Synchronous from here: between the read and the write no other request can run.
     const k = live(client) ?? { redis: 0, unsettled: new Set<string>(), resetAtMs: clock.now() + windowMs };
+    // A later reply showed this one's script ran and was granted: Redis counted it (within the
+    // fleet's budget, and in the count memory now holds), so it is granted, not counted again.
+    if (wrong && countedInRedis.has(id)) {
+      const attempts = k.redis + k.unsettled.size;
+      return { ...decision(false, k.resetAtMs), attempts, remaining: Math.max(0, maxFailures - attempts), store: 'redis', windowEndsAtMs: k.resetAtMs };
+    }
     const blocked = k.redis + k.unsettled.size >= maxFailures;
     if (wrong) {
       if (blocked) {

@@ -37,8 +37,10 @@ class FakeRedisStore {
     const ttl = () => (this.hashes.has(key) ? 600_000 : -2);
     const id = argv[3]!;
     if (script === THROTTLE_SCRIPTS.decide) {
-      const present = argv.slice(4).filter((rid) => h.has(rid));
-      const absent = argv.length - 4 - present.length;
+      const u = Number(argv[4]);
+      const ids = argv.slice(5);
+      const present = ids.filter((rid) => h.has(rid));
+      const absent = ids.slice(0, u).filter((rid) => !h.has(rid)).length;
       let counted = 0;
       if (argv[2] === '1') {
         if (h.has(id)) counted = 1;
@@ -51,19 +53,20 @@ class FakeRedisStore {
       save();
       return [n(), ttl(), counted, ...present];
     }
+    const presence = () => argv.slice(5).filter((rid) => h.has(rid));
     if (script === THROTTLE_SCRIPTS.settle) {
       if (!h.has(id)) {
         h.set(id, '1');
         h.set('n', String(n() + 1));
       }
       save();
-      return [n(), ttl(), 1];
+      return [n(), ttl(), 1, ...presence()];
     }
     if (script === THROTTLE_SCRIPTS.giveBack) {
       if (h.delete(id)) h.set('n', String(n() - 1));
       if (n() <= 0) h.clear();
       save();
-      return [n(), ttl(), 0];
+      return [n(), ttl(), 0, ...presence()];
     }
     throw new Error('unknown script');
   }
@@ -208,10 +211,16 @@ async function play(ops: readonly Op[]): Promise<void> {
 }
 
 describe('the failure throttle over interleavings of Redis replies, timeouts, drops and reconnects', () => {
+  // Found by the property (a settlement's reply showed a count that held a reservation still
+  // waiting; memory then refused it and gave it back while another instance had seen the count).
+  it('replays the case where a count learned from a settlement holds a reservation still waiting', async () => {
+    await play([{"t":"request","inst":1,"right":false},{"t":"tick"},{"t":"request","inst":1,"right":false},{"t":"tick"},{"t":"request","inst":1,"right":false},{"t":"run","inst":1},{"t":"run","inst":1},{"t":"clientTimeout","inst":1},{"t":"run","inst":1},{"t":"run","inst":1},{"t":"run","inst":0},{"t":"clientTimeout","inst":0},{"t":"request","inst":0,"right":false},{"t":"run","inst":0},{"t":"request","inst":0,"right":false},{"t":"clientTimeout","inst":0},{"t":"clientTimeout","inst":1},{"t":"request","inst":0,"right":true},{"t":"request","inst":0,"right":false}] as Op[]);
+  });
+
   it('never refuses a right token without the limit of wrong ones answered, grants at most the limit in Redis, and leaves Redis counting exactly what was answered', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 120 }), async (ops) => play(ops)),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });
