@@ -9,6 +9,8 @@ export interface CommandContext {
   readonly deps: CliDeps;
   /** Output mode, AWS connection settings, project and environment: what every command shares. */
   readonly globals: GlobalOptions;
+  /** The arguments after the command name (`unlock 203.0.113.7`). */
+  readonly args: readonly string[];
   /** Every parsed command-line option, as given. */
   readonly options: CliOptions;
   readonly catalog: Catalog;

@@ -23,6 +23,7 @@ Commands:
   init      create .env (0600) with generated tokens
   check     validate .env against the catalog (never prints values)
   alarms    CloudWatch alarms on metrics AWS publishes (print, or --apply)
+  unlock    end an admin lockout of a client address on every instance (Redis and memory)
 
 Run "secrets <command> --help" for a command's options.
 
@@ -157,6 +158,15 @@ namespace has only ResourceCount.)
                             iam-policies/secrets-alarms-policy.json. Endpoints: the SDK's own
                             AWS_ENDPOINT_URL_CLOUDWATCH / AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
   --json                    without --apply: the exact PutMetricFilter and PutMetricAlarm inputs
+`,
+  unlock: `Usage: secrets unlock ADDRESS --redis-url URL [--json]
+
+Ends the admin lockout of one client address (as in the service's admin.lockout line) on every
+instance: deletes its failure count in Redis and publishes a notice on which every instance
+forgets the count it kept in memory while Redis was down, logging admin.unlocked with who ran
+this (user@host). IPv4 addresses also clear their ::ffff: form. Needs no AWS credentials.
+
+  --redis-url URL       the Redis the instances share (default: REDIS_URL); never printed
 `,
   init: `Usage: secrets init [--env-file PATH]
 

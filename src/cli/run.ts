@@ -15,6 +15,7 @@ import { rollbackCommand } from './commands/rollback.js';
 import { rotateCommand } from './commands/rotate.js';
 import { setupCommand } from './commands/setup.js';
 import { statusCommand } from './commands/status.js';
+import { unlockCommand } from './commands/unlock.js';
 import { verifyCommand } from './commands/verify.js';
 
 /** Each command, and whether it names a secret (`rotate admin-token`) after it. */
@@ -28,6 +29,7 @@ const COMMANDS: Readonly<Record<string, { readonly handler: (ctx: CommandContext
   init: { handler: initCommand, takesSecret: false },
   check: { handler: checkCommand, takesSecret: false },
   alarms: { handler: alarmsCommand, takesSecret: false },
+  unlock: { handler: unlockCommand, takesSecret: true },
 };
 
 /** The command names `run` dispatches (the guide's test checks documented commands against them). */
@@ -77,6 +79,7 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
     catalog,
     region,
     envFile: resolve(deps.cwd, options['env-file'] ?? '.env'),
+    args: positionals.slice(1),
     out: (data, text) => deps.stdout(globals.json ? `${JSON.stringify(data, null, 2)}\n` : text),
     style: createStyle(!globals.json && colorEnabled(deps.terminal?.stdout ?? false, deps.env)),
     progress: () => createProgress(globals.json ? deps.stderr : deps.stdout, deps.spinner),

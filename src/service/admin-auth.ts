@@ -36,10 +36,12 @@ interface Verdict {
  * Admin authentication: `x-admin-token` against every value the engine accepts for ADMIN_TOKEN
  * (current, and previous within its grace window), in constant time over SHA-256 digests.
  *
- * Count before compare: every presented token first reserves an attempt in the failure throttle
- * (one atomic step), and only a granted reservation reaches the comparison, so concurrency
- * cannot multiply the limit; a correct token gives its reservation back. A client over its budget
- * gets 429 before its token is looked at, the correct token included: that is what stops guessing.
+ * Decide before reveal: the token is compared in process (constant time, nothing sent), then the
+ * failure throttle decides in one atomic step whether the outcome may be answered, counting a
+ * wrong token in that same step, so concurrency cannot multiply the limit of wrong tokens answered
+ * 401. A right token is never counted, so it holds no budget while in flight and leaves nothing in
+ * Redis whatever Redis does. A locked-out client gets 429 whatever it sent, the right token
+ * included: that is what stops guessing.
  *
  * A request without the header is never compared, so it teaches nothing about the token and does
  * not spend an attempt (a plain `curl` of an admin route must not lock an operator out). It is
@@ -65,33 +67,33 @@ export function createAdminAuth(options: AdminAuthOptions): AdminAuth {
         metrics?.adminAuthFailure('missing-token');
         throw new AdminUnauthorizedError();
       }
-      const reservation = await throttle.reserve(client);
-      if (reservation.blocked) {
+      // Compared here, in constant time and in process; nothing of the outcome leaves until the
+      // throttle has decided. A repeated header arrives as one comma-joined string (or an array): it matches nothing.
+      const index = matchIndex(typeof header === 'string' ? header : undefined, engine.accepted('ADMIN_TOKEN'));
+      const decision = await throttle.decide(client, index < 0 ? 'wrong' : 'right');
+      if (decision.blocked) {
         verdicts.set(request, { outcome: 'throttled' });
         metrics?.adminThrottled();
-        throw new ThrottledError(reservation.retryAfterSeconds);
+        throw new ThrottledError(decision.retryAfterSeconds);
       }
-      // A repeated header arrives as one comma-joined string (or an array): it matches nothing.
-      const index = matchIndex(typeof header === 'string' ? header : undefined, engine.accepted('ADMIN_TOKEN'));
       if (index < 0) {
         verdicts.set(request, { outcome: 'denied' });
         metrics?.adminAuthFailure('wrong-token');
-        if (reservation.remaining === 0) {
+        if (decision.remaining === 0) {
           logger.warn(
             {
               event: 'admin.lockout',
               clientAddress: client,
-              failures: reservation.attempts,
-              until: new Date(reservation.windowEndsAtMs).toISOString(),
-              counter: reservation.store,
-              ...(reservation.store === 'redis' && { redisKey: throttle.keyFor(client) }),
+              failures: decision.attempts,
+              until: new Date(decision.windowEndsAtMs).toISOString(),
+              counter: decision.store,
+              redisKey: throttle.keyFor(client),
             },
             'Admin client locked out after too many failed tokens',
           );
         }
         throw new AdminUnauthorizedError();
       }
-      await reservation.release();
       verdicts.set(request, { outcome: 'allowed', credential: index === 0 ? 'current' : 'previous' });
     },
     async onResponse(request, reply) {

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from './refresh-broadcast.js';
@@ -197,6 +197,18 @@ function trustProxy(env: Env, name: string): TrustProxy {
   if (entries.length > 100 || !entries.every(isProxyAddress)) {
     throw new ConfigError(name, `false, a hop count (0-${MAX_PROXY_HOPS}), or a comma-separated list of IP addresses, CIDRs, loopback, linklocal or uniquelocal`);
   }
+  // The entries are not echoed (they are input); the rule is.
+  const widths = entries.map(proxyRangeWidth);
+  if (widths.includes('everything')) {
+    throw new ConfigError(
+      name,
+      'proxy addresses, not a range that trusts every address to set X-Forwarded-For (0.0.0.0/0, ::/0, or all of IPv4 as ::ffff:0:0/96): ' +
+        'set 1 behind one load balancer such as an ALB, or the proxies\' own subnets',
+    );
+  }
+  if (widths.includes('too-wide')) {
+    throw new ConfigError(name, `proxy ranges no shorter than /${MIN_PROXY_PREFIX_V4} (IPv4) or /${MIN_PROXY_PREFIX_V6} (IPv6): a wider one lets a huge share of the internet set X-Forwarded-For`);
+  }
   return entries;
 }
 
@@ -207,6 +219,36 @@ function isProxyAddress(entry: string): boolean {
   if (family === 0 || rest.length > 0) return false;
   if (bits === undefined) return true;
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * The widest proxy ranges TRUST_PROXY accepts: a proxy fleet lives in a subnet, and a range wider
+ * than /8 (or an IPv6 /32, an ISP's whole allocation) trusts clients to choose their own address.
+ */
+const MIN_PROXY_PREFIX_V4 = 8;
+const MIN_PROXY_PREFIX_V6 = 32;
+const IPV4_MAPPED = new BlockList();
+IPV4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+
+/**
+ * How much of the internet a valid TRUST_PROXY entry trusts. IPv6 ranges are also judged by the
+ * IPv4 they contain: a dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d, and the proxy
+ * check matches them against IPv6 ranges in that form, so ::ffff:0:0/96 (or ::/80) trusts all of IPv4.
+ */
+function proxyRangeWidth(entry: string): 'ok' | 'too-wide' | 'everything' {
+  const [address = '', bitsText] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || bitsText === undefined) return 'ok';
+  const bits = Number(bitsText);
+  if (family === 4) return bits === 0 ? 'everything' : bits < MIN_PROXY_PREFIX_V4 ? 'too-wide' : 'ok';
+  if (bits === 0) return 'everything';
+  const range = new BlockList();
+  range.addSubnet(address, bits, 'ipv6');
+  if (range.check('::ffff:0.0.0.0', 'ipv6') && range.check('::ffff:255.255.255.255', 'ipv6')) return 'everything';
+  if (bits < MIN_PROXY_PREFIX_V6) return 'too-wide';
+  // A range inside the mapped space (::ffff:0:0/96 and longer) is an IPv4 range in disguise.
+  if (bits >= 96 && IPV4_MAPPED.check(address, 'ipv6') && bits - 96 < MIN_PROXY_PREFIX_V4) return 'too-wide';
+  return 'ok';
 }
 
 function slug(env: Env, name: string, fallback: string): string {

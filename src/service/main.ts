@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
-import { createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, SourceError, systemClock } from '../engine/index.js';
+import { createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, silentLogger, SourceError, systemClock } from '../engine/index.js';
 import { createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
@@ -23,6 +23,7 @@ import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
 import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
+import { createFailureThrottle, DEFAULT_THROTTLE_KEY_PREFIX } from './failure-throttle.js';
 import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -44,6 +45,7 @@ import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
 import { listenFailure, secretsStartupFailure } from './startup-failure.js';
 import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
+import { listenForUnlocks } from './unlock-listener.js';
 
 // The AWS SDK's Node 20 support notice is for whoever picks the runtime (we ship Node 24), not for
 // the people reading this service's console; it is read when the first client is created.
@@ -211,6 +213,10 @@ async function start(): Promise<void> {
         });
   // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
   void broadcast?.start();
+  // The admin throttle, and `secrets unlock`'s notices that clear what its memory holds.
+  const throttle = createFailureThrottle({ redis: redis ?? singleInstanceRedis(), logger: singleInstance ? silentLogger : logger });
+  const unlocks = subscriber === undefined ? undefined : listenForUnlocks({ subscriber, throttle, keyPrefix: DEFAULT_THROTTLE_KEY_PREFIX, logger });
+  void unlocks?.start();
 
   engine.onRefresh((outcome) => {
     if (!outcome.ok) return;
@@ -227,6 +233,7 @@ async function start(): Promise<void> {
     database,
     redis: redis ?? singleInstanceRedis(),
     logger,
+    throttle,
     ...(broadcast !== undefined && { broadcast }),
     singleInstance,
     metrics,
@@ -255,6 +262,7 @@ async function start(): Promise<void> {
     close: async () => {
       await Promise.all([app.close(), metricsServer?.close()]); // stops accepting, waits for in-flight requests
       await broadcast?.close();
+      await unlocks?.close();
       rotationWatch.stop();
       engine.close();
       await Promise.all([

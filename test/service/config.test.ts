@@ -106,6 +106,20 @@ describe('loadServiceConfig', () => {
     expect(() => loadServiceConfig({ TRUST_PROXY: 'TRUE' })).toThrow(ConfigError);
   });
 
+  it.each(['0.0.0.0/0', '::/0', '10.0.0.5, 0.0.0.0/0', '::ffff:0.0.0.0/96'])('refuses TRUST_PROXY=%s by name: it trusts every address', (value) => {
+    expect(() => loadServiceConfig({ TRUST_PROXY: value })).toThrow(
+      /^Invalid setting TRUST_PROXY: .*trusts every address to set X-Forwarded-For/,
+    );
+  });
+
+  it.each(['0.0.0.0/1', '10.0.0.0/7', '2001::/31', '::ffff:10.0.0.0/100'])('refuses TRUST_PROXY=%s: a prefix shorter than /8 (IPv4) or /32 (IPv6)', (value) => {
+    expect(() => loadServiceConfig({ TRUST_PROXY: value })).toThrow(/^Invalid setting TRUST_PROXY: .*shorter than \/8 \(IPv4\) or \/32 \(IPv6\)/);
+  });
+
+  it.each(['10.0.0.0/8', '2001:db8::/32', '::ffff:10.0.0.0/104'])('accepts TRUST_PROXY=%s, the widest prefixes allowed', (value) => {
+    expect(loadServiceConfig({ TRUST_PROXY: value }).trustProxy).toEqual([value]);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadServiceConfig({ PORT: '', USE_AWS_SECRETS: '  ' })).toMatchObject({ port: 3000, useAwsSecrets: false });
   });

@@ -21,12 +21,12 @@ describe('createFailureThrottle with Redis up', () => {
     redis.disconnect();
   });
 
-  it('grants attempts until the limit, then blocks the client with the time left', async () => {
+  it('grants wrong credentials until the limit, then blocks the client with the time left', async () => {
     const throttle = createFailureThrottle({ redis, maxFailures: 3, windowMs: 60_000, keyPrefix: prefix() });
 
     const granted = [];
-    for (let i = 0; i < 3; i++) granted.push(await throttle.reserve('1.2.3.4'));
-    const decision = await throttle.reserve('1.2.3.4');
+    for (let i = 0; i < 3; i++) granted.push(await throttle.decide('1.2.3.4', 'wrong'));
+    const decision = await throttle.decide('1.2.3.4', 'wrong');
 
     expect(granted.map((r) => [r.blocked, r.attempts, r.remaining, r.store])).toEqual([
       [false, 1, 2, 'redis'],
@@ -37,17 +37,31 @@ describe('createFailureThrottle with Redis up', () => {
     expect(decision.retryAfterSeconds).toBeGreaterThan(55);
     expect(decision.retryAfterSeconds).toBeLessThanOrEqual(60);
     expect((await throttle.peek('1.2.3.4')).blocked).toBe(true);
-    expect((await throttle.reserve('5.6.7.8')).blocked).toBe(false);
+    expect((await throttle.decide('1.2.3.4', 'right')).blocked).toBe(true);
+    expect((await throttle.decide('5.6.7.8', 'wrong')).blocked).toBe(false);
   });
 
-  it('reserves atomically: of many concurrent attempts exactly the limit are granted', async () => {
+  it('decides atomically: of many concurrent wrong credentials exactly the limit are granted', async () => {
     const keyPrefix = prefix();
     const throttle = createFailureThrottle({ redis, maxFailures: 10, windowMs: 60_000, keyPrefix });
 
-    const all = await Promise.all(Array.from({ length: 100 }, () => throttle.reserve('2.2.2.2')));
+    const all = await Promise.all(Array.from({ length: 100 }, () => throttle.decide('2.2.2.2', 'wrong')));
 
     expect(all.filter((r) => !r.blocked)).toHaveLength(10);
-    expect(await redis.get(`${keyPrefix}2.2.2.2`)).toBe('10');
+    expect(await redis.hget(`${keyPrefix}2.2.2.2`, 'n')).toBe('10');
+  });
+
+  it('never counts a right credential, however many are in flight', async () => {
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix });
+    await throttle.decide('r', 'wrong');
+
+    const rights = await Promise.all(Array.from({ length: 50 }, () => throttle.decide('r', 'right')));
+    const second = await throttle.decide('r', 'wrong');
+
+    expect(rights.every((r) => !r.blocked)).toBe(true);
+    expect(second).toMatchObject({ blocked: false, attempts: 2, remaining: 0 });
+    expect(await redis.hget(`${keyPrefix}r`, 'n')).toBe('2');
   });
 
   it('shares the count across instances through Redis', async () => {
@@ -55,47 +69,60 @@ describe('createFailureThrottle with Redis up', () => {
     const a = createFailureThrottle({ redis, maxFailures: 4, windowMs: 60_000, keyPrefix });
     const b = createFailureThrottle({ redis, maxFailures: 4, windowMs: 60_000, keyPrefix });
 
-    await a.reserve('9.9.9.9');
-    await a.reserve('9.9.9.9');
-    await b.reserve('9.9.9.9');
-    await b.reserve('9.9.9.9');
+    await a.decide('9.9.9.9', 'wrong');
+    await a.decide('9.9.9.9', 'wrong');
+    await b.decide('9.9.9.9', 'wrong');
+    await b.decide('9.9.9.9', 'wrong');
 
     expect((await a.peek('9.9.9.9')).blocked).toBe(true);
-    expect((await b.reserve('9.9.9.9')).blocked).toBe(true);
+    expect((await b.decide('9.9.9.9', 'wrong')).blocked).toBe(true);
   });
 
-  it('takes a released reservation back once, ignores releasing a refused one, and leaves no key at zero', async () => {
+  it('counts a reservation once however often its script runs (a resend after a dropped connection)', async () => {
     const keyPrefix = prefix();
-    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix });
+    const throttle = createFailureThrottle({ redis, maxFailures: 3, windowMs: 60_000, keyPrefix, newId: () => 'the-same-reservation' });
 
-    const first = await throttle.reserve('r');
-    const second = await throttle.reserve('r');
-    await second.release();
-    await second.release();
-    const third = await throttle.reserve('r');
-    const refused = await throttle.reserve('r');
-    await refused.release();
-    const atLimit = await redis.get(`${keyPrefix}r`);
-    await third.release();
-    await first.release();
+    const first = await throttle.decide('d', 'wrong');
+    const again = await throttle.decide('d', 'wrong');
 
-    expect([third.blocked, refused.blocked, atLimit]).toEqual([false, true, '2']);
-    expect(await redis.exists(`${keyPrefix}r`)).toBe(0);
+    expect([first.blocked, again.blocked]).toEqual([false, false]);
+    expect(await redis.hget(`${keyPrefix}d`, 'n')).toBe('1');
   });
 
-  it('sets the window once, at the first attempt', async () => {
+  it('carries over the counter an earlier version left, window included', async () => {
+    const keyPrefix = prefix();
+    await redis.set(`${keyPrefix}old`, '3', 'PX', 30_000);
+    const throttle = createFailureThrottle({ redis, maxFailures: 4, windowMs: 60_000, keyPrefix });
+
+    const decision = await throttle.decide('old', 'wrong');
+
+    expect(decision).toMatchObject({ blocked: false, attempts: 4, remaining: 0 });
+    expect(await redis.pttl(`${keyPrefix}old`)).toBeLessThanOrEqual(30_000);
+  });
+
+  it('sets the window once, at the first failure', async () => {
     const keyPrefix = prefix();
     const throttle = createFailureThrottle({ redis, maxFailures: 10, windowMs: 5_000, keyPrefix });
 
-    await throttle.reserve('c');
+    await throttle.decide('c', 'wrong');
     const ttl1 = await redis.pttl(`${keyPrefix}c`);
     // Some of the window has gone by: a second attempt that set it again would put it back near 5 s.
     await waitFor(async () => (await redis.pttl(`${keyPrefix}c`)) < ttl1 - 20);
-    await throttle.reserve('c');
+    await throttle.decide('c', 'wrong');
     const ttl2 = await redis.pttl(`${keyPrefix}c`);
 
     expect(ttl1).toBeGreaterThan(4_000);
     expect(ttl2).toBeLessThan(ttl1 - 20);
+  });
+
+  it('leaves no key for a client that only sent right credentials', async () => {
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, keyPrefix });
+
+    await throttle.decide('ok', 'right');
+    await throttle.peek('ok');
+
+    expect(await redis.exists(`${keyPrefix}ok`)).toBe(0);
   });
 
   it('names the key that holds a client\'s count', () => {
@@ -119,6 +146,11 @@ describe('createFailureThrottle with Redis down', () => {
     await server.stop();
   });
 
+  async function up(): Promise<void> {
+    if (server.pid === undefined) await server.start();
+    await whenRedisReady(redis);
+  }
+
   it('still blocks per instance, at once, when Redis is stopped', async () => {
     await server.stop();
     const clock = new FakeClock();
@@ -126,54 +158,124 @@ describe('createFailureThrottle with Redis down', () => {
 
     const started = Date.now();
     const granted = [];
-    for (let i = 0; i < 3; i++) granted.push(await throttle.reserve('6.6.6.6'));
-    const decision = await throttle.reserve('6.6.6.6');
+    for (let i = 0; i < 3; i++) granted.push(await throttle.decide('6.6.6.6', 'wrong'));
+    const decision = await throttle.decide('6.6.6.6', 'wrong');
 
     expect(granted.map((r) => [r.blocked, r.store])).toEqual(Array(3).fill([false, 'memory']));
     expect(decision).toMatchObject({ blocked: true, retryAfterSeconds: 60 });
     expect(await throttle.peek('6.6.6.6')).toEqual({ blocked: true, retryAfterSeconds: 60 });
+    expect((await throttle.decide('6.6.6.6', 'right')).blocked).toBe(true);
     expect(Date.now() - started).toBeLessThan(500);
     await clock.advance(60_000);
-    expect((await throttle.reserve('6.6.6.6')).blocked).toBe(false);
-    await server.start();
+    expect((await throttle.decide('6.6.6.6', 'wrong')).blocked).toBe(false);
+    await up();
   });
 
-  it('bounds every call when Redis accepts connections but never answers', async () => {
-    await whenRedisReady(redis);
+  it('grants from memory only what Redis\'s last word left: no second budget', async () => {
+    await up();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 10, windowMs: 60_000, keyPrefix });
+    for (let i = 0; i < 7; i++) await throttle.decide('m3', 'wrong');
+    await server.stop();
+
+    const fromMemory = [];
+    for (let i = 0; i < 5; i++) fromMemory.push(await throttle.decide('m3', 'wrong'));
+
+    expect(fromMemory.map((d) => [d.blocked, d.store])).toEqual([
+      [false, 'memory'],
+      [false, 'memory'],
+      [false, 'memory'],
+      [true, 'memory'],
+      [true, 'memory'],
+    ]);
+    await up();
+  });
+
+  it('settles what memory answered into Redis once Redis answers again, and gives back what it refused', async () => {
+    await up();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 3, windowMs: 60_000, keyPrefix });
+    await server.stop();
+    for (let i = 0; i < 4; i++) await throttle.decide('s', 'wrong'); // 3 granted, 1 refused
+    await up();
+
+    const next = await throttle.decide('s', 'right'); // Redis answers: what is owed is paid after it
+    await until(async () => (await redis.hget(`${keyPrefix}s`, 'n')) === '3');
+    const settled = await throttle.decide('s', 'right');
+
+    expect(next.store).toBe('redis');
+    expect(settled).toMatchObject({ blocked: true, store: 'redis', attempts: 3 });
+    expect(await redis.hlen(`${keyPrefix}s`)).toBe(4); // n and the three reservations
+  });
+
+  it('counts once a wrong credential answered from memory whose script reached Redis late: the owner is not locked out by it', async () => {
+    await up();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix, redisTimeoutMs: 100, guessTimeoutMs: 100 });
     server.pause();
-    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix: prefix(), redisTimeoutMs: 100 });
+    const typo = await throttle.decide('late', 'wrong'); // memory answers; its script waits in the socket
+    server.resume();
+    await until(async () => (await redis.hget(`${keyPrefix}late`, 'n')) === '1'); // the late script ran
+
+    const right = await throttle.decide('late', 'right');
+
+    expect(typo).toMatchObject({ blocked: false, store: 'memory' });
+    expect(right).toMatchObject({ blocked: false, store: 'redis', attempts: 1, remaining: 1 });
+  });
+
+  it('answers a right credential from memory within its deadline when Redis accepts connections but never answers', async () => {
+    await up();
+    server.pause();
+    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix: prefix(), redisTimeoutMs: 100, guessTimeoutMs: 300 });
 
     try {
       const started = Date.now();
-      await throttle.reserve('7.7.7.7');
-      await throttle.reserve('7.7.7.7');
-      const decision = await throttle.reserve('7.7.7.7');
+      const right = await throttle.decide('7.7.7.7', 'right');
+      await throttle.decide('7.7.7.7', 'wrong');
+      await throttle.decide('7.7.7.7', 'wrong');
+      const decision = await throttle.decide('7.7.7.7', 'wrong');
 
-      expect(decision.blocked).toBe(true);
-      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(right).toMatchObject({ blocked: false, store: 'memory' });
+      expect(decision).toMatchObject({ blocked: true, store: 'memory' });
+      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       server.resume();
     }
+  });
+
+  it('forgets a client on unlock: its memory count and what it owed Redis', async () => {
+    await server.stop();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix });
+    await throttle.decide('203.0.113.5', 'wrong');
+    await throttle.decide('203.0.113.5', 'wrong');
+    expect((await throttle.peek('203.0.113.5')).blocked).toBe(true);
+
+    expect(throttle.forget('203.0.113.5')).toBe(true);
+    expect(throttle.forget('203.0.113.5')).toBe(false);
+    expect((await throttle.peek('203.0.113.5')).blocked).toBe(false);
+    await up();
+    await throttle.decide('203.0.113.5', 'right');
+    expect(await redis.exists(`${keyPrefix}203.0.113.5`)).toBe(0);
   });
 
   it('keeps a bounded table of clients', async () => {
     await server.stop();
     const throttle = createFailureThrottle({ redis, maxFailures: 1, windowMs: 60_000, keyPrefix: prefix(), maxLocalClients: 3 });
 
-    for (const c of ['a', 'b', 'c', 'd']) await throttle.reserve(c);
+    for (const c of ['a', 'b', 'c', 'd']) await throttle.decide(c, 'wrong');
 
     expect((await throttle.peek('a')).blocked).toBe(false);
     expect((await throttle.peek('d')).blocked).toBe(true);
-  });
-
-  it('gives a released reservation back in memory too', async () => {
-    await server.stop();
-    const throttle = createFailureThrottle({ redis, maxFailures: 1, windowMs: 60_000, keyPrefix: prefix() });
-
-    await (await throttle.reserve('m')).release();
-    const again = await throttle.reserve('m');
-
-    expect(again).toMatchObject({ blocked: false, store: 'memory' });
-    expect((await throttle.reserve('m')).blocked).toBe(true);
+    await up();
   });
 });
+
+/** Polls an asynchronous condition (a write this test cannot subscribe to), failing after 10 s. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

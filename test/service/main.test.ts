@@ -4,8 +4,13 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNLOCK_CHANNEL } from '../../src/admin-lockout/unlock.js';
+import { run } from '../../src/cli/run.js';
+import type { LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
+import { cliDeps } from '../cli/support.js';
 import { freePort } from './support/free-port.js';
 import { createPostgresCluster, throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './support/redis-server.js';
@@ -91,6 +96,13 @@ describe('the service entry', () => {
     expect(svc.stderr().trim()).toMatch(/^Invalid setting TRUST_PROXY: .*set 1 behind one load balancer such as an ALB, or the proxies' addresses or CIDRs/);
   });
 
+  it.each(['0.0.0.0/0', '::/0'])('refuses TRUST_PROXY=%s at start by name, not with a bare TypeError', async (value) => {
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: join(dir, 'none.env'), TRUST_PROXY: value } });
+
+    expect(await refusal(svc)).toBe(1);
+    expect(svc.stderr().trim()).toMatch(/^Invalid setting TRUST_PROXY: .*trusts every address/);
+  });
+
   it('exits non-zero, naming the setting, when a setting is invalid', async () => {
     const svc = spawnService({ port: await freePort(), env: { ENV_FILE: join(dir, 'none.env'), USE_AWS_SECRETS: 'maybe' } });
 
@@ -119,6 +131,45 @@ describe('the service entry', () => {
       }
     } finally {
       await svc.stop();
+    }
+  });
+
+  it('obeys secrets unlock: a lockout kept in memory while Redis was down ends, and the log says who unlocked it', async () => {
+    const secrets = testSecrets(db.url, redis.url);
+    const svc = spawnService({ port: await freePort(), env: { ENV_FILE: join(dir, 'none.env'), ...secrets } });
+    const probe = new Redis(redis.url, { maxRetriesPerRequest: 0, lazyConnect: true });
+    probe.on('error', () => {});
+    const admin = async (token: string) => (await fetch(`${svc.url}/admin/secrets/health`, { headers: { 'x-admin-token': token } })).status;
+    try {
+      await svc.waitForHealth((b) => b.services.redis?.status === 'up');
+      await redis.stop();
+      for (let i = 0; i < 10; i++) await admin(`wrong-guess-${i}`);
+      const lockedInMemory = await admin(secrets.ADMIN_TOKEN!);
+      await redis.start();
+      await probe.connect();
+      // The service's subscriber is back (ioredis resubscribes after its reconnect backoff).
+      for (let i = 0; Number(((await probe.call('PUBSUB', 'NUMSUB', UNLOCK_CHANNEL)) as unknown[])[1]) < 1; i++) {
+        if (i > 2_000) throw new Error('the service never resubscribed to unlock notices');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const cli = await cliDeps({ url: 'http://127.0.0.1:9' } as LocalSecretsManager, { env: { USER: 'ops-bob' } });
+      const code = await run(['unlock', '127.0.0.1', '--redis-url', redis.url], cli.deps);
+      for (let i = 0; !svc.stdout().includes('"admin.unlocked"'); i++) {
+        if (i > 2_000) throw new Error('no admin.unlocked line');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await redis.stop(); // the instance decides from memory again: it must have forgotten the lockout
+      const afterUnlock = await admin(secrets.ADMIN_TOKEN!);
+
+      expect(lockedInMemory).toBe(429);
+      expect(code).toBe(0);
+      expect(afterUnlock).toBe(200);
+      const line = svc.stdout().split('\n').find((l) => l.includes('"admin.unlocked"'))!;
+      expect(JSON.parse(line)).toMatchObject({ clientAddress: '127.0.0.1', by: expect.stringMatching(/^ops-bob@/), heldInMemory: true });
+    } finally {
+      probe.disconnect();
+      await svc.stop();
+      if (redis.pid === undefined) await redis.start();
     }
   });
 

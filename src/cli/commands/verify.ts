@@ -14,7 +14,7 @@ export interface Check {
 
 /** A lockout refuses even the right token: say so, and how to get out, rather than a bare 429. */
 const LOCKED_OUT =
-  'clear the lockout at once with redis-cli DEL admin-auth-failures:<your address> (README: "Admin lockout"), or wait';
+  'clear the lockout on every instance at once with secrets unlock <your address> --redis-url URL (README: "Admin lockout"), or wait';
 
 const NOT_REFRESHED = (url: string) =>
   `instances may not have refreshed since the last rotation or rollback: POST ${new URL('/admin/refresh-secrets', url).href} with the token they still accept (or use --notify on rotate/rollback), then verify again`;

@@ -61,7 +61,7 @@ describe('secrets verify admin-token', () => {
 
       expect(code).toBe(1);
       expect(stdout).toContain('[FAIL] service accepts current token: HTTP 429: this client is locked out after too many failed admin tokens; retry in 540 s');
-      expect(stdout).toContain('hint: clear the lockout at once with redis-cli DEL admin-auth-failures:<your address> (README: "Admin lockout"), or wait');
+      expect(stdout).toContain('hint: clear the lockout on every instance at once with secrets unlock <your address> --redis-url URL (README: "Admin lockout"), or wait');
     } finally {
       lockedOut.close();
     }

@@ -10,6 +10,8 @@ export interface CliDefinition {
   help(command: string): string;
   /** The secrets a command takes after its name (`rotate admin-token`); absent: it takes none. */
   readonly targets: Readonly<Record<string, readonly string[]>>;
+  /** Commands that take one free argument instead of a secret (`unlock 203.0.113.7`), with its check. */
+  readonly arguments?: Readonly<Record<string, (argument: string) => boolean>>;
   /** `rotate <target> --strategy` values. */
   strategies(target: string): readonly string[];
 }
@@ -98,7 +100,11 @@ function checkSecrets(rawArgs: readonly string[], facts: ProjectFacts, strictnes
     if (!new RegExp(`(^|[\\s\\[(|,])${flag}(?![a-z0-9-])`).test(help)) problems.push(`${shown}: "${command}" has no ${flag} (not in secrets ${command} --help)`);
   }
   const allowed = cli.targets[command];
-  if (strictness === 'block') {
+  const argument = cli.arguments?.[command];
+  if (strictness === 'block' && argument !== undefined) {
+    if (target === undefined || !argument(target)) problems.push(`${shown}: "${command}" takes one argument it accepts, got ${target === undefined ? 'none' : `"${target}"`}`);
+    if (extra.length > 0) problems.push(`${shown}: unexpected "${extra.join(' ')}"`);
+  } else if (strictness === 'block') {
     if (allowed === undefined && target !== undefined) problems.push(`${shown}: "${command}" takes no secret, got "${target}"`);
     if (allowed !== undefined && (target === undefined || !allowed.includes(target))) problems.push(`${shown}: "${command}" takes ${allowed.join(' or ')}`);
     if (extra.length > 0) problems.push(`${shown}: unexpected "${extra.join(' ')}"`);

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { addressForms } from '../../../src/admin-lockout/unlock.js';
 import { helpFor } from '../../../src/cli/help.js';
 import { parseCliArgs } from '../../../src/cli/options.js';
 import { cliRotationKind, cliRotationKinds } from '../../../src/cli/rotation-kinds.js';
@@ -19,6 +20,8 @@ export function realCli(): CliDefinition {
       // verify checks the admin token only (CommandContext.adminTokenId).
       verify: ['admin-token'],
     },
+    // unlock takes a client address (commands/unlock.ts checks it the same way).
+    arguments: { unlock: (address) => addressForms(address) !== undefined },
     strategies: (target) => cliRotationKind(target).strategies,
   };
 }

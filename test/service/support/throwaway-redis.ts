@@ -7,6 +7,8 @@ import { freePort } from './free-port.js';
 export interface ThrowawayRedis {
   readonly port: number;
   readonly url: string;
+  /** The running redis-server's process id (undefined while stopped): for signals of a test's own (SIGSTOP, SIGKILL). */
+  readonly pid: number | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** SIGSTOP: connected but silent, the worst case for a client without timeouts. */
@@ -22,6 +24,9 @@ export async function startThrowawayRedis(options: { password?: string } = {}): 
   const server: ThrowawayRedis = {
     port,
     url: options.password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`,
+    get pid() {
+      return proc === undefined || proc.exitCode !== null || proc.signalCode !== null ? undefined : proc.pid;
+    },
     async start() {
       proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: 'ignore', cwd: tmpdir() });
       const probe = new Redis(port, '127.0.0.1', {

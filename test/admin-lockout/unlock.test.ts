@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addressForms, parseUnlockNotice, UNLOCK_CHANNEL, unlockAddress, unlockNoticeMessage } from '../../src/admin-lockout/unlock.js';
+import { SHARED_REDIS_URL, whenRedisReady } from '../service/support/redis-server.js';
+
+describe('addressForms', () => {
+  it('gives an IPv4 address with its dual-stack form, an IPv6 one as is, and nothing for a name', () => {
+    expect(addressForms('203.0.113.7')).toEqual(['203.0.113.7', '::ffff:203.0.113.7']);
+    expect(addressForms('::FFFF:203.0.113.7')).toEqual(['203.0.113.7', '::ffff:203.0.113.7']);
+    expect(addressForms('2001:DB8::1')).toEqual(['2001:db8::1']);
+    expect(addressForms('admin.example.com')).toBeUndefined();
+    expect(addressForms('10.0.0.0/8')).toBeUndefined();
+  });
+});
+
+describe('parseUnlockNotice', () => {
+  it('reads its own notices and ignores junk, other versions and non-addresses', () => {
+    const notice = { address: '203.0.113.7', by: 'ops@host', at: '2026-01-01T00:00:00.000Z', keyPrefix: 'p:' };
+
+    expect(parseUnlockNotice(unlockNoticeMessage(notice))).toEqual({ v: 1, ...notice });
+    for (const junk of ['', 'not json', 'null', '[]', JSON.stringify({ ...notice, v: 2 }), JSON.stringify({ ...notice, v: 1, address: 'x' }), JSON.stringify({ v: 1, address: '1.2.3.4' }), 'x'.repeat(2_000)]) {
+      expect(parseUnlockNotice(junk)).toBeUndefined();
+    }
+  });
+});
+
+describe('unlockAddress', () => {
+  let redis: Redis;
+  let listener: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: 0 });
+    listener = new Redis(SHARED_REDIS_URL);
+    await Promise.all([whenRedisReady(redis), whenRedisReady(listener)]);
+  });
+
+  afterAll(() => {
+    redis.disconnect();
+    listener.disconnect();
+  });
+
+  it('deletes both forms of the address, reports the count and time left, and publishes who unlocked it', async () => {
+    const keyPrefix = `test-unlock:${randomBytes(6).toString('hex')}:`;
+    await redis.hset(`${keyPrefix}203.0.113.7`, 'n', '10');
+    await redis.pexpire(`${keyPrefix}203.0.113.7`, 300_000);
+    await redis.set(`${keyPrefix}::ffff:203.0.113.7`, '4', 'PX', 100_000);
+    const received: string[] = [];
+    listener.on('message', (ch: string, m: string) => ch === UNLOCK_CHANNEL && received.push(m));
+    await listener.subscribe(UNLOCK_CHANNEL);
+
+    const result = await unlockAddress(redis, { address: '203.0.113.7', by: 'ops@host', now: () => Date.parse('2026-01-01T00:00:00Z'), keyPrefix });
+
+    expect(result).toMatchObject({ address: '203.0.113.7', failures: 10, instancesNotified: expect.any(Number) });
+    expect(result.remainingMs).toBeGreaterThan(200_000);
+    expect(result.instancesNotified).toBeGreaterThanOrEqual(1);
+    expect(await redis.exists(`${keyPrefix}203.0.113.7`, `${keyPrefix}::ffff:203.0.113.7`)).toBe(0);
+    await new Promise<void>((resolve) => (received.length > 0 ? resolve() : listener.once('message', () => resolve())));
+    expect(received.map((m) => parseUnlockNotice(m)).find((n) => n?.keyPrefix === keyPrefix)).toMatchObject({ address: '203.0.113.7', by: 'ops@host', at: '2026-01-01T00:00:00.000Z' });
+  });
+
+  it('reports no count for an address that was not locked out', async () => {
+    const keyPrefix = `test-unlock:${randomBytes(6).toString('hex')}:`;
+
+    expect(await unlockAddress(redis, { address: '2001:db8::5', by: 'ops@host', now: Date.now, keyPrefix })).toMatchObject({ failures: 0, remainingMs: 0 });
+  });
+});
