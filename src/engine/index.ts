@@ -33,6 +33,7 @@ export {
   DEFAULT_STARTUP_TIMEOUT_MS,
   DEFAULT_TTL_MS,
   MIN_TTL_MS,
+  MAX_TTL_MS,
 } from './engine-options.js';
 export type { SecretsEngineOptions } from './engine-options.js';
 export { createSecretsEngine, SecretsEngine } from './secrets-engine.js';

@@ -46,7 +46,9 @@ export class SecretsEngine<C extends CatalogSpec> {
 
   /** The hot path reads only `readDue` and this map: one lookup gives the value and its read count. */
   private cells: Map<string, Cell> = new Map();
+  /** Whether a read may start an attempt (then the clock decides): false on the hot path of a timer-driven engine. */
   private readDue = false;
+  private readDueAtMs = Infinity;
   private snapshot = EMPTY_SNAPSHOT;
   private initialized = false;
   private starting: Promise<void> | undefined;
@@ -68,7 +70,10 @@ export class SecretsEngine<C extends CatalogSpec> {
       policy: { ttlMs: this.ttlMs, backoff: this.options.backoff, autoRefresh: this.options.autoRefresh, random: this.options.random },
       run: (attempt, timeoutMs) => this.runAttempt(attempt, timeoutMs ?? this.options.attemptTimeoutMs),
       settled: (attempt, outcome) => this.settled(attempt, outcome),
-      readDue: (due) => (this.readDue = due),
+      readDue: (atMs) => {
+        this.readDue = atMs !== Infinity;
+        this.readDueAtMs = atMs;
+      },
     });
   }
 
@@ -86,7 +91,7 @@ export class SecretsEngine<C extends CatalogSpec> {
 
   /** The current value: synchronous, from memory, never waiting on the source. */
   get<K extends SecretName<C>>(name: K): SecretValue<C[K]> {
-    if (this.readDue) this.refresher.read();
+    if (this.readDue && this.clock.now() >= this.readDueAtMs) this.refresher.read();
     const cell = this.cells.get(name);
     if (cell === undefined) throw this.noCell(name);
     cell.reads++;
