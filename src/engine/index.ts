@@ -25,7 +25,7 @@ export type { AwsClientOptions } from './aws-client.js';
 export { classifyAwsError, errorCode } from './aws-error.js';
 export { driverErrorCode } from './driver-error.js';
 export type { ClassifiedError } from './aws-error.js';
-export type { EngineStatus, SecretStatus } from './status.js';
+export type { EngineStatus, LastAnyRefresh, SecretStatus } from './status.js';
 export type { ChangedSecret, RefreshOutcome, RefreshReason } from './refresh-outcome.js';
 export {
   DEFAULT_ATTEMPT_TIMEOUT_MS,

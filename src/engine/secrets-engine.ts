@@ -15,7 +15,7 @@ import { previousAccepted } from './rotation-grace.js';
 import { cellsFor, EMPTY_SNAPSHOT, nextSnapshot, requiredProblems, type Cell } from './snapshot.js';
 import type { SecretSource } from './source.js';
 import { startUp } from './startup.js';
-import type { EngineStatus } from './status.js';
+import type { EngineStatus, StatusInput } from './status.js';
 import { engineStatus } from './status.js';
 import { validatedOptions, type SecretsEngineOptions } from './engine-options.js';
 import { readAttempt } from './attempt-reader.js';
@@ -55,6 +55,7 @@ export class SecretsEngine<C extends CatalogSpec> {
   private readonly closing = new AbortController();
   private lastAttemptMs: number | undefined;
   private lastFailureCode: string | undefined;
+  private lastAnyRefresh: StatusInput['lastAnyRefresh'];
   private readonly listeners = new Set<(outcome: RefreshOutcome) => void>();
 
   constructor(options: SecretsEngineOptions<C>) {
@@ -146,6 +147,7 @@ export class SecretsEngine<C extends CatalogSpec> {
       graceMs: this.graceMs,
       nowMs: this.clock.now(),
       lastAttemptMs: this.lastAttemptMs,
+      lastAnyRefresh: this.lastAnyRefresh,
       lastFailureCode: this.lastFailureCode,
     });
   }
@@ -220,6 +222,7 @@ export class SecretsEngine<C extends CatalogSpec> {
 
   private settled(attempt: Attempt, outcome: RefreshOutcome): void {
     if (attempt.scope === 'all') this.lastFailureCode = outcome.ok ? undefined : outcome.code;
+    if (outcome.ok) this.lastAnyRefresh = { atMs: this.clock.now(), kind: attempt.scope === 'all' ? 'full' : 'names', reason: outcome.reason };
     if (!outcome.ok) logRefreshFailed(this.logger, outcome, this.refresher.current.failures);
     else if (outcome.reason !== 'startup') logRefreshed(this.logger, outcome);
     for (const listener of this.listeners) {
