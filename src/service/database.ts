@@ -32,8 +32,11 @@ export function pgPoolConfig(url: ConnectionUrl, role: 'app' | 'maintenance'): P
     // A backstop for credentials that changed without the pool being replaced (see Database.urlChanged):
     // no connection outlives this, so none keeps an old login for long.
     maxLifetimeSeconds: MAX_CONNECTION_LIFETIME_SECONDS,
-    query_timeout: 5_000,
-    statement_timeout: 5_000,
+    query_timeout: QUERY_TIMEOUT_MS,
+    // Shorter than the client's deadline, so the server has ended (or committed) a statement
+    // before the client gives up on it: a statement can no longer commit after its caller was
+    // answered 503. What still commits in that last second is counted (see WebhookIngest).
+    statement_timeout: STATEMENT_TIMEOUT_MS,
     application_name: 'whatsapp-saas-backend',
   };
   if (typeof url === 'string') return { ...base, connectionString: url };
@@ -46,6 +49,11 @@ export function pgPoolConfig(url: ConnectionUrl, role: 'app' | 'maintenance'): P
   }
   return { ...base, Client: CurrentCredentialsClient as unknown as PoolConfig['Client'] };
 }
+
+/** The client's deadline for one query (node-postgres `query_timeout`). */
+export const QUERY_TIMEOUT_MS = 5_000;
+/** The server's deadline for one statement (PostgreSQL `statement_timeout`): a second less than the client's. */
+export const STATEMENT_TIMEOUT_MS = 4_000;
 
 /** How long a pooled connection may live, however busy: bounds the life of a login that was rotated away. */
 export const MAX_CONNECTION_LIFETIME_SECONDS = 15 * 60;
@@ -99,7 +107,8 @@ export interface DatabaseOptions {
 function isUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') return true; // pg's own connection errors carry no code
-  if (/^(08|53|57P)/.test(code)) return true;
+  // 57014: statement_timeout cancelled it (nothing committed): a slow server, not a bad query.
+  if (/^(08|53|57P)/.test(code) || code === '57014') return true;
   return !/^[0-9A-Z]{5}$/.test(code); // ECONNREFUSED, ETIMEDOUT, ...
 }
 
