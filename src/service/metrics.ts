@@ -11,9 +11,9 @@ import type { SignatureFailure } from './webhook-signature.js';
 export type RefreshNoticeResult = 'applied' | 'coalesced' | 'ignored-malformed';
 /** `missing-token`: no `x-admin-token` header; `wrong-token`: one that matches no accepted token. */
 export type AdminAuthFailureReason = 'missing-token' | 'wrong-token';
-/** `rejected`: answered without storing (bad signature, not a JSON object, too large, database down...). */
 /**
- * `stored-after-timeout` counts deliveries already counted `rejected` (answered 503 when the
+ * `rejected`: answered without storing (bad signature, not a JSON object, too large, database
+ * down...). `stored-after-timeout` counts deliveries already counted `rejected` (answered 503 when the
  * client's query_timeout fired) whose events the check a moment later found committed.
  */
 export type WebhookEventResult = 'stored' | 'duplicate' | 'rejected' | 'stored-after-timeout';
