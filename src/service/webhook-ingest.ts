@@ -156,15 +156,19 @@ export class WebhookIngest {
   }
 
   /** A throwing observer must not fail a committed group's deliveries: its error is dropped. */
-  private report(group: readonly Pending[], results: readonly StoreResult[], ms: number): void {
+  private report(group: readonly Pending[], results: readonly (StoreResult | undefined)[], ms: number): void {
     let stored = 0;
+    let duplicates = 0;
     let signedWithPrevious = 0;
     for (let i = 0; i < group.length; i++) {
+      // A member retried alone that failed (undefined here) was not committed: not counted.
+      if (results[i] === undefined) continue;
       if (results[i] === 'stored') stored++;
+      else duplicates++;
       if (group[i]!.event.signedWith === 'previous') signedWithPrevious++;
     }
     try {
-      this.onCommitted!({ events: group.length, stored, duplicates: group.length - stored, signedWithPrevious, ms });
+      this.onCommitted!({ events: stored + duplicates, stored, duplicates, signedWithPrevious, ms });
     } catch {
       // the events are committed; an observer's failure changes nothing for them
     }
@@ -187,10 +191,15 @@ export class WebhookIngest {
     this.writing += group.length;
     const started = performance.now();
     try {
-      const results = await this.store(group);
+      const settled = await this.store(group);
       this.counts.groupsCommitted++;
+      const results = settled.map((r) => (r instanceof Error ? undefined : r));
       if (this.onCommitted !== undefined) this.report(group, results, performance.now() - started);
-      group.forEach((p, i) => p.resolve(results[i]!));
+      group.forEach((p, i) => {
+        const r = settled[i]!;
+        if (r instanceof Error) p.reject(r);
+        else p.resolve(r);
+      });
     } catch (err) {
       this.counts.groupsFailed++;
       for (const p of group) p.reject(err);
@@ -209,19 +218,21 @@ export class WebhookIngest {
    * holds; a member refused alone is stored without its object (the body, bytea, always fits).
    * A data error that survives that answers 503 like an unavailable database, never 500.
    */
-  private async store(group: readonly Pending[]): Promise<StoreResult[]> {
+  private async store(group: readonly Pending[]): Promise<(StoreResult | Error)[]> {
     try {
       return await storeWebhookEvents(this.db, group.map((p) => p.event));
     } catch (err) {
       if (!isDataError(err)) throw err;
-      if (group.length === 1) return [await this.storeAlone(group[0]!.event, err, false)];
+      if (group.length === 1) return [await this.storeAlone(group[0]!.event, false)];
     }
-    const results: StoreResult[] = [];
-    for (const p of group) results.push(await this.storeAlone(p.event, undefined, true));
+    // Each member settles on its own from here: one that fails (the database went down meanwhile)
+    // does not turn the 200 of one already committed into a 503.
+    const results: (StoreResult | Error)[] = [];
+    for (const p of group) results.push(await this.storeAlone(p.event, true).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
     return results;
   }
 
-  private async storeAlone(event: WebhookEvent, refused: unknown, retry: boolean): Promise<StoreResult> {
+  private async storeAlone(event: WebhookEvent, retry: boolean): Promise<StoreResult> {
     if (retry) {
       this.counts.retriedAlone++;
       try {
@@ -236,7 +247,7 @@ export class WebhookIngest {
       return result!;
     } catch (err) {
       if (!isDataError(err)) throw err;
-      throw new DatabaseUnavailableError(driverErrorCode(err), { cause: err ?? refused });
+      throw new DatabaseUnavailableError(driverErrorCode(err), { cause: err });
     }
   }
 

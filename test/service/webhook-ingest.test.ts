@@ -134,6 +134,31 @@ describe('WebhookIngest', () => {
     expect(ingest.stats()).toMatchObject({ groupsFailed: 0, groupsCommitted: 2, retriedAlone: 3, storedWithoutObject: 1 });
   });
 
+  it('answers each member retried alone for itself: one that meets a database going down does not turn the others\' 200 into 503', async () => {
+    let calls = 0;
+    const db = {
+      query: async (_text: string, values?: unknown[]) => {
+        calls++;
+        const [ids, objects] = values as [string[], (string | null)[]];
+        if (objects.includes('poison')) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+        if (ids.includes('late')) throw new DatabaseUnavailableError('ECONNREFUSED');
+        return { rows: ids.map((id) => ({ id })) } as never;
+      },
+    };
+    const committed: CommittedGroup[] = [];
+    const ingest = new WebhookIngest(db, { groupsInFlight: 1 }, { onCommitted: (g) => committed.push(g) });
+    const plug = ingest.submit(event('plug'));
+    const group = [{ ...event('a'), object: 'poison' }, event('b'), event('late')].map((e) => ingest.submit(e).catch((err: unknown) => err));
+
+    await plug;
+    const answers = await Promise.all(group);
+
+    expect(answers.slice(0, 2)).toEqual(['stored', 'stored']);
+    expect(answers[2]).toBeInstanceOf(DatabaseUnavailableError);
+    expect(committed.at(-1)).toMatchObject({ events: 2, stored: 2, duplicates: 0 });
+    expect(calls).toBe(6);
+  });
+
   it('answers 503 (never the raw data error) for an event PostgreSQL refuses even without its object', async () => {
     const dataError = Object.assign(new Error('check violation'), { code: '23514' });
     const db = { query: async () => Promise.reject(dataError) };
