@@ -39,26 +39,45 @@ export interface AlarmPlan {
 
 export const DEFAULT_SERVICE_LOG_GROUP = '/ecs/whatsapp-saas-backend';
 const HOUR_S = 3600;
-/** Room above the modelled steady state for refresh notices, restarts and an operator's session. */
+/** Room above the modelled scheduled refreshes (restarts, a deploy's rolling start-ups). */
 const HEADROOM = 2;
+/**
+ * The documented worst case of the refresh paths an operator starts, per hour (docs/SECRETS_MANAGEMENT.md,
+ * "Alarms"): full manual refreshes (POST /admin/refresh-secrets without names, the status page's
+ * "Refresh now") and rotations that notify the fleet (rotate --notify, the rotation function).
+ */
+export const MANUAL_REFRESHES_PER_HOUR = 6;
+export const ROTATIONS_PER_HOUR = 4;
+/** GetSecretValue calls of one rotation by the CLI or the function itself (read the current, pending and previous versions). */
+const ROTATION_OWN_READS = 3;
 
 /**
  * The most calls of one read operation the fleet makes in an hour when all is well, and the
- * threshold above which that is unusual. Per instance and hour: a refresh every [TTL/2, TTL]
- * (the engine's jitter), so at most ceil(1 h / (TTL/2)) refreshes, plus one start-up load
- * (a deploy or restart). Each load is one BatchGetSecretValue per 20 secrets; GetSecretValue is
- * only for the previous version of secrets that accept it, and a newly rotated one. One operator
- * session (`secrets setup` reads each secret once) is added to GetSecretValue.
+ * threshold above which that is unusual; every term is in the guide. N instances, E secrets,
+ * P of them accepting a previous version (read with GetSecretValue while a rotation's grace
+ * window is open; counted as always open), B = ceil(E / 20) batch calls per load.
+ * - scheduled: a refresh every [TTL/2, TTL] (the engine's jitter), so at most ceil(1 h / (TTL/2))
+ *   an hour, plus one start-up load: L = N x (that + 1) loads; B batch and P GetSecretValue
+ *   each; x2 headroom.
+ * - manual full refresh (M an hour): the instance asked loads the whole catalog (B batch, P
+ *   GetSecretValue); its notice makes each other instance read the E secrets by name, with their
+ *   P previous versions: (E + P) x (N - 1) GetSecretValue.
+ * - rotation (R an hour): every instance reads the rotated secret and its previous version by
+ *   name (2N), plus the rotation's own reads.
+ * - one operator session (`secrets setup` reads each secret once): E.
  */
 export function unusualAccessThresholds(catalog: Catalog, instances: number, ttlMs: number) {
   const loadsPerInstance = Math.ceil((HOUR_S * 1000) / (ttlMs / 2)) + 1;
   const batchPerLoad = Math.ceil(catalog.entries.length / BATCH_SIZE);
   const previousPerLoad = catalog.entries.filter((e) => e.spec.acceptsPrevious === true).length;
+  const secrets = catalog.entries.length;
   const loads = instances * loadsPerInstance;
+  const manual = MANUAL_REFRESHES_PER_HOUR * (previousPerLoad + (secrets + previousPerLoad) * (instances - 1));
+  const rotations = ROTATIONS_PER_HOUR * (2 * instances + ROTATION_OWN_READS);
   return {
     loadsPerHour: loads,
-    BatchGetSecretValue: HEADROOM * loads * batchPerLoad,
-    GetSecretValue: HEADROOM * loads * previousPerLoad + catalog.entries.length,
+    BatchGetSecretValue: HEADROOM * loads * batchPerLoad + MANUAL_REFRESHES_PER_HOUR * batchPerLoad,
+    GetSecretValue: HEADROOM * loads * previousPerLoad + manual + rotations + secrets,
   };
 }
 
@@ -85,7 +104,8 @@ export function buildAlarmPlan(catalog: Catalog, options: AlarmPlanOptions): Ala
       AlarmName: `${prefix}unusual-access-${operation}`,
       AlarmDescription:
         `More ${operation} calls in an hour than ${options.instances} instance(s) with a ${options.ttlMs / 1000} s secrets TTL make ` +
-        `(about ${thresholds.loadsPerHour} loads an hour, with x${HEADROOM} headroom). CallCount counts every caller in the account and region.`,
+        `(about ${thresholds.loadsPerHour} scheduled loads an hour, x${HEADROOM}) plus ${MANUAL_REFRESHES_PER_HOUR} full manual refreshes and ` +
+        `${ROTATIONS_PER_HOUR} rotations an hour (docs/SECRETS_MANAGEMENT.md, Alarms). CallCount counts every caller in the account and region.`,
       ...actions,
       Namespace: 'AWS/Usage',
       MetricName: 'CallCount',

@@ -140,7 +140,8 @@ CloudWatch metric filters and alarms for the catalog's secrets, on metrics AWS r
 namespace has only ResourceCount.)
   unusual-access-GetSecretValue / -BatchGetSecretValue
       CallCount in AWS/Usage (Service=Secrets Manager, Type=API, Resource=<operation>, Class=None),
-      hourly sum above what N instances refreshing every TTL/2..TTL make, with x2 headroom.
+      hourly sum above the worst case of the refresh paths: N instances refreshing every
+      TTL/2..TTL (x2), 6 full manual refreshes and 4 rotations an hour (see the guide, Alarms).
       CallCount counts every caller in the account and region.
   access-errors      CloudTrail events from secretsmanager.amazonaws.com with an errorCode (but
                      ResourceNotFoundException), counted by a metric filter on the trail's log group
@@ -152,11 +153,13 @@ namespace has only ResourceCount.)
   --cloudtrail-log-group    the CloudWatch Logs group your CloudTrail trail delivers to; without it
                             the access-errors filter and alarm are left out
   --service-log-group       the service's log group (default /ecs/whatsapp-saas-backend)
-  --sns-topic ARN           notify this topic on ALARM and OK (repeatable)
+  --sns-topic ARN           notify this topic on ALARM and OK (repeatable); --apply without it
+                            warns that the alarms notify no one
   --apply                   create or update them (PutMetricFilter, PutMetricAlarm), only where the
                             stored definition differs; asks first unless --yes. Needs
                             iam-policies/secrets-alarms-policy.json. Endpoints: the SDK's own
-                            AWS_ENDPOINT_URL_CLOUDWATCH / AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
+                            AWS_ENDPOINT_URL_CLOUDWATCH / AWS_ENDPOINT_URL_CLOUDWATCH_LOGS
+                            (--endpoint-url is the Secrets Manager endpoint, unused here).
   --json                    without --apply: the exact PutMetricFilter and PutMetricAlarm inputs
 `,
   unlock: `Usage: secrets unlock ADDRESS --redis-url URL [--json]

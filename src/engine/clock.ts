@@ -18,11 +18,24 @@ export interface Clock {
   setTimeout(fn: () => void, delayMs: number, options?: TimerOptions): TimerHandle;
 }
 
+/**
+ * The longest delay one Node timer can wait: a longer one fires after 1 ms, with a
+ * TimeoutOverflowWarning (a 60-day TTL once made the refresh loop run nonstop).
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, delayMs, options) {
-    const t = setTimeout(fn, Math.max(0, delayMs));
-    if (options?.keepAlive !== true) t.unref();
+    // A longer delay is chained: links of at most MAX_TIMER_DELAY_MS, counted on Node's monotonic
+    // timers like a single one, so a wall-clock step does not move it.
+    let t: NodeJS.Timeout;
+    const arm = (leftMs: number) => {
+      const linkMs = Math.min(MAX_TIMER_DELAY_MS, leftMs);
+      t = setTimeout(() => (leftMs > linkMs ? arm(leftMs - linkMs) : fn()), linkMs);
+      if (options?.keepAlive !== true) t.unref();
+    };
+    arm(Math.max(0, delayMs));
     return { cancel: () => clearTimeout(t) };
   },
 };

@@ -12,6 +12,11 @@ export const DEFAULT_TTL_MS = 60 * 60 * 1000;
  * and a fleet spends Secrets Manager's per-region quota on nothing.
  */
 export const MIN_TTL_MS = 10_000;
+/**
+ * The longest TTL accepted (365 days). Timers of any length work (they are chained past Node's
+ * 24.9-day limit); the ceiling keeps due times representable as dates in status.
+ */
+export const MAX_TTL_MS = 365 * 24 * 60 * 60 * 1000;
 export const DEFAULT_GRACE_MS = 15 * 60 * 1000;
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 8_000;
 export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
@@ -21,7 +26,7 @@ export interface SecretsEngineOptions<C extends CatalogSpec> {
   readonly source: SecretSource;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  /** How long a loaded snapshot is fresh (at least MIN_TTL_MS). The scheduled refresh falls in [ttlMs/2, ttlMs]. */
+  /** How long a loaded snapshot is fresh (MIN_TTL_MS to MAX_TTL_MS). The scheduled refresh falls in [ttlMs/2, ttlMs]. */
   readonly ttlMs?: number;
   /** How long after a rotation (the new version's creation, or a rollback seen) the previous value stays accepted. */
   readonly graceMs?: number;
@@ -45,7 +50,7 @@ export function validatedOptions<C extends CatalogSpec>(options: SecretsEngineOp
   atLeast('backoff.baseMs', backoff.baseMs, 1);
   atLeast('backoff.capMs', backoff.capMs, backoff.baseMs);
   return {
-    ttlMs: atLeast('ttlMs', options.ttlMs ?? DEFAULT_TTL_MS, MIN_TTL_MS),
+    ttlMs: atMost('ttlMs', atLeast('ttlMs', options.ttlMs ?? DEFAULT_TTL_MS, MIN_TTL_MS), MAX_TTL_MS),
     graceMs: atLeast('graceMs', options.graceMs ?? DEFAULT_GRACE_MS, 0),
     attemptTimeoutMs: atLeast('attemptTimeoutMs', options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS, 1),
     startupTimeoutMs: atLeast('startupTimeoutMs', options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, 1),
@@ -57,5 +62,10 @@ export function validatedOptions<C extends CatalogSpec>(options: SecretsEngineOp
 
 function atLeast(setting: string, v: number, min: number): number {
   if (!Number.isFinite(v) || v < min) throw new SecretsError('SECRETS_INVALID_CONFIG', `${setting} must be at least ${min} milliseconds`);
+  return v;
+}
+
+function atMost(setting: string, v: number, max: number): number {
+  if (v > max) throw new SecretsError('SECRETS_INVALID_CONFIG', `${setting} must be at most ${max} milliseconds`);
   return v;
 }

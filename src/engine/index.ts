@@ -25,7 +25,7 @@ export type { AwsClientOptions } from './aws-client.js';
 export { classifyAwsError, errorCode } from './aws-error.js';
 export { driverErrorCode } from './driver-error.js';
 export type { ClassifiedError } from './aws-error.js';
-export type { EngineStatus, SecretStatus } from './status.js';
+export type { EngineStatus, LastAnyRefresh, SecretStatus } from './status.js';
 export type { ChangedSecret, RefreshOutcome, RefreshReason } from './refresh-outcome.js';
 export {
   DEFAULT_ATTEMPT_TIMEOUT_MS,
@@ -33,6 +33,7 @@ export {
   DEFAULT_STARTUP_TIMEOUT_MS,
   DEFAULT_TTL_MS,
   MIN_TTL_MS,
+  MAX_TTL_MS,
 } from './engine-options.js';
 export type { SecretsEngineOptions } from './engine-options.js';
 export { createSecretsEngine, SecretsEngine } from './secrets-engine.js';

@@ -57,7 +57,7 @@ export type RefreshEvent =
   | { readonly type: 'request'; readonly scope: Scope; readonly fresh: boolean; readonly reason: RefreshReason }
   /** The timer set for `dueAtMs` fired. */
   | { readonly type: 'due' }
-  /** A read found the refresher expired. */
+  /** A read found the refresher expired, or (without timers) found its due time passed. */
   | { readonly type: 'read' }
   /** An attempt ended: ok, ok with transient per-secret failures (retry), or failed. */
   | { readonly type: 'settled'; readonly seq: number; readonly result: 'ok' | 'retry' | 'failed' }
@@ -93,7 +93,7 @@ export function transition(state: RefreshState, event: RefreshEvent, policy: Ref
       if (policy.autoRefresh) return begin(state, 'all', state.failures > 0 ? 'retry' : 'scheduled');
       return { state: { ...state, kind: 'expired' } };
     case 'read':
-      if (state.kind !== 'expired' || !state.running) return { state };
+      if (readDueAtMs(state, policy) > policy.nowMs) return { state };
       return begin(state, 'all', state.failures > 0 ? 'retry' : 'expired-read');
     case 'settled':
       return settled(state, event.seq, event.result, policy);
@@ -102,6 +102,18 @@ export function transition(state: RefreshState, event: RefreshEvent, policy: Ref
     case 'close':
       return { state: { ...state, kind: 'closed', inFlight: undefined, queued: undefined, dueAtMs: undefined } };
   }
+}
+
+/**
+ * From when a read starts an attempt: at once when expired; without timers, also from the due
+ * time, compared with the clock by the read itself, because a host that froze (Lambda between
+ * invocations) may read long before any timer callback runs. Infinity: reads start nothing.
+ */
+export function readDueAtMs(state: RefreshState, policy: Pick<RefreshPolicy, 'autoRefresh'>): number {
+  if (!state.running) return Infinity;
+  if (state.kind === 'expired') return -Infinity;
+  if (!policy.autoRefresh && (state.kind === 'fresh' || state.kind === 'backingOff')) return state.dueAtMs ?? Infinity;
+  return Infinity;
 }
 
 /** Whether a timer should be set, and for when. */

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { RefreshOutcome, RefreshReason } from './refresh-outcome.js';
 import type { Attempt, RefreshPolicy, RefreshState, Scope } from './refresh-machine.js';
-import { INITIAL_REFRESH_STATE, timerDueAtMs, transition, type RefreshEvent } from './refresh-machine.js';
+import { INITIAL_REFRESH_STATE, readDueAtMs, timerDueAtMs, transition, type RefreshEvent } from './refresh-machine.js';
 
 export interface RefresherOptions {
   readonly clock: Clock;
@@ -10,8 +10,8 @@ export interface RefresherOptions {
   readonly run: (attempt: Attempt, timeoutMs: number | undefined) => Promise<RefreshOutcome>;
   /** After the state machine has taken an attempt's result in, before its callers hear of it. */
   readonly settled: (attempt: Attempt, outcome: RefreshOutcome) => void;
-  /** The hot path's flag: whether the next read should start an attempt. */
-  readonly readDue: (due: boolean) => void;
+  /** For the hot path: from when a read should start an attempt (Infinity: never, -Infinity: now). */
+  readonly readDue: (atMs: number) => void;
 }
 
 export interface Requested {
@@ -77,7 +77,7 @@ export class Refresher {
     this.state = t.state;
     if (t.start !== undefined) this.begin(t.start, timeoutMs);
     this.syncTimer();
-    this.options.readDue(this.state.kind === 'expired' && this.state.running);
+    this.options.readDue(readDueAtMs(this.state, this.options.policy));
     return t.answeredBy;
   }
 

@@ -15,7 +15,7 @@ import { previousAccepted } from './rotation-grace.js';
 import { cellsFor, EMPTY_SNAPSHOT, nextSnapshot, requiredProblems, type Cell } from './snapshot.js';
 import type { SecretSource } from './source.js';
 import { startUp } from './startup.js';
-import type { EngineStatus } from './status.js';
+import type { EngineStatus, StatusInput } from './status.js';
 import { engineStatus } from './status.js';
 import { validatedOptions, type SecretsEngineOptions } from './engine-options.js';
 import { readAttempt } from './attempt-reader.js';
@@ -46,13 +46,16 @@ export class SecretsEngine<C extends CatalogSpec> {
 
   /** The hot path reads only `readDue` and this map: one lookup gives the value and its read count. */
   private cells: Map<string, Cell> = new Map();
+  /** Whether a read may start an attempt (then the clock decides): false on the hot path of a timer-driven engine. */
   private readDue = false;
+  private readDueAtMs = Infinity;
   private snapshot = EMPTY_SNAPSHOT;
   private initialized = false;
   private starting: Promise<void> | undefined;
   private readonly closing = new AbortController();
   private lastAttemptMs: number | undefined;
   private lastFailureCode: string | undefined;
+  private lastAnyRefresh: StatusInput['lastAnyRefresh'];
   private readonly listeners = new Set<(outcome: RefreshOutcome) => void>();
 
   constructor(options: SecretsEngineOptions<C>) {
@@ -68,7 +71,10 @@ export class SecretsEngine<C extends CatalogSpec> {
       policy: { ttlMs: this.ttlMs, backoff: this.options.backoff, autoRefresh: this.options.autoRefresh, random: this.options.random },
       run: (attempt, timeoutMs) => this.runAttempt(attempt, timeoutMs ?? this.options.attemptTimeoutMs),
       settled: (attempt, outcome) => this.settled(attempt, outcome),
-      readDue: (due) => (this.readDue = due),
+      readDue: (atMs) => {
+        this.readDue = atMs !== Infinity;
+        this.readDueAtMs = atMs;
+      },
     });
   }
 
@@ -86,7 +92,7 @@ export class SecretsEngine<C extends CatalogSpec> {
 
   /** The current value: synchronous, from memory, never waiting on the source. */
   get<K extends SecretName<C>>(name: K): SecretValue<C[K]> {
-    if (this.readDue) this.refresher.read();
+    if (this.readDue && this.clock.now() >= this.readDueAtMs) this.refresher.read();
     const cell = this.cells.get(name);
     if (cell === undefined) throw this.noCell(name);
     cell.reads++;
@@ -141,6 +147,7 @@ export class SecretsEngine<C extends CatalogSpec> {
       graceMs: this.graceMs,
       nowMs: this.clock.now(),
       lastAttemptMs: this.lastAttemptMs,
+      lastAnyRefresh: this.lastAnyRefresh,
       lastFailureCode: this.lastFailureCode,
     });
   }
@@ -215,6 +222,7 @@ export class SecretsEngine<C extends CatalogSpec> {
 
   private settled(attempt: Attempt, outcome: RefreshOutcome): void {
     if (attempt.scope === 'all') this.lastFailureCode = outcome.ok ? undefined : outcome.code;
+    if (outcome.ok) this.lastAnyRefresh = { atMs: this.clock.now(), kind: attempt.scope === 'all' ? 'full' : 'names', reason: outcome.reason };
     if (!outcome.ok) logRefreshFailed(this.logger, outcome, this.refresher.current.failures);
     else if (outcome.reason !== 'startup') logRefreshed(this.logger, outcome);
     for (const listener of this.listeners) {

@@ -20,6 +20,8 @@ export interface Slot extends HeldVersion {
   readonly errorCode: string | undefined;
   /** For InvalidValue: what the validator expected, never the value. */
   readonly invalidReason: string | undefined;
+  /** When the value held was last read from the store (a named refresh included); undefined if never. */
+  readonly readAtMs: number | undefined;
 }
 
 /** Immutable: a refresh builds the next one and the engine swaps it whole. */
@@ -50,7 +52,11 @@ export interface Merged {
   /** False when the result was older than the snapshot and dropped. */
   readonly applied: boolean;
   readonly changed: readonly ChangedSecret[];
-  /** The source's failures plus values that failed validation. */
+  /**
+   * The source's failures plus values that failed validation. An optional secret that was never
+   * created is not one: there is nothing to load and nothing is wrong (a deleted one that held a
+   * value is).
+   */
   readonly failures: readonly SecretFailure[];
 }
 
@@ -69,7 +75,11 @@ export function nextSnapshot(prev: Snapshot, result: AttemptResult, nowMs: numbe
   if (result.attempt <= prev.attempt) return { snapshot: prev, applied: false, changed: [], failures: [] };
   const records = new Map(result.records.map((r) => [r.name, r]));
   const failed = new Map(result.failures.map((f) => [f.name, f]));
-  const failures = [...result.failures];
+  const entries = new Map(result.entries.map((e) => [e.name, e]));
+  const failures = result.failures.filter((f) => {
+    const entry = entries.get(f.name);
+    return !(isAbsence(f.code) && entry !== undefined && !entry.spec.required && prev.slots.get(f.name)?.raw === undefined);
+  });
   const slots = new Map(prev.slots);
   const changed: ChangedSecret[] = [];
 
@@ -127,6 +137,7 @@ function current(
     previous: entry.spec.acceptsPrevious === true ? previous : undefined,
     errorCode: undefined,
     invalidReason: undefined,
+    readAtMs: nowMs,
   };
 }
 
@@ -148,6 +159,7 @@ function keepOrDefault(entry: CatalogEntry, before: Slot | undefined, code: stri
     previous: undefined,
     errorCode: isAbsence(code) ? undefined : code,
     invalidReason,
+    readAtMs: undefined,
   };
 }
 

@@ -16,6 +16,13 @@ export type StartupVerdict =
   | { readonly kind: 'retry' | 'fail'; readonly error: SecretsError; readonly code: string };
 
 /**
+ * Per-secret codes a refresh retries (keeping the cached value) but start-up does not: a value
+ * without AWSCURRENT (a label moved under us, a stale replica) is an invalid required secret at
+ * start-up, where nothing is cached, and fails at once with its name, as documented.
+ */
+const FATAL_AT_STARTUP: ReadonlySet<string> = new Set(['NotCurrentVersion']);
+
+/**
  * What one start-up attempt means. Transient trouble (throttling, 5xx, timeouts, network errors,
  * for the whole source or for each missing required secret) is worth another attempt; denial,
  * a missing or invalid required secret is not: those fail at once.
@@ -26,7 +33,10 @@ export function startupVerdict(outcome: RefreshOutcome, problems: readonly Start
   }
   if (problems.length === 0) return { kind: 'ready' };
   const failures = new Map(outcome.failed.map((f) => [f.name, f]));
-  const transient = problems.every((p) => failures.get(p.name)?.transient === true);
+  const transient = problems.every((p) => {
+    const f = failures.get(p.name);
+    return f?.transient === true && !FATAL_AT_STARTUP.has(f.code);
+  });
   return { kind: transient ? 'retry' : 'fail', error: new MissingSecretsError(problems), code: 'SECRETS_MISSING_REQUIRED' };
 }
 

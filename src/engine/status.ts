@@ -1,5 +1,6 @@
 import type { Catalog } from './catalog.js';
 import type { RefreshState } from './refresh-machine.js';
+import type { RefreshReason } from './refresh-outcome.js';
 import { previousAccepted } from './rotation-grace.js';
 import type { Cell, Snapshot } from './snapshot.js';
 import type { SecretSource } from './source.js';
@@ -12,6 +13,8 @@ export interface SecretStatus {
   readonly usingDefault: boolean;
   readonly versionId: string | null;
   readonly lastChanged: string | null;
+  /** When the value held was last read from the store, by any refresh (a named one included). */
+  readonly lastRead: string | null;
   readonly lastErrorCode: string | null;
   readonly previousAccepted: boolean;
   readonly reads: number;
@@ -28,13 +31,22 @@ export interface EngineStatus {
   readonly cacheAgeMs: number | null;
   readonly cacheExpired: boolean;
   readonly ttlMs: number;
+  /** The last load of the whole catalog. */
   readonly lastRefresh: string | null;
+  /** The last successful refresh of any kind: the whole catalog (`full`) or named secrets (`names`), and why. */
+  readonly lastAnyRefresh: LastAnyRefresh | null;
   readonly lastAttempt: string | null;
   readonly nextRefresh: string | null;
   readonly lastErrorCode: string | null;
   readonly consecutiveFailures: number;
   readonly refreshing: boolean;
   readonly secrets: Readonly<Record<string, SecretStatus>>;
+}
+
+export interface LastAnyRefresh {
+  readonly at: string;
+  readonly kind: 'full' | 'names';
+  readonly reason: RefreshReason;
 }
 
 /** What `engineStatus` reads; all of it is the engine's own state at one instant. */
@@ -49,6 +61,7 @@ export interface StatusInput {
   readonly graceMs: number;
   readonly nowMs: number;
   readonly lastAttemptMs: number | undefined;
+  readonly lastAnyRefresh?: { readonly atMs: number; readonly kind: 'full' | 'names'; readonly reason: RefreshReason } | undefined;
   /** The code of the last attempt on the whole catalog, if it failed whole. */
   readonly lastFailureCode: string | undefined;
 }
@@ -77,6 +90,7 @@ export function engineStatus(input: StatusInput): EngineStatus {
       usingDefault: slot?.fromDefault ?? false,
       versionId: slot?.versionId ?? null,
       lastChanged: slot?.raw !== undefined ? iso(slot.sinceMs) : null,
+      lastRead: slot?.raw !== undefined ? iso(slot.readAtMs) : null,
       lastErrorCode: slot?.errorCode ?? null,
       previousAccepted: slot !== undefined && previousAccepted(entry, slot, input.graceMs, nowMs),
       reads: cells.get(entry.name)?.reads ?? 0,
@@ -96,6 +110,7 @@ export function engineStatus(input: StatusInput): EngineStatus {
     cacheExpired: cacheAgeMs === null || cacheAgeMs >= input.ttlMs,
     ttlMs: input.ttlMs,
     lastRefresh: iso(lastSuccessMs),
+    lastAnyRefresh: input.lastAnyRefresh === undefined ? null : { at: iso(input.lastAnyRefresh.atMs)!, kind: input.lastAnyRefresh.kind, reason: input.lastAnyRefresh.reason },
     lastAttempt: iso(input.lastAttemptMs),
     nextRefresh: iso(refresh.kind === 'fresh' || refresh.kind === 'backingOff' ? refresh.dueAtMs : undefined),
     lastErrorCode: input.lastFailureCode ?? firstSecretError ?? null,

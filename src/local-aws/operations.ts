@@ -21,6 +21,7 @@ export const OPERATION_NAMES = [
   'GetSecretValue',
   'BatchGetSecretValue',
   'PutSecretValue',
+  'UpdateSecret',
   'UpdateSecretVersionStage',
   'DescribeSecret',
   'ListSecrets',
@@ -161,6 +162,26 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
       VersionId: version.versionId,
       VersionStages: [...version.stages],
     };
+  },
+
+  /**
+   * UpdateSecret: with SecretString or SecretBinary, a new version labelled AWSCURRENT (as
+   * PutSecretValue without VersionStages; the same ClientRequestToken with the same data changes
+   * nothing); with Description, the new description. KmsKeyId is accepted and ignored (nothing
+   * here is encrypted). VersionId only when a version was created.
+   */
+  UpdateSecret(fields, context) {
+    const secretId = fields.string('SecretId', SECRET_ID);
+    const token = fields.string('ClientRequestToken', VERSION_ID);
+    const description = fields.string('Description', { max: 2048 });
+    fields.string('KmsKeyId', { max: 2048 });
+    const payload = readPayload(fields);
+    assertSecretAllowed(context, 'UpdateSecret', secretId);
+    const secret = context.store.getActive(secretId);
+    if (description !== undefined) context.store.describeAs(secret, description);
+    if (payload === undefined) return { ARN: secret.arn, Name: secret.name };
+    const version = context.store.putValue(secret, { versionId: token ?? randomUUID(), payload });
+    return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId };
   },
 
   UpdateSecretVersionStage(fields, { store }) {

@@ -215,6 +215,12 @@ export class SecretStore {
     return version;
   }
 
+  /** UpdateSecret's Description. */
+  describeAs(secret: SecretRecord, description: string): void {
+    secret.description = description;
+    secret.lastChangedMs = this.options.clock.now();
+  }
+
   /**
    * Adds a version (PutSecretValue). Same ClientRequestToken + same data: returns the existing
    * version and changes nothing; same token + other data: ResourceExistsException.

@@ -158,7 +158,8 @@ export const ADMIN_UI_SCRIPT = `'use strict';
       ['Source', view.source + (view.region ? ' (' + view.region + ')' : '')],
       ['Loaded', view.secretsLoaded + ' of ' + view.totalSecrets + (view.requiredSecretsOk ? ', every required one' : ', a required one is MISSING')],
       ['Cache age', duration(view.cacheAge) + (view.cacheExpired ? ' (expired)' : '')],
-      ['Last refresh', when(view.lastRefresh)],
+      ['Last full refresh', when(view.lastRefresh)],
+      ['Last refresh of any kind', view.lastAnyRefresh ? when(view.lastAnyRefresh.at) + ' (' + (view.lastAnyRefresh.kind === 'names' ? 'named secrets' : 'whole catalog') + ', ' + view.lastAnyRefresh.reason + ')' : '-'],
       ['Next refresh', when(view.nextRefresh)],
       ['Last error', view.lastErrorCode || '-'],
       ['Failed refreshes in a row', String(view.consecutiveFailures)]

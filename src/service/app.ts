@@ -30,7 +30,7 @@ import { healthzRoutes } from './routes/healthz.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { webhookRoutes } from './routes/webhook.js';
 import type { ServiceEngine } from './service-engine.js';
-import { DEFAULT_WEBHOOK_INGEST, WebhookIngest, type CommittedGroup } from './webhook-ingest.js';
+import { DEFAULT_WEBHOOK_INGEST, WebhookIngest, type CommittedGroup, type WebhookIngestHooks } from './webhook-ingest.js';
 
 export interface AppOptions {
   readonly webhookBodyLimitBytes: number;
@@ -172,10 +172,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     new WebhookIngest(
       database,
       { maxPending: options.webhookQueueMax, maxGroup: options.webhookGroupMax, groupsInFlight: options.webhookGroupsInFlight },
-      { onCommitted: logCommittedGroup(logger) },
+      webhookIngestHooks(logger, metrics, clock),
     );
   await app.register(webhookRoutes, { engine, ingest, bodyLimitBytes: options.webhookBodyLimitBytes, metrics });
   return app;
+}
+
+/**
+ * The ingest's observers as the service wires them: a log line per committed group, and the
+ * deliveries answered 503 on a client timeout whose events were committed all the same
+ * (`webhook_events_total{result="stored-after-timeout"}` and a `webhook.stored_after_timeout` warning).
+ */
+export function webhookIngestHooks(logger: Pick<ServiceLogger, 'info' | 'warn'>, metrics: Pick<Metrics, 'webhookEvent'>, clock: Clock): WebhookIngestHooks {
+  return {
+    onCommitted: logCommittedGroup(logger),
+    onStoredAfterTimeout: (events) => {
+      metrics.webhookEvent('stored-after-timeout', events);
+      logger.warn({ event: 'webhook.stored_after_timeout', events }, 'Webhook events answered 503 after a client timeout were committed; their redeliveries are duplicates');
+    },
+    clock,
+  };
 }
 
 /**

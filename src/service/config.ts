@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
+import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MAX_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from './refresh-broadcast.js';
 import { DEFAULT_WEBHOOK_INGEST } from './webhook-ingest.js';
@@ -101,7 +101,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     host: str(env, 'HOST', '127.0.0.1'),
     useAwsSecrets: bool(env, 'USE_AWS_SECRETS', false),
     awsRegion: str(env, 'AWS_REGION', 'us-east-1'),
-    secretsTtlMs: int(env, 'SECRETS_TTL_MS', DEFAULT_TTL_MS, MIN_TTL_MS, Number.MAX_SAFE_INTEGER),
+    secretsTtlMs: int(env, 'SECRETS_TTL_MS', DEFAULT_TTL_MS, MIN_TTL_MS, MAX_TTL_MS),
     secretsGraceMs: int(env, 'SECRETS_GRACE_MS', DEFAULT_GRACE_MS, 0, Number.MAX_SAFE_INTEGER),
     secretsNoticeIntervalMs: int(env, 'SECRETS_NOTICE_INTERVAL_MS', DEFAULT_NOTICE_INTERVAL_MS, 0, 10 * 60_000),
     secretsNoticeSpreadMs: int(env, 'SECRETS_NOTICE_SPREAD_MS', DEFAULT_NOTICE_SPREAD_MS, 0, 60_000),

@@ -1,10 +1,11 @@
 import pg, { type ClientConfig, type Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { Clock, Logger, TimerHandle } from '../engine/index.js';
-import { backoffDelayMs, driverErrorCode, parsePostgresConnection, silentLogger, systemClock } from '../engine/index.js';
+import { backoffDelayMs, driverErrorCode, silentLogger, systemClock } from '../engine/index.js';
 import type { CredentialRefresh } from './credential-refresh.js';
 import { ensureDatabase } from './ensure-database.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { runMigrations } from './migrate.js';
+import { PoolLifecycle } from './pool-lifecycle.js';
 
 /**
  * A connection URL, or a function giving the current one (the secrets engine's DATABASE_URL),
@@ -32,8 +33,11 @@ export function pgPoolConfig(url: ConnectionUrl, role: 'app' | 'maintenance'): P
     // A backstop for credentials that changed without the pool being replaced (see Database.urlChanged):
     // no connection outlives this, so none keeps an old login for long.
     maxLifetimeSeconds: MAX_CONNECTION_LIFETIME_SECONDS,
-    query_timeout: 5_000,
-    statement_timeout: 5_000,
+    query_timeout: QUERY_TIMEOUT_MS,
+    // Shorter than the client's deadline, so the server has ended (or committed) a statement
+    // before the client gives up on it: a statement can no longer commit after its caller was
+    // answered 503. What still commits in that last second is counted (see WebhookIngest).
+    statement_timeout: STATEMENT_TIMEOUT_MS,
     application_name: 'whatsapp-saas-backend',
   };
   if (typeof url === 'string') return { ...base, connectionString: url };
@@ -46,6 +50,11 @@ export function pgPoolConfig(url: ConnectionUrl, role: 'app' | 'maintenance'): P
   }
   return { ...base, Client: CurrentCredentialsClient as unknown as PoolConfig['Client'] };
 }
+
+/** The client's deadline for one query (node-postgres `query_timeout`). */
+export const QUERY_TIMEOUT_MS = 5_000;
+/** The server's deadline for one statement (PostgreSQL `statement_timeout`): a second less than the client's. */
+export const STATEMENT_TIMEOUT_MS = 4_000;
 
 /** How long a pooled connection may live, however busy: bounds the life of a login that was rotated away. */
 export const MAX_CONNECTION_LIFETIME_SECONDS = 15 * 60;
@@ -99,14 +108,9 @@ export interface DatabaseOptions {
 function isUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') return true; // pg's own connection errors carry no code
-  if (/^(08|53|57P)/.test(code)) return true;
+  // 57014: statement_timeout cancelled it (nothing committed): a slow server, not a bad query.
+  if (/^(08|53|57P)/.test(code) || code === '57014') return true;
   return !/^[0-9A-Z]{5}$/.test(code); // ECONNREFUSED, ETIMEDOUT, ...
-}
-
-/** Where a URL points, credentials aside: when this changes, connections already open are wrong. */
-function targetOf(url: string): string {
-  const parsed = parsePostgresConnection(url);
-  return parsed.ok ? `${parsed.value.host}:${parsed.value.port}/${parsed.value.database}` : url;
 }
 
 /** The driver's code; for pg's own errors, which carry none, what happened, from its message. */
@@ -116,27 +120,6 @@ function codeOf(err: unknown): string {
   const message = (err as { message?: unknown } | undefined)?.message;
   if (typeof message === 'string' && /another migration is already running/i.test(message)) return 'MigrationLocked';
   return 'ConnectionError';
-}
-
-/**
- * Ends a replaced pool without failing anyone: queries already waiting in it for a connection get
- * one first (an ended pool would leave them to time out), then each connection closes as it is
- * released.
- */
-function drainPool(pool: Pool): void {
-  const end = () => void pool.end().catch(() => {});
-  if (pool.waitingCount === 0) {
-    end();
-    return;
-  }
-  const check = () => {
-    if (pool.waitingCount > 0) return;
-    pool.off('acquire', check);
-    pool.off('release', check);
-    end();
-  };
-  pool.on('acquire', check);
-  pool.on('release', check);
 }
 
 /** Errors that mean the schema is gone (a fresh server): set-up must run again. */
@@ -149,9 +132,8 @@ const SCHEMA_MISSING = new Set(['3D000', '42P01']);
  * DatabaseUnavailableError (503 at the edge).
  */
 export class Database {
-  private pool: Pool;
+  private readonly pools: PoolLifecycle;
   private readonly url: () => string;
-  private target: string;
   private state: DatabaseState = 'starting';
   private lastErrorCode: string | undefined = 'NotStarted';
   private readonly createPool: PoolFactory;
@@ -170,14 +152,11 @@ export class Database {
   private readonly authInitialDelayMs: number;
   private readonly authMaxDelayMs: number;
   private readonly authBudgetMs: number;
-  private counts = { authFailures: 0, authRetries: 0, authGaveUp: 0, credentialSwitches: 0 };
-  private switching: Promise<void> | undefined;
-  private switchAgain = false;
+  private counts = { authFailures: 0, authRetries: 0, authGaveUp: 0 };
 
   constructor(options: DatabaseOptions) {
     const { url } = options;
     this.url = typeof url === 'string' ? () => url : url;
-    this.target = targetOf(this.url());
     this.credentials = options.credentials;
     this.authAttempts = Math.max(1, options.authRetry?.attempts ?? 5);
     this.authInitialDelayMs = options.authRetry?.initialDelayMs ?? 100;
@@ -190,11 +169,11 @@ export class Database {
     this.retryInitialMs = options.retryInitialMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 5_000;
     this.random = options.random ?? Math.random;
-    this.pool = this.newPool();
+    this.pools = new PoolLifecycle({ url: this.url, createPool: () => this.newPool(), logger: this.logger });
   }
 
   stats(): DatabaseStats {
-    return { ...this.counts };
+    return { ...this.counts, credentialSwitches: this.pools.credentialSwitches };
   }
 
   get status(): { readonly state: DatabaseState; readonly lastErrorCode: string | null } {
@@ -224,7 +203,7 @@ export class Database {
     const startedMs = this.clock.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.pool.query<R>({ text, ...(values !== undefined && { values }), ...(options?.name !== undefined && { name: options.name }) });
+        return await this.pools.current.query<R>({ text, ...(values !== undefined && { values }), ...(options?.name !== undefined && { name: options.name }) });
       } catch (err) {
         const code = codeOf(err);
         if (isAuthFailure(code)) {
@@ -255,7 +234,7 @@ export class Database {
   /** One round trip; rejects when the server cannot answer. Bounded by the pool's own timeouts. */
   async ping(): Promise<void> {
     try {
-      await this.pool.query('SELECT 1');
+      await this.pools.current.query('SELECT 1');
     } catch (err) {
       // Health probes run even when no request does: let them notice a rotated password too.
       if (isAuthFailure(codeOf(err))) void this.credentials?.refresh();
@@ -264,71 +243,19 @@ export class Database {
   }
 
   /**
-   * The URL may have changed (the engine refreshed DATABASE_URL). New connections use it anyway.
-   * A move to another server or database replaces the pool at once, since connections open on
-   * the old one would keep answering from the wrong place. A password or user change replaces it
-   * once the new credentials have opened a connection: queries go to the new pool from then on,
-   * and each old connection closes when its query is done (none is cut short), so no connection
-   * keeps a rotated-away login. Credentials that do not log in yet leave the pool as it is.
+   * The URL may have changed (the engine refreshed DATABASE_URL). New connections use it anyway;
+   * the pool lifecycle (pool-lifecycle.ts) moves to a new pool when it points elsewhere, or once
+   * new credentials log in. Set-up that was waiting to retry tries again at once.
    */
   urlChanged(): void {
     if (this.state === 'closed') return;
-    const target = targetOf(this.url());
-    if (target === this.target) {
-      this.logger.info({ event: 'database.credentials_changed' }, 'DATABASE_URL changed; moving to a pool with the new credentials');
-      this.switchCredentials();
-    } else {
-      this.target = target;
-      const old = this.pool;
-      this.pool = this.newPool();
-      this.logger.info({ event: 'database.url_changed' }, 'DATABASE_URL points elsewhere; new pool, old connections drain');
-      void old.end().catch(() => {});
-    }
+    this.pools.urlChanged();
     this.failures = 0;
     if (this.state !== 'ready') {
       this.retryTimer?.cancel();
       this.retryTimer = undefined;
       this.start();
     }
-  }
-
-  /** One switch at a time; a change during one switches again after it, to the latest credentials. */
-  private switchCredentials(): void {
-    if (this.switching !== undefined) {
-      this.switchAgain = true;
-      return;
-    }
-    this.switching = this.replacePool().finally(() => {
-      this.switching = undefined;
-      if (this.switchAgain && this.state !== 'closed') {
-        this.switchAgain = false;
-        this.switchCredentials();
-      }
-    });
-  }
-
-  private async replacePool(): Promise<void> {
-    const next = this.newPool();
-    try {
-      const client = await next.connect();
-      client.release();
-    } catch (err) {
-      void next.end().catch(() => {});
-      this.logger.warn(
-        { event: 'database.credentials_not_usable_yet', code: codeOf(err) },
-        'The new DATABASE_URL credentials do not open a connection yet; keeping the current pool (new connections retry with them)',
-      );
-      return;
-    }
-    if (this.state === 'closed') {
-      await next.end().catch(() => {});
-      return;
-    }
-    const old = this.pool;
-    this.pool = next;
-    this.counts.credentialSwitches++;
-    this.logger.info({ event: 'database.pool_replaced' }, 'New connections use the new credentials; old connections close as their queries finish');
-    drainPool(old);
   }
 
   /** Asks for the credentials again and backs off; bounded by what is left of the query's budget. */
@@ -347,8 +274,7 @@ export class Database {
     this.retryTimer?.cancel();
     this.retryTimer = undefined;
     await this.setup?.catch(() => {});
-    await this.switching;
-    await this.pool.end().catch(() => {});
+    await this.pools.close();
   }
 
   private newPool(): Pool {
@@ -369,7 +295,7 @@ export class Database {
       return p;
     });
     if (created) this.logger.info({ event: 'database.created' }, 'Created the database');
-    const client = await this.pool.connect();
+    const client = await this.pools.current.connect();
     try {
       return await runMigrations(client, { ...(this.migrationsDir !== undefined && { dir: this.migrationsDir }), logger: this.logger });
     } finally {

@@ -14,7 +14,20 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
-import { createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, silentLogger, SourceError, systemClock } from '../engine/index.js';
+import {
+  type AwsCall,
+  createAwsSource,
+  createEnvSource,
+  createSecretsEngine,
+  createSecretsManagerClient,
+  driverErrorCode,
+  MissingSecretsError,
+  silentLogger,
+  type SecretSource,
+  type SecretsEngine,
+  SourceError,
+  systemClock,
+} from '../engine/index.js';
 import { createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
@@ -23,10 +36,10 @@ import { loadServiceConfig } from './config.js';
 import { Database, pgPoolConfig } from './database.js';
 import { ServiceError } from './errors.js';
 import { createCoalescedRefresh } from './credential-refresh.js';
-import { createFailureThrottle, DEFAULT_THROTTLE_KEY_PREFIX } from './failure-throttle.js';
+import { createFailureThrottle, DEFAULT_THROTTLE_KEY_PREFIX, type FailureThrottle } from './failure-throttle.js';
 import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { startMetricsListener } from './metrics-server.js';
 import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
@@ -45,7 +58,7 @@ import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
 import { listenFailure, secretsStartupFailure } from './startup-failure.js';
 import { createStartupLogGate, type StartupLogGate } from './startup-log-gate.js';
-import { listenForUnlocks } from './unlock-listener.js';
+import { listenForUnlocks, type UnlockListener } from './unlock-listener.js';
 
 // The AWS SDK's Node 20 support notice is for whoever picks the runtime (we ship Node 24), not for
 // the people reading this service's console; it is read when the first client is created.
@@ -60,12 +73,35 @@ class StartupError extends Error {}
 /** Holds the dev console's log lines until start-up gets past loading the secrets (see the gate). */
 let startupGate: StartupLogGate | undefined;
 
-async function start(): Promise<void> {
-  const args = process.argv.slice(2);
-  const dev = args.includes('--dev');
-  const migrateOnly = args.includes('--migrate');
-  const envFile = resolve(process.env.ENV_FILE?.trim() || '.env');
+interface StartArgs {
+  readonly dev: boolean;
+  readonly migrateOnly: boolean;
+  readonly envFile: string;
+}
 
+/**
+ * The parts that exist before the secrets are loaded: settings, logger, catalog, source, engine
+ * and metrics. Built here, wired by wireCore, started by loadSecrets. Nothing listens or connects.
+ */
+interface Core {
+  readonly args: StartArgs;
+  readonly settings: Record<string, string | undefined>;
+  readonly config: ReturnType<typeof loadServiceConfig>;
+  readonly logger: ServiceLogger;
+  readonly secretsLogger: ServiceLogger;
+  readonly catalog: ReturnType<typeof whatsappSaasCatalog>;
+  readonly endpoint: string | undefined;
+  readonly source: SecretSource;
+  readonly engine: SecretsEngine<WhatsappSaasSpec>;
+  readonly metrics: Metrics;
+  /** What the logger scrubs from logged errors; filled by wireCore once the engine exists. */
+  readonly secretValueSources: (() => readonly string[])[];
+  /** Who hears of each Secrets Manager call; the metrics, from wireCore on (before the first load). */
+  readonly awsCallListeners: ((call: AwsCall) => void)[];
+}
+
+async function buildCore(args: StartArgs): Promise<Core> {
+  const { dev, envFile } = args;
   if (dev) {
     const local = join(dirname(envFile), '.env.example');
     const { created, path } = await createEnvFile({ path: envFile, examplePath: existsSync(local) ? local : SHIPPED_EXAMPLE });
@@ -84,22 +120,25 @@ async function start(): Promise<void> {
   if (pretty) {
     startupGate = createStartupLogGate(await prettyLogStream({ colorize: (process.env.NO_COLOR ?? '') === '' && process.env.TERM !== 'dumb' }));
   }
-  // Filled in once the engine exists: logged errors are scrubbed of every current secret value.
-  let secretValues: () => readonly string[] = () => [];
-  const logger = createLogger({ level: config.logLevel, secretValues: () => secretValues(), ...(startupGate !== undefined && { destination: startupGate.stream }) });
-  process.on('uncaughtException', (err) => fatal(logger, 'service.uncaught_exception', err));
-  process.on('unhandledRejection', (err) => fatal(logger, 'service.unhandled_rejection', err));
+  const secretValueSources: (() => readonly string[])[] = [];
+  const logger = createLogger({
+    level: config.logLevel,
+    secretValues: () => secretValueSources.flatMap((values) => values()),
+    ...(startupGate !== undefined && { destination: startupGate.stream }),
+  });
 
   const catalog = whatsappSaasCatalog({ project: config.secretsProject, environment: config.secretsEnvironment });
   const secretsLogger = logger.child({ component: 'secrets' });
   const endpoint = settings.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() || settings.AWS_ENDPOINT_URL?.trim() || undefined;
+  const awsCallListeners: ((call: AwsCall) => void)[] = [];
   const source = config.useAwsSecrets
     ? createAwsSource({
         client: createSecretsManagerClient({ region: config.awsRegion, ...(endpoint !== undefined && { endpoint }) }),
         region: config.awsRegion,
         logger: secretsLogger,
-        // `metrics` is created right after the engine, before its first load: start-up's calls count too.
-        onCall: (call) => metrics.awsCall(call),
+        onCall: (call) => {
+          for (const listener of awsCallListeners) listener(call);
+        },
       })
     : createEnvSource({ env: process.env, envFilePath: envFile, logger: secretsLogger });
   const engine = createSecretsEngine({
@@ -111,13 +150,30 @@ async function start(): Promise<void> {
     startupTimeoutMs: config.secretsStartupTimeoutMs,
   });
   const metrics = createMetrics(engine, { catalog, clock: systemClock });
+  return { args, settings, config, logger, secretsLogger, catalog, endpoint, source, engine, metrics, secretValueSources, awsCallListeners };
+}
+
+/** Connects the core parts: fatal-error handlers, metrics of calls and refreshes, the log scrubber. */
+function wireCore(core: Core): void {
+  const { logger, engine, catalog, metrics } = core;
+  process.on('uncaughtException', (err) => fatal(logger, 'service.uncaught_exception', err));
+  process.on('unhandledRejection', (err) => fatal(logger, 'service.unhandled_rejection', err));
+  // Start-up's calls count too: this runs before the first load.
+  core.awsCallListeners.push(metrics.awsCall);
   engine.onRefresh(metrics.refreshed);
-  // Entries with a default (model name, token limit, temperature) are settings, not secrets: the
-  // scrubber replaces even short values, so it must not turn "gpt-4" into [Redacted] everywhere.
+  core.secretValueSources.push(secretValuesOf(engine, catalog));
+}
+
+/**
+ * Every current secret value, for the log scrubber. Entries with a default (model name, token
+ * limit, temperature) are settings, not secrets: the scrubber replaces even short values, so it
+ * must not turn "gpt-4" into [Redacted] everywhere. DATABASE_URL as drivers see it: for the RDS
+ * JSON form, the URL built from it (and its password), derived again only when the stored value
+ * changes: this runs for every logged request (URLs are scrubbed too), so it must stay cheap and
+ * not count as a read.
+ */
+function secretValuesOf(engine: SecretsEngine<WhatsappSaasSpec>, catalog: Core['catalog']): () => readonly string[] {
   const secretEntries = catalog.entries.filter((e) => e.spec.default === undefined);
-  // DATABASE_URL as drivers see it: for the RDS JSON form, the URL built from it (and its
-  // password). Derived again only when the stored value changes: this runs for every logged
-  // request (URLs are scrubbed too), so it must stay cheap and not count as a read.
   let databaseUrl: { raw: string; url: string } | undefined;
   const derivedDatabaseUrl = (): string[] => {
     const raw = engine.accepted('DATABASE_URL')[0];
@@ -129,13 +185,17 @@ async function start(): Promise<void> {
     }
     return [databaseUrl.url];
   };
-  secretValues = () => [...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)), ...derivedDatabaseUrl()];
+  return () => [...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)), ...derivedDatabaseUrl()];
+}
 
+/** Loads the catalog, or fails start-up with one line naming what is missing and where it looked. */
+async function loadSecrets(core: Core): Promise<void> {
+  const { engine, config, logger, catalog, endpoint, args } = core;
   try {
     await engine.initialize();
   } catch (err) {
     if (err instanceof MissingSecretsError || err instanceof SourceError) {
-      const line = secretsStartupFailure(err, { useAwsSecrets: config.useAwsSecrets, endpoint, region: config.awsRegion, envFile, prefix: catalog.prefix });
+      const line = secretsStartupFailure(err, { useAwsSecrets: config.useAwsSecrets, endpoint, region: config.awsRegion, envFile: args.envFile, prefix: catalog.prefix });
       logger.fatal({ event: 'service.start_failed', code: err.code, ...(err instanceof MissingSecretsError ? { missing: err.problems.map((p) => p.name) } : { sourceCode: err.sourceCode }) }, line);
       // On a terminal the human line says it all; the log lines leading to it would only repeat it.
       startupGate?.discard();
@@ -144,23 +204,41 @@ async function start(): Promise<void> {
     throw err;
   }
   startupGate?.open();
+}
 
-  if (migrateOnly) {
-    engine.close();
-    const db = new Database({ url: engine.get('DATABASE_URL'), createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)), logger });
-    try {
-      const applied = await db.setUpOnce();
-      logger.info({ event: 'database.migrated', migrationsApplied: applied }, `Applied ${applied.length} migration(s)`);
-    } catch (err) {
-      const code = driverErrorCode(err);
-      logger.fatal({ event: 'database.migrate_failed', code }, 'Migration failed');
-      throw new StartupError(`Migration failed: ${code}`);
-    } finally {
-      await db.close();
-    }
-    return;
+/** `--migrate`: create the database if missing, apply the migrations, and stop. */
+async function migrate(core: Core): Promise<void> {
+  const { engine, logger } = core;
+  engine.close();
+  const db = new Database({ url: engine.get('DATABASE_URL'), createPool: (url, role) => new pg.Pool(pgPoolConfig(url, role)), logger });
+  try {
+    const applied = await db.setUpOnce();
+    logger.info({ event: 'database.migrated', migrationsApplied: applied }, `Applied ${applied.length} migration(s)`);
+  } catch (err) {
+    const code = driverErrorCode(err);
+    logger.fatal({ event: 'database.migrate_failed', code }, 'Migration failed');
+    throw new StartupError(`Migration failed: ${code}`);
+  } finally {
+    await db.close();
   }
+}
 
+/** The parts that need the loaded secrets: clients, the database, the refresh broadcast, the app. Built, not started. */
+interface Serving {
+  readonly devDependencies: Awaited<ReturnType<typeof startDevDependencies>> | undefined;
+  readonly redis: Redis | undefined;
+  readonly subscriber: Redis | undefined;
+  readonly redisFollowers: readonly RedisCredentials[];
+  readonly database: Database;
+  readonly broadcast: ReturnType<typeof createRefreshBroadcast> | undefined;
+  readonly throttle: FailureThrottle;
+  /** `secrets unlock`'s notices, which clear what the throttle's memory holds (none for a single instance). */
+  readonly unlocks: UnlockListener | undefined;
+  readonly app: FastifyInstance;
+}
+
+async function buildServing(core: Core): Promise<Serving> {
+  const { engine, config, logger, secretsLogger, metrics, args } = core;
   // The port through which PostgreSQL and Redis ask for their credentials again after a refusal:
   // that one secret, read afresh (never an attempt that started before the refusal).
   const refreshSecret = (name: 'DATABASE_URL' | 'REDIS_URL'): Promise<unknown> =>
@@ -169,7 +247,7 @@ async function start(): Promise<void> {
   // `npm run dev` with nothing but Node: an embedded PostgreSQL where the default DATABASE_URL
   // finds none, and a single instance where the default REDIS_URL finds no Redis. Never in AWS mode
   // or production (no --dev); never for a URL set explicitly (see dev-dependencies.ts).
-  const devDependencies = dev && !config.useAwsSecrets ? await startDevDependencies({ envFile, env: process.env, logger }) : undefined;
+  const devDependencies = args.dev && !config.useAwsSecrets ? await startDevDependencies({ envFile: args.envFile, env: process.env, logger }) : undefined;
   const singleInstance = devDependencies?.singleInstance === true;
 
   const redisUrl = () => engine.get('REDIS_URL');
@@ -196,7 +274,6 @@ async function start(): Promise<void> {
     // Every database line names host, port and database ("database down" says which), never credentials.
     logger: logger.child({ component: 'database', database: connectionTarget(engine.get('DATABASE_URL')) }),
   });
-  database.start();
 
   const broadcast =
     redis === undefined || subscriber === undefined
@@ -211,22 +288,10 @@ async function start(): Promise<void> {
           logger: secretsLogger,
           onNotice: metrics.refreshNotice,
         });
-  // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
-  void broadcast?.start();
+
   // The admin throttle, and `secrets unlock`'s notices that clear what its memory holds.
   const throttle = createFailureThrottle({ redis: redis ?? singleInstanceRedis(), logger: singleInstance ? silentLogger : logger });
   const unlocks = subscriber === undefined ? undefined : listenForUnlocks({ subscriber, throttle, keyPrefix: DEFAULT_THROTTLE_KEY_PREFIX, logger });
-  void unlocks?.start();
-
-  engine.onRefresh((outcome) => {
-    if (!outcome.ok) return;
-    const changed = new Set(outcome.changed.map((c) => c.name));
-    if (changed.has('DATABASE_URL')) database.urlChanged();
-    if (changed.has('REDIS_URL')) for (const follower of redisFollowers) follower.apply();
-  });
-
-  // Log lines for the rotation-overdue alarm of `secrets alarms` (a CloudWatch Logs metric filter).
-  const rotationWatch = watchRotationOverdue({ catalog, engine, logger: secretsLogger, clock: systemClock });
 
   const app = await buildApp({
     engine,
@@ -251,16 +316,37 @@ async function start(): Promise<void> {
       maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
     },
   });
+  return { devDependencies, redis, subscriber, redisFollowers, database, broadcast, throttle, unlocks, app };
+}
 
-  // Set once the API listens: a metrics listener that cannot start stops the service.
-  let metricsServer: FastifyInstance | undefined;
+/** A changed DATABASE_URL or REDIS_URL moves the clients to it. */
+function wireServing(core: Core, serving: Serving): void {
+  core.engine.onRefresh((outcome) => {
+    if (!outcome.ok) return;
+    const changed = new Set(outcome.changed.map((c) => c.name));
+    if (changed.has('DATABASE_URL')) serving.database.urlChanged();
+    if (changed.has('REDIS_URL')) for (const follower of serving.redisFollowers) follower.apply();
+  });
+}
 
+/** Starts the background work, installs the graceful shutdown, listens (API, then metrics). */
+async function run(core: Core, serving: Serving): Promise<void> {
+  const { config, logger, secretsLogger, engine, catalog, metrics, source } = core;
+  const { app, broadcast, unlocks, database, redis, subscriber, devDependencies } = serving;
+  database.start();
+  // Not awaited: with Redis down, SUBSCRIBE waits for the connection, and start-up must not.
+  void broadcast?.start();
+  void unlocks?.start();
+  // Log lines for the rotation-overdue alarm of `secrets alarms` (a CloudWatch Logs metric filter).
+  const rotationWatch = watchRotationOverdue({ catalog, engine, logger: secretsLogger, clock: systemClock });
+
+  const listeners: { metrics?: FastifyInstance } = {};
   installGracefulShutdown({
     logger,
     timeoutMs: config.shutdownTimeoutMs,
     exit: (code) => process.exit(code),
     close: async () => {
-      await Promise.all([app.close(), metricsServer?.close()]); // stops accepting, waits for in-flight requests
+      await Promise.all([app.close(), listeners.metrics?.close()]); // stops accepting, waits for in-flight requests
       await broadcast?.close();
       await unlocks?.close();
       rotationWatch.stop();
@@ -289,7 +375,8 @@ async function start(): Promise<void> {
     'Service listening',
   );
   try {
-    metricsServer = await startMetricsListener(config.metrics, metrics, logger);
+    // A metrics listener that cannot start stops the service.
+    listeners.metrics = await startMetricsListener(config.metrics, metrics, logger);
   } catch (err) {
     if (config.metrics.kind !== 'own') throw err;
     const { host, port } = config.metrics;
@@ -298,6 +385,19 @@ async function start(): Promise<void> {
     logger.fatal({ event: 'service.listen_failed', code, port, host, listener: 'metrics' }, line);
     throw new StartupError(line);
   }
+}
+
+/** Build the parts, wire them, run: first what loads the secrets, then what serves with them. */
+async function start(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const args: StartArgs = { dev: argv.includes('--dev'), migrateOnly: argv.includes('--migrate'), envFile: resolve(process.env.ENV_FILE?.trim() || '.env') };
+  const core = await buildCore(args);
+  wireCore(core);
+  await loadSecrets(core);
+  if (args.migrateOnly) return migrate(core);
+  const serving = await buildServing(core);
+  wireServing(core, serving);
+  await run(core, serving);
 }
 
 function fatal(logger: ServiceLogger, event: string, err: unknown): void {

@@ -11,8 +11,12 @@ import type { SignatureFailure } from './webhook-signature.js';
 export type RefreshNoticeResult = 'applied' | 'coalesced' | 'ignored-malformed';
 /** `missing-token`: no `x-admin-token` header; `wrong-token`: one that matches no accepted token. */
 export type AdminAuthFailureReason = 'missing-token' | 'wrong-token';
-/** `rejected`: answered without storing (bad signature, not a JSON object, too large, database down...). */
-export type WebhookEventResult = 'stored' | 'duplicate' | 'rejected';
+/**
+ * `rejected`: answered without storing (bad signature, not a JSON object, too large, database
+ * down...). `stored-after-timeout` counts deliveries already counted `rejected` (answered 503 when the
+ * client's query_timeout fired) whose events the check a moment later found committed.
+ */
+export type WebhookEventResult = 'stored' | 'duplicate' | 'rejected' | 'stored-after-timeout';
 
 /**
  * The service's Prometheus metrics. Their names and labels are a contract for dashboards (issue
@@ -30,7 +34,7 @@ export interface Metrics {
   adminAuthFailure(reason: AdminAuthFailureReason): void;
   adminThrottled(): void;
   webhookSignatureFailure(reason: SignatureFailure): void;
-  webhookEvent(result: WebhookEventResult): void;
+  webhookEvent(result: WebhookEventResult, count?: number): void;
 }
 
 export interface MetricsOptions {
@@ -128,7 +132,7 @@ export function createMetrics(engine: Pick<ServiceEngine, 'status'>, options: Me
   });
   const webhookEvents = new Counter({
     name: 'webhook_events_total',
-    help: 'Webhook deliveries (POST /webhook), by result (stored, duplicate, rejected)',
+    help: 'Webhook deliveries (POST /webhook), by result (stored, duplicate, rejected; stored-after-timeout: rejected with 503 on a client timeout, yet committed)',
     labelNames: ['result'],
     registers,
   });
@@ -136,7 +140,7 @@ export function createMetrics(engine: Pick<ServiceEngine, 'status'>, options: Me
   for (const result of ['applied', 'coalesced', 'ignored-malformed']) notices.labels({ result }).inc(0);
   for (const reason of ['missing-token', 'wrong-token']) authFailures.labels({ reason }).inc(0);
   for (const reason of ['missing', 'malformed', 'mismatch']) signatureFailures.labels({ reason }).inc(0);
-  for (const result of ['stored', 'duplicate', 'rejected']) webhookEvents.labels({ result }).inc(0);
+  for (const result of ['stored', 'duplicate', 'rejected', 'stored-after-timeout']) webhookEvents.labels({ result }).inc(0);
 
   return {
     registry,
@@ -151,6 +155,6 @@ export function createMetrics(engine: Pick<ServiceEngine, 'status'>, options: Me
     adminAuthFailure: (reason) => authFailures.inc({ reason }),
     adminThrottled: () => throttled.inc(),
     webhookSignatureFailure: (reason) => signatureFailures.inc({ reason }),
-    webhookEvent: (result) => webhookEvents.inc({ result }),
+    webhookEvent: (result, count = 1) => webhookEvents.inc({ result }, count),
   };
 }

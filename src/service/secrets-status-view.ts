@@ -1,5 +1,5 @@
 import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
-import type { EngineStatus, SecretSpec } from '../engine/index.js';
+import type { EngineStatus, LastAnyRefresh, SecretSpec } from '../engine/index.js';
 import { rotationDue, type RotationView } from '../engine/index.js';
 
 export type SecretsHealth = 'healthy' | 'degraded' | 'unhealthy';
@@ -23,7 +23,10 @@ export interface SecretEntryView {
   readonly hasDefault: boolean;
   readonly usingDefault: boolean;
   readonly versionId: string | null;
-  /** When a refresh last confirmed this value; null while it fails (the cached value is kept). */
+  /**
+   * When this secret was last read from the store by any refresh (scheduled, named, a notice);
+   * null while its reads fail (the cached value is kept) or for a default.
+   */
   readonly lastRefresh: string | null;
   /** When the value last changed (its version's creation in AWS mode). */
   readonly lastChanged: string | null;
@@ -46,7 +49,10 @@ export interface SecretsAdminView {
   readonly requiredSecretsOk: boolean;
   readonly cacheAge: number | null;
   readonly cacheExpired: boolean;
+  /** The last load of the whole catalog. */
   readonly lastRefresh: string | null;
+  /** The last successful refresh of any kind (`full` or `names`) and why (`scheduled`, `notice`, `forced`, ...). */
+  readonly lastAnyRefresh: LastAnyRefresh | null;
   readonly nextRefresh: string | null;
   readonly lastErrorCode: string | null;
   readonly consecutiveFailures: number;
@@ -95,7 +101,7 @@ export function secretsAdminView(s: EngineStatus, options: AdminViewOptions): Se
       hasDefault: e.hasDefault,
       usingDefault: e.usingDefault,
       versionId: e.versionId,
-      lastRefresh: confirmed ? s.lastRefresh : null,
+      lastRefresh: confirmed ? e.lastRead : null,
       lastChanged: e.lastChanged,
       lastErrorCode: e.lastErrorCode,
       previousAccepted: e.previousAccepted,
@@ -113,6 +119,7 @@ export function secretsAdminView(s: EngineStatus, options: AdminViewOptions): Se
     cacheAge: s.cacheAgeMs,
     cacheExpired: s.cacheExpired,
     lastRefresh: s.lastRefresh,
+    lastAnyRefresh: s.lastAnyRefresh,
     nextRefresh: s.nextRefresh,
     lastErrorCode: s.lastErrorCode,
     consecutiveFailures: s.consecutiveFailures,

@@ -1,6 +1,8 @@
+import type { Clock } from '../engine/index.js';
+import { driverErrorCode, systemClock } from '../engine/index.js';
 import type { Database } from './database.js';
-import { WebhookOverloadedError } from './errors.js';
-import { storeWebhookEvents, type StoreResult, type WebhookEvent } from './webhook-event-store.js';
+import { DatabaseUnavailableError, WebhookOverloadedError } from './errors.js';
+import { storedRecently, storeWebhookEvents, type StoreResult, type WebhookEvent } from './webhook-event-store.js';
 
 export interface WebhookIngestOptions {
   /**
@@ -20,6 +22,13 @@ export interface WebhookIngestOptions {
   readonly groupsInFlight: number;
   /** What a refused delivery is told to wait. */
   readonly retryAfterSeconds: number;
+  /**
+   * After a group timed out on the client (query_timeout), how long to wait before looking for
+   * its events in the table: those found were committed although their deliveries got 503.
+   * PostgreSQL's statement_timeout is shorter than query_timeout, so by then the server has long
+   * ended the statement.
+   */
+  readonly storedAfterTimeoutCheckMs: number;
 }
 
 /** 256 pending events in groups of 64 (4 MiB of bodies at most), three groups at a time (see README, "Webhook ingest";
@@ -31,7 +40,16 @@ export const DEFAULT_WEBHOOK_INGEST: WebhookIngestOptions = {
   maxGroupBytes: 4 * 1024 * 1024,
   groupsInFlight: 3,
   retryAfterSeconds: 1,
+  storedAfterTimeoutCheckMs: 1_000,
 };
+
+/**
+ * SQLSTATE classes of errors about the data of a statement, not the server: 22 (data exception,
+ * e.g. 22021 for U+0000 in text), 23 (integrity constraint violation), 54 (program limit exceeded).
+ */
+export function isDataError(err: unknown): boolean {
+  return /^(22|23|54)[0-9A-Z]{3}$/.test(driverErrorCode(err));
+}
 
 /** Counts for tests, benchmarks and metrics. */
 export interface WebhookIngestStats {
@@ -43,6 +61,12 @@ export interface WebhookIngestStats {
   readonly groupsFailed: number;
   /** Deliveries refused because `maxPending` events were pending. */
   readonly refused: number;
+  /** Events written again in a transaction of their own after their group failed on a data error. */
+  readonly retriedAlone: number;
+  /** Events stored with `object` NULL because PostgreSQL refused even their escaped object. */
+  readonly storedWithoutObject: number;
+  /** Events answered 503 (client timeout) that the later check found committed. */
+  readonly storedAfterTimeout: number;
 }
 
 /** One committed group, as `onCommitted` sees it: counts only, never a body. */
@@ -62,6 +86,10 @@ export interface WebhookIngestHooks {
    * line per group here instead of one per delivery (see README, "Webhook ingest").
    */
   readonly onCommitted?: (group: CommittedGroup) => void;
+  /** Events answered 503 after a client timeout that were committed all the same (a redelivery is then a duplicate). */
+  readonly onStoredAfterTimeout?: (events: number) => void;
+  /** For the check after a client timeout. */
+  readonly clock?: Clock;
 }
 
 interface Pending {
@@ -87,12 +115,16 @@ export class WebhookIngest {
   private waiting: Pending[] = [];
   private writing = 0;
   private groupsWriting = 0;
-  private counts = { groupsCommitted: 0, groupsFailed: 0, refused: 0 };
+  private counts = { groupsCommitted: 0, groupsFailed: 0, refused: 0, retriedAlone: 0, storedWithoutObject: 0, storedAfterTimeout: 0 };
   private readonly onCommitted: ((group: CommittedGroup) => void) | undefined;
+  private readonly onStoredAfterTimeout: ((events: number) => void) | undefined;
+  private readonly clock: Clock;
 
   constructor(db: Pick<Database, 'query'>, options: Partial<WebhookIngestOptions> = {}, hooks: WebhookIngestHooks = {}) {
     this.db = db;
     this.onCommitted = hooks.onCommitted;
+    this.onStoredAfterTimeout = hooks.onStoredAfterTimeout;
+    this.clock = hooks.clock ?? systemClock;
     this.options = { ...DEFAULT_WEBHOOK_INGEST, ...options };
     for (const [key, value] of Object.entries(this.options)) {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`WebhookIngest: ${key} must be a positive integer`);
@@ -124,15 +156,19 @@ export class WebhookIngest {
   }
 
   /** A throwing observer must not fail a committed group's deliveries: its error is dropped. */
-  private report(group: readonly Pending[], results: readonly StoreResult[], ms: number): void {
+  private report(group: readonly Pending[], results: readonly (StoreResult | undefined)[], ms: number): void {
     let stored = 0;
+    let duplicates = 0;
     let signedWithPrevious = 0;
     for (let i = 0; i < group.length; i++) {
+      // A member retried alone that failed (undefined here) was not committed: not counted.
+      if (results[i] === undefined) continue;
       if (results[i] === 'stored') stored++;
+      else duplicates++;
       if (group[i]!.event.signedWith === 'previous') signedWithPrevious++;
     }
     try {
-      this.onCommitted!({ events: group.length, stored, duplicates: group.length - stored, signedWithPrevious, ms });
+      this.onCommitted!({ events: stored + duplicates, stored, duplicates, signedWithPrevious, ms });
     } catch {
       // the events are committed; an observer's failure changes nothing for them
     }
@@ -155,21 +191,79 @@ export class WebhookIngest {
     this.writing += group.length;
     const started = performance.now();
     try {
-      const results = await storeWebhookEvents(
-        this.db,
-        group.map((p) => p.event),
-      );
+      const settled = await this.store(group);
       this.counts.groupsCommitted++;
+      const results = settled.map((r) => (r instanceof Error ? undefined : r));
       if (this.onCommitted !== undefined) this.report(group, results, performance.now() - started);
-      group.forEach((p, i) => p.resolve(results[i]!));
+      group.forEach((p, i) => {
+        const r = settled[i]!;
+        if (r instanceof Error) p.reject(r);
+        else p.resolve(r);
+      });
     } catch (err) {
       this.counts.groupsFailed++;
       for (const p of group) p.reject(err);
+      if (err instanceof DatabaseUnavailableError && err.dbCode === 'Timeout') this.checkAfterTimeout(group, performance.now() - started);
     } finally {
       this.groupsWriting--;
       this.writing -= group.length;
       // Whatever arrived while this group was written leaves now, as the next group.
       this.drain();
     }
+  }
+
+  /**
+   * One transaction for the group. If PostgreSQL refuses its data (one odd event), each member
+   * is written again in a transaction of its own, so the others are stored whatever the odd one
+   * holds; a member refused alone is stored without its object (the body, bytea, always fits).
+   * A data error that survives that answers 503 like an unavailable database, never 500.
+   */
+  private async store(group: readonly Pending[]): Promise<(StoreResult | Error)[]> {
+    try {
+      return await storeWebhookEvents(this.db, group.map((p) => p.event));
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (group.length === 1) return [await this.storeAlone(group[0]!.event, false)];
+    }
+    // Each member settles on its own from here: one that fails (the database went down meanwhile)
+    // does not turn the 200 of one already committed into a 503.
+    const results: (StoreResult | Error)[] = [];
+    for (const p of group) results.push(await this.storeAlone(p.event, true).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
+    return results;
+  }
+
+  private async storeAlone(event: WebhookEvent, retry: boolean): Promise<StoreResult> {
+    if (retry) {
+      this.counts.retriedAlone++;
+      try {
+        return (await storeWebhookEvents(this.db, [event]))[0]!;
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+      }
+    }
+    try {
+      const [result] = await storeWebhookEvents(this.db, [event], { withoutObject: true });
+      this.counts.storedWithoutObject++;
+      return result!;
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      throw new DatabaseUnavailableError(driverErrorCode(err), { cause: err });
+    }
+  }
+
+  /** Looks for a timed-out group's events once the server has surely ended the statement. */
+  private checkAfterTimeout(group: readonly Pending[], elapsedMs: number): void {
+    const ids = [...new Set(group.map((p) => p.event.id))];
+    const withinSeconds = Math.ceil((elapsedMs + this.options.storedAfterTimeoutCheckMs) / 1000) + 1;
+    this.clock.setTimeout(() => {
+      storedRecently(this.db, ids, withinSeconds).then(
+        (found) => {
+          if (found.size === 0) return;
+          this.counts.storedAfterTimeout += found.size;
+          this.onStoredAfterTimeout?.(found.size);
+        },
+        () => {},
+      );
+    }, this.options.storedAfterTimeoutCheckMs);
   }
 }

@@ -19,16 +19,32 @@ const catalog = whatsappSaasCatalog();
 const options = { instances: 2, ttlMs: 3_600_000, cloudTrailLogGroup: 'CloudTrail/management', serviceLogGroup: DEFAULT_SERVICE_LOG_GROUP, actions: [] };
 
 describe('unusualAccessThresholds', () => {
-  it('allows twice the calls the fleet makes in an hour: refreshes every TTL/2..TTL plus one start-up load each', () => {
-    // 2 instances x (2 refreshes + 1 start) = 6 loads; 1 batch call each (11 secrets <= 20);
-    // 3 secrets accept a previous version; one operator session reads the 11 secrets once.
-    expect(unusualAccessThresholds(catalog, 2, 3_600_000)).toEqual({ loadsPerHour: 6, BatchGetSecretValue: 12, GetSecretValue: 2 * 6 * 3 + 11 });
+  it('sizes GetSecretValue from the worst case of every refresh path, as the guide shows', () => {
+    // N = 2, E = 11 secrets, P = 3 accept a previous version, TTL 1 h: 3 loads an hour each.
+    // scheduled x2 headroom: 2 x 6 loads x 3 = 36; manual: 6 an hour x (3 + (11 + 3) x 1) = 102;
+    // rotations: 4 an hour x (2 x 2 x 1 + 3) = 28; one operator session: 11.
+    expect(unusualAccessThresholds(catalog, 2, 3_600_000)).toEqual({
+      loadsPerHour: 6,
+      BatchGetSecretValue: 2 * 6 + 6,
+      GetSecretValue: 36 + 102 + 28 + 11,
+    });
+  });
+
+  it('does not trip on normal operation at 10 instances: six full manual refreshes and four rotations in the hour stay below it', () => {
+    const { GetSecretValue } = unusualAccessThresholds(catalog, 10, 3_600_000);
+    // One POST /admin/refresh-secrets at N instances costs 11 x (N - 1) GetSecretValue (more with
+    // previous versions in a grace window); the old threshold, 18N + 11 = 191, tripped at two clicks.
+    const manualHour = 6 * ((11 + 3) * 9 + 3);
+    const scheduledHour = 10 * 3 * 3;
+    const rotationsHour = 4 * (2 * 10 + 3);
+    expect(GetSecretValue).toBeGreaterThanOrEqual(manualHour + scheduledHour + rotationsHour + 11);
+    expect(GetSecretValue).toBe(1057);
   });
 
   it('grows with the fleet and with shorter TTLs', () => {
-    expect(unusualAccessThresholds(catalog, 10, 3_600_000).BatchGetSecretValue).toBe(60);
+    expect(unusualAccessThresholds(catalog, 10, 3_600_000).BatchGetSecretValue).toBe(66);
     // TTL 5 min: up to 24 refreshes an hour each, plus the start-up load.
-    expect(unusualAccessThresholds(catalog, 2, 300_000)).toMatchObject({ loadsPerHour: 50, BatchGetSecretValue: 100 });
+    expect(unusualAccessThresholds(catalog, 2, 300_000)).toMatchObject({ loadsPerHour: 50, BatchGetSecretValue: 106 });
   });
 });
 
@@ -51,11 +67,11 @@ describe('buildAlarmPlan', () => {
       ],
       Statistic: 'Sum',
       Period: 3600,
-      Threshold: 47,
+      Threshold: 177,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
     });
-    expect(usage[1]!.Threshold).toBe(12);
+    expect(usage[1]!.Threshold).toBe(18);
   });
 
   it('never uses the metrics the seed guide named, which AWS does not publish', () => {

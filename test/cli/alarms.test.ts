@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -61,7 +61,7 @@ describe('secrets alarms', () => {
     expect(await run(['alarms'], c.deps)).toBe(0);
 
     expect(c.stdout()).toContain('whatsapp-saas-mvp-secrets-unusual-access-GetSecretValue');
-    expect(c.stdout()).toContain('CallCount BatchGetSecretValue (AWS/Usage): Sum over 3600 s > 12');
+    expect(c.stdout()).toContain('CallCount BatchGetSecretValue (AWS/Usage): Sum over 3600 s > 18');
     expect(c.stdout()).toContain('{ $.event = "secrets.refresh_failed" }');
     expect(c.stdout()).toContain('Access errors: left out; pass --cloudtrail-log-group NAME');
     expect(c.stdout()).toContain('Nothing applied');
@@ -100,7 +100,7 @@ describe('secrets alarms', () => {
       { kind: 'metricAlarm', name: 'whatsapp-saas-mvp-secrets-unusual-access-BatchGetSecretValue', result: 'updated' },
     ]);
     expect(puts()).toEqual(['PutMetricFilter', 'PutMetricAlarm', 'PutMetricAlarm']);
-    expect(stub.alarms.get('whatsapp-saas-mvp-secrets-unusual-access-BatchGetSecretValue')!.Threshold).toBe(36);
+    expect(stub.alarms.get('whatsapp-saas-mvp-secrets-unusual-access-BatchGetSecretValue')!.Threshold).toBe(42);
   });
 
   it('asks before changing anything, changes nothing when refused, and does not ask when all is in place', async () => {
@@ -136,6 +136,32 @@ describe('secrets alarms', () => {
     expect([...stub.alarms.values()].map((a) => a.AlarmActions)).toEqual(Array(5).fill([topic]));
   });
 
+  it('warns on --apply without --sns-topic that the alarms will notify no one, and not with one', async () => {
+    const c = await deps();
+
+    expect(await run([...BASE, '--apply', '--yes', '--json'], c.deps)).toBe(0);
+    const silent = c.stderr();
+    const json = JSON.parse(c.stdout()) as { warnings: string[] };
+    c.clear();
+    await run([...BASE, '--apply', '--yes', '--sns-topic', 'arn:aws:sns:us-east-1:123456789012:oncall'], c.deps);
+
+    expect(silent).toMatch(/^warning: no --sns-topic: .*notify no one/m);
+    expect(json.warnings).toEqual([expect.stringContaining('no --sns-topic')]);
+    expect(c.stderr()).not.toContain('warning');
+  });
+
+  it('agrees with the README about endpoints: --endpoint-url is Secrets Manager, alarms use the SDK\'s CloudWatch endpoint settings', async () => {
+    const readme = await readFile(resolve('README.md'), 'utf8');
+    const c = await deps();
+    await run(['alarms', '--help'], c.deps);
+
+    for (const text of [readme, c.stdout()]) {
+      expect(text).toContain('AWS_ENDPOINT_URL_CLOUDWATCH');
+      expect(text).toContain('AWS_ENDPOINT_URL_CLOUDWATCH_LOGS');
+    }
+    expect(readme).toMatch(/`--endpoint-url`[^.]*Secrets Manager[^.]*; `alarms --apply`/);
+  });
+
   it.each([
     [['--instances', '0'], '--instances must be a positive integer'],
     [['--instances', 'many'], '--instances must be a positive integer'],
@@ -167,7 +193,7 @@ describe('the secrets binary', () => {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', tsx, resolve('src/cli/main.ts'), ...BASE, '--apply', '--yes'], { cwd, env });
 
     expect(stdout.split('\n').filter((l) => l.startsWith('created'))).toHaveLength(8);
-    expect(stderr).toBe('');
+    expect(stderr).toMatch(/^warning: no --sns-topic: [^\n]*\n$/);
     expect(stub.alarms.size).toBe(5);
     expect(stub.filters.size).toBe(3);
   }, 60_000);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   INITIAL_REFRESH_STATE,
+  readDueAtMs,
   timerDueAtMs,
   transition,
   type RefreshEvent,
@@ -144,6 +145,19 @@ describe('refresh state machine: timers and reads', () => {
     const failedThenDue = run([{ type: 'read' }, { type: 'settled', seq: 2, result: 'failed' }, { type: 'due' }], manual, expired.state);
     expect(failedThenDue.state.kind).toBe('expired');
     expect(transition(failedThenDue.state, { type: 'read' }, manual).start?.reason).toBe('retry');
+  });
+
+  it('without timers, a read at or past the due time starts the attempt although the timer never fired', () => {
+    const manual = (nowMs: number) => policy({ autoRefresh: false, nowMs });
+    const due = fresh.dueAtMs!;
+    expect(readDueAtMs(fresh, manual(NOW))).toBe(due);
+    expect(transition(fresh, { type: 'read' }, manual(due - 1)).start).toBeUndefined();
+    expect(transition(fresh, { type: 'read' }, manual(due)).start).toEqual({ seq: 2, scope: 'all', reason: 'expired-read' });
+    const backingOff = run([all, { type: 'settled', seq: 1, result: 'failed' }, { type: 'run' }], manual(NOW)).state;
+    expect(transition(backingOff, { type: 'read' }, manual(backingOff.dueAtMs!)).start?.reason).toBe('retry');
+    expect(transition(fresh, { type: 'read' }, policy({ nowMs: due + 1 })).start).toBeUndefined();
+    expect(readDueAtMs(fresh, policy())).toBe(Infinity);
+    expect(readDueAtMs(INITIAL_REFRESH_STATE, manual(NOW))).toBe(Infinity);
   });
 
   it('ignores reads unless expired and running, and timers while refreshing', () => {

@@ -10,7 +10,7 @@ function harness(opts: { autoRefresh?: boolean } = {}) {
   const clock = new FakeClock();
   const started: { attempt: Attempt; timeoutMs: number | undefined; finish: (o: RefreshOutcome) => void }[] = [];
   const settled: [number, RefreshOutcome][] = [];
-  const due: boolean[] = [];
+  const due: number[] = [];
   const refresher = new Refresher({
     clock,
     policy: { ttlMs: 60_000, backoff: { baseMs: 1_000, capMs: 1_000 }, autoRefresh: opts.autoRefresh ?? true, random: () => 1 },
@@ -78,19 +78,31 @@ describe('Refresher', () => {
     expect(h.clock.pending()).toEqual([]);
   });
 
-  it('without timers, raises the read flag when due and lowers it when a read starts the attempt', async () => {
+  it('without timers, tells reads the due time, and a read at or after it starts the attempt', async () => {
     const h = harness({ autoRefresh: false });
     h.refresher.request('all', false, 'startup');
     await h.finish(0);
     h.refresher.run();
-    h.due.length = 0;
+    const dueAtMs = h.clock.now() + 60_000;
+    expect(h.due.at(-1)).toBe(dueAtMs);
 
-    await h.clock.advance(60_000);
-    expect(h.due.at(-1)).toBe(true);
+    await h.clock.advance(59_999);
+    h.refresher.read();
+    expect(h.started).toHaveLength(1);
+    await h.clock.advance(1);
+    expect(h.due.at(-1)).toBe(-Infinity);
     h.refresher.read();
 
-    expect(h.due.at(-1)).toBe(false);
+    expect(h.due.at(-1)).toBe(Infinity);
     expect(h.started.map((s) => s.attempt.reason)).toEqual(['startup', 'expired-read']);
+  });
+
+  it('with timers, never has reads start an attempt before the timer fires', async () => {
+    const h = harness();
+    h.refresher.request('all', false, 'startup');
+    await h.finish(0);
+    h.refresher.run();
+    expect(h.due.at(-1)).toBe(Infinity);
   });
 
   it('answers everything with Closed once closed, the queued callers included', async () => {

@@ -763,6 +763,7 @@ describe('SecretsEngine status over time', () => {
       usingDefault: false,
       versionId: null,
       lastChanged: null,
+      lastRead: null,
       lastErrorCode: null,
       previousAccepted: false,
       reads: 0,

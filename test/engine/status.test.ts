@@ -54,19 +54,28 @@ describe('engineStatus', () => {
       cacheExpired: false,
       ttlMs: 60_000,
       lastRefresh: new Date(T0).toISOString(),
+      lastAnyRefresh: null,
       lastAttempt: new Date(T0).toISOString(),
       nextRefresh: new Date(T0 + 60_000).toISOString(),
       lastErrorCode: 'MissingFromSource',
       consecutiveFailures: 0,
       refreshing: false,
       secrets: {
-        TOKEN: { loaded: true, required: true, hasDefault: false, usingDefault: false, versionId: 'v2', lastChanged: new Date(T0 - 1_000).toISOString(), lastErrorCode: null, previousAccepted: false, reads: 7 },
-        URL: { loaded: true, required: true, hasDefault: false, usingDefault: false, versionId: 'u1', lastChanged: new Date(T0).toISOString(), lastErrorCode: null, previousAccepted: false, reads: 0 },
-        LIMIT: { loaded: true, required: false, hasDefault: true, usingDefault: true, versionId: null, lastChanged: null, lastErrorCode: 'MissingFromSource', previousAccepted: false, reads: 0 },
-        OPTIONAL: { loaded: false, required: false, hasDefault: false, usingDefault: false, versionId: null, lastChanged: null, lastErrorCode: 'MissingFromSource', previousAccepted: false, reads: 0 },
+        TOKEN: { loaded: true, required: true, hasDefault: false, usingDefault: false, versionId: 'v2', lastChanged: new Date(T0 - 1_000).toISOString(), lastRead: new Date(T0).toISOString(), lastErrorCode: null, previousAccepted: false, reads: 7 },
+        URL: { loaded: true, required: true, hasDefault: false, usingDefault: false, versionId: 'u1', lastChanged: new Date(T0).toISOString(), lastRead: new Date(T0).toISOString(), lastErrorCode: null, previousAccepted: false, reads: 0 },
+        LIMIT: { loaded: true, required: false, hasDefault: true, usingDefault: true, versionId: null, lastChanged: null, lastRead: null, lastErrorCode: 'MissingFromSource', previousAccepted: false, reads: 0 },
+        OPTIONAL: { loaded: false, required: false, hasDefault: false, usingDefault: false, versionId: null, lastChanged: null, lastRead: null, lastErrorCode: 'MissingFromSource', previousAccepted: false, reads: 0 },
       },
     });
     expect(JSON.stringify(status)).not.toMatch(/"t2"|"u"/);
+  });
+
+  it('reports the last refresh of any kind with its kind and reason', () => {
+    expect(engineStatus(input({ lastAnyRefresh: { atMs: T0 + 9_000, kind: 'names', reason: 'notice' } })).lastAnyRefresh).toEqual({
+      at: new Date(T0 + 9_000).toISOString(),
+      kind: 'names',
+      reason: 'notice',
+    });
   });
 
   it('puts the last whole failure before any secret’s error, and counts failures', () => {

@@ -11,6 +11,7 @@ import {
   RestoreSecretCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -288,6 +289,53 @@ describe('local Secrets Manager operations through the AWS SDK', () => {
       await expect(client.send(new PutSecretValueCommand({ SecretId: 'novalue' }))).rejects.toMatchObject({
         name: 'InvalidRequestException',
       });
+    });
+  });
+
+  describe('UpdateSecret', () => {
+    it('with a value, creates a new version labelled AWSCURRENT and moves AWSPREVIOUS onto the old one', async () => {
+      const created = await create('upd/value', 'v-1');
+      clock.nowMs += 1_000;
+
+      const updated = await client.send(new UpdateSecretCommand({ SecretId: 'upd/value', SecretString: 'v-2' }));
+      const current = await client.send(new GetSecretValueCommand({ SecretId: 'upd/value' }));
+      const previous = await client.send(new GetSecretValueCommand({ SecretId: 'upd/value', VersionStage: 'AWSPREVIOUS' }));
+
+      expect(updated).toMatchObject({ ARN: created.ARN, Name: 'upd/value', VersionId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(current).toMatchObject({ SecretString: 'v-2', VersionId: updated.VersionId, VersionStages: ['AWSCURRENT'] });
+      expect(previous).toMatchObject({ SecretString: 'v-1', VersionId: created.VersionId });
+    });
+
+    it('with only a description, changes the description and creates no version', async () => {
+      const created = await create('upd/description', 'v-1', { Description: 'old' });
+
+      const updated = await client.send(new UpdateSecretCommand({ SecretId: 'upd/description', Description: 'new words' }));
+      const described = await client.send(new DescribeSecretCommand({ SecretId: 'upd/description' }));
+
+      expect(updated.VersionId).toBeUndefined();
+      expect(updated).toMatchObject({ ARN: created.ARN, Name: 'upd/description' });
+      expect(described.Description).toBe('new words');
+      expect(Object.keys(described.VersionIdsToStages ?? {})).toEqual([created.VersionId]);
+    });
+
+    it('is idempotent on the ClientRequestToken, and refuses the same token with other data', async () => {
+      await create('upd/token', 'v-1');
+      const token = randomUUID();
+
+      const first = await client.send(new UpdateSecretCommand({ SecretId: 'upd/token', SecretString: 'v-2', ClientRequestToken: token }));
+      const again = await client.send(new UpdateSecretCommand({ SecretId: 'upd/token', SecretString: 'v-2', ClientRequestToken: token }));
+
+      expect(again.VersionId).toBe(first.VersionId);
+      await expect(client.send(new UpdateSecretCommand({ SecretId: 'upd/token', SecretString: 'v-3', ClientRequestToken: token }))).rejects.toMatchObject({
+        name: 'ResourceExistsException',
+      });
+    });
+
+    it('answers ResourceNotFoundException for an unknown secret, and AccessDeniedException for a denied one', async () => {
+      await expect(client.send(new UpdateSecretCommand({ SecretId: 'upd/missing', SecretString: 'x' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      await create('upd/denied', 'v-1');
+      lsm.setFaults({ denySecrets: ['upd/denied'] });
+      await expect(client.send(new UpdateSecretCommand({ SecretId: 'upd/denied', SecretString: 'x' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../../src/engine/index.js';
+import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MAX_TTL_MS, MIN_TTL_MS } from '../../src/engine/index.js';
 import { loadServiceConfig } from '../../src/service/config.js';
 import { ConfigError } from '../../src/service/errors.js';
 
@@ -171,6 +171,20 @@ describe('loadServiceConfig: secrets engine timing', () => {
     expect((caught as ConfigError).message).toContain(String(MIN_TTL_MS));
     expect((caught as ConfigError).message).not.toContain('2500');
     expect(loadServiceConfig({ SECRETS_TTL_MS: String(MIN_TTL_MS) }).secretsTtlMs).toBe(MIN_TTL_MS);
+  });
+
+  it('refuses SECRETS_TTL_MS above the ceiling (60 days was once a busy loop), naming the setting and the ceiling', () => {
+    const sixtyDays = String(60 * 86_400_000);
+    expect(loadServiceConfig({ SECRETS_TTL_MS: sixtyDays }).secretsTtlMs).toBe(60 * 86_400_000);
+    let caught: unknown;
+    try {
+      loadServiceConfig({ SECRETS_TTL_MS: String(MAX_TTL_MS + 1) });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).setting).toBe('SECRETS_TTL_MS');
+    expect((caught as ConfigError).message).toContain(String(MAX_TTL_MS));
   });
 
   it('reads the start-up deadline from SECRETS_STARTUP_TIMEOUT_MS, 30 s by default', () => {

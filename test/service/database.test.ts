@@ -324,3 +324,11 @@ describe('Database with password authentication (scram-sha-256)', () => {
     await db.close();
   });
 });
+
+describe('pgPoolConfig deadlines', () => {
+  it('gives the server a shorter deadline than the client, so no statement commits after its caller was answered', () => {
+    const config = pgPoolConfig('postgresql://app@127.0.0.1/app', 'app');
+    expect(config.statement_timeout).toBeGreaterThan(0);
+    expect(config.statement_timeout).toBeLessThan(config.query_timeout!);
+  });
+});

@@ -354,6 +354,25 @@ describe('createRefreshBroadcast over Redis', () => {
     expect(seen).toEqual(['applied']);
   });
 
+  it("moves the receiving instance's last refresh of any kind (a notice, by name) and the named secret's last read", async () => {
+    const channel = channelName();
+    const env = { ...store };
+    const a = await instance(channel, await envEngine(env));
+    const bEngine = await envEngine(env);
+    await instance(channel, bEngine);
+    const before = bEngine.status();
+    env.ADMIN_TOKEN = 'admin-token-three-0123456789abcdefgh';
+
+    await a.publish('test', ['ADMIN_TOKEN']);
+    await waitFor(() => bEngine.status().lastAnyRefresh?.kind === 'names');
+
+    const after = bEngine.status();
+    expect(after.lastAnyRefresh).toMatchObject({ kind: 'names', reason: 'notice' });
+    expect(Date.parse(after.lastAnyRefresh!.at)).toBeGreaterThanOrEqual(Date.parse(before.lastAnyRefresh!.at));
+    expect(Date.parse(after.secrets.ADMIN_TOKEN!.lastRead!)).toBeGreaterThanOrEqual(Date.parse(before.secrets.ADMIN_TOKEN!.lastRead!));
+    expect(after.lastRefresh).toBe(before.lastRefresh);
+  });
+
   it('costs one GetSecretValue per named secret for 200 junk and 200 well-formed notices, never the batch call', async () => {
     const lsm = await startLocalSecretsManager({ port: 0 });
     cleanups.push(() => lsm.close());

@@ -15,6 +15,7 @@ const secret = (over: Partial<SecretStatus> = {}): SecretStatus => ({
   usingDefault: false,
   versionId: 'v-1',
   lastChanged: '2026-01-01T00:00:00.000Z',
+  lastRead: '2026-01-01T10:30:00.000Z',
   lastErrorCode: null,
   previousAccepted: false,
   reads: 3,
@@ -33,6 +34,7 @@ const status = (over: Partial<EngineStatus> = {}): EngineStatus => ({
   cacheExpired: false,
   ttlMs: 3_600_000,
   lastRefresh: '2026-01-01T10:30:00.000Z',
+  lastAnyRefresh: { at: '2026-01-01T10:45:00.000Z', kind: 'names', reason: 'notice' },
   lastAttempt: '2026-01-01T10:30:00.000Z',
   nextRefresh: '2026-01-01T11:00:00.000Z',
   lastErrorCode: null,
@@ -132,6 +134,18 @@ describe('secretsAdminView', () => {
     expect(view.secrets.ADMIN_TOKEN!.lastRefresh).toBeNull();
     expect(view.secrets.ADMIN_TOKEN!.lastErrorCode).toBe('AccessDeniedException');
     expect(view.secrets.OPENAI_MODEL!.lastRefresh).toBeNull();
+  });
+
+  it("gives each secret its own last read from the store, and the instance's last refresh of any kind with its kind", () => {
+    const view = secretsAdminView(
+      status({ secrets: { ADMIN_TOKEN: secret({ lastRead: '2026-01-01T10:45:00.000Z' }), OPENAI_MODEL: secret({ lastRead: '2026-01-01T10:30:00.000Z' }) } }),
+      { nowMs: NOW_MS },
+    );
+
+    expect(view.lastRefresh).toBe('2026-01-01T10:30:00.000Z');
+    expect(view.lastAnyRefresh).toEqual({ at: '2026-01-01T10:45:00.000Z', kind: 'names', reason: 'notice' });
+    expect(view.secrets.ADMIN_TOKEN!.lastRefresh).toBe('2026-01-01T10:45:00.000Z');
+    expect(view.secrets.OPENAI_MODEL!.lastRefresh).toBe('2026-01-01T10:30:00.000Z');
   });
 
   it('drops the read counters', () => {

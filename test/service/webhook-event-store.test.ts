@@ -59,6 +59,26 @@ describe('storeWebhookEvents', () => {
     expect(rows[0]!.body.equals(deep.body)).toBe(true);
   });
 
+  it('stores an object holding U+0000 with that character escaped as \u0000, and the exact body', async () => {
+    const body = Buffer.from('{"object":"page\\u0000x","n":"nul"}', 'utf8');
+    const nul: WebhookEvent = { id: createHash('sha256').update(body).digest('hex'), object: 'page\u0000x\\u0000', body, signedWith: 'current' };
+
+    expect(await storeWebhookEvents(database, [nul])).toEqual(['stored']);
+
+    const { rows } = await database.query<{ object: string; body: Buffer }>('SELECT object, body FROM webhook_events WHERE id = $1', [nul.id]);
+    expect(rows[0]!.object).toBe('page\\u0000x\\\\u0000');
+    expect(rows[0]!.body.equals(body)).toBe(true);
+  });
+
+  it('stores an event without its object when asked to', async () => {
+    const e = event('{"object":"page","n":"no-object"}');
+
+    await storeWebhookEvents(database, [e], { withoutObject: true });
+
+    const { rows } = await database.query<{ object: string | null }>('SELECT object FROM webhook_events WHERE id = $1', [e.id]);
+    expect(rows[0]!.object).toBeNull();
+  });
+
   it('sends nothing for no events', async () => {
     expect(await storeWebhookEvents({ query: () => Promise.reject(new Error('no query expected')) }, [])).toEqual([]);
   });

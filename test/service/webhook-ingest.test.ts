@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WebhookOverloadedError } from '../../src/service/errors.js';
+import { DatabaseUnavailableError, WebhookOverloadedError } from '../../src/service/errors.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { WebhookIngest, type CommittedGroup } from '../../src/service/webhook-ingest.js';
 import type { WebhookEvent } from '../../src/service/webhook-event-store.js';
 
@@ -112,6 +113,88 @@ describe('WebhookIngest', () => {
     expect(ingest.stats()).toMatchObject({ groupsFailed: 1, groupsCommitted: 1 });
   });
 
+  it('retries the members of a group that failed on a data error one by one, so only the bad one is touched, and stores it without its object', async () => {
+    // PostgreSQL refuses (22021) any statement whose `object` holds the poison; the body is bytea and always fits.
+    const statements: (string | null)[][] = [];
+    const db = {
+      query: async (_text: string, values?: unknown[]) => {
+        const [ids, objects] = values as [string[], (string | null)[]];
+        statements.push(objects);
+        if (objects.includes('poison')) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+        return { rows: ids.map((id) => ({ id })) } as never;
+      },
+    };
+    const ingest = new WebhookIngest(db, { groupsInFlight: 1 });
+    const plug = ingest.submit(event('plug'));
+    const group = ['a', 'bad', 'c'].map((id) => ingest.submit({ ...event(id), object: id === 'bad' ? 'poison' : 'page' }));
+
+    expect(await plug).toBe('stored');
+    expect(await Promise.all(group)).toEqual(['stored', 'stored', 'stored']);
+    expect(statements).toEqual([[null], ['page', 'poison', 'page'], ['page'], ['poison'], [null], ['page']]);
+    expect(ingest.stats()).toMatchObject({ groupsFailed: 0, groupsCommitted: 2, retriedAlone: 3, storedWithoutObject: 1 });
+  });
+
+  it('answers each member retried alone for itself: one that meets a database going down does not turn the others\' 200 into 503', async () => {
+    let calls = 0;
+    const db = {
+      query: async (_text: string, values?: unknown[]) => {
+        calls++;
+        const [ids, objects] = values as [string[], (string | null)[]];
+        if (objects.includes('poison')) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+        if (ids.includes('late')) throw new DatabaseUnavailableError('ECONNREFUSED');
+        return { rows: ids.map((id) => ({ id })) } as never;
+      },
+    };
+    const committed: CommittedGroup[] = [];
+    const ingest = new WebhookIngest(db, { groupsInFlight: 1 }, { onCommitted: (g) => committed.push(g) });
+    const plug = ingest.submit(event('plug'));
+    const group = [{ ...event('a'), object: 'poison' }, event('b'), event('late')].map((e) => ingest.submit(e).catch((err: unknown) => err));
+
+    await plug;
+    const answers = await Promise.all(group);
+
+    expect(answers.slice(0, 2)).toEqual(['stored', 'stored']);
+    expect(answers[2]).toBeInstanceOf(DatabaseUnavailableError);
+    expect(committed.at(-1)).toMatchObject({ events: 2, stored: 2, duplicates: 0 });
+    expect(calls).toBe(6);
+  });
+
+  it('answers 503 (never the raw data error) for an event PostgreSQL refuses even without its object', async () => {
+    const dataError = Object.assign(new Error('check violation'), { code: '23514' });
+    const db = { query: async () => Promise.reject(dataError) };
+    const ingest = new WebhookIngest(db);
+
+    const err = await ingest.submit(event('x')).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(DatabaseUnavailableError);
+    expect(err).toMatchObject({ code: 'DATABASE_UNAVAILABLE', dbCode: '23514' });
+  });
+
+  it('counts the events of a group that timed out on the client but were committed, after the check delay', async () => {
+    const clock = new FakeClock();
+    const stored: number[] = [];
+    const checks: unknown[][] = [];
+    const db = {
+      query: async (text: string, values?: unknown[]) => {
+        if (text.startsWith('SELECT')) {
+          checks.push(values!);
+          return { rows: (values![0] as string[]).filter((id) => id === 'a').map((id) => ({ id })) } as never;
+        }
+        throw new DatabaseUnavailableError('Timeout');
+      },
+    };
+    const ingest = new WebhookIngest(db, { storedAfterTimeoutCheckMs: 1_000 }, { clock, onStoredAfterTimeout: (n) => stored.push(n) });
+
+    const answers = await Promise.all(['a', 'b'].map((id) => ingest.submit(event(id)).catch((e: unknown) => e)));
+    const beforeCheck = checks.length;
+    await clock.advance(1_000);
+
+    expect(answers.every((a) => a instanceof DatabaseUnavailableError)).toBe(true);
+    expect(beforeCheck).toBe(0);
+    expect(checks.map((v) => v[0])).toEqual([['a'], ['b']]);
+    expect(stored).toEqual([1]);
+  });
+
   it('refuses at once, with the Retry-After seconds, when maxPending events are waiting or being written', async () => {
     const db = heldDatabase();
     const ingest = new WebhookIngest(db, { maxPending: 2, groupsInFlight: 1, retryAfterSeconds: 3 });
@@ -129,7 +212,7 @@ describe('WebhookIngest', () => {
     expect(await Promise.all(held)).toEqual(['stored', 'stored']);
   });
 
-  it.each(['maxPending', 'maxGroup', 'maxGroupBytes', 'groupsInFlight', 'retryAfterSeconds'])('refuses a %s that is not a positive integer', (key) => {
+  it.each(['maxPending', 'maxGroup', 'maxGroupBytes', 'groupsInFlight', 'retryAfterSeconds', 'storedAfterTimeoutCheckMs'])('refuses a %s that is not a positive integer', (key) => {
     expect(() => new WebhookIngest(heldDatabase(), { [key]: 0 })).toThrow(`WebhookIngest: ${key} must be a positive integer`);
     expect(() => new WebhookIngest(heldDatabase(), { [key]: 1.5 })).toThrow(RangeError);
   });

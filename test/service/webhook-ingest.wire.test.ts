@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { webhookIngestHooks } from '../../src/service/app.js';
+import { Database, pgPoolConfig } from '../../src/service/database.js';
+import { createLogger } from '../../src/service/logger.js';
+import { createMetrics } from '../../src/service/metrics.js';
 import { WebhookIngest, type WebhookIngestOptions } from '../../src/service/webhook-ingest.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
 import { listenApp, type ListeningApp } from './support/listening-app.js';
 import { createPostgresCluster, throwawayDatabase, type PostgresCluster, type ThrowawayDatabase } from './support/postgres.js';
@@ -241,5 +246,125 @@ describe('POST /webhook when PostgreSQL goes down mid-burst', () => {
     } finally {
       await check.end();
     }
+  });
+});
+
+describe('POST /webhook with bytes PostgreSQL text cannot hold, and statements that outlive a deadline, over HTTP and real PostgreSQL', () => {
+  let db: ThrowawayDatabase;
+  let h: Harness;
+  let reader: pg.Pool;
+  let locker: pg.Client;
+  const opened: { close: () => Promise<unknown> }[] = [];
+
+  beforeAll(async () => {
+    db = await throwawayDatabase('svc_ingest_odd');
+    h = await startHarness({ env: testSecrets(db.url, SHARED_REDIS_URL) });
+    reader = new pg.Pool({ connectionString: db.url, max: 4 });
+    locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+  });
+
+  afterEach(async () => {
+    await locker.query('ROLLBACK').catch(() => {});
+    for (const o of opened.splice(0).reverse()) await o.close();
+  });
+
+  afterAll(async () => {
+    await Promise.all([reader.end(), locker.end()]);
+    await h.close();
+    await db.drop();
+  });
+
+  async function serve(ingest: WebhookIngest) {
+    const served = await listenApp(h, { webhookIngest: ingest });
+    opened.push({ close: () => served.app.close() });
+    return deliverer(() => `http://127.0.0.1:${served.port}`, () => h.env.META_APP_SECRET!, () => reader);
+  }
+
+  /** A Database on the same tables whose pool has other deadlines. */
+  async function databaseWith(deadlines: { query_timeout: number; statement_timeout: number }) {
+    const database = new Database({ url: db.url, createPool: (url, role) => new pg.Pool({ ...pgPoolConfig(url, role), ...deadlines }) });
+    opened.push(database);
+    database.start();
+    await database.whenReady();
+    return database;
+  }
+
+  async function holdInserts() {
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE webhook_events IN EXCLUSIVE MODE');
+    return { release: () => locker.query('COMMIT') };
+  }
+
+  it('stores a signed delivery with U+0000 in its object and every other delivery of its group: 200 each, object escaped, body exact', async () => {
+    const ingest = new WebhookIngest(h.database, { groupsInFlight: 1 });
+    const http = await serve(ingest);
+    const hold = await holdInserts();
+    const plug = http.deliver(event('plug'));
+    await waitFor(() => ingest.stats().writing === 1);
+    const nul = `{"object":"whatsapp_business_account\\u0000","entry":[{"id":"nul-${randomBytes(6).toString('hex')}"}]}`;
+    const bodies = [event('n1'), nul, event('n2'), event('n3')];
+    const all = Promise.all(bodies.map((b) => http.deliver(b)));
+    await waitFor(() => ingest.stats().waiting === 4);
+    await hold.release();
+    const results = [await plug, ...(await all)];
+
+    expect(results.map((r) => [r.status, r.durableWhenAnswered])).toEqual(results.map(() => [200, true]));
+    const { rows } = await reader.query<{ object: string; body: Buffer }>('SELECT object, body FROM webhook_events WHERE id = $1', [sha256(nul)]);
+    expect(rows[0]!.object).toBe('whatsapp_business_account\\u0000');
+    expect(rows[0]!.body.equals(Buffer.from(nul))).toBe(true);
+    expect(ingest.stats()).toMatchObject({ groupsFailed: 0, retriedAlone: 0 });
+  });
+
+  it('stores the rest of a group when PostgreSQL refuses one event (a check constraint), and that one without its object: no 500', async () => {
+    await reader.query("ALTER TABLE webhook_events ADD CONSTRAINT test_refuses_poison CHECK (object IS DISTINCT FROM 'poison')");
+    opened.push({ close: () => reader.query('ALTER TABLE webhook_events DROP CONSTRAINT test_refuses_poison') });
+    const ingest = new WebhookIngest(h.database, { groupsInFlight: 1 });
+    const http = await serve(ingest);
+    const hold = await holdInserts();
+    const plug = http.deliver(event('plug'));
+    await waitFor(() => ingest.stats().writing === 1);
+    const poison = `{"object":"poison","entry":[{"id":"p-${randomBytes(6).toString('hex')}"}]}`;
+    const bodies = [event('p1'), poison, event('p2')];
+    const all = Promise.all(bodies.map((b) => http.deliver(b)));
+    await waitFor(() => ingest.stats().waiting === 3);
+    await hold.release();
+    const results = [await plug, ...(await all)];
+
+    expect(results.map((r) => [r.status, r.durableWhenAnswered])).toEqual(results.map(() => [200, true]));
+    const { rows } = await reader.query<{ object: string | null }>('SELECT object FROM webhook_events WHERE id = $1', [sha256(poison)]);
+    expect(rows[0]!.object).toBeNull();
+    expect(ingest.stats()).toMatchObject({ groupsFailed: 0, retriedAlone: 3, storedWithoutObject: 1 });
+  });
+
+  it('answers 503 with Retry-After, not 500, when statement_timeout cancels the statement (57014)', async () => {
+    const database = await databaseWith({ query_timeout: 30_000, statement_timeout: 200 });
+    const ingest = new WebhookIngest(database);
+    const http = await serve(ingest);
+    const hold = await holdInserts();
+
+    const refused = await http.deliver(event('cancelled'));
+    await hold.release();
+
+    expect([refused.status, refused.retryAfter, refused.json.error?.code, refused.durableWhenAnswered]).toEqual([503, '5', 'SERVICE_UNAVAILABLE', false]);
+  });
+
+  it('counts webhook_events_total{result="stored-after-timeout"} for a delivery answered 503 whose statement committed after the client gave up', async () => {
+    // The old misconfiguration on purpose: the client gives up first, the server has no deadline.
+    const database = await databaseWith({ query_timeout: 300, statement_timeout: 0 });
+    const clock = new FakeClock();
+    const metrics = createMetrics(h.engine);
+    const ingest = new WebhookIngest(database, { storedAfterTimeoutCheckMs: 1_000 }, webhookIngestHooks(createLogger({ level: 'silent' }), metrics, clock));
+    const http = await serve(ingest);
+    const hold = await holdInserts();
+
+    const late = await http.deliver(event('late'));
+    await hold.release();
+    await waitFor(async () => (await reader.query('SELECT 1 FROM webhook_events WHERE id = $1', [late.id])).rowCount === 1);
+    await clock.advance(1_000);
+    await waitFor(() => ingest.stats().storedAfterTimeout === 1);
+
+    expect(late.status).toBe(503);
+    expect(await metrics.registry.metrics()).toMatch(/^webhook_events_total\{result="stored-after-timeout"\} 1$/m);
   });
 });

@@ -179,8 +179,11 @@ export async function alarmsCommand(ctx: CommandContext): Promise<number> {
     throw new CliError('CANCELLED', 'Cancelled; nothing changed');
   }
   await applyAlarmPlan(clients, plan, diff);
+  // Alarms without actions still change state in the console, but nobody hears of it.
+  const warnings = actions.length === 0 ? ['no --sns-topic: the alarms change state in CloudWatch but notify no one; pass --sns-topic ARN to be told'] : [];
+  for (const w of warnings) deps.stderr(`warning: ${w}\n`);
   out(
-    { applied: diff },
+    { applied: diff, warnings },
     `${diff.map((d) => `${d.result.padEnd(10)} ${d.kind === 'metricFilter' ? 'filter' : 'alarm '} ${d.name}`).join('\n')}\n${skipped}`,
   );
   return EXIT_CODES.OK;

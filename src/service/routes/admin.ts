@@ -45,9 +45,6 @@ export function salonsQueryProblem(validation: readonly { instancePath?: string 
   return `${SALONS_QUERY_RULES.limit}; ${SALONS_QUERY_RULES.after}`;
 }
 
-/** Never-created optional secrets are not failures: there is nothing to load, and nothing is wrong. */
-const ABSENT = new Set(['NotSet', 'ResourceNotFoundException']);
-
 /** The `names` query of POST /admin/refresh-secrets: catalog names, each once; never echoed back. */
 function refreshNames(query: string | undefined, known: readonly WhatsappSaasName[]): WhatsappSaasName[] | undefined | 'invalid' {
   if (query === undefined) return undefined;
@@ -107,16 +104,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
         notifiedOtherInstances: notified,
       });
     }
-    const secrets = engine.status().secrets;
-    const failed = outcome.failed.filter((f) => {
-      const s = secrets[f.name];
-      // Loaded from a store value before (then deleted) is a real failure; a default or nothing is not.
-      return !(ABSENT.has(f.code) && s !== undefined && !s.required && (!s.loaded || s.usingDefault));
-    });
     return {
       success: true,
       changed: outcome.changed.map((c) => c.name),
-      failed: failed.map((f) => ({ name: f.name, code: f.code })),
+      // The engine's own list: an optional secret that was never created is not in it.
+      failed: outcome.failed.map((f) => ({ name: f.name, code: f.code })),
       notifiedOtherInstances: notified,
       lastRefresh: engine.status().lastRefresh,
     };

@@ -119,6 +119,7 @@ describe('the status page in Chromium', () => {
     await page.reload();
     await page.waitForSelector('#status:not([hidden])');
     const rowsAfterReload = await page.locator('#secrets tbody tr').count();
+    const summary = await page.locator('#summary').innerText();
 
     await mkdir(join(REPO, 'artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -138,6 +139,8 @@ describe('the status page in Chromium', () => {
     expect(refreshResult).toContain('changed: OPENAI_API_KEY');
     expect(dependencies.join(' ')).toMatch(/database\s*up/);
     expect(rowsAfterReload).toBe(11);
+    expect(summary).toContain('Last full refresh');
+    expect(summary).toMatch(/Last refresh of any kind\s+\S.*\(whole catalog, forced\)/);
     expect(policyViolations).toEqual([]);
     expect(existsSync(SCREENSHOT)).toBe(true);
     for (const value of [...Object.values(secrets), ROTATED_OPENAI_KEY]) {

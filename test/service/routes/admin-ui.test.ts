@@ -63,6 +63,12 @@ describe('GET /admin/ui', () => {
     expect(ADMIN_UI_SCRIPT).toContain("headers: { 'x-admin-token': t }");
   });
 
+  it('shows the last full refresh and the last refresh of any kind, with its kind, in the summary', () => {
+    expect(ADMIN_UI_SCRIPT).toContain("['Last full refresh', when(view.lastRefresh)]");
+    expect(ADMIN_UI_SCRIPT).toMatch(/'Last refresh of any kind', view\.lastAnyRefresh \? when\(view\.lastAnyRefresh\.at\)/);
+    expect(ADMIN_UI_SCRIPT).toContain('view.lastAnyRefresh.reason');
+  });
+
   it('still asks for the token on everything else under /admin', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/admin/ui/other' });
 

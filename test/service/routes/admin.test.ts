@@ -218,6 +218,25 @@ describe('POST /admin/refresh-secrets', () => {
     expect(h.engine.accepted('META_APP_SECRET')[0]).not.toBe('rotated-app-secret-0123456789abcdef');
   });
 
+  it('with ?names=, moves the last refresh of the named secrets and of the instance (with its kind) in GET /admin/secrets/health', async () => {
+    const clock = new FakeClock(Date.now());
+    const h = await harness({ clock });
+    const headers = { 'x-admin-token': h.env.ADMIN_TOKEN! };
+    const before = (await h.app.inject({ method: 'GET', url: '/admin/secrets/health', headers })).json();
+    await clock.advance(60_000);
+    h.env.OPENAI_API_KEY = 'sk-rotated';
+
+    await h.app.inject({ method: 'POST', url: '/admin/refresh-secrets?names=OPENAI_API_KEY', headers });
+    const after = (await h.app.inject({ method: 'GET', url: '/admin/secrets/health', headers })).json();
+
+    const moved = new Date(clock.now()).toISOString();
+    expect(after.lastAnyRefresh).toEqual({ at: moved, kind: 'names', reason: 'forced' });
+    expect(after.secrets.OPENAI_API_KEY.lastRefresh).toBe(moved);
+    expect(after.secrets.ADMIN_TOKEN.lastRefresh).toBe(before.secrets.ADMIN_TOKEN.lastRefresh);
+    expect(after.lastRefresh).toBe(before.lastRefresh);
+    expect(before.lastAnyRefresh).toMatchObject({ kind: 'full', reason: 'startup' });
+  });
+
   it('refuses unknown or repeated names in ?names= without echoing them, and refreshes nothing', async () => {
     const notices: string[] = [];
     const h = await harness({ broadcast: { publish: async (reason) => (notices.push(reason), true) } });
