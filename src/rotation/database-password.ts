@@ -88,6 +88,9 @@ export const databasePasswordRotation: RotationModule<DatabaseDeps> = {
       throw new RotationError('ROTATION_TEST_FAILED', `testSecret: version ${pending.versionId} of ${secretId} does not log in (${driverErrorCode(err)})`, { cause: err });
     });
   },
+  async logsIn(deps, secretId, value) {
+    return logsIn(deps.sql, readPostgresSecret(value, secretId).url, 'testSecret', secretId);
+  },
   async testConfiguration(ctx) {
     const { secretId, current, deps } = ctx;
     const now = readPostgresSecret(current.value, secretId);

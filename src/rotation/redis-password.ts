@@ -68,6 +68,17 @@ export const redisPasswordRotation: RotationModule<RedisDeps> = {
       throw new RotationError('ROTATION_TEST_FAILED', `testSecret: version ${pending.versionId} of ${secretId} does not log in as ${next.user} (${driverErrorCode(err)})`, { cause: err });
     }
   },
+  async logsIn(deps, secretId, value) {
+    readRedisSecret(value, secretId);
+    try {
+      await withRedis(deps.redis, value, (c) => c.call('PING'));
+      return true;
+    } catch (err) {
+      const code = driverErrorCode(err);
+      if (code === 'WRONGPASS' || code === 'NOAUTH') return false;
+      throw new RotationError('ROTATION_TEST_FAILED', `Logging in to ${secretId}'s server failed (${code})`, { cause: err });
+    }
+  },
   async testConfiguration(ctx) {
     const { secretId, current, deps } = ctx;
     readRedisSecret(current.value, secretId);
