@@ -240,8 +240,8 @@ function mayHaveLanded(err: unknown): boolean {
 function stopped(err: unknown, r: RotationRequest, versionId: string, tokenFile: TokenFile | undefined, reached: Reached): CliError {
   const base = cliErrorOf(err, r.secretId);
   const kind = r.kind.module.kind;
-  // Only kinds whose labels may move back offer a rollback; a password set at its resource cannot be taken back.
-  const cancel = r.kind.rollback ? `, or "secrets rollback ${kind}" to cancel it` : '';
+  // Only tokens offer to cancel: a password may already be set at its server, and is finished, not cancelled.
+  const cancel = r.kind.rollback && r.kind.module.handover ? `, or "secrets rollback ${kind}" to cancel it` : '';
   const holder = err instanceof RotationError ? err.claimHolder : undefined;
   let message: string;
   if (holder !== undefined) {

@@ -148,13 +148,13 @@ describe('secrets rotate database-password', () => {
     expect((await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: s.ids.database }))).Versions).toHaveLength(1);
   });
 
-  it('is never rolled back: rollback names the secrets it takes', async () => {
+  it('is rolled back only where it can be (see rollback.credentials.test.ts): with no previous version, it says so and changes nothing', async () => {
     const s = await scenario();
 
     const { code, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
 
-    expect(code).toBe(2);
-    expect(stderr).toContain('rollback takes exactly one secret: admin-token or meta-verify-token');
+    expect(code).toBe(1);
+    expect(stderr).toContain('has no AWSPREVIOUS version to roll back to; nothing changed');
   });
 
   it('stopped at any call, always leaves a value that logs in, says so without offering a rollback, and finishes when run again', async () => {
