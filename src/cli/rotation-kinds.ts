@@ -4,6 +4,8 @@ import {
   databasePasswordRotation,
   masterArnOf,
   metaVerifyTokenRotation,
+  readPostgresSecret,
+  readRedisSecret,
   readValue,
   redisPasswordRotation,
   type DatabaseDeps,
@@ -13,6 +15,7 @@ import {
   type RotationModule,
   type TokenDeps,
 } from '../rotation/index.js';
+import { readAdminToken } from './admin-token.js';
 import type { CommandContext } from './command-context.js';
 import { CliError } from './errors.js';
 
@@ -29,8 +32,13 @@ export interface CliRotationKind<D> {
   effect(strategy: string): string;
   /** Printed after a rotation. */
   readonly checklist: string;
-  /** `secrets rollback <kind>` may move its labels back (a token; never a password already changed at its resource). */
+  /**
+   * `secrets rollback <kind>` takes it: tokens move their labels back; database and Redis
+   * passwords only together with the password at the server (see credential-rollback.ts).
+   */
   readonly rollback: boolean;
+  /** Credentials: the login user of a value, which decides how it is rolled back (same user: set the password back first). */
+  userOf?(value: string, secretId: string): string;
   /**
    * Publish a refresh notice on Redis after the switch (the Redis push, besides --notify):
    * credentials, whose old value the engine does not keep accepting.
@@ -84,12 +92,7 @@ const tokenDeps = (kind: string) => async (ctx: CommandContext, client: SecretsM
   const url = ctx.options.url;
   const close = async () => {};
   if (url === undefined) return { deps: {}, close };
-  const adminId = ctx.catalog.entry('ADMIN_TOKEN')!.awsId;
-  const adminToken = async () => {
-    const current = await readValue(client, adminId, { stage: 'AWSCURRENT' });
-    if (current === undefined) throw new CliError('NOT_FOUND', `${adminId} has no AWSCURRENT value`);
-    return current.value;
-  };
+  const adminToken = () => readAdminToken(client, ctx.catalog);
   return { deps: { service: { url, fetch: ctx.deps.fetch, adminToken } }, close };
 };
 
@@ -146,7 +149,8 @@ export const CLI_ROTATION_KINDS: readonly CliRotationKind<unknown>[] = [
         ? 'the current role still works'
         : 'the role may already have the new password, so new connections with the old one are refused (instances refresh and retry); finish it now',
     checklist: DATABASE_PASSWORD_CHECKLIST,
-    rollback: false,
+    rollback: true,
+    userOf: (value, secretId) => readPostgresSecret(value, secretId).user,
     announce: true,
   },
   {
@@ -157,7 +161,8 @@ export const CLI_ROTATION_KINDS: readonly CliRotationKind<unknown>[] = [
     effect: () => 'The ACL user gets a second password; the old one is removed once every instance named by --notify has switched.',
     pendingNote: () => 'the old password still works (the new one may work too)',
     checklist: REDIS_PASSWORD_CHECKLIST,
-    rollback: false,
+    rollback: true,
+    userOf: (value, secretId) => readRedisSecret(value, secretId).user,
     announce: true,
   },
 ];

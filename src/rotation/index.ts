@@ -5,6 +5,8 @@ export type { CreateContext, FinishedContext, FinishMode, PendingContext, Rotati
 export { applySet, applyTest, createSecret, dropPendingLabel, finishSecret, setSecret, testSecret } from './rotation-steps.js';
 export type { Created, Finished } from './rotation-steps.js';
 export { runRotation } from './run-rotation.js';
+export { candidateStage, isCandidateStage, requireClaim, takeClaim } from './rotation-claim.js';
+export type { ClaimState } from './rotation-claim.js';
 export type { RotationOutcome, RunRotationInput } from './run-rotation.js';
 export { AWSCURRENT, AWSPENDING, AWSPREVIOUS, moveStage, readVersions, ROLLED_BACK, ROTATION_IMMEDIATE, versionsOf } from './version-stages.js';
 export type { SecretVersions, VersionView } from './version-stages.js';
@@ -25,7 +27,8 @@ export { driverErrorCode } from './credential-clients.js';
 export type { CredentialClients, RedisClient, RedisClientFactory, SqlClient, SqlClientFactory } from './credential-clients.js';
 export { DATABASE_STRATEGIES, databasePasswordRotation } from './database-password.js';
 export type { DatabaseDeps, DatabaseStrategy } from './database-password.js';
-export { masterArnOf } from './postgres-secret.js';
+export { masterArnOf, readPostgresSecret } from './postgres-secret.js';
+export { readRedisSecret } from './redis-secret.js';
 export { redisPasswordRotation } from './redis-password.js';
 export type { RedisDeps } from './redis-password.js';
 export { publishRefreshNotice, REFRESH_CHANNEL } from './refresh-notice.js';
