@@ -27,7 +27,8 @@ import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { startMetricsListener } from './metrics-server.js';
-import { createRefreshBroadcast } from './refresh-broadcast.js';
+import { createFleetSize } from './fleet-size.js';
+import { createRefreshBroadcast, REFRESH_CHANNEL } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
 import {
   followRedisCredentials,
@@ -206,6 +207,9 @@ async function start(): Promise<void> {
           instanceId: randomUUID(),
           minIntervalMs: config.secretsNoticeIntervalMs,
           spreadMs: config.secretsNoticeSpreadMs,
+          budgetPerSecond: config.secretsGetSecretValueBudgetPerSecond,
+          // The fleet counts itself: every instance holds one subscription to the refresh channel.
+          fleetSize: createFleetSize({ redis, channel: REFRESH_CHANNEL, logger: secretsLogger }),
           logger: secretsLogger,
           onNotice: metrics.refreshNotice,
         });
