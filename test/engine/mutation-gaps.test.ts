@@ -64,7 +64,7 @@ describe('AWS source boundaries', () => {
 
   it('keeps the SDK error as the cause of a whole failure', async () => {
     const fake = new FakeSecretsManagerClient();
-    const denied = awsError('ThrottlingException');
+    const denied = awsError('InternalServiceError', 500);
     fake.onBatch = () => {
       throw denied;
     };
@@ -140,7 +140,7 @@ describe('status and start-up boundaries', () => {
       random: () => 1,
       attempt: async () => {
         attempts++;
-        return { ok: false, reason: 'startup', code: 'ThrottlingException', transient: true };
+        return { ok: false, reason: 'startup', code: 'InternalServiceError', transient: true };
       },
       problems: () => [],
       closed: new AbortController().signal,

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../../src/catalog/whatsapp-saas.js';
 import { createAwsSource, createEnvSource, createSecretsEngine, type RefreshOptions, type RefreshOutcome, type SecretsEngine } from '../../src/engine/index.js';
 import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { createFleetSize, type FleetSize } from '../../src/service/fleet-size.js';
+import type { FleetSize } from '../../src/service/fleet-size.js';
 import {
   createRefreshBroadcast,
   DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND,
