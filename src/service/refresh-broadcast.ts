@@ -45,13 +45,17 @@ export function expectedNoticeCalls(catalog: Pick<Catalog, 'entries'>, names: Re
 }
 
 /**
- * The window over which every instance of a fleet of `fleetSize` spreads `calls` fetches each, so
+ * The window over which every instance of a fleet of `fleetSize` spreads its `calls` fetches, so
  * that together they stay within `budgetPerSecond`: calls × fleet ÷ rate, never under `floorMs`.
- * The rate is the budget less four standard deviations of a second's count (random arrivals at a
- * mean rate r land r ± √r in a second), so the busiest second of the window stays within the budget.
+ * Instances pick their moments at random and each makes its calls together, so a second of the
+ * window sees the mean rate r give or take √(calls × r); the rate aimed at is the budget less four
+ * of those standard deviations, so that even the busiest second stays within the budget.
  */
 export function noticeSpreadMs(calls: number, fleetSize: number, budgetPerSecond: number, floorMs: number): number {
-  const rate = Math.max(1, budgetPerSecond - 4 * Math.sqrt(budgetPerSecond));
+  const z = 4 * Math.sqrt(Math.max(1, calls));
+  // r + z·√r = budget, solved for √r.
+  const rootRate = (-z + Math.sqrt(z * z + 4 * budgetPerSecond)) / 2;
+  const rate = Math.max(1, rootRate * rootRate);
   return Math.max(floorMs, Math.ceil((calls * Math.max(1, fleetSize) * 1000) / rate));
 }
 

@@ -363,12 +363,21 @@ describe('noticeSpreadMs and expectedNoticeCalls', () => {
     expect(expectedNoticeCalls(catalog, new Set(catalog.entries.map((e) => e.name)))).toBe(catalog.entries.length);
   });
 
-  it('spreads calls × fleet over the budget less four standard deviations of a second, never under the floor', () => {
-    const rate = 5_000 - 4 * Math.sqrt(5_000);
-    expect(noticeSpreadMs(2, 10_000, 5_000, 250)).toBe(Math.ceil((2 * 10_000 * 1000) / rate));
-    expect(noticeSpreadMs(11, 10_000, 5_000, 250)).toBe(Math.ceil((11 * 10_000 * 1000) / rate));
+  it('aims at a rate whose busiest second, four standard deviations up, is the budget', () => {
+    for (const calls of [1, 2, 11]) {
+      const windowMs = noticeSpreadMs(calls, 10_000, 5_000, 0);
+      const rate = (calls * 10_000 * 1000) / windowMs;
+      expect(rate + 4 * Math.sqrt(calls * rate)).toBeLessThanOrEqual(5_000);
+      expect(rate + 4 * Math.sqrt(calls * rate)).toBeGreaterThan(4_990);
+    }
+  });
+
+  it('spreads over calls × fleet ÷ rate, never under the floor, and a fleet of at least one', () => {
+    expect(Math.abs(noticeSpreadMs(11, 10_000, 5_000, 250) - 2 * noticeSpreadMs(11, 5_000, 5_000, 250))).toBeLessThanOrEqual(1);
     expect(noticeSpreadMs(1, 10, 5_000, 250)).toBe(250);
-    expect(noticeSpreadMs(1, 0, 5_000, 0)).toBe(Math.ceil(1000 / rate));
+    expect(noticeSpreadMs(1, 0, 5_000, 0)).toBe(noticeSpreadMs(1, 1, 5_000, 0));
+    expect(noticeSpreadMs(2, 10_000, 5_000, 250)).toBeLessThan(4_500);
+    expect(noticeSpreadMs(11, 10_000, 5_000, 250)).toBeLessThan(27_000);
   });
 
   it('keeps the default budget at half of the GetSecretValue quota', () => {
