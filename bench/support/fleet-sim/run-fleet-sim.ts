@@ -183,7 +183,10 @@ export async function runFleetSim(options: FleetSimOptions) {
     const of = (op: SimOperation) => [...(byOp?.get(op)?.values() ?? [])];
     const sum = (op: SimOperation, key: 'received' | 'throttled') => of(op).reduce((a, c) => a + c[key], 0);
     const peak = (op: SimOperation) => Math.max(0, ...of(op).map((c) => c.received));
+    const overQuota = (op: SimOperation) => new Set([...(byOp?.get(op)?.entries() ?? [])].filter(([, c]) => c.received > PUBLISHED_QUOTAS_PER_SECOND[op]).map(([second]) => second));
     return {
+      /** Seconds in which either operation was asked more than its quota. */
+      secondsOverQuota: new Set([...overQuota('BatchGetSecretValue'), ...overQuota('GetSecretValue')]).size,
       calls: { BatchGetSecretValue: sum('BatchGetSecretValue', 'received'), GetSecretValue: sum('GetSecretValue', 'received') },
       throttledCalls: sum('BatchGetSecretValue', 'throttled') + sum('GetSecretValue', 'throttled'),
       peakGetSecretValuePerSecond: peak('GetSecretValue'),
