@@ -43,6 +43,15 @@ describe('createSecretsManagerClient', () => {
     once.destroy();
   });
 
+  it('leaves a throttled call to the engine: one attempt, not the SDK’s retry', async () => {
+    lsm.setFaults({ throttle: true });
+    const client = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: TEST_CREDENTIALS });
+
+    expect(await get(client)).toBe('ThrottlingException');
+    expect(lsm.counts()).toEqual({ GetSecretValue: 1 });
+    client.destroy();
+  });
+
   it('ends a call that an endpoint accepts and never answers at the request timeout', async () => {
     lsm.setFaults({ hang: true });
     const client = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: TEST_CREDENTIALS, requestTimeoutMs: 200, maxAttempts: 1 });
