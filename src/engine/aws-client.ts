@@ -23,6 +23,12 @@ export interface AwsClientOptions {
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly maxAttempts?: number;
+  /**
+   * false: a throttled call is not retried by the SDK but returned at once, for a caller whose own
+   * retries are spread over the fleet (the engine in the service). True by default (the rotation
+   * function, the CLI).
+   */
+  readonly retryThrottled?: boolean;
   /** Explicit credentials (tests against the local endpoint); otherwise the SDK's own chain. */
   readonly credentials?: SecretsManagerClientConfig['credentials'];
 }
@@ -33,10 +39,10 @@ export interface AwsClientOptions {
  * never answers would otherwise hold a refresh forever. Credentials come from the SDK's own chain.
  */
 export function createSecretsManagerClient(options: AwsClientOptions): SecretsManagerClient {
-  const { region, endpoint, credentials, connectionTimeoutMs = 2_000, requestTimeoutMs = 3_000, maxAttempts = 2 } = options;
+  const { region, endpoint, credentials, connectionTimeoutMs = 2_000, requestTimeoutMs = 3_000, maxAttempts = 2, retryThrottled = true } = options;
   return new SecretsManagerClient({
     region,
-    retryStrategy: new NoThrottlingRetryStrategy(maxAttempts),
+    ...(retryThrottled ? { maxAttempts } : { retryStrategy: new NoThrottlingRetryStrategy(maxAttempts) }),
     ...(endpoint !== undefined && { endpoint }),
     ...(credentials !== undefined && { credentials }),
     requestHandler: { connectionTimeout: connectionTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },

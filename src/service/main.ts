@@ -94,7 +94,8 @@ async function start(): Promise<void> {
   const endpoint = settings.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() || settings.AWS_ENDPOINT_URL?.trim() || undefined;
   const source = config.useAwsSecrets
     ? createAwsSource({
-        client: createSecretsManagerClient({ region: config.awsRegion, ...(endpoint !== undefined && { endpoint }) }),
+        // Throttling is the fleet's load: the engine's retries spread it, the SDK's would add to it.
+        client: createSecretsManagerClient({ region: config.awsRegion, retryThrottled: false, ...(endpoint !== undefined && { endpoint }) }),
         region: config.awsRegion,
         logger: secretsLogger,
         // `metrics` is created right after the engine, before its first load: start-up's calls count too.
