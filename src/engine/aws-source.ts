@@ -21,9 +21,10 @@ export const DEFAULT_BATCH_RETRY_MS = 60 * 60 * 1000;
 /**
  * After BatchGetSecretValue was throttled (its quota, 100 calls a second per region, cannot be
  * raised; a fleet starting at once exceeds it), how long to use GetSecretValue per secret, whose
- * quota is 100 times larger, before trying the batch again: longer than a start-up's deadline.
+ * quota is 100 times larger, before trying the batch again: longer than a start-up deadline
+ * sized for 100,000 instances (240 s), so a fleet still starting does not go back to the batch.
  */
-export const DEFAULT_BATCH_THROTTLED_RETRY_MS = 60_000;
+export const DEFAULT_BATCH_THROTTLED_RETRY_MS = 5 * 60_000;
 
 export type AwsOperation = 'BatchGetSecretValue' | 'GetSecretValue';
 

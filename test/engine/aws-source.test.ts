@@ -291,10 +291,10 @@ describe('AWS source: answers', () => {
 
     expect(result.records).toHaveLength(catalog.entries.length);
     expect(calls.filter((c) => c.operation === 'GetSecretValue')).toHaveLength(catalog.entries.length);
-    expect(logger.lines.map((l) => l.obj)).toEqual([{ event: 'secrets.batch_throttled', code: 'ThrottlingException', retryBatchInMs: 60_000 }]);
+    expect(logger.lines.map((l) => l.obj)).toEqual([{ event: 'secrets.batch_throttled', code: 'ThrottlingException', retryBatchInMs: 300_000 }]);
   });
 
-  it('reads per secret for a minute after a throttled batch, then tries the batch again', async () => {
+  it('reads per secret for five minutes after a throttled batch, then tries the batch again', async () => {
     const { fake, source, clock } = setup();
     let throttle = true;
     fake.onBatch = (ids) => {
@@ -305,7 +305,7 @@ describe('AWS source: answers', () => {
     throttle = false;
 
     fake.calls = [];
-    await clock.advance(59_999);
+    await clock.advance(299_999);
     await source.load(catalog.entries, controller().signal);
     const withinMinute = fake.calls.map((c) => c.operation);
     fake.calls = [];
