@@ -14,6 +14,13 @@ const SERVICE_TRANSIENT_NAMES = new Set([
   'ServiceUnavailableException',
 ]);
 
+/** The service turned the call away for its rate: the caller's own load, worth spreading out. */
+const THROTTLING_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+
+export function isThrottlingCode(code: string): boolean {
+  return THROTTLING_NAMES.has(code);
+}
+
 /** The endpoint did not answer in time: transient, and "cannot reach" for a person. */
 const TIMEOUT_NAMES = new Set(['RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'AbortError', 'AttemptTimeout']);
 

@@ -5,7 +5,7 @@ import {
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
 import { awsIdIndex, type CatalogEntry } from './catalog.js';
-import { classifyAwsError } from './aws-error.js';
+import { classifyAwsError, isThrottlingCode } from './aws-error.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { SourceError } from './errors.js';
@@ -18,6 +18,13 @@ import { CURRENT_STAGE, PREVIOUS_STAGE } from './source.js';
 export const BATCH_SIZE = 20;
 /** After BatchGetSecretValue was denied, how long to use GetSecretValue per secret before trying it again. */
 export const DEFAULT_BATCH_RETRY_MS = 60 * 60 * 1000;
+/**
+ * After BatchGetSecretValue was throttled (its quota, 100 calls a second per region, cannot be
+ * raised; a fleet starting at once exceeds it), how long to use GetSecretValue per secret, whose
+ * quota is 100 times larger, before trying the batch again: longer than a start-up deadline
+ * sized for 100,000 instances (240 s), so a fleet still starting does not go back to the batch.
+ */
+export const DEFAULT_BATCH_THROTTLED_RETRY_MS = 5 * 60_000;
 
 export type AwsOperation = 'BatchGetSecretValue' | 'GetSecretValue';
 
@@ -35,6 +42,7 @@ export interface AwsSourceOptions {
   /** Called after every Secrets Manager call the source makes; cheap, and never on a read path. */
   readonly onCall?: (call: AwsCall) => void;
   readonly batchRetryMs?: number;
+  readonly batchThrottledRetryMs?: number;
 }
 
 /** What BatchGetSecretValue and GetSecretValue both return for one secret. */
@@ -89,12 +97,20 @@ function wholeFailure(results: readonly Result[], cause?: unknown): SourceError 
 /**
  * AWS mode: the catalog in one BatchGetSecretValue call per 20 secrets. Where the batch call is
  * denied (a role with GetSecretValue on the secrets but no BatchGetSecretValue on `*`, or IAM
- * still propagating at boot), it falls back to GetSecretValue per secret, all at once so the
- * fallback stays one round trip inside the attempt's deadline, and tries the batch again after
- * `batchRetryMs`.
+ * still propagating at boot) or throttled (a fleet starting at once), it falls back to
+ * GetSecretValue per secret, all at once so the fallback stays one round trip inside the attempt's
+ * deadline, and tries the batch again after `batchRetryMs` (denied) or `batchThrottledRetryMs`.
  */
 export function createAwsSource(options: AwsSourceOptions): SecretSource {
-  const { client, region, logger = silentLogger, clock = systemClock, onCall, batchRetryMs = DEFAULT_BATCH_RETRY_MS } = options;
+  const {
+    client,
+    region,
+    logger = silentLogger,
+    clock = systemClock,
+    onCall,
+    batchRetryMs = DEFAULT_BATCH_RETRY_MS,
+    batchThrottledRetryMs = DEFAULT_BATCH_THROTTLED_RETRY_MS,
+  } = options;
   let batchDeniedUntilMs = Number.NEGATIVE_INFINITY;
 
   function report(operation: AwsOperation, outcome: string): void {
@@ -163,14 +179,16 @@ export function createAwsSource(options: AwsSourceOptions): SecretSource {
       return { results: await batch(group, signal) };
     } catch (err) {
       const { code, transient } = classifyAwsError(err);
-      if (code !== 'AccessDeniedException' || signal.aborted) return { results: group.map((e) => ({ name: e.name, code, transient })), error: err };
+      const throttled = isThrottlingCode(code);
+      if ((code !== 'AccessDeniedException' && !throttled) || signal.aborted) return { results: group.map((e) => ({ name: e.name, code, transient })), error: err };
+      const retryBatchInMs = throttled ? batchThrottledRetryMs : batchRetryMs;
       if (clock.now() >= batchDeniedUntilMs) {
         logger.warn(
-          { event: 'secrets.batch_denied', code, retryBatchInMs: batchRetryMs },
-          'BatchGetSecretValue denied; falling back to GetSecretValue per secret',
+          { event: throttled ? 'secrets.batch_throttled' : 'secrets.batch_denied', code, retryBatchInMs },
+          `BatchGetSecretValue ${throttled ? 'throttled' : 'denied'}; falling back to GetSecretValue per secret`,
         );
       }
-      batchDeniedUntilMs = clock.now() + batchRetryMs;
+      batchDeniedUntilMs = Math.max(batchDeniedUntilMs, clock.now() + retryBatchInMs);
       return { results: await eachSingle(group, signal, CURRENT_STAGE) };
     }
   }

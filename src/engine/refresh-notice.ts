@@ -15,7 +15,7 @@ export interface RefreshNotice {
   /** The sender (an instance id, `secrets-cli`, `rotation-function`), for logs and to skip its own. */
   readonly origin: string;
   readonly reason: string;
-  /** Catalog names, at least one, each once. */
+  /** Catalog names, each once; none at all asks for a full refresh (every secret). */
   readonly names: readonly string[];
   /** New version ids by name, a subset of `names`. */
   readonly versions?: Readonly<Record<string, string>>;
@@ -74,7 +74,7 @@ export function parseRefreshNotice(message: string, catalog: NoticeNames): Parse
   if (v !== 1) return { ok: false, problem: 'bad-shape' };
   if (!boundedText(origin, MAX_ORIGIN_CHARS) || !boundedText(reason, MAX_REASON_CHARS) || !boundedText(at, MAX_AT_CHARS)) return { ok: false, problem: 'bad-shape' };
   if (Number.isNaN(Date.parse(at))) return { ok: false, problem: 'bad-shape' };
-  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) return { ok: false, problem: 'bad-shape' };
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) return { ok: false, problem: 'bad-shape' };
   if (new Set(names).size !== names.length) return { ok: false, problem: 'bad-shape' };
   if (!names.every((n: string) => catalog.entry(n) !== undefined)) return { ok: false, problem: 'unknown-name' };
   if (versions !== undefined) {

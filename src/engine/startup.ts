@@ -1,4 +1,5 @@
 import type { BackoffPolicy } from './backoff.js';
+import { isThrottlingCode } from './aws-error.js';
 import { backoffDelayMs } from './backoff.js';
 import type { Clock } from './clock.js';
 import { MissingSecretsError, SecretsError, SourceError } from './errors.js';
@@ -13,7 +14,21 @@ export interface StartupProblem {
 
 export type StartupVerdict =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'retry' | 'fail'; readonly error: SecretsError; readonly code: string };
+  | {
+      readonly kind: 'retry' | 'fail';
+      readonly error: SecretsError;
+      readonly code: string;
+      /** The store turned calls away for their rate: the fleet, not this instance, is the cause. */
+      readonly throttled: boolean;
+    };
+
+/**
+ * After a throttled attempt an instance waits a random moment within this share of what is left
+ * of the start-up deadline: a fleet that started at once (and already took what the quota gave
+ * in its first second) spreads its next attempts over that window, so they fit the quota instead
+ * of meeting it again together. Half leaves the other half for a further round.
+ */
+export const THROTTLED_RETRY_SHARE_OF_DEADLINE = 0.5;
 
 /**
  * Per-secret codes a refresh retries (keeping the cached value) but start-up does not: a value
@@ -29,7 +44,8 @@ const FATAL_AT_STARTUP: ReadonlySet<string> = new Set(['NotCurrentVersion']);
  */
 export function startupVerdict(outcome: RefreshOutcome, problems: readonly StartupProblem[]): StartupVerdict {
   if (!outcome.ok) {
-    return { kind: outcome.transient ? 'retry' : 'fail', error: new SourceError(outcome.code, outcome.transient), code: outcome.code };
+    const { code, transient } = outcome;
+    return { kind: transient ? 'retry' : 'fail', error: new SourceError(code, transient), code, throttled: isThrottlingCode(code) };
   }
   if (problems.length === 0) return { kind: 'ready' };
   const failures = new Map(outcome.failed.map((f) => [f.name, f]));
@@ -37,7 +53,8 @@ export function startupVerdict(outcome: RefreshOutcome, problems: readonly Start
     const f = failures.get(p.name);
     return f?.transient === true && !FATAL_AT_STARTUP.has(f.code);
   });
-  return { kind: transient ? 'retry' : 'fail', error: new MissingSecretsError(problems), code: 'SECRETS_MISSING_REQUIRED' };
+  const throttled = problems.some((p) => isThrottlingCode(failures.get(p.name)?.code ?? ''));
+  return { kind: transient ? 'retry' : 'fail', error: new MissingSecretsError(problems), code: 'SECRETS_MISSING_REQUIRED', throttled };
 }
 
 export interface StartupOptions {
@@ -59,7 +76,10 @@ export interface StartupOptions {
 /**
  * Loads the catalog for start-up, retrying transient failures with jittered backoff within the
  * start-up deadline, so a fleet that deploys into a throttled Secrets Manager (BatchGetSecretValue
- * allows 100 calls a second per region, not raisable) comes up instead of exiting. Gives up with
+ * allows 100 calls a second per region, not raisable) comes up instead of exiting. A throttled
+ * attempt (the source has already fallen back to GetSecretValue per secret) is retried at a random
+ * moment within half of what is left of the deadline, never sooner than the backoff: the fleet's
+ * retries spread over a window that grows with the deadline, not the same second. Gives up with
  * the last error once the next retry would land past the deadline.
  */
 export async function startUp(options: StartupOptions): Promise<void> {
@@ -77,7 +97,8 @@ export async function startUp(options: StartupOptions): Promise<void> {
     // what the store said before (e.g. ThrottlingException), not our timeout.
     if (verdict.code === 'AttemptTimeout' && attemptTimeoutMs < options.attemptTimeoutMs && earlier !== undefined) verdict = earlier;
     earlier = verdict;
-    const delayMs = backoffDelayMs(backoff, attempt, random);
+    const backoffMs = backoffDelayMs(backoff, attempt, random);
+    const delayMs = verdict.throttled ? Math.max(backoffMs, Math.round(random() * (deadlineAtMs - clock.now()) * THROTTLED_RETRY_SHARE_OF_DEADLINE)) : backoffMs;
     if (verdict.kind === 'fail' || clock.now() + delayMs >= deadlineAtMs) {
       if (verdict.kind === 'retry') {
         logger.error(

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MAX_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
 import { ConfigError } from './errors.js';
-import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from './refresh-broadcast.js';
+import { DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND, DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from './refresh-broadcast.js';
 import { DEFAULT_WEBHOOK_INGEST } from './webhook-ingest.js';
 
 /** The service's settings (not secrets: those come from the engine). Durations carry their unit. */
@@ -18,8 +18,10 @@ export interface ServiceConfig {
   readonly secretsGraceMs: number;
   /** At most one refresh per this interval on refresh notices from Redis (plus one trailing). */
   readonly secretsNoticeIntervalMs: number;
-  /** Each instance waits a random [0, this] before a notice-driven fetch, to spread a fleet's calls. */
+  /** The floor of the window over which each instance spreads its notice-driven fetch at random. */
   readonly secretsNoticeSpreadMs: number;
+  /** The fleet's share of the GetSecretValue quota for notice-driven fetches (calls a second); sizes the spread. */
+  readonly secretsGetSecretValueBudgetPerSecond: number;
   /** How long start-up retries a throttled or failing secret store before the service exits. */
   readonly secretsStartupTimeoutMs: number;
   readonly secretsProject: string;
@@ -105,6 +107,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     secretsGraceMs: int(env, 'SECRETS_GRACE_MS', DEFAULT_GRACE_MS, 0, Number.MAX_SAFE_INTEGER),
     secretsNoticeIntervalMs: int(env, 'SECRETS_NOTICE_INTERVAL_MS', DEFAULT_NOTICE_INTERVAL_MS, 0, 10 * 60_000),
     secretsNoticeSpreadMs: int(env, 'SECRETS_NOTICE_SPREAD_MS', DEFAULT_NOTICE_SPREAD_MS, 0, 60_000),
+    secretsGetSecretValueBudgetPerSecond: int(env, 'SECRETS_GET_SECRET_VALUE_BUDGET_PER_SECOND', DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND, 1, 1_000_000),
     secretsStartupTimeoutMs: int(env, 'SECRETS_STARTUP_TIMEOUT_MS', DEFAULT_STARTUP_TIMEOUT_MS, 1_000, 10 * 60_000),
     secretsProject: slug(env, 'SECRETS_PROJECT', 'whatsapp-saas'),
     secretsEnvironment: slug(env, 'SECRETS_ENVIRONMENT', 'mvp'),

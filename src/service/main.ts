@@ -41,7 +41,8 @@ import { startDevDependencies } from './dev-dependencies.js';
 import { createLogger, type ServiceLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { startMetricsListener } from './metrics-server.js';
-import { createRefreshBroadcast } from './refresh-broadcast.js';
+import { createFleetSize } from './fleet-size.js';
+import { createRefreshBroadcast, REFRESH_CHANNEL } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
 import {
   followRedisCredentials,
@@ -133,7 +134,8 @@ async function buildCore(args: StartArgs): Promise<Core> {
   const awsCallListeners: ((call: AwsCall) => void)[] = [];
   const source = config.useAwsSecrets
     ? createAwsSource({
-        client: createSecretsManagerClient({ region: config.awsRegion, ...(endpoint !== undefined && { endpoint }) }),
+        // Throttling is the fleet's load: the engine's retries spread it, the SDK's would add to it.
+        client: createSecretsManagerClient({ region: config.awsRegion, retryThrottled: false, ...(endpoint !== undefined && { endpoint }) }),
         region: config.awsRegion,
         logger: secretsLogger,
         onCall: (call) => {
@@ -285,6 +287,9 @@ async function buildServing(core: Core): Promise<Serving> {
           instanceId: randomUUID(),
           minIntervalMs: config.secretsNoticeIntervalMs,
           spreadMs: config.secretsNoticeSpreadMs,
+          budgetPerSecond: config.secretsGetSecretValueBudgetPerSecond,
+          // The fleet counts itself: every instance holds one subscription to the refresh channel.
+          fleetSize: createFleetSize({ redis, channel: REFRESH_CHANNEL, logger: secretsLogger }),
           logger: secretsLogger,
           onNotice: metrics.refreshNotice,
         });

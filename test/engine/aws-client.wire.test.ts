@@ -43,6 +43,28 @@ describe('createSecretsManagerClient', () => {
     once.destroy();
   });
 
+  it('leaves a throttled call to the engine when asked: one attempt, not the SDK’s retry, while a server failure still gets two', async () => {
+    const client = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: TEST_CREDENTIALS, retryThrottled: false });
+    lsm.setFaults({ throttle: true });
+    const throttled = { code: await get(client), counts: lsm.counts() };
+    lsm.setFaults({ throttle: false, outage: true });
+    lsm.resetCounts();
+    const failed = { code: await get(client), counts: lsm.counts() };
+
+    expect(throttled).toEqual({ code: 'ThrottlingException', counts: { GetSecretValue: 1 } });
+    expect(failed).toEqual({ code: 'InternalServiceError', counts: { GetSecretValue: 2 } });
+    client.destroy();
+  });
+
+  it('retries a throttled call once by default (the rotation function, the CLI)', async () => {
+    const client = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: TEST_CREDENTIALS });
+    lsm.setFaults({ throttle: true });
+
+    expect(await get(client)).toBe('ThrottlingException');
+    expect(lsm.counts()).toEqual({ GetSecretValue: 2 });
+    client.destroy();
+  });
+
   it('ends a call that an endpoint accepts and never answers at the request timeout', async () => {
     lsm.setFaults({ hang: true });
     const client = createSecretsManagerClient({ region: 'us-east-1', endpoint: lsm.url, credentials: TEST_CREDENTIALS, requestTimeoutMs: 200, maxAttempts: 1 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError, errorCode } from '../../src/engine/aws-error.js';
+import { classifyAwsError, errorCode, isThrottlingCode } from '../../src/engine/aws-error.js';
 
 describe('classifyAwsError', () => {
   it.each([
@@ -58,5 +58,12 @@ describe('classifyAwsError: every name and code it knows', () => {
   it('ignores a code that is not a string', () => {
     expect(classifyAwsError({ code: 42 })).toEqual({ code: 'UnknownError', transient: false, unreachable: false });
     expect(classifyAwsError({ name: 'Error', code: 'EEXIST' })).toEqual({ code: 'EEXIST', transient: false, unreachable: false });
+  });
+});
+
+describe('isThrottlingCode', () => {
+  it('knows the codes of a call turned away for its rate, and nothing else', () => {
+    expect(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded'].map(isThrottlingCode)).toEqual([true, true, true]);
+    expect(['InternalServiceError', 'AccessDeniedException', 'Timeout', 'ECONNRESET'].map(isThrottlingCode)).toEqual([false, false, false, false]);
   });
 });

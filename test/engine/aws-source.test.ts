@@ -227,9 +227,9 @@ describe('AWS source: answers', () => {
     const { fake, source } = setup();
     const two = [catalog.entry('ADMIN_TOKEN')!, catalog.entry('REDIS_URL')!];
     fake.onBatch = () => {
-      throw awsError('ThrottlingException');
+      throw awsError('InternalServiceError', 500);
     };
-    await expect(source.load(two, controller().signal)).rejects.toMatchObject({ sourceCode: 'ThrottlingException', transient: true });
+    await expect(source.load(two, controller().signal)).rejects.toMatchObject({ sourceCode: 'InternalServiceError', transient: true });
 
     fake.onBatch = (ids) => ({ Errors: ids.map((id) => ({ SecretId: id, ErrorCode: 'ResourceNotFoundException' })) });
     const missing = await source.load(two, controller().signal);
@@ -280,6 +280,53 @@ describe('AWS source: answers', () => {
         obj: { event: 'secrets.batch_denied', code: 'AccessDeniedException', retryBatchInMs: HOUR },
       },
     ]);
+  });
+
+  it('falls back to GetSecretValue per secret in the same load when the batch call is throttled', async () => {
+    const { fake, source, logger, calls } = setup();
+    fake.onBatch = () => {
+      throw awsError('ThrottlingException');
+    };
+
+    const result = await source.load(catalog.entries, controller().signal);
+
+    expect(result.records).toHaveLength(catalog.entries.length);
+    expect(calls.filter((c) => c.operation === 'GetSecretValue')).toHaveLength(catalog.entries.length);
+    expect(logger.lines.map((l) => l.obj)).toEqual([{ event: 'secrets.batch_throttled', code: 'ThrottlingException', retryBatchInMs: 300_000 }]);
+  });
+
+  it('reads per secret for five minutes after a throttled batch, then tries the batch again', async () => {
+    const { fake, source, clock } = setup();
+    let throttle = true;
+    fake.onBatch = (ids) => {
+      if (throttle) throw awsError('ThrottlingException');
+      return { SecretValues: ids.map((id) => entryValue(id)) };
+    };
+    await source.load(catalog.entries, controller().signal);
+    throttle = false;
+
+    fake.calls = [];
+    await clock.advance(299_999);
+    await source.load(catalog.entries, controller().signal);
+    const withinMinute = fake.calls.map((c) => c.operation);
+    fake.calls = [];
+    await clock.advance(1);
+    await source.load(catalog.entries, controller().signal);
+
+    expect(new Set(withinMinute)).toEqual(new Set(['GetSecretValue']));
+    expect(fake.calls.map((c) => c.operation)).toEqual(['BatchGetSecretValue']);
+  });
+
+  it('fails the whole load as throttled when the per-secret fallback is throttled too', async () => {
+    const { fake, source } = setup();
+    fake.onBatch = () => {
+      throw awsError('ThrottlingException');
+    };
+    fake.onGet = () => {
+      throw awsError('ThrottlingException');
+    };
+
+    await expect(source.load(catalog.entries, controller().signal)).rejects.toMatchObject({ sourceCode: 'ThrottlingException', transient: true });
   });
 
   it('rethrows an abort during a per-secret call rather than reporting it as the secret’s failure', async () => {
@@ -336,7 +383,7 @@ describe('AWS source: batch boundaries', () => {
 
   it('keeps the SDK error as the cause of a whole failure', async () => {
     const fake = new FakeSecretsManagerClient();
-    const denied = awsError('ThrottlingException');
+    const denied = awsError('InternalServiceError', 500);
     fake.onBatch = () => {
       throw denied;
     };

@@ -14,6 +14,12 @@ describe('parseRefreshNotice', () => {
     expect(parse(withoutVersions)).toStrictEqual({ ok: true, notice: withoutVersions });
   });
 
+  it('accepts a notice that names no secrets: a full refresh', () => {
+    const { versions: _, ...withoutVersions } = good;
+    const full = { ...withoutVersions, names: [] };
+    expect(parse(full)).toStrictEqual({ ok: true, notice: full });
+  });
+
   it('accepts a notice of exactly the size limit and texts of exactly their limit', () => {
     const exact = { ...good, reason: 'r'.repeat(200) };
     const json = JSON.stringify(exact);
@@ -28,8 +34,7 @@ describe('parseRefreshNotice', () => {
     ['null', 'null', 'bad-shape'],
     ['another version', { ...good, v: 2 }, 'bad-shape'],
     ['an extra key (a value, say)', { ...good, value: 'x' }, 'bad-shape'],
-    ['no names', { ...good, names: [] }, 'bad-shape'],
-    ['no names and no versions', { ...good, names: [], versions: undefined }, 'bad-shape'],
+    ['no names but versions', { ...good, names: [] }, 'bad-shape'],
     ['names as one string', { ...good, names: 'ADMIN_TOKEN', versions: undefined }, 'bad-shape'],
     ['a name that is not a string beside one that is', { ...good, names: ['ADMIN_TOKEN', 1], versions: undefined }, 'bad-shape'],
     ['versions as a list', { ...good, versions: [] }, 'bad-shape'],

@@ -70,7 +70,7 @@ describe('startUp', () => {
   }
 
   it('retries transient failures with backoff until the source answers', async () => {
-    const h = harness([down('ThrottlingException', true), down('ThrottlingException', true), ok()]);
+    const h = harness([down('InternalServiceError', true), down('InternalServiceError', true), ok()]);
     await h.clock.advance(0);
     // The wait keeps the process alive: at start-up nothing else may.
     expect(h.clock.keepingAlive()).toEqual([h.clock.now() + 1_000]);
@@ -83,13 +83,13 @@ describe('startUp', () => {
       ['warn', 'Secrets not loaded yet; retrying'],
     ]);
     expect(h.logger.lines.filter((l) => l.obj.event === 'secrets.startup_retry').map((l) => l.obj)).toEqual([
-      { event: 'secrets.startup_retry', code: 'ThrottlingException', attempt: 1, retryInMs: 1_000 },
-      { event: 'secrets.startup_retry', code: 'ThrottlingException', attempt: 2, retryInMs: 2_000 },
+      { event: 'secrets.startup_retry', code: 'InternalServiceError', attempt: 1, retryInMs: 1_000 },
+      { event: 'secrets.startup_retry', code: 'InternalServiceError', attempt: 2, retryInMs: 2_000 },
     ]);
   });
 
   it('gives each attempt what is left of the start-up deadline, at most its own', async () => {
-    const h = harness([down('ThrottlingException', true)], { timeoutMs: 10_000 });
+    const h = harness([down('InternalServiceError', true)], { timeoutMs: 10_000 });
     await h.clock.advance(10_000);
     await h.promise;
 
@@ -97,29 +97,29 @@ describe('startUp', () => {
   });
 
   it('gives up with the last error once the next retry would land past the deadline', async () => {
-    const h = harness([down('ThrottlingException', true)], { timeoutMs: 30_000 });
+    const h = harness([down('InternalServiceError', true)], { timeoutMs: 30_000 });
     await h.clock.advance(30_000);
 
-    expect(await h.promise).toMatchObject({ sourceCode: 'ThrottlingException' });
+    expect(await h.promise).toMatchObject({ sourceCode: 'InternalServiceError' });
     expect(h.startedAt.at(-1)! - h.startedAt[0]!).toBeLessThan(30_000);
     expect(h.logger.lines.find((l) => l.obj.event === 'secrets.startup_gave_up')).toMatchObject({
       level: 'error',
       msg: `Secrets still not loaded after ${h.startedAt.length} attempts; giving up`,
-      obj: { code: 'ThrottlingException', attempts: h.startedAt.length },
+      obj: { code: 'InternalServiceError', attempts: h.startedAt.length },
     });
   });
 
   it("reports the store's own error, not its own timeout, when the deadline cuts the last attempt short", async () => {
     // Attempts get 8 s, 8 s, 7 s, then the 3 s left: that last one times out on our deadline.
     const h = harness(
-      [down('ThrottlingException', true), down('ThrottlingException', true), down('ThrottlingException', true), down('AttemptTimeout', true)],
+      [down('InternalServiceError', true), down('InternalServiceError', true), down('InternalServiceError', true), down('AttemptTimeout', true)],
       { timeoutMs: 10_000 },
     );
     await h.clock.advance(10_000);
 
-    expect(await h.promise).toMatchObject({ sourceCode: 'ThrottlingException' });
+    expect(await h.promise).toMatchObject({ sourceCode: 'InternalServiceError' });
     expect(h.timeouts.at(-1)).toBeLessThan(8_000);
-    expect(h.logger.lines.find((l) => l.obj.event === 'secrets.startup_gave_up')?.obj).toMatchObject({ code: 'ThrottlingException' });
+    expect(h.logger.lines.find((l) => l.obj.event === 'secrets.startup_gave_up')?.obj).toMatchObject({ code: 'InternalServiceError' });
   });
 
   it('reports an attempt timeout that ran its full length as it is', async () => {
@@ -127,6 +127,24 @@ describe('startUp', () => {
     await h.clock.advance(10_000);
 
     expect(await h.promise).toMatchObject({ sourceCode: 'AttemptTimeout' });
+  });
+
+  it('retries a throttled attempt at a random moment within half of what is left of the deadline, never sooner than the backoff', async () => {
+    const h = harness([down('ThrottlingException', true)], { timeoutMs: 30_000 });
+    await h.clock.advance(30_000);
+
+    expect(await h.promise).toMatchObject({ sourceCode: 'ThrottlingException' });
+    // random() is 1: 15 s (half of 30), 7.5 s (half of 15), then the backoff's 4 s beats half of 7.5.
+    expect(h.startedAt.map((t) => t - h.startedAt[0]!)).toEqual([0, 15_000, 22_500, 26_500]);
+  });
+
+  it('takes missing required secrets that were throttled as a throttled attempt', () => {
+    const verdict = startupVerdict(ok([{ name: 'A', code: 'ThrottlingException', transient: true }]), [{ name: 'A', reason: 'ThrottlingException' }]);
+    const other = startupVerdict(ok([{ name: 'A', code: 'InternalServiceError', transient: true }]), [{ name: 'A', reason: 'InternalServiceError' }]);
+
+    expect(verdict).toMatchObject({ kind: 'retry', throttled: true });
+    expect(other).toMatchObject({ kind: 'retry', throttled: false });
+    expect(startupVerdict(down('ThrottlingException', true), [])).toMatchObject({ throttled: true });
   });
 
   it('fails at once on denial, without a give-up line', async () => {
@@ -137,7 +155,7 @@ describe('startUp', () => {
   });
 
   it('stops waiting to retry when the engine closes', async () => {
-    const h = harness([down('ThrottlingException', true)]);
+    const h = harness([down('InternalServiceError', true)]);
     await h.clock.advance(0);
     h.closing.abort();
 
@@ -160,7 +178,7 @@ describe('startUp at its deadline', () => {
       random: () => 1,
       attempt: async () => {
         attempts++;
-        return down('ThrottlingException', true);
+        return down('InternalServiceError', true);
       },
       problems: () => [],
       closed: new AbortController().signal,

@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 describe('start-up of a fleet against a throttling Secrets Manager', () => {
-  it(`brings all ${INSTANCES} instances up within the start-up deadline when BatchGetSecretValue allows ${QUOTA_PER_SECOND} calls a second`, async () => {
+  it(`brings all ${INSTANCES} instances up within the start-up deadline when each operation allows ${QUOTA_PER_SECOND} calls a second`, async () => {
     // The endpoint and every engine share one fake clock: a "second" of the quota passes only when
     // the test moves the clock, after every call in flight has been answered, so the outcome does
     // not depend on how fast this machine serves 300 HTTP requests.
@@ -77,15 +77,21 @@ describe('start-up of a fleet against a throttling Secrets Manager', () => {
     }
     for (const e of engines) e.close();
 
-    const throttled = calls.filter((c) => c.outcome === 'ThrottlingException').length;
-    const admittedPerSecond = new Map<number, number>();
-    for (const c of calls.filter((x) => x.outcome === 'ok')) admittedPerSecond.set(Math.floor(c.atMs / 1000), (admittedPerSecond.get(Math.floor(c.atMs / 1000)) ?? 0) + 1);
+    const throttledBatches = calls.filter((c) => c.operation === 'BatchGetSecretValue' && c.outcome === 'ThrottlingException').length;
+    const admittedPerSecond = new Map<string, number>();
+    for (const c of calls.filter((x) => x.outcome === 'ok')) {
+      const key = `${c.operation}@${Math.floor(c.atMs / 1000)}`;
+      admittedPerSecond.set(key, (admittedPerSecond.get(key) ?? 0) + 1);
+    }
+    const okBatches = calls.filter((c) => c.operation === 'BatchGetSecretValue' && c.outcome === 'ok').length;
+    const okSingles = calls.filter((c) => c.operation === 'GetSecretValue' && c.outcome === 'ok').length;
 
     expect(failures).toEqual([]);
     expect(upAfterMs.every((ms) => ms !== undefined && ms <= 30_000)).toBe(true);
-    expect(throttled).toBeGreaterThanOrEqual(INSTANCES - QUOTA_PER_SECOND);
+    expect(throttledBatches).toBeGreaterThanOrEqual(INSTANCES - QUOTA_PER_SECOND);
+    // The endpoint's limit is per operation: here GetSecretValue's too is 100 a second.
     expect(Math.max(...admittedPerSecond.values())).toBeLessThanOrEqual(QUOTA_PER_SECOND);
-    expect(calls.filter((c) => c.outcome === 'ok')).toHaveLength(INSTANCES);
-    expect(calls.every((c) => c.operation === 'BatchGetSecretValue')).toBe(true);
+    // Those the batch turned away fell back to GetSecretValue per secret: every instance read the catalog once.
+    expect(okBatches * catalog.entries.length + okSingles).toBeGreaterThanOrEqual(INSTANCES * catalog.entries.length);
   }, 120_000);
 });

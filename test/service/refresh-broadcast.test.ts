@@ -5,7 +5,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../../src/catalog/whatsapp-saas.js';
 import { createAwsSource, createEnvSource, createSecretsEngine, type RefreshOptions, type RefreshOutcome, type SecretsEngine } from '../../src/engine/index.js';
 import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { createRefreshBroadcast, type NoticeResult, type RefreshBroadcast, type RefreshBroadcastOptions } from '../../src/service/refresh-broadcast.js';
+import type { FleetSize } from '../../src/service/fleet-size.js';
+import {
+  createRefreshBroadcast,
+  DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND,
+  expectedNoticeCalls,
+  MAX_NOTICE_RETRIES,
+  noticeSpreadMs,
+  type NoticeResult,
+  type RefreshBroadcast,
+  type RefreshBroadcastOptions,
+} from '../../src/service/refresh-broadcast.js';
 import { REDIS_CLIENT_OPTIONS, REDIS_SUBSCRIBER_OPTIONS } from '../../src/service/redis-connection.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { FakeClock, settle } from '../support/fake-clock.js';
@@ -36,7 +46,7 @@ class FakeSubscriber extends EventEmitter {
 
 /** An engine whose refreshes the test finishes: each call is recorded with the names it asked for. */
 function fakeEngine() {
-  const calls: { names: readonly string[]; fresh: boolean | undefined; reason: string | undefined; finish: () => void }[] = [];
+  const calls: { names: readonly string[]; fresh: boolean | undefined; reason: string | undefined; finish: (outcome?: RefreshOutcome) => void }[] = [];
   return {
     calls,
     engine: {
@@ -47,7 +57,7 @@ function fakeEngine() {
             names: [...(options.names ?? [])].sort(),
             fresh: options.fresh,
             reason: options.reason,
-            finish: () => resolve({ ok: true, reason: 'notice', changed: [], failed: [] }),
+            finish: (outcome = { ok: true, reason: 'notice', changed: [], failed: [] }) => resolve(outcome),
           });
         });
       },
@@ -221,7 +231,7 @@ describe('createRefreshBroadcast: notices', () => {
       JSON.stringify({ v: 1, origin: 'o', reason: 'r', names: ['ADMIN_TOKEN'], at, value: canary }),
       notice(['ADMIN_TOKEN'], { versions: { META_APP_SECRET: 'v1' } }),
       notice(['ADMIN_TOKEN'], { reason: 'x'.repeat(5_000) }),
-      notice([]),
+      notice([], { versions: { ADMIN_TOKEN: 'v1' } }),
       notice(['ADMIN_TOKEN', 'ADMIN_TOKEN']),
       notice(['ADMIN_TOKEN'], { at: 'yesterday' }),
       '[]',
@@ -336,6 +346,174 @@ async function envEngine(env = store) {
   await engine.initialize();
   return engine;
 }
+
+/** A fleet of a fixed size; `observed` records what publish reported. */
+function fixedFleet(n: number): FleetSize & { observed: number[] } {
+  const observed: number[] = [];
+  return { size: async () => n, observe: (c) => void observed.push(c), observed };
+}
+
+describe('noticeSpreadMs and expectedNoticeCalls', () => {
+  it('counts one call per named secret and one more for each that accepts a previous value', () => {
+    expect(expectedNoticeCalls(catalog, new Set(['OPENAI_API_KEY']))).toBe(1);
+    expect(expectedNoticeCalls(catalog, new Set(['ADMIN_TOKEN']))).toBe(2);
+    expect(expectedNoticeCalls(catalog, new Set(['ADMIN_TOKEN', 'DATABASE_URL']))).toBe(3);
+  });
+
+  it('counts a full refresh as one call per secret: it says nothing of any one', () => {
+    expect(expectedNoticeCalls(catalog, new Set(catalog.entries.map((e) => e.name)))).toBe(catalog.entries.length);
+  });
+
+  it('aims at a rate whose busiest second, four standard deviations up, is the budget', () => {
+    for (const calls of [1, 2, 11]) {
+      const windowMs = noticeSpreadMs(calls, 10_000, 5_000, 0);
+      const rate = (calls * 10_000 * 1000) / windowMs;
+      expect(rate + 4 * Math.sqrt(calls * rate)).toBeLessThanOrEqual(5_000);
+      expect(rate + 4 * Math.sqrt(calls * rate)).toBeGreaterThan(4_990);
+    }
+  });
+
+  it('spreads over calls × fleet ÷ rate, never under the floor, and a fleet of at least one', () => {
+    expect(Math.abs(noticeSpreadMs(11, 10_000, 5_000, 250) - 2 * noticeSpreadMs(11, 5_000, 5_000, 250))).toBeLessThanOrEqual(1);
+    expect(noticeSpreadMs(1, 10, 5_000, 250)).toBe(250);
+    expect(noticeSpreadMs(1, 0, 5_000, 0)).toBe(noticeSpreadMs(1, 1, 5_000, 0));
+    expect(noticeSpreadMs(2, 10_000, 5_000, 250)).toBeLessThan(4_500);
+    expect(noticeSpreadMs(11, 10_000, 5_000, 250)).toBeLessThan(27_000);
+  });
+
+  it('keeps the default budget at half of the GetSecretValue quota', () => {
+    expect(DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND).toBe(10_000 / 2);
+  });
+});
+
+describe('createRefreshBroadcast: fleet-sized spread', () => {
+  it('spreads a one-secret notice over calls × fleet ÷ budget when the fleet is large', async () => {
+    const w = world({ spreadMs: 250, fleetSize: fixedFleet(10_000) });
+    await w.broadcast.start();
+    w.setRandom(0.999_999);
+    const windowMs = noticeSpreadMs(2, 10_000, DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND, 250);
+
+    w.subscriber.deliver(notice(['ADMIN_TOKEN'], { versions: { ADMIN_TOKEN: 'v-2' } }));
+    await w.clock.advance(windowMs - 1);
+    const early = w.calls.length;
+    await w.clock.advance(1);
+
+    expect(windowMs).toBeGreaterThan(4_000);
+    expect(early).toBe(0);
+    expect(w.calls.map((c) => c.names)).toEqual([['ADMIN_TOKEN']]);
+  });
+
+  it('takes a configured budget: half the budget, twice the window', async () => {
+    const w = world({ spreadMs: 0, fleetSize: fixedFleet(1_000), budgetPerSecond: 500 });
+    await w.broadcast.start();
+    w.setRandom(0.999_999);
+    const windowMs = noticeSpreadMs(1, 1_000, 500, 0);
+
+    w.subscriber.deliver(notice(['OPENAI_API_KEY']));
+    await w.clock.advance(windowMs - 1);
+    const early = w.calls.length;
+    await w.clock.advance(1);
+
+    expect(early).toBe(0);
+    expect(w.calls).toHaveLength(1);
+  });
+
+  it('takes a notice that names no secrets as a full refresh, spread over one call per secret', async () => {
+    const w = world({ spreadMs: 250, fleetSize: fixedFleet(10_000) });
+    await w.broadcast.start();
+    w.setRandom(0.999_999);
+    const windowMs = noticeSpreadMs(catalog.entries.length, 10_000, DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND, 250);
+
+    w.subscriber.deliver(notice([]));
+    await w.clock.advance(windowMs - 1);
+    const early = w.calls.length;
+    await w.clock.advance(1);
+
+    expect(early).toBe(0);
+    expect(w.calls.map((c) => c.names)).toEqual([catalog.entries.map((e) => e.name).sort()]);
+    expect(w.results).toEqual(['applied']);
+  });
+
+  it('widens the window, keeping its place in it, when more names join a scheduled refresh', async () => {
+    const w = world({ spreadMs: 0, fleetSize: fixedFleet(10_000) });
+    await w.broadcast.start();
+    w.setRandom(0.5);
+    const oneMs = noticeSpreadMs(1, 10_000, DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND, 0);
+    const twoMs = noticeSpreadMs(2, 10_000, DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND, 0);
+
+    w.subscriber.deliver(notice(['OPENAI_API_KEY']));
+    await w.clock.advance(10);
+    w.subscriber.deliver(notice(['DATABASE_URL']));
+    await w.clock.advance(Math.floor(0.5 * (oneMs + 1)) - 10);
+    const atFirstPlace = w.calls.length;
+    await w.clock.advance(Math.floor(0.5 * (twoMs + 1)) - Math.floor(0.5 * (oneMs + 1)));
+
+    expect(atFirstPlace).toBe(0);
+    expect(w.calls.map((c) => c.names)).toEqual([['DATABASE_URL', 'OPENAI_API_KEY']]);
+  });
+
+  it('reports the receivers of its own notice as the fleet size', async () => {
+    const fleet = fixedFleet(1);
+    const w = world({ publisher: { publish: async () => 42 }, fleetSize: fleet });
+
+    await w.broadcast.publish('admin-refresh', ['ADMIN_TOKEN']);
+
+    expect(fleet.observed).toEqual([42]);
+  });
+});
+
+describe('createRefreshBroadcast: retries', () => {
+  const throttled: RefreshOutcome = { ok: false, reason: 'notice', names: ['OPENAI_API_KEY'], code: 'ThrottlingException', transient: true };
+
+  it('retries a throttled refresh at least 10 s later over a doubled window, at most MAX_NOTICE_RETRIES times', async () => {
+    const w = world({ spreadMs: 1_000, minIntervalMs: 5_000 });
+    await w.broadcast.start();
+    w.setRandom(0.999_999);
+    const starts: number[] = [];
+    const t0 = w.clock.now();
+
+    w.subscriber.deliver(notice(['OPENAI_API_KEY']));
+    for (let i = 0; i < 200; i++) {
+      await w.clock.advance(1_000);
+      const open = w.calls.filter((_, n) => n >= starts.length);
+      for (const c of open) {
+        starts.push(w.clock.now() - t0);
+        c.finish(throttled);
+      }
+    }
+
+    expect(w.calls).toHaveLength(1 + MAX_NOTICE_RETRIES);
+    const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
+    // Each retry: 10 s after the last start, then its place (the end) in a window of 1 s × 2^failures.
+    expect(gaps).toEqual([12_000, 14_000, 18_000]);
+  });
+
+  it('retries only the secrets that failed transiently, and stops after a success', async () => {
+    const w = world({ spreadMs: 0, minIntervalMs: 0 });
+    await w.broadcast.start();
+
+    w.subscriber.deliver(notice(['OPENAI_API_KEY', 'DATABASE_URL']));
+    await w.clock.advance(0);
+    w.calls[0]!.finish({ ok: true, reason: 'notice', changed: [], failed: [{ name: 'DATABASE_URL', code: 'ThrottlingException', transient: true }] });
+    await w.clock.advance(10_000);
+    w.calls[1]?.finish();
+    await w.clock.advance(60_000);
+
+    expect(w.calls.map((c) => c.names)).toEqual([['DATABASE_URL', 'OPENAI_API_KEY'], ['DATABASE_URL']]);
+  });
+
+  it('does not retry a refresh that was denied', async () => {
+    const w = world({ spreadMs: 0, minIntervalMs: 0 });
+    await w.broadcast.start();
+
+    w.subscriber.deliver(notice(['OPENAI_API_KEY']));
+    await w.clock.advance(0);
+    w.calls[0]!.finish({ ...throttled, code: 'AccessDeniedException', transient: false });
+    await w.clock.advance(120_000);
+
+    expect(w.calls).toHaveLength(1);
+  });
+});
 
 describe('createRefreshBroadcast over Redis', () => {
   it('makes another instance use a rotated secret after a notice', async () => {
