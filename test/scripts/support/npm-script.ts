@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { REPO } from '../../service/support/service-process.js';
 
 export interface ScriptRun {
   readonly code: number | null;
+  /** The signal that ended npm (a stop's SIGINT ends npm itself by that signal), else null. */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -47,9 +50,9 @@ export function startScript(script: string, args: readonly string[] = [], option
     }
   };
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => kill('SIGKILL'), timeoutMs);
-  const exited = once(proc, 'close').then(([code]) => {
+  const exited = once(proc, 'close').then(([code, signal]) => {
     clearTimeout(timer);
-    return { code: code as number | null, stdout, stderr };
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null, stdout, stderr };
   });
   return {
     output: () => output,
@@ -77,4 +80,13 @@ export async function healthz(url: string): Promise<{ status: string; services: 
   } catch {
     return undefined;
   }
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
