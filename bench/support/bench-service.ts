@@ -5,9 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { BENCH_POSTGRES, BENCH_REDIS } from './quick.js';
 
-/** The local PostgreSQL (trust authentication), as on the development machines and in CI. */
-export const BENCH_POSTGRES = 'postgresql://postgres@127.0.0.1:5432';
 
 export interface BenchDatabase {
   readonly name: string;
@@ -43,7 +42,7 @@ export function benchSecrets(databaseUrl: string): Record<string, string> & { AD
     META_VERIFY_TOKEN: randomBytes(48).toString('base64url'),
     META_APP_SECRET: randomBytes(32).toString('hex'),
     DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    OPENAI_API_KEY: 'sk-bench',
+    REDIS_URL: BENCH_REDIS,
+    OPENAI_API_KEY: `sk-${randomBytes(24).toString('base64url')}`,
   };
 }

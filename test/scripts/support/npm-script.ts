@@ -90,3 +90,21 @@ export function listening(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
+
+/** A benchmark's quick mode, on the test's PostgreSQL server and Redis (see bench/support/quick.ts). */
+export function quickBenchEnv(serverUrl: string, redisUrl: string): Record<string, string> {
+  return { BENCH_QUICK: '1', BENCH_POSTGRES_URL: serverUrl, BENCH_REDIS_URL: redisUrl };
+}
+
+/** The rows of the first markdown table after `header` (a line of the output), cells trimmed. */
+export function tableRows(output: string, header: RegExp): string[][] {
+  const lines = output.split('\n');
+  const start = lines.findIndex((l) => header.test(l));
+  if (start < 0) return [];
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line.slice(1, -1).split('|').map((c) => c.trim()));
+  }
+  return rows;
+}
