@@ -16,8 +16,10 @@
  *
  * Usage: npm run bench:fleet [-- --json] [--instances N] [--rotations N]
  *   --rotations N  rotations per strategy (default 20); --json prints one JSON object only.
- * Needs PostgreSQL on 127.0.0.1:5432 (trust auth) and redis-server on the PATH. Loopback only;
- * every loop is bounded in count and time.
+ * BENCH_QUICK=1: a smoke run of some 20 s (2 instances, 1 rotation per strategy, 100 + 100 notices in
+ * 1 s, push off skipped: its TTL-only wait alone is 5-10 s per rotation); its figures mean nothing.
+ * Needs PostgreSQL (BENCH_POSTGRES_URL, else 127.0.0.1:5432, trust auth) and redis-server on the
+ * PATH. Loopback only; every loop is bounded in count and time.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,12 +38,13 @@ import { createAll, localClient } from '../test/support/local-aws.js';
 import { freePort } from '../test/service/support/free-port.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../test/service/support/redis-server.js';
 import { spawnService, type ServiceProcess } from '../test/service/support/service-process.js';
+import { BENCH_POSTGRES, BENCH_QUICK } from './support/quick.js';
 
 // The SDK's Node 20 support notice would otherwise land in the output (checked when a client is built).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const { values: args } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, instances: { type: 'string', default: '10' }, rotations: { type: 'string', default: '20' } },
+  options: { json: { type: 'boolean', default: false }, instances: { type: 'string', default: BENCH_QUICK ? '2' : '10' }, rotations: { type: 'string', default: BENCH_QUICK ? '1' : '20' } },
   strict: true,
 });
 const INSTANCES = positive(args.instances, '--instances');
@@ -51,9 +54,10 @@ const STRATEGIES = ['immediate', 'graceful'] as const;
 const PUSH_OFF_TTL_MS = 10_000; // MIN_TTL_MS
 const LOAD_INTERVAL_MS = 100; // per instance: 10 authenticated requests a second each
 // POST /admin/refresh-secrets allows 10 calls a minute per client: the CLI's --notify is one.
-const ROTATION_SPACING_MS = 6_200;
-const NOTICES = 1_000;
-const NOTICE_WINDOW_MS = 10_000;
+// The quick mode's two rotations stay under that limit unspaced.
+const ROTATION_SPACING_MS = BENCH_QUICK ? 0 : 6_200;
+const NOTICES = BENCH_QUICK ? 100 : 1_000;
+const NOTICE_WINDOW_MS = BENCH_QUICK ? 1_000 : 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const token = () => randomBytes(48).toString('base64url');
@@ -241,10 +245,10 @@ async function main(): Promise<void> {
   const lsm = await startLocalSecretsManager({ port: 0 });
   const redis = await startThrowawayRedis();
   const dbName = `bench_fleet_${process.pid}`;
-  const admin = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
+  const admin = new pg.Client({ connectionString: `${BENCH_POSTGRES}/postgres` });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);
-  const world: World = { lsm, redis, dbUrl: `postgresql://postgres@127.0.0.1:5432/${dbName}`, adminToken: token() };
+  const world: World = { lsm, redis, dbUrl: `${BENCH_POSTGRES}/${dbName}`, adminToken: token() };
   try {
     await createAll(localClient(lsm), whatsappSaasCatalog(), {
       ADMIN_TOKEN: world.adminToken,
@@ -269,12 +273,14 @@ async function main(): Promise<void> {
     } finally {
       await stopFleet(fleet);
     }
-    fleet = await startFleet(world, { SECRETS_TTL_MS: String(PUSH_OFF_TTL_MS) });
-    let pushOff: RotationRun;
-    try {
-      pushOff = await rotations(world, fleet, false);
-    } finally {
-      await stopFleet(fleet);
+    let pushOff: RotationRun | undefined;
+    if (!BENCH_QUICK) {
+      fleet = await startFleet(world, { SECRETS_TTL_MS: String(PUSH_OFF_TTL_MS) });
+      try {
+        pushOff = await rotations(world, fleet, false);
+      } finally {
+        await stopFleet(fleet);
+      }
     }
 
     const all = (r: RotationRun) => [...r.adoptMs.immediate, ...r.adoptMs.graceful];
@@ -292,7 +298,7 @@ async function main(): Promise<void> {
       refusedByDesign: r.refusedByDesign,
     });
     const on = figures(pushOn);
-    const off = figures(pushOff);
+    const off = pushOff === undefined ? undefined : figures(pushOff);
     const result = {
       instances: INSTANCES,
       rotationsPerStrategy: ROTATIONS,
@@ -303,10 +309,13 @@ async function main(): Promise<void> {
       maxMs: on.maxMs,
       failedRequests: on.failedRequests,
       pushOn: on,
-      pushOffP50Ms: off.p50Ms,
-      pushOffP99Ms: off.p99Ms,
-      pushOffMaxMs: off.maxMs,
-      pushOff: { ...off, ttlMs: PUSH_OFF_TTL_MS, note: `push off runs with SECRETS_TTL_MS=${PUSH_OFF_TTL_MS} (the engine's floor); the default TTL is 1 h` },
+      ...(off !== undefined && {
+        pushOffP50Ms: off.p50Ms,
+        pushOffP99Ms: off.p99Ms,
+        pushOffMaxMs: off.maxMs,
+        pushOff: { ...off, ttlMs: PUSH_OFF_TTL_MS, note: `push off runs with SECRETS_TTL_MS=${PUSH_OFF_TTL_MS} (the engine's floor); the default TTL is 1 h` },
+      }),
+      quick: BENCH_QUICK,
       noticeCallsPerInstance: Number(flood.callsPerInstance.toFixed(2)),
       noticeCalls: flood.counts,
       notices: { junk: NOTICES, wellFormed: NOTICES, windowMs: NOTICE_WINDOW_MS, minIntervalMs: DEFAULT_NOTICE_INTERVAL_MS, spreadMs: DEFAULT_NOTICE_SPREAD_MS },
@@ -316,9 +325,10 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(result));
       return;
     }
+    if (off === undefined) log('(a) push off: skipped (quick mode)');
     for (const [label, f] of [
       ['push on (rotate --notify one instance; the others by Redis notice)', on],
-      [`push off (no notice; TTL-only, SECRETS_TTL_MS=${PUSH_OFF_TTL_MS})`, off],
+      ...(off === undefined ? [] : [[`push off (no notice; TTL-only, SECRETS_TTL_MS=${PUSH_OFF_TTL_MS})`, off] as const]),
     ] as const) {
       log(`(a) ${label}: new token accepted by every instance, ms after the rotate command returned: p50 ${f.p50Ms}, p99 ${f.p99Ms}, max ${f.maxMs}`);
       for (const s of STRATEGIES) log(`    ${s}: ${JSON.stringify(f.byStrategy[s])}`);
