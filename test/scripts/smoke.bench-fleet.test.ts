@@ -17,6 +17,6 @@ describe('npm run bench:fleet (quick)', () => {
     expect(stdout).toMatch(/^\(a\) push off: skipped \(quick mode\)$/m);
     expect(stdout).toMatch(/^\(a\) push on \(.*\): new token accepted by every instance, ms after the rotate command returned: p50 \d+, p99 \d+, max \d+$/m);
     for (const strategy of ['immediate', 'graceful']) expect(stdout).toMatch(new RegExp(`^    ${strategy}: \\{"p50Ms":\\d+,"p99Ms":\\d+,"maxMs":\\d+\\}$`, 'm'));
-    expect(stdout).toMatch(/^    load: \d+ authenticated requests, \d+ failed \{.*\}, \d+ sent with a just-revoked token refused/m);
+    expect(stdout).toMatch(/^ {4}load: \d+ authenticated requests, \d+ failed \{.*\}, \d+ sent with a just-revoked token refused/m);
   }, 180_000);
 });

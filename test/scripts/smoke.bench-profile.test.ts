@@ -15,7 +15,7 @@ describe('npm run bench:profile (quick)', () => {
     expect(code, stderr).toBe(0);
     expect(profile).toBeDefined();
     expect(stdout).toMatch(/^POST \/webhook, 100 connections, 1 s: \d+ req\/s, p50 \d+ ms, p99 \d+ ms, failed \d+$/m);
-    expect(stdout).toMatch(/^self time, top functions \(\d+ samples\):\n( *\d+\.\d%  \S.*\n)+/m);
-    expect(stdout).toMatch(/^self time by package:\n( *\d+\.\d%  \S.*\n)+/m);
+    expect(stdout).toMatch(/^self time, top functions \(\d+ samples\):\n( *\d+\.\d% {2}\S.*\n)+/m);
+    expect(stdout).toMatch(/^self time by package:\n( *\d+\.\d% {2}\S.*\n)+/m);
   });
 });
