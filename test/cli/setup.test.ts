@@ -120,6 +120,23 @@ describe('secrets setup in a clone of the repository', () => {
     expect(await readFile(join(c.cwd, '.generated/iam-policies/secrets-read-only-policy.json'), 'utf8')).toContain(':000000000000:');
   });
 
+  it('says the tokens come from the file when --from-env gives them, and generated only for those it does not', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'both.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-7h8j9k0l1m2n3p4q5r6s\nMETA_VERIFY_TOKEN=canary-setup-verify-2b3c4d5e6f7g8h9j0k`);
+
+    expect(await run(['setup', '--from-env', 'both.env', '--yes'], c.deps)).toBe(0);
+    expect(c.stderr()).toContain("this creates the catalog's secrets (tokens from both.env).");
+    expect(c.stderr()).not.toMatch(/tokens generated|\(\d+ generated\)/);
+
+    await lsm.close();
+    lsm = await startLocalSecretsManager({ port: 0 });
+    const d = await cliDeps(lsm);
+    await writeFile(join(d.cwd, 'one.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-7h8j9k0l1m2n3p4q5r6s`);
+    expect(await run(['setup', '--from-env', 'one.env', '--yes'], d.deps)).toBe(0);
+    expect(d.stderr()).toContain("this creates the catalog's secrets (ADMIN_TOKEN from one.env; META_VERIFY_TOKEN generated).");
+    expect(c.stdout() + c.stderr() + d.stdout() + d.stderr()).not.toContain('canary-setup-');
+  });
+
   it('writes the policies where --policies-dir says', async () => {
     const c = await cliDeps(lsm);
     await writeFile(join(c.cwd, 'prod.env'), ENV);
