@@ -39,6 +39,7 @@ import {
   watchRedisConnection,
 } from './redis-connection.js';
 import { watchRotationOverdue } from './rotation-overdue.js';
+import { portUnavailable } from './port-preflight.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
@@ -128,6 +129,16 @@ async function start(): Promise<void> {
     return [databaseUrl.url];
   };
   secretValues = () => [...secretEntries.flatMap((e) => engine.accepted(e.name as keyof WhatsappSaasSpec)), ...derivedDatabaseUrl()];
+
+  // A port in use stops start-up here, in one line, before secrets, PostgreSQL or Redis start.
+  const portProblem = await portUnavailable(config.host, config.port);
+  if (portProblem !== undefined) {
+    const line = listenFailure(portProblem, config.host, config.port);
+    logger.fatal({ event: 'service.listen_failed', code: portProblem, port: config.port, host: config.host }, line);
+    // On a terminal the human line says it all (as for the secrets' start-up failures below).
+    startupGate?.discard();
+    throw new StartupError(line);
+  }
 
   try {
     await engine.initialize();
