@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parse } from 'dotenv';
 import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import { EnvFileCreateError } from './errors.js';
 import { generateToken } from './generate-token.js';
@@ -78,6 +79,16 @@ export async function createEnvFile(options: CreateEnvFileOptions): Promise<{ cr
   }
   await chmod(path, 0o600);
   return { created: true, path };
+}
+
+/**
+ * The value createEnvFile writes for `name` from this template: the template's own when it sets
+ * one, else the local default (DATABASE_URL, REDIS_URL) or placeholder. `npm run dev` compares the
+ * .env's DATABASE_URL with it: an embedded PostgreSQL stands in only for the URL it wrote itself.
+ */
+export async function bootstrapValue(examplePath: string, name: 'DATABASE_URL' | 'REDIS_URL'): Promise<string> {
+  const fromTemplate = parse(await readTemplate(examplePath))[name]?.trim() ?? '';
+  return fromTemplate !== '' ? fromTemplate : name === 'DATABASE_URL' ? LOCAL_DATABASE_URL : LOCAL_REDIS_URL;
 }
 
 async function readTemplate(examplePath: string): Promise<string> {

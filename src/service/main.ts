@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import { createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, SourceError, systemClock } from '../engine/index.js';
-import { createEnvFile } from '../provisioning/create-env-file.js';
+import { bootstrapValue, createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
 import { connectionTarget } from './connection-target.js';
@@ -65,9 +65,10 @@ async function start(): Promise<void> {
   const migrateOnly = args.includes('--migrate');
   const envFile = resolve(process.env.ENV_FILE?.trim() || '.env');
 
+  const localExample = join(dirname(envFile), '.env.example');
+  const examplePath = existsSync(localExample) ? localExample : SHIPPED_EXAMPLE;
   if (dev) {
-    const local = join(dirname(envFile), '.env.example');
-    const { created, path } = await createEnvFile({ path: envFile, examplePath: existsSync(local) ? local : SHIPPED_EXAMPLE });
+    const { created, path } = await createEnvFile({ path: envFile, examplePath });
     if (created) {
       process.stderr.write(
         `Created ${path} (mode 0600) with a fresh ADMIN_TOKEN and META_VERIFY_TOKEN and local PostgreSQL/Redis URLs.\n` +
@@ -178,7 +179,7 @@ async function start(): Promise<void> {
   // `npm run dev` with nothing but Node: an embedded PostgreSQL where the default DATABASE_URL
   // finds none, and a single instance where the default REDIS_URL finds no Redis. Never in AWS mode
   // or production (no --dev); never for a URL set explicitly (see dev-dependencies.ts).
-  const devDependencies = dev && !config.useAwsSecrets ? await startDevDependencies({ envFile, env: process.env, logger }) : undefined;
+  const devDependencies = dev && !config.useAwsSecrets ? await startDevDependencies({ envFile, env: process.env, logger, bootstrapDatabaseUrl: await bootstrapValue(examplePath, 'DATABASE_URL') }) : undefined;
   const singleInstance = devDependencies?.singleInstance === true;
 
   const redisUrl = () => engine.get('REDIS_URL');
