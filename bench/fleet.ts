@@ -30,7 +30,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog } from '../src/catalog/whatsapp-saas.js';
 import { run } from '../src/cli/run.js';
-import { REFRESH_CHANNEL } from '../src/engine/index.js';
+import { refreshChannel } from '../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../src/local-aws/local-secrets-manager.js';
 import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from '../src/service/refresh-broadcast.js';
 import { cliDeps } from '../test/cli/support.js';
@@ -128,6 +128,8 @@ const health = (url: string, t: string, client: string) =>
 async function noticeFlood(world: World, fleet: readonly ServiceProcess[]) {
   const publisher = new Redis(world.redis.url);
   const catalog = whatsappSaasCatalog();
+  // The channel the fleet listens on: AWS mode, the default project and environment.
+  const channel = refreshChannel(catalog, 'aws');
   const junk = (i: number) =>
     [
       `rotate please ${i}`,
@@ -145,8 +147,8 @@ async function noticeFlood(world: World, fleet: readonly ServiceProcess[]) {
     const due = started + (i * NOTICE_WINDOW_MS) / NOTICES;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    await publisher.publish(REFRESH_CHANNEL, junk(i));
-    receivers += await publisher.publish(REFRESH_CHANNEL, good(i));
+    await publisher.publish(channel, junk(i));
+    receivers += await publisher.publish(channel, good(i));
   }
   const sentMs = performance.now() - started;
   // The trailing refresh comes at most one interval plus the spread after the last one started.

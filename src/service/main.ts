@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
-import { createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, SourceError, systemClock } from '../engine/index.js';
+import { createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, refreshChannel, SourceError, systemClock } from '../engine/index.js';
 import { bootstrapValue, createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
@@ -216,6 +216,8 @@ async function start(): Promise<void> {
           subscriber,
           engine,
           instanceId: randomUUID(),
+          // One channel per project, environment and source: dev and dev:aws never refresh each other.
+          channel: refreshChannel(catalog, source.kind),
           minIntervalMs: config.secretsNoticeIntervalMs,
           spreadMs: config.secretsNoticeSpreadMs,
           logger: secretsLogger,
