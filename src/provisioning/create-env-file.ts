@@ -5,6 +5,7 @@ import { parse } from 'dotenv';
 import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import { EnvFileCreateError } from './errors.js';
 import { generateToken } from './generate-token.js';
+import { PLACEHOLDERS } from './placeholder.js';
 import { errorCode } from '../engine/index.js';
 
 // Shared by `npm run dev` (the service creates .env on first run) and `secrets init` (the CLI).
@@ -13,14 +14,7 @@ import { errorCode } from '../engine/index.js';
 export const LOCAL_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/whatsapp_saas';
 export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
 
-/**
- * Third-party keys nobody can generate for you. The placeholders pass validation so the service
- * starts locally; calls to Meta or OpenAI fail until they are replaced.
- */
-export const PLACEHOLDERS: Readonly<Record<string, string>> = {
-  META_APP_SECRET: 'placeholder-replace-with-your-meta-app-secret',
-  OPENAI_API_KEY: 'sk-placeholder-replace-with-your-openai-api-key',
-};
+export { PLACEHOLDERS };
 
 export interface CreateEnvFileOptions {
   /** The `.env` to create; left untouched when it exists. */
