@@ -39,6 +39,7 @@ import {
   watchRedisConnection,
 } from './redis-connection.js';
 import { watchRotationOverdue } from './rotation-overdue.js';
+import { placeholderRefusal, placeholderSecrets } from './placeholder-secrets.js';
 import { portUnavailable } from './port-preflight.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
@@ -152,6 +153,13 @@ async function start(): Promise<void> {
       throw new StartupError(line);
     }
     throw err;
+  }
+  // Placeholders (META_APP_SECRET, OPENAI_API_KEY of a fresh .env) are for local development only.
+  const refusal = placeholderRefusal(placeholderSecrets(engine), { useAwsSecrets: config.useAwsSecrets, endpoint, prefix: catalog.prefix, region: config.awsRegion });
+  if (refusal !== undefined) {
+    logger.fatal({ event: 'service.start_failed', code: 'SECRETS_PLACEHOLDER', placeholders: placeholderSecrets(engine) }, refusal);
+    startupGate?.discard();
+    throw new StartupError(refusal);
   }
   startupGate?.open();
 
