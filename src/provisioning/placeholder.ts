@@ -17,3 +17,17 @@ export const PLACEHOLDER_FOR: Readonly<Record<string, string>> = { META_APP_SECR
 export function isPlaceholder(value: string | undefined): boolean {
   return value !== undefined && value.includes(MARKER);
 }
+
+/**
+ * Whether a Secrets Manager endpoint is this machine's (the local endpoint of `npm run dev:aws`):
+ * the only AWS-mode target where placeholders are accepted, as in `.env` mode.
+ */
+export function isLocalEndpoint(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return false;
+  try {
+    const host = new URL(endpoint).hostname.replace(/^\[(.*)\]$/, '$1');
+    return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import type { WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import type { SecretName } from '../engine/index.js';
-import { isPlaceholder } from '../provisioning/placeholder.js';
+import { isLocalEndpoint, isPlaceholder } from '../provisioning/placeholder.js';
 import type { ServiceEngine } from './service-engine.js';
 
 /**
@@ -19,19 +19,9 @@ export function placeholderSecrets(engine: Pick<ServiceEngine, 'status' | 'accep
  * and accepts them, as `.env` mode does.
  */
 export function placeholderRefusal(placeholders: readonly string[], ctx: { readonly useAwsSecrets: boolean; readonly endpoint: string | undefined; readonly prefix: string; readonly region: string }): string | undefined {
-  if (!ctx.useAwsSecrets || placeholders.length === 0 || isLoopbackEndpoint(ctx.endpoint)) return undefined;
+  if (!ctx.useAwsSecrets || placeholders.length === 0 || isLocalEndpoint(ctx.endpoint)) return undefined;
   return (
     `Secrets initialization failed: ${placeholders.join(', ')} ${placeholders.length === 1 ? 'holds the placeholder' : 'hold the placeholders'} of .env.example; ` +
     `set the real ${placeholders.length === 1 ? 'value' : 'values'} in AWS Secrets Manager (${ctx.prefix}/..., region ${ctx.region}).`
   );
-}
-
-function isLoopbackEndpoint(endpoint: string | undefined): boolean {
-  if (endpoint === undefined) return false;
-  try {
-    const host = new URL(endpoint).hostname.replace(/^\[(.*)\]$/, '$1');
-    return host === 'localhost' || host === '::1' || /^127\./.test(host);
-  } catch {
-    return false;
-  }
 }

@@ -9,6 +9,7 @@ import { run } from '../../src/cli/run.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../support/local-aws.js';
 import { cliDeps } from './support.js';
+import { PLACEHOLDERS } from '../../src/provisioning/placeholder.js';
 
 const exec = promisify(execFile);
 let lsm: LocalSecretsManager;
@@ -135,6 +136,19 @@ describe('secrets setup in a clone of the repository', () => {
     expect(await run(['setup', '--from-env', 'one.env', '--yes'], d.deps)).toBe(0);
     expect(d.stderr()).toContain("this creates the catalog's secrets (ADMIN_TOKEN from one.env; META_VERIFY_TOKEN generated).");
     expect(c.stdout() + c.stderr() + d.stdout() + d.stderr()).not.toContain('canary-setup-');
+  });
+
+  it('refuses to store the placeholders of .env.example in real AWS, and stores them in the local endpoint', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'fresh.env'), ENV.replace(/^META_APP_SECRET=.*$/m, `META_APP_SECRET=${PLACEHOLDERS.META_APP_SECRET}`).replace(/^OPENAI_API_KEY=.*$/m, `OPENAI_API_KEY=${PLACEHOLDERS.OPENAI_API_KEY}`));
+
+    expect(await run(['setup', '--from-env', 'fresh.env', '--yes'], c.deps)).toBe(2);
+    expect(c.stderr()).toContain('META_APP_SECRET, OPENAI_API_KEY in fresh.env are placeholders of .env.example: put the real values there first');
+    expect(await versionCounts().catch(() => 'nothing stored')).toBe('nothing stored');
+
+    c.clear();
+    expect(await run(['setup', '--from-env', 'fresh.env', '--yes', '--endpoint-url', 'http://127.0.0.1:4566'], c.deps)).toBe(0);
+    expect(c.stdout() + c.stderr()).not.toContain(PLACEHOLDERS.META_APP_SECRET!);
   });
 
   it('writes the policies where --policies-dir says', async () => {

@@ -12,6 +12,7 @@ import type { Style } from '../style.js';
 import { columnWidths, formatRow, type Cell } from '../table.js';
 import { databaseUrlFromTerraform } from '../terraform-database-url.js';
 import { writePolicies } from './iam.js';
+import { isLocalEndpoint, isPlaceholder } from '../../provisioning/placeholder.js';
 
 export type SetupAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'skipped';
 
@@ -188,6 +189,11 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     } catch (err) {
       throw new CliError('NOT_FOUND', `Cannot read ${path} (${errorCode(err)})`, { cause: err });
     }
+  }
+  // Placeholders are for local development: real AWS never stores one (the local endpoint of npm run dev:aws may).
+  const placeholders = catalog.entries.filter(({ name }) => isPlaceholder(provided[name])).map(({ name }) => name);
+  if (placeholders.length > 0 && !isLocalEndpoint(globals.aws.endpoint)) {
+    throw new CliError('USAGE', `${placeholders.join(', ')} in ${options['from-env'] ?? 'the input'} ${placeholders.length === 1 ? 'is a placeholder' : 'are placeholders'} of .env.example: put the real ${placeholders.length === 1 ? 'value' : 'values'} there first`);
   }
   deps.stderr(
     storedCount === 0
