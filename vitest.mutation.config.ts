@@ -9,25 +9,34 @@ import { defineConfig } from 'vitest/config';
  * and rotate.credentials.test.ts, which starts a PostgreSQL cluster (rotate.after-commit.test.ts
  * covers the same paths of rotate.ts against a Redis of its own).
  */
+const ALL_TESTS = [
+  'test/engine/**/*.test.ts',
+  'test/cli/run.test.ts',
+  'test/cli/canary.test.ts',
+  'test/cli/commands/rotate.test.ts',
+  'test/cli/commands/rotate.after-commit.test.ts',
+  'test/cli/commands/rollback.test.ts',
+  'test/rotation/rotation-steps.test.ts',
+  'test/rotation/run-rotation.test.ts',
+  'test/rotation/version-stages.test.ts',
+  'test/rotation/version-value.test.ts',
+  'test/rotation/service-probe.test.ts',
+  'test/rotation/token-rotation.test.ts',
+  'test/rotation/url-safe-token.test.ts',
+  'test/rotation/unclear-outcome.test.ts',
+  'test/rotation/lambda-rotation.test.ts',
+];
+
+/**
+ * MUTATION_TESTS (comma-separated test files, a subset of the above) narrows the run: the quick
+ * mode of `npm run mutation` (`MUTATION_TESTS=test/rotation/url-safe-token.test.ts npm run mutation
+ * -- --dryRunOnly --mutate src/rotation/url-safe-token.ts`), which the smoke run in test/scripts uses.
+ */
+const only = process.env.MUTATION_TESTS?.split(',').map((t) => t.trim()).filter(Boolean);
+
 export default defineConfig({
   test: {
-    include: [
-      'test/engine/**/*.test.ts',
-      'test/cli/run.test.ts',
-      'test/cli/canary.test.ts',
-      'test/cli/commands/rotate.test.ts',
-      'test/cli/commands/rotate.after-commit.test.ts',
-      'test/cli/commands/rollback.test.ts',
-      'test/rotation/rotation-steps.test.ts',
-      'test/rotation/run-rotation.test.ts',
-      'test/rotation/version-stages.test.ts',
-      'test/rotation/version-value.test.ts',
-      'test/rotation/service-probe.test.ts',
-      'test/rotation/token-rotation.test.ts',
-      'test/rotation/url-safe-token.test.ts',
-      'test/rotation/unclear-outcome.test.ts',
-      'test/rotation/lambda-rotation.test.ts',
-    ],
+    include: only !== undefined && only.length > 0 ? only : ALL_TESTS,
     exclude: ['test/engine/startup.wire.test.ts'],
     // The suite's own PostgreSQL and Redis (TEST_POSTGRES_URL, TEST_REDIS_URL), never the machine's.
     globalSetup: ['test/support/global-setup.ts'],

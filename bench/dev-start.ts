@@ -5,7 +5,8 @@
  *   embedded, again   the same folder restarted: the embedded PostgreSQL's data reused
  * Each round starts the service entry as `npm run dev` does (`tsx src/service/main.ts --dev`) in a
  * fresh folder whose .env the dev bootstrap writes, and polls GET /healthz every 50 ms.
- * Usage: npm run bench:dev   (BENCH_ROUNDS=3 by default)
+ * Usage: npm run bench:dev   (BENCH_ROUNDS=3 by default; BENCH_QUICK=1: one round;
+ *        BENCH_POSTGRES_URL / BENCH_REDIS_URL: the baseline's servers)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { BENCH_POSTGRES, BENCH_REDIS } from './support/bench-service.js';
+import { BENCH_POSTGRES, BENCH_QUICK, BENCH_REDIS } from './support/quick.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (BENCH_QUICK ? 1 : 3));
 const REPO = new URL('..', import.meta.url).pathname;
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SHARED_PG = BENCH_POSTGRES;

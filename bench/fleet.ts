@@ -16,8 +16,10 @@
  *
  * Usage: npm run bench:fleet [-- --json] [--instances N] [--rotations N]
  *   --rotations N  rotations per strategy (default 20); --json prints one JSON object only.
- * Needs PostgreSQL on 127.0.0.1:5432 (trust auth) and redis-server on the PATH. Loopback only;
- * every loop is bounded in count and time.
+ * BENCH_QUICK=1: a smoke run of some 20 s (2 instances, 1 rotation per strategy, 100 + 100 notices in
+ * 1 s, push off skipped: its TTL-only wait alone is 5-10 s per rotation); its figures mean nothing.
+ * Needs PostgreSQL (BENCH_POSTGRES_URL, else 127.0.0.1:5432, trust auth) and redis-server on the
+ * PATH. Loopback only; every loop is bounded in count and time.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,7 +30,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog } from '../src/catalog/whatsapp-saas.js';
 import { run } from '../src/cli/run.js';
-import { REFRESH_CHANNEL } from '../src/engine/index.js';
+import { refreshChannel } from '../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../src/local-aws/local-secrets-manager.js';
 import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from '../src/service/refresh-broadcast.js';
 import { cliDeps } from '../test/cli/support.js';
@@ -36,13 +38,13 @@ import { createAll, localClient } from '../test/support/local-aws.js';
 import { freePort } from '../test/service/support/free-port.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../test/service/support/throwaway-redis.js';
 import { spawnService, type ServiceProcess } from '../test/service/support/service-process.js';
-import { BENCH_POSTGRES } from './support/bench-service.js';
+import { BENCH_POSTGRES, BENCH_QUICK } from './support/quick.js';
 
 // The SDK's Node 20 support notice would otherwise land in the output (checked when a client is built).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const { values: args } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, instances: { type: 'string', default: '10' }, rotations: { type: 'string', default: '20' } },
+  options: { json: { type: 'boolean', default: false }, instances: { type: 'string', default: BENCH_QUICK ? '2' : '10' }, rotations: { type: 'string', default: BENCH_QUICK ? '1' : '20' } },
   strict: true,
 });
 const INSTANCES = positive(args.instances, '--instances');
@@ -52,9 +54,10 @@ const STRATEGIES = ['immediate', 'graceful'] as const;
 const PUSH_OFF_TTL_MS = 10_000; // MIN_TTL_MS
 const LOAD_INTERVAL_MS = 100; // per instance: 10 authenticated requests a second each
 // POST /admin/refresh-secrets allows 10 calls a minute per client: the CLI's --notify is one.
-const ROTATION_SPACING_MS = 6_200;
-const NOTICES = 1_000;
-const NOTICE_WINDOW_MS = 10_000;
+// The quick mode's two rotations stay under that limit unspaced.
+const ROTATION_SPACING_MS = BENCH_QUICK ? 0 : 6_200;
+const NOTICES = BENCH_QUICK ? 100 : 1_000;
+const NOTICE_WINDOW_MS = BENCH_QUICK ? 1_000 : 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const token = () => randomBytes(48).toString('base64url');
@@ -125,6 +128,8 @@ const health = (url: string, t: string, client: string) =>
 async function noticeFlood(world: World, fleet: readonly ServiceProcess[]) {
   const publisher = new Redis(world.redis.url);
   const catalog = whatsappSaasCatalog();
+  // The channel the fleet listens on: AWS mode, the default project and environment.
+  const channel = refreshChannel(catalog, 'aws');
   const junk = (i: number) =>
     [
       `rotate please ${i}`,
@@ -142,8 +147,8 @@ async function noticeFlood(world: World, fleet: readonly ServiceProcess[]) {
     const due = started + (i * NOTICE_WINDOW_MS) / NOTICES;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    await publisher.publish(REFRESH_CHANNEL, junk(i));
-    receivers += await publisher.publish(REFRESH_CHANNEL, good(i));
+    await publisher.publish(channel, junk(i));
+    receivers += await publisher.publish(channel, good(i));
   }
   const sentMs = performance.now() - started;
   // The trailing refresh comes at most one interval plus the spread after the last one started.
@@ -270,12 +275,14 @@ async function main(): Promise<void> {
     } finally {
       await stopFleet(fleet);
     }
-    fleet = await startFleet(world, { SECRETS_TTL_MS: String(PUSH_OFF_TTL_MS) });
-    let pushOff: RotationRun;
-    try {
-      pushOff = await rotations(world, fleet, false);
-    } finally {
-      await stopFleet(fleet);
+    let pushOff: RotationRun | undefined;
+    if (!BENCH_QUICK) {
+      fleet = await startFleet(world, { SECRETS_TTL_MS: String(PUSH_OFF_TTL_MS) });
+      try {
+        pushOff = await rotations(world, fleet, false);
+      } finally {
+        await stopFleet(fleet);
+      }
     }
 
     const all = (r: RotationRun) => [...r.adoptMs.immediate, ...r.adoptMs.graceful];
@@ -293,7 +300,7 @@ async function main(): Promise<void> {
       refusedByDesign: r.refusedByDesign,
     });
     const on = figures(pushOn);
-    const off = figures(pushOff);
+    const off = pushOff === undefined ? undefined : figures(pushOff);
     const result = {
       instances: INSTANCES,
       rotationsPerStrategy: ROTATIONS,
@@ -304,10 +311,13 @@ async function main(): Promise<void> {
       maxMs: on.maxMs,
       failedRequests: on.failedRequests,
       pushOn: on,
-      pushOffP50Ms: off.p50Ms,
-      pushOffP99Ms: off.p99Ms,
-      pushOffMaxMs: off.maxMs,
-      pushOff: { ...off, ttlMs: PUSH_OFF_TTL_MS, note: `push off runs with SECRETS_TTL_MS=${PUSH_OFF_TTL_MS} (the engine's floor); the default TTL is 1 h` },
+      ...(off !== undefined && {
+        pushOffP50Ms: off.p50Ms,
+        pushOffP99Ms: off.p99Ms,
+        pushOffMaxMs: off.maxMs,
+        pushOff: { ...off, ttlMs: PUSH_OFF_TTL_MS, note: `push off runs with SECRETS_TTL_MS=${PUSH_OFF_TTL_MS} (the engine's floor); the default TTL is 1 h` },
+      }),
+      quick: BENCH_QUICK,
       noticeCallsPerInstance: Number(flood.callsPerInstance.toFixed(2)),
       noticeCalls: flood.counts,
       notices: { junk: NOTICES, wellFormed: NOTICES, windowMs: NOTICE_WINDOW_MS, minIntervalMs: DEFAULT_NOTICE_INTERVAL_MS, spreadMs: DEFAULT_NOTICE_SPREAD_MS },
@@ -317,9 +327,10 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(result));
       return;
     }
+    if (off === undefined) log('(a) push off: skipped (quick mode)');
     for (const [label, f] of [
       ['push on (rotate --notify one instance; the others by Redis notice)', on],
-      [`push off (no notice; TTL-only, SECRETS_TTL_MS=${PUSH_OFF_TTL_MS})`, off],
+      ...(off === undefined ? [] : [[`push off (no notice; TTL-only, SECRETS_TTL_MS=${PUSH_OFF_TTL_MS})`, off] as const]),
     ] as const) {
       log(`(a) ${label}: new token accepted by every instance, ms after the rotate command returned: p50 ${f.p50Ms}, p99 ${f.p99Ms}, max ${f.maxMs}`);
       for (const s of STRATEGIES) log(`    ${s}: ${JSON.stringify(f.byStrategy[s])}`);

@@ -4,13 +4,14 @@
  * run, each beside a bare Fastify route in the same server process (bench/http-server.ts):
  * requests per second, p99, and the PostgreSQL and Redis round trips the probes made per second.
  * autocannon, 10 connections, 1 s warm-up then BENCH_SECONDS (5) s per target, request log lines
- * on as in production. Usage: npm run bench:healthz   (BENCH_SECONDS=2 for a smoke run)
+ * on as in production. Usage: npm run bench:healthz   (BENCH_QUICK=1: 0.25 s per target, no warm-up)
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { benchDatabase, benchSecrets } from './support/bench-service.js';
+import { benchSeconds, WARM_UP_SECONDS } from './support/quick.js';
 
 interface Result {
   requests: { average: number; total: number };
@@ -22,7 +23,7 @@ interface Result {
 type Autocannon = (opts: { url: string; connections: number; duration: number }) => Promise<Result>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = benchSeconds(5, 0.25);
 const CONNECTIONS = 10;
 const database = benchDatabase('bench_healthz');
 const secrets = benchSecrets(database.url);
@@ -47,13 +48,13 @@ async function measure(healthMaxAgeMs: string): Promise<{ baseline: Row; healthz
     const ports = JSON.parse(line) as { baseline: number; service: number };
     const probes = async () => (await (await fetch(`http://127.0.0.1:${ports.baseline}/probes`)).json()) as { database: number; redis: number };
     const run = async (url: string) => {
-      await autocannon({ url, connections: CONNECTIONS, duration: 1 });
+      if (WARM_UP_SECONDS > 0) await autocannon({ url, connections: CONNECTIONS, duration: WARM_UP_SECONDS });
       return autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
     };
     const row = (name: string, r: Result): Row => ({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.errors + r.non2xx + r.timeouts });
 
     const baseline = row('bare Fastify GET / (baseline)', await run(`http://127.0.0.1:${ports.baseline}/`));
-    await autocannon({ url: `http://127.0.0.1:${ports.service}/healthz`, connections: CONNECTIONS, duration: 1 });
+    if (WARM_UP_SECONDS > 0) await autocannon({ url: `http://127.0.0.1:${ports.service}/healthz`, connections: CONNECTIONS, duration: WARM_UP_SECONDS });
     const before = await probes();
     const r = await autocannon({ url: `http://127.0.0.1:${ports.service}/healthz`, connections: CONNECTIONS, duration: SECONDS });
     const after = await probes();
@@ -72,7 +73,7 @@ async function measure(healthMaxAgeMs: string): Promise<{ baseline: Row; healthz
 try {
   const perRequest = await measure('0');
   const shared = await measure('1000');
-  console.log(`\nnode ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per target after 1 s warm-up, loopback\n`);
+  console.log(`\nnode ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per target after ${WARM_UP_SECONDS} s warm-up, loopback\n`);
   console.log('| target | req/s | req/s vs its baseline | p50 ms | p99 ms | PostgreSQL probes/s | Redis probes/s | failed |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const { baseline, healthz } of [perRequest, shared]) {

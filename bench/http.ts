@@ -11,7 +11,7 @@
  * webhook without warm-up: 100 connections, and twice the queue (512), counting 503 + Retry-After.
  * The servers run in a child process (bench/http-server.ts), with Fastify's request log lines on,
  * as in production (BENCH_LOG_REQUESTS=0 turns them off; audit lines stay).
- * Usage: npm run bench:http   (BENCH_SECONDS=2 for a smoke run)
+ * Usage: npm run bench:http   (BENCH_QUICK=1: 0.25 s per target, no warm-up; BENCH_SECONDS=N to set it)
  */
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { DEFAULT_WEBHOOK_INGEST } from '../src/service/webhook-ingest.js';
 import { benchDatabase, benchSecrets } from './support/bench-service.js';
+import { benchSeconds, WARM_UP_SECONDS } from './support/quick.js';
 
 interface Result {
   requests: { average: number };
@@ -40,7 +41,7 @@ interface Request {
 type Autocannon = (opts: { url: string; connections: number; duration: number; requests?: Request[]; headers?: Record<string, string> }) => Promise<Result>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = benchSeconds(5, 0.25);
 const CONNECTIONS = 10;
 /** Ten times the connections: the side-by-side phase again, and the first burst. */
 const BURST_CONNECTIONS = 10 * CONNECTIONS;
@@ -116,7 +117,7 @@ try {
     // Every answer's status is counted, so a failure says what it was.
     const requests = t.requests ?? [{ method: 'GET', onResponse: (status: number) => count(String(status)) }];
     const opts = { url: t.url, connections, requests, ...(t.headers && { headers: t.headers }) };
-    await autocannon({ ...opts, duration: 1 });
+    if (WARM_UP_SECONDS > 0) await autocannon({ ...opts, duration: WARM_UP_SECONDS });
     statuses.clear();
     const before = await ingestFigures();
     const r = await autocannon({ ...opts, duration: SECONDS });
@@ -144,7 +145,7 @@ try {
     bursts.push({ connections, answered, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, byStatus });
   }
 
-  console.log(`\nnode ${process.version}, ${SECONDS} s per target after 1 s warm-up, loopback, ${new Date().toISOString()}\n`);
+  console.log(`\nnode ${process.version}, ${SECONDS} s per target after ${WARM_UP_SECONDS} s warm-up, loopback, ${new Date().toISOString()}\n`);
   // autocannon reports latency in whole milliseconds, so p99 is compared as a difference.
   console.log('| target | connections | req/s | req/s vs baseline | p50 ms | p99 ms | p99 over baseline | failed |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');

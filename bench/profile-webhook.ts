@@ -3,7 +3,8 @@
  * `npm run bench:http` measures it, request logs on) under `node --cpu-prof`, drives the group
  * commit webhook with autocannon for BENCH_SECONDS (5) seconds at BENCH_CONNECTIONS (100), stops
  * it, and prints the functions with the most self time, and the share of time by package.
- * Usage: npm run bench:profile   (the .cpuprofile stays in a temp directory, printed at the end)
+ * Usage: npm run bench:profile   (the .cpuprofile stays in a temp directory, printed at the end;
+ *        BENCH_QUICK=1: 1 s of load)
  */
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { benchDatabase, benchSecrets } from './support/bench-service.js';
+import { benchSeconds } from './support/quick.js';
 
 interface ProfileNode {
   id: number;
@@ -23,7 +25,7 @@ interface ProfileNode {
 type Autocannon = (opts: Record<string, unknown>) => Promise<{ requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number }>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = benchSeconds(5, 1);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const database = benchDatabase('bench_prof');
 const secrets = benchSecrets(database.url);

@@ -4,15 +4,15 @@
  * `c` loops each submitting a fresh 90-byte event and waiting for its commit, for BENCH_SECONDS (3)
  * seconds, for 3, 6 and 8 writers (WEBHOOK_GROUPS_IN_FLIGHT) at 10 and 100 at once. Prints events
  * committed a second and events per transaction: what PostgreSQL allows before HTTP is added.
- * Usage: npm run bench:ingest
+ * Usage: npm run bench:ingest   (BENCH_QUICK=1: 0.25 s per row; BENCH_POSTGRES_URL: the server)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Database, pgPoolConfig } from '../src/service/database.js';
 import { WebhookIngest } from '../src/service/webhook-ingest.js';
-import { BENCH_POSTGRES } from './support/bench-service.js';
+import { BENCH_POSTGRES, benchSeconds } from './support/quick.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const SECONDS = benchSeconds(3, 0.25);
 const SERVER = BENCH_POSTGRES;
 const name = `bench_ingest_${process.pid}_${randomBytes(3).toString('hex')}`;
 const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });

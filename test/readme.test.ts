@@ -18,4 +18,12 @@ describe('README.md', () => {
     }
     expect(text).not.toMatch(/\.\.\/shared\//);
   });
+
+  it('spells the Compose command `docker compose`, as Docker ships it today (the file stays docker-compose.yml)', async () => {
+    for (const doc of ['README.md', 'docs/SECRETS_MANAGEMENT.md']) {
+      const text = await readFile(join(REPO, doc), 'utf8');
+      expect(text.match(/docker-compose(?!\.ya?ml)/g), doc).toBeNull();
+      expect(text, doc).toMatch(/`docker compose up -d`/);
+    }
+  });
 });

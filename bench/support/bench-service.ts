@@ -5,16 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { BENCH_POSTGRES, BENCH_REDIS } from './quick.js';
 
-/**
- * The local PostgreSQL (trust authentication), as on the development machines; under `npm test`
- * (a smoke run of a benchmark) the suite's own server, which its global setup passes as
- * TEST_POSTGRES_URL.
- */
-export const BENCH_POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432';
-
-/** The local Redis; BENCH_REDIS_URL chooses another, and under `npm test` it is the suite's own (TEST_REDIS_URL). */
-export const BENCH_REDIS = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface BenchDatabase {
   readonly name: string;
@@ -51,6 +43,6 @@ export function benchSecrets(databaseUrl: string): Record<string, string> & { AD
     META_APP_SECRET: randomBytes(32).toString('hex'),
     DATABASE_URL: databaseUrl,
     REDIS_URL: BENCH_REDIS,
-    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_API_KEY: `sk-${randomBytes(24).toString('base64url')}`,
   };
 }

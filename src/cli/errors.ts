@@ -1,4 +1,5 @@
-import { classifyAwsError } from '../engine/index.js';
+// The module itself, not the engine's index: `secrets --help` (help-only.ts) loads this file, and the index would load the AWS SDK.
+import { classifyAwsError } from '../engine/aws-error.js';
 
 /** CLI failures, each with a stable code; the exit code is decided in one table below. */
 export type CliErrorCode = 'USAGE' | 'CANCELLED' | 'NOT_FOUND' | 'ACCESS_DENIED' | 'THROTTLED' | 'CREDENTIALS' | 'CONFLICT' | 'FAILED';

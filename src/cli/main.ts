@@ -7,6 +7,14 @@
 // The SDK's Node 20 support notice is not for operators reading this CLI's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+// Usage first, before the AWS SDK and the prompts load: `secrets --help` answers at once.
+const { helpOnly } = await import('./help-only.js');
+const help = helpOnly(process.argv.slice(2));
+if (help !== undefined) {
+  await new Promise<void>((resolve) => process.stdout.write(help.text, () => resolve()));
+  process.exit(help.code);
+}
+
 const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
 const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
 const { confirm, password } = await import('@inquirer/prompts');

@@ -3,7 +3,7 @@ import { whatsappSaasCatalog } from '../catalog/whatsapp-saas.js';
 import type { CommandContext } from './command-context.js';
 import type { CliDeps, GlobalOptions } from './deps.js';
 import { CliError, EXIT_CODES } from './errors.js';
-import { helpFor } from './help.js';
+import { helpOnly } from './help-only.js';
 import { parseCliArgs } from './options.js';
 import { createProgress } from './progress.js';
 import { colorEnabled, createStyle } from './style.js';
@@ -50,9 +50,10 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
 async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number> {
   const { values: options, positionals } = parseCliArgs(argv);
   const [command, target, ...extra] = positionals;
-  if (options.help || command === undefined || command === 'help') {
-    deps.stdout(helpFor(command === 'help' ? target : command));
-    return command === undefined && !options.help ? EXIT_CODES.USAGE : EXIT_CODES.OK;
+  const help = helpOnly(argv);
+  if (help !== undefined || command === undefined) {
+    deps.stdout(help?.text ?? '');
+    return help?.code ?? EXIT_CODES.USAGE;
   }
   const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (spec === undefined) throw new CliError('USAGE', `Unknown command ${JSON.stringify(command.slice(0, 40))}`);

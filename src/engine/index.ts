@@ -39,6 +39,6 @@ export type { SecretsEngineOptions } from './engine-options.js';
 export { createSecretsEngine, SecretsEngine } from './secrets-engine.js';
 export type { RefreshOptions } from './secrets-engine.js';
 export type { NoticeNames, NoticeProblem, ParsedNotice, RefreshNotice } from './refresh-notice.js';
-export { MAX_NOTICE_BYTES, parseRefreshNotice, REFRESH_CHANNEL, refreshNoticeMessage } from './refresh-notice.js';
+export { MAX_NOTICE_BYTES, parseRefreshNotice, REFRESH_CHANNEL, refreshChannel, refreshNoticeMessage } from './refresh-notice.js';
 export { ROTATION_DUE_WITHIN_DAYS, rotationDue } from './rotation-due.js';
 export type { RotationView } from './rotation-due.js';

@@ -1,9 +1,20 @@
 /**
- * The Redis channel every service instance listens on for refresh notices. Published by an
- * instance's POST /admin/refresh-secrets, by `secrets rotate` and by the rotation function; one
+ * The prefix of the Redis channels service instances listen on for refresh notices. Published by
+ * an instance's POST /admin/refresh-secrets, by `secrets rotate` and by the rotation function; one
  * definition for all three, so they cannot drift apart.
  */
 export const REFRESH_CHANNEL = 'secrets:refresh';
+
+/**
+ * The refresh channel of one catalog prefix (project and environment) and source:
+ * `secrets:refresh:<project>/<environment>:<env|aws>`. Instances that read other secrets share no
+ * channel: `npm run dev` (.env) and `npm run dev:aws` on one machine and one Redis, or two
+ * environments on one Redis, never refresh each other. The CLI and the rotation function publish
+ * on the `aws` one: they rotate what Secrets Manager holds.
+ */
+export function refreshChannel(catalog: { readonly prefix: string }, source: 'env' | 'aws'): string {
+  return `${REFRESH_CHANNEL}:${catalog.prefix}:${source}`;
+}
 
 /**
  * A refresh notice: which secrets changed (catalog names, and their new version ids when the

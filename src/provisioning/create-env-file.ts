@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parse } from 'dotenv';
 import { whatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import { EnvFileCreateError } from './errors.js';
 import { generateToken } from './generate-token.js';
+import { PLACEHOLDERS } from './placeholder.js';
 import { errorCode } from '../engine/index.js';
 
 // Shared by `npm run dev` (the service creates .env on first run) and `secrets init` (the CLI).
@@ -12,14 +14,7 @@ import { errorCode } from '../engine/index.js';
 export const LOCAL_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/whatsapp_saas';
 export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
 
-/**
- * Third-party keys nobody can generate for you. The placeholders pass validation so the service
- * starts locally; calls to Meta or OpenAI fail until they are replaced.
- */
-export const PLACEHOLDERS: Readonly<Record<string, string>> = {
-  META_APP_SECRET: 'placeholder-replace-with-your-meta-app-secret',
-  OPENAI_API_KEY: 'sk-placeholder-replace-with-your-openai-api-key',
-};
+export { PLACEHOLDERS };
 
 export interface CreateEnvFileOptions {
   /** The `.env` to create; left untouched when it exists. */
@@ -78,6 +73,16 @@ export async function createEnvFile(options: CreateEnvFileOptions): Promise<{ cr
   }
   await chmod(path, 0o600);
   return { created: true, path };
+}
+
+/**
+ * The value createEnvFile writes for `name` from this template: the template's own when it sets
+ * one, else the local default (DATABASE_URL, REDIS_URL) or placeholder. `npm run dev` compares the
+ * .env's DATABASE_URL with it: an embedded PostgreSQL stands in only for the URL it wrote itself.
+ */
+export async function bootstrapValue(examplePath: string, name: 'DATABASE_URL' | 'REDIS_URL'): Promise<string> {
+  const fromTemplate = parse(await readTemplate(examplePath))[name]?.trim() ?? '';
+  return fromTemplate !== '' ? fromTemplate : name === 'DATABASE_URL' ? LOCAL_DATABASE_URL : LOCAL_REDIS_URL;
 }
 
 async function readTemplate(examplePath: string): Promise<string> {

@@ -4,7 +4,7 @@ import { withRedis } from './credential-clients.js';
 import { RotationError } from './errors.js';
 import { AWSCURRENT } from './version-stages.js';
 import { readValue } from './version-value.js';
-import { REFRESH_CHANNEL, refreshNoticeMessage, type Catalog } from '../engine/index.js';
+import { REFRESH_CHANNEL, refreshChannel, refreshNoticeMessage, type Catalog } from '../engine/index.js';
 
 export { REFRESH_CHANNEL };
 
@@ -16,7 +16,7 @@ export interface RefreshNoticeInput {
   /** Who sends it (`secrets-cli`, `rotation-function`), for the instances' logs. */
   readonly origin: string;
   readonly reason: string;
-  readonly catalog: Pick<Catalog, 'entry'>;
+  readonly catalog: Pick<Catalog, 'entry' | 'prefix'>;
   /** The rotated secret's catalog name and its new version: instances re-read only that secret. */
   readonly name: string;
   readonly versionId: string;
@@ -24,7 +24,8 @@ export interface RefreshNoticeInput {
 }
 
 /**
- * The Redis push after a rotation: one notice on the refresh channel, in the service's format
+ * The Redis push after a rotation: one notice on the AWS-mode refresh channel of the catalog's
+ * prefix (refreshChannel), in the service's format
  * (`{ v, origin, reason, names, versions, at }`, never a value), so every instance refreshes within about a
  * second instead of at its next scheduled refresh. Resolves how many instances received it.
  */
@@ -33,5 +34,5 @@ export async function publishRefreshNotice(input: RefreshNoticeInput): Promise<n
   const url = await readValue(client, redisSecretId, { stage: AWSCURRENT });
   if (url === undefined) throw new RotationError('ROTATION_MISCONFIGURED', `${redisSecretId} has no AWSCURRENT value to publish a refresh notice with`);
   const notice = refreshNoticeMessage(catalog, { origin, reason, names: [name], versions: { [name]: versionId }, at: new Date(now()).toISOString() });
-  return withRedis(redis, url.value, (c) => c.publish(REFRESH_CHANNEL, notice));
+  return withRedis(redis, url.value, (c) => c.publish(refreshChannel(catalog, 'aws'), notice));
 }

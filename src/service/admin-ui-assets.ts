@@ -162,7 +162,8 @@ export const ADMIN_UI_SCRIPT = `'use strict';
       ['Last refresh of any kind', view.lastAnyRefresh ? when(view.lastAnyRefresh.at) + ' (' + (view.lastAnyRefresh.kind === 'names' ? 'named secrets' : 'whole catalog') + ', ' + view.lastAnyRefresh.reason + ')' : '-'],
       ['Next refresh', when(view.nextRefresh)],
       ['Last error', view.lastErrorCode || '-'],
-      ['Failed refreshes in a row', String(view.consecutiveFailures)]
+      ['Failed refreshes in a row', String(view.consecutiveFailures)],
+      ['Placeholders', view.placeholders && view.placeholders.length ? view.placeholders.join(', ') + ' (placeholder values: fine locally, replace before talking to Meta or OpenAI)' : 'none']
     ];
     rows.forEach(function (r) {
       var dt = document.createElement('dt');
@@ -200,7 +201,8 @@ export const ADMIN_UI_SCRIPT = `'use strict';
       var row = body.insertRow();
       row.dataset.secret = name;
       cell(row, name, 'mono name');
-      cell(row, yesNo(s.loaded), s.loaded ? 'ok' : s.required ? 'missing' : 'muted');
+      if (s.placeholder) cell(row, 'placeholder', 'degraded placeholder');
+      else cell(row, yesNo(s.loaded), s.loaded ? 'ok' : s.required ? 'missing' : 'muted');
       cell(row, yesNo(s.required));
       cell(row, sourceName(s.source));
       cell(row, s.versionId || '-', 'mono version');

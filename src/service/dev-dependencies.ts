@@ -12,6 +12,12 @@ export const DEV_DATA_DIR = '.dev-data';
 export interface DevDependenciesOptions {
   /** The `.env` the service reads; the data folder goes beside it. */
   readonly envFile: string;
+  /**
+   * The DATABASE_URL `npm run dev` writes into a new .env (see bootstrapValue): an embedded
+   * PostgreSQL stands in only for exactly that URL. Any other, even one that looks local (a typo
+   * in the port), is the operator's: where nothing answers it is reported down, never stood in for.
+   */
+  readonly bootstrapDatabaseUrl: string;
   /** The process environment: a DATABASE_URL or REDIS_URL set there is explicit, never stood in for. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
@@ -43,14 +49,22 @@ export interface DevDependencies {
  * `.env` source: production and AWS mode never embed anything.
  */
 export async function startDevDependencies(options: DevDependenciesOptions): Promise<DevDependencies> {
-  const { envFile, env, logger, cwd = process.cwd(), probe = probeTcp, startPostgres = startEmbeddedPostgres } = options;
+  const { envFile, env, logger, cwd = process.cwd(), probe = probeTcp, startPostgres = startEmbeddedPostgres, bootstrapDatabaseUrl } = options;
   const fileSettings = await readSettingsFile(envFile);
   const database = defaultLocalTarget('DATABASE_URL', fileSettings, env);
   const redis = defaultLocalTarget('REDIS_URL', fileSettings, env);
   const [databaseMissing, redisMissing] = await Promise.all([missing(database, probe), missing(redis, probe)]);
+  const written = fileSettings.DATABASE_URL?.trim() === bootstrapDatabaseUrl;
 
   let postgres: RunningPostgres | undefined;
-  if (database !== undefined && databaseMissing) {
+  if (database !== undefined && databaseMissing && !written) {
+    const expected = defaultLocalTarget('DATABASE_URL', { DATABASE_URL: bootstrapDatabaseUrl }, {});
+    logger.warn(
+      { event: 'database.not_embedded', host: database.host, port: database.port },
+      `No PostgreSQL at ${address(database)} (DATABASE_URL in the .env): npm run dev starts an embedded PostgreSQL only for the DATABASE_URL it wrote itself` +
+        `${expected === undefined ? '' : ` (${address(expected)})`}; start PostgreSQL at ${address(database)} or correct DATABASE_URL`,
+    );
+  } else if (database !== undefined && databaseMissing) {
     const dataDir = join(dirname(envFile), DEV_DATA_DIR, 'postgres');
     const shown = display(dataDir, cwd);
     try {

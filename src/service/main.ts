@@ -22,13 +22,14 @@ import {
   createSecretsManagerClient,
   driverErrorCode,
   MissingSecretsError,
+  refreshChannel,
   silentLogger,
   type SecretSource,
   type SecretsEngine,
   SourceError,
   systemClock,
 } from '../engine/index.js';
-import { createEnvFile } from '../provisioning/create-env-file.js';
+import { bootstrapValue, createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
 import { connectionTarget } from './connection-target.js';
@@ -42,7 +43,7 @@ import { createLogger, type ServiceLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { startMetricsListener } from './metrics-server.js';
 import { createFleetSize } from './fleet-size.js';
-import { createRefreshBroadcast, REFRESH_CHANNEL } from './refresh-broadcast.js';
+import { createRefreshBroadcast } from './refresh-broadcast.js';
 import { prettyLogStream } from './pretty-log-stream.js';
 import {
   followRedisCredentials,
@@ -54,6 +55,8 @@ import {
   watchRedisConnection,
 } from './redis-connection.js';
 import { watchRotationOverdue } from './rotation-overdue.js';
+import { placeholderRefusal, placeholderSecrets } from './placeholder-secrets.js';
+import { portUnavailable } from './port-preflight.js';
 import { readSettingsFile } from './settings-file.js';
 import { installGracefulShutdown } from './shutdown.js';
 import { singleInstanceRedis } from './single-instance-redis.js';
@@ -73,6 +76,12 @@ class StartupError extends Error {}
 
 /** Holds the dev console's log lines until start-up gets past loading the secrets (see the gate). */
 let startupGate: StartupLogGate | undefined;
+
+/** The template `npm run dev` writes `.env` from: the one beside it, else the shipped one. */
+function envExamplePath(envFile: string): string {
+  const local = join(dirname(envFile), '.env.example');
+  return existsSync(local) ? local : SHIPPED_EXAMPLE;
+}
 
 interface StartArgs {
   readonly dev: boolean;
@@ -104,8 +113,7 @@ interface Core {
 async function buildCore(args: StartArgs): Promise<Core> {
   const { dev, envFile } = args;
   if (dev) {
-    const local = join(dirname(envFile), '.env.example');
-    const { created, path } = await createEnvFile({ path: envFile, examplePath: existsSync(local) ? local : SHIPPED_EXAMPLE });
+    const { created, path } = await createEnvFile({ path: envFile, examplePath: envExamplePath(envFile) });
     if (created) {
       process.stderr.write(
         `Created ${path} (mode 0600) with a fresh ADMIN_TOKEN and META_VERIFY_TOKEN and local PostgreSQL/Redis URLs.\n` +
@@ -205,7 +213,26 @@ async function loadSecrets(core: Core): Promise<void> {
     }
     throw err;
   }
+  // Placeholders (META_APP_SECRET, OPENAI_API_KEY of a fresh .env) are for local development only.
+  const refusal = placeholderRefusal(placeholderSecrets(engine), { useAwsSecrets: config.useAwsSecrets, endpoint, prefix: catalog.prefix, region: config.awsRegion });
+  if (refusal !== undefined) {
+    logger.fatal({ event: 'service.start_failed', code: 'SECRETS_PLACEHOLDER', placeholders: placeholderSecrets(engine) }, refusal);
+    startupGate?.discard();
+    throw new StartupError(refusal);
+  }
   startupGate?.open();
+}
+
+/** A port in use stops start-up in one line, before secrets, PostgreSQL or Redis start. */
+async function checkPort(core: Core): Promise<void> {
+  const { config, logger } = core;
+  const portProblem = await portUnavailable(config.host, config.port);
+  if (portProblem === undefined) return;
+  const line = listenFailure(portProblem, config.host, config.port);
+  logger.fatal({ event: 'service.listen_failed', code: portProblem, port: config.port, host: config.host }, line);
+  // On a terminal the human line says it all (as for the secrets' start-up failures).
+  startupGate?.discard();
+  throw new StartupError(line);
 }
 
 /** `--migrate`: create the database if missing, apply the migrations, and stop. */
@@ -240,7 +267,9 @@ interface Serving {
 }
 
 async function buildServing(core: Core): Promise<Serving> {
-  const { engine, config, logger, secretsLogger, metrics, args } = core;
+  const { engine, config, logger, secretsLogger, metrics, args, catalog, source } = core;
+  // One channel per project, environment and source: dev and dev:aws never refresh each other.
+  const channel = refreshChannel(catalog, source.kind);
   // The port through which PostgreSQL and Redis ask for their credentials again after a refusal:
   // that one secret, read afresh (never an attempt that started before the refusal).
   const refreshSecret = (name: 'DATABASE_URL' | 'REDIS_URL'): Promise<unknown> =>
@@ -249,7 +278,10 @@ async function buildServing(core: Core): Promise<Serving> {
   // `npm run dev` with nothing but Node: an embedded PostgreSQL where the default DATABASE_URL
   // finds none, and a single instance where the default REDIS_URL finds no Redis. Never in AWS mode
   // or production (no --dev); never for a URL set explicitly (see dev-dependencies.ts).
-  const devDependencies = args.dev && !config.useAwsSecrets ? await startDevDependencies({ envFile: args.envFile, env: process.env, logger }) : undefined;
+  const devDependencies =
+    args.dev && !config.useAwsSecrets
+      ? await startDevDependencies({ envFile: args.envFile, env: process.env, logger, bootstrapDatabaseUrl: await bootstrapValue(envExamplePath(args.envFile), 'DATABASE_URL') })
+      : undefined;
   const singleInstance = devDependencies?.singleInstance === true;
 
   const redisUrl = () => engine.get('REDIS_URL');
@@ -285,11 +317,12 @@ async function buildServing(core: Core): Promise<Serving> {
           subscriber,
           engine,
           instanceId: randomUUID(),
+          channel,
           minIntervalMs: config.secretsNoticeIntervalMs,
           spreadMs: config.secretsNoticeSpreadMs,
           budgetPerSecond: config.secretsGetSecretValueBudgetPerSecond,
           // The fleet counts itself: every instance holds one subscription to the refresh channel.
-          fleetSize: createFleetSize({ redis, channel: REFRESH_CHANNEL, logger: secretsLogger }),
+          fleetSize: createFleetSize({ redis, channel, logger: secretsLogger }),
           logger: secretsLogger,
           onNotice: metrics.refreshNotice,
         });
@@ -398,6 +431,8 @@ async function start(): Promise<void> {
   const args: StartArgs = { dev: argv.includes('--dev'), migrateOnly: argv.includes('--migrate'), envFile: resolve(process.env.ENV_FILE?.trim() || '.env') };
   const core = await buildCore(args);
   wireCore(core);
+  // `--migrate` listens on nothing: it runs beside a service that holds the port.
+  if (!args.migrateOnly) await checkPort(core);
   await loadSecrets(core);
   if (args.migrateOnly) return migrate(core);
   const serving = await buildServing(core);

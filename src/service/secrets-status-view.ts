@@ -15,6 +15,8 @@ export interface SecretsHealthView {
   readonly cacheAge: number | null;
   readonly cacheExpired: boolean;
   readonly lastRefresh: string | null;
+  /** Secrets whose value is a generated placeholder (healthy locally, but visible): names only. */
+  readonly placeholders: readonly string[];
 }
 
 export interface SecretEntryView {
@@ -37,6 +39,8 @@ export interface SecretEntryView {
   readonly source: 'aws' | 'env' | 'default' | null;
   /** Rotation due or overdue against the catalog's schedule. */
   readonly rotation: RotationView;
+  /** The value in use is a generated placeholder (e.g. META_APP_SECRET of a fresh .env). */
+  readonly placeholder: boolean;
 }
 
 /** GET /admin/secrets/health: the seed's shape plus per-secret version, refresh time and error code. */
@@ -56,6 +60,7 @@ export interface SecretsAdminView {
   readonly nextRefresh: string | null;
   readonly lastErrorCode: string | null;
   readonly consecutiveFailures: number;
+  readonly placeholders: readonly string[];
   readonly secrets: Readonly<Record<string, SecretEntryView>>;
 }
 
@@ -70,7 +75,7 @@ export function secretsHealth(s: EngineStatus): SecretsHealth {
   return 'healthy';
 }
 
-export function secretsHealthView(s: EngineStatus): SecretsHealthView {
+export function secretsHealthView(s: EngineStatus, placeholders: readonly string[] = []): SecretsHealthView {
   return {
     status: secretsHealth(s),
     initialized: s.initialized,
@@ -80,6 +85,7 @@ export function secretsHealthView(s: EngineStatus): SecretsHealthView {
     cacheAge: s.cacheAgeMs,
     cacheExpired: s.cacheExpired,
     lastRefresh: s.lastRefresh,
+    placeholders: [...placeholders],
   };
 }
 
@@ -88,10 +94,12 @@ export interface AdminViewOptions {
   readonly nowMs: number;
   /** Each secret's rotation schedule (the service's catalog by default). */
   readonly schedules?: Readonly<Record<string, Pick<SecretSpec, 'rotation'>>>;
+  /** Names whose value is a generated placeholder (see placeholderSecrets). */
+  readonly placeholders?: readonly string[];
 }
 
 export function secretsAdminView(s: EngineStatus, options: AdminViewOptions): SecretsAdminView {
-  const { nowMs, schedules = whatsappSaasSpec as Readonly<Record<string, Pick<SecretSpec, 'rotation'>>> } = options;
+  const { nowMs, schedules = whatsappSaasSpec as Readonly<Record<string, Pick<SecretSpec, 'rotation'>>>, placeholders = [] } = options;
   const secrets: Record<string, SecretEntryView> = {};
   for (const [name, e] of Object.entries(s.secrets)) {
     const confirmed = e.loaded && !e.usingDefault && e.lastErrorCode === null;
@@ -107,6 +115,7 @@ export function secretsAdminView(s: EngineStatus, options: AdminViewOptions): Se
       previousAccepted: e.previousAccepted,
       source: !e.loaded ? null : e.usingDefault ? 'default' : s.source,
       rotation: rotationDue(schedules[name]?.rotation, e.loaded && !e.usingDefault ? e.lastChanged : null, nowMs),
+      placeholder: placeholders.includes(name),
     };
   }
   return {
@@ -123,6 +132,7 @@ export function secretsAdminView(s: EngineStatus, options: AdminViewOptions): Se
     nextRefresh: s.nextRefresh,
     lastErrorCode: s.lastErrorCode,
     consecutiveFailures: s.consecutiveFailures,
+    placeholders: [...placeholders],
     secrets,
   };
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { parse } from 'dotenv';
 import { EnvFileError } from './errors.js';
 
@@ -14,6 +15,27 @@ export async function readSettingsFile(path: string): Promise<Record<string, str
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return {};
-    throw new EnvFileError(`Cannot read ${path}: ${code ?? 'error'}`, { cause: err });
+    throw new EnvFileError(`Cannot read ${path}: ${code ?? 'error'} (${envFileFix(code, path, currentUser())})`, { cause: err });
+  }
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'the user the service runs as';
+  }
+}
+
+/** How to fix a `.env` the service cannot read, by the error's code: what to run, or what to set. */
+export function envFileFix(code: string | undefined, path: string, user: string): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `the service runs as ${user}: give that user read access and keep it private, e.g. sudo chown ${user} ${path} && chmod 600 ${path}; or set ENV_FILE to a file it can read`;
+    case 'EISDIR':
+      return `it is a folder: set ENV_FILE to the .env file's path`;
+    default:
+      return `check the path and its permissions, or set ENV_FILE to another file`;
   }
 }

@@ -9,6 +9,7 @@ import { run } from '../../src/cli/run.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../support/local-aws.js';
 import { cliDeps } from './support.js';
+import { PLACEHOLDERS } from '../../src/provisioning/placeholder.js';
 
 const exec = promisify(execFile);
 let lsm: LocalSecretsManager;
@@ -118,6 +119,36 @@ describe('secrets setup in a clone of the repository', () => {
     expect(await readFile(join(c.cwd, 'iam-policies/secrets-read-only-policy.json'), 'utf8')).toBe(committed);
     expect(committed).toContain(':123456789012:');
     expect(await readFile(join(c.cwd, '.generated/iam-policies/secrets-read-only-policy.json'), 'utf8')).toContain(':000000000000:');
+  });
+
+  it('says the tokens come from the file when --from-env gives them, and generated only for those it does not', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'both.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-7h8j9k0l1m2n3p4q5r6s\nMETA_VERIFY_TOKEN=canary-setup-verify-2b3c4d5e6f7g8h9j0k`);
+
+    expect(await run(['setup', '--from-env', 'both.env', '--yes'], c.deps)).toBe(0);
+    expect(c.stderr()).toContain("this creates the catalog's secrets (tokens from both.env).");
+    expect(c.stderr()).not.toMatch(/tokens generated|\(\d+ generated\)/);
+
+    await lsm.close();
+    lsm = await startLocalSecretsManager({ port: 0 });
+    const d = await cliDeps(lsm);
+    await writeFile(join(d.cwd, 'one.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-7h8j9k0l1m2n3p4q5r6s`);
+    expect(await run(['setup', '--from-env', 'one.env', '--yes'], d.deps)).toBe(0);
+    expect(d.stderr()).toContain("this creates the catalog's secrets (ADMIN_TOKEN from one.env; META_VERIFY_TOKEN generated).");
+    expect(c.stdout() + c.stderr() + d.stdout() + d.stderr()).not.toContain('canary-setup-');
+  });
+
+  it('refuses to store the placeholders of .env.example in real AWS, and stores them in the local endpoint', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'fresh.env'), ENV.replace(/^META_APP_SECRET=.*$/m, `META_APP_SECRET=${PLACEHOLDERS.META_APP_SECRET}`).replace(/^OPENAI_API_KEY=.*$/m, `OPENAI_API_KEY=${PLACEHOLDERS.OPENAI_API_KEY}`));
+
+    expect(await run(['setup', '--from-env', 'fresh.env', '--yes'], c.deps)).toBe(2);
+    expect(c.stderr()).toContain('META_APP_SECRET, OPENAI_API_KEY in fresh.env are placeholders of .env.example: put the real values there first');
+    expect(await versionCounts().catch(() => 'nothing stored')).toBe('nothing stored');
+
+    c.clear();
+    expect(await run(['setup', '--from-env', 'fresh.env', '--yes', '--endpoint-url', 'http://127.0.0.1:4566'], c.deps)).toBe(0);
+    expect(c.stdout() + c.stderr()).not.toContain(PLACEHOLDERS.META_APP_SECRET!);
   });
 
   it('writes the policies where --policies-dir says', async () => {

@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { MAX_NOTICE_BYTES, parseRefreshNotice, refreshNoticeMessage } from '../../src/engine/refresh-notice.js';
+import { MAX_NOTICE_BYTES, parseRefreshNotice, REFRESH_CHANNEL, refreshChannel, refreshNoticeMessage } from '../../src/engine/refresh-notice.js';
 
 const catalog = whatsappSaasCatalog();
 const at = '2026-01-01T00:00:00.000Z';
 const good = { v: 1, origin: 'secrets-cli', reason: 'rotated ADMIN_TOKEN', names: ['ADMIN_TOKEN'], versions: { ADMIN_TOKEN: '1f0c2d3e-aaaa-4bbb-8ccc-000000000001' }, at };
 const parse = (value: unknown) => parseRefreshNotice(typeof value === 'string' ? value : JSON.stringify(value), catalog);
+
+describe('refreshChannel', () => {
+  it('is one channel per project, environment and source', () => {
+    expect(refreshChannel(whatsappSaasCatalog(), 'aws')).toBe(`${REFRESH_CHANNEL}:whatsapp-saas/mvp:aws`);
+    expect(refreshChannel(whatsappSaasCatalog(), 'env')).toBe(`${REFRESH_CHANNEL}:whatsapp-saas/mvp:env`);
+    expect(refreshChannel(whatsappSaasCatalog({ project: 'other', environment: 'prod' }), 'aws')).toBe(`${REFRESH_CHANNEL}:other/prod:aws`);
+  });
+
+  it('keeps npm run dev (.env) and npm run dev:aws (AWS mode) of one project apart', () => {
+    expect(refreshChannel(whatsappSaasCatalog(), 'env')).not.toBe(refreshChannel(whatsappSaasCatalog(), 'aws'));
+  });
+});
 
 describe('parseRefreshNotice', () => {
   it('accepts the exact shape and returns it', () => {

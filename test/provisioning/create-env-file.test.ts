@@ -5,7 +5,7 @@ import { parse } from 'dotenv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { createEnvSource, createSecretsEngine } from '../../src/engine/index.js';
-import { createEnvFile, LOCAL_DATABASE_URL, LOCAL_REDIS_URL, PLACEHOLDERS } from '../../src/provisioning/create-env-file.js';
+import { bootstrapValue, createEnvFile, LOCAL_DATABASE_URL, LOCAL_REDIS_URL, PLACEHOLDERS } from '../../src/provisioning/create-env-file.js';
 
 const EXAMPLE = join(import.meta.dirname, '../../.env.example');
 
@@ -109,6 +109,24 @@ describe('createEnvFile', () => {
     expect(values.REDIS_URL).toBe(LOCAL_REDIS_URL);
     expect(values.ADMIN_TOKEN).not.toBe('from-template');
     expect(await readFile(path, 'utf8')).toContain('# comment');
+  });
+});
+
+describe('bootstrapValue', () => {
+  it('is the URL createEnvFile writes: the template\'s own, else the local default', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'svc-bootstrap-'));
+    const own = join(dir, 'own.example');
+    await writeFile(own, 'DATABASE_URL=postgresql://postgres@127.0.0.1:5999/app\nREDIS_URL=\n');
+    const written = join(dir, 'own.env');
+    await createEnvFile({ path: written, examplePath: own });
+    const values = parse(await readFile(written));
+
+    expect(await bootstrapValue(own, 'DATABASE_URL')).toBe('postgresql://postgres@127.0.0.1:5999/app');
+    expect(await bootstrapValue(own, 'DATABASE_URL')).toBe(values.DATABASE_URL);
+    expect(await bootstrapValue(own, 'REDIS_URL')).toBe(LOCAL_REDIS_URL);
+    expect(await bootstrapValue(own, 'REDIS_URL')).toBe(values.REDIS_URL);
+    expect(await bootstrapValue(join(dir, 'no-such.example'), 'DATABASE_URL')).toBe(LOCAL_DATABASE_URL);
+    await rm(dir, { recursive: true, force: true });
   });
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
 import { publishRefreshNotice, REFRESH_CHANNEL } from '../../src/rotation/refresh-notice.js';
+import { refreshChannel } from '../../src/engine/index.js';
 import { REFRESH_CHANNEL as SERVICE_CHANNEL } from '../../src/service/refresh-broadcast.js';
 import { localClient } from '../support/local-aws.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
@@ -22,7 +23,7 @@ afterAll(async () => {
 });
 
 describe('publishRefreshNotice', () => {
-  it('uses the channel the service listens on', () => {
+  it('uses the channel prefix the service listens under', () => {
     expect(REFRESH_CHANNEL).toBe(SERVICE_CHANNEL);
   });
 
@@ -31,7 +32,8 @@ describe('publishRefreshNotice', () => {
     const listener = new Redis(redis.url);
     const received: string[] = [];
     listener.on('message', (_c, m: string) => received.push(m));
-    await listener.subscribe(REFRESH_CHANNEL);
+    // The AWS-mode channel of the catalog's project and environment: what instances in AWS mode listen on.
+    await listener.subscribe(refreshChannel(whatsappSaasCatalog(), 'aws'));
 
     const receivers = await publishRefreshNotice({
       client: localClient(lsm),

@@ -8,7 +8,9 @@ import { DevDependencyError } from '../../src/service/errors.js';
 import type { TcpProbeResult } from '../../src/service/tcp-probe.js';
 import { captureLogger } from '../support/capture-logger.js';
 
-const DEFAULT_ENV = 'DATABASE_URL=postgresql://postgres@127.0.0.1:5999/whatsapp_saas\nREDIS_URL=redis://127.0.0.1:6999\n';
+/** The DATABASE_URL `npm run dev` writes into a new .env in these tests (its .env.example's). */
+const BOOTSTRAP_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5999/whatsapp_saas';
+const DEFAULT_ENV = `DATABASE_URL=${BOOTSTRAP_DATABASE_URL}\nREDIS_URL=redis://127.0.0.1:6999\n`;
 
 let dir: string;
 beforeAll(async () => {
@@ -45,7 +47,7 @@ describe('startDevDependencies', () => {
     const pg = fakePostgres();
     const logger = captureLogger();
 
-    const deps = await startDevDependencies({ envFile: path, env: {}, logger, cwd: join(path, '..'), probe: probeSays('refused'), startPostgres: pg.start });
+    const deps = await startDevDependencies({ bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL, envFile: path, env: {}, logger, cwd: join(path, '..'), probe: probeSays('refused'), startPostgres: pg.start });
 
     expect(deps.embeddedPostgres).toBe(true);
     expect(pg.calls).toEqual([{ host: '127.0.0.1', port: 5999, dataDir: join(path, '..', '.dev-data', 'postgres') }]);
@@ -54,9 +56,26 @@ describe('startDevDependencies', () => {
     expect(lines[0]!.msg).toBe('No PostgreSQL at 127.0.0.1:5999: started an embedded PostgreSQL 15 there, data in .dev-data/postgres (created now)');
   });
 
+  it('starts no embedded PostgreSQL for a DATABASE_URL npm run dev did not write (a typo in the port), and names where nothing answers', async () => {
+    const path = await envFile('DATABASE_URL=postgresql://postgres@127.0.0.1:5998/whatsapp_saas\nREDIS_URL=redis://127.0.0.1:6999\n');
+    const pg = fakePostgres();
+    const logger = captureLogger();
+
+    const deps = await startDevDependencies({ bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL, envFile: path, env: {}, logger, probe: probeSays('refused'), startPostgres: pg.start });
+
+    expect(deps.embeddedPostgres).toBe(false);
+    expect(pg.calls).toEqual([]);
+    const lines = logger.lines.filter((l) => l.obj.event === 'database.not_embedded');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.obj).toMatchObject({ host: '127.0.0.1', port: 5998 });
+    expect(lines[0]!.msg).toBe(
+      'No PostgreSQL at 127.0.0.1:5998 (DATABASE_URL in the .env): npm run dev starts an embedded PostgreSQL only for the DATABASE_URL it wrote itself (127.0.0.1:5999); start PostgreSQL at 127.0.0.1:5998 or correct DATABASE_URL',
+    );
+  });
+
   it('stops the embedded PostgreSQL when asked', async () => {
     const pg = fakePostgres();
-    const deps = await startDevDependencies({ envFile: await envFile(DEFAULT_ENV), env: {}, logger: captureLogger(), probe: probeSays('refused'), startPostgres: pg.start });
+    const deps = await startDevDependencies({ bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL, envFile: await envFile(DEFAULT_ENV), env: {}, logger: captureLogger(), probe: probeSays('refused'), startPostgres: pg.start });
 
     await deps.stop();
 
@@ -68,7 +87,7 @@ describe('startDevDependencies', () => {
       const pg = fakePostgres();
       const logger = captureLogger();
 
-      const deps = await startDevDependencies({ envFile: await envFile(DEFAULT_ENV), env: {}, logger, probe: probeSays(result), startPostgres: pg.start });
+      const deps = await startDevDependencies({ bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL, envFile: await envFile(DEFAULT_ENV), env: {}, logger, probe: probeSays(result), startPostgres: pg.start });
 
       expect(pg.calls).toEqual([]);
       expect(deps).toMatchObject({ embeddedPostgres: false, singleInstance: false });
@@ -81,8 +100,9 @@ describe('startDevDependencies', () => {
     const logger = captureLogger();
     const explicit = await envFile('DATABASE_URL=postgresql://postgres:pw@127.0.0.1:5999/whatsapp_saas\nREDIS_URL=redis://:pw@127.0.0.1:6999\n');
 
-    const fromFile = await startDevDependencies({ envFile: explicit, env: {}, logger, probe: probeSays('refused'), startPostgres: pg.start });
+    const fromFile = await startDevDependencies({ bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL, envFile: explicit, env: {}, logger, probe: probeSays('refused'), startPostgres: pg.start });
     const fromEnv = await startDevDependencies({
+      bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL,
       envFile: await envFile(DEFAULT_ENV),
       env: { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5999/whatsapp_saas', REDIS_URL: 'redis://127.0.0.1:6999' },
       logger,
@@ -98,7 +118,7 @@ describe('startDevDependencies', () => {
   it('says in one warning line why PostgreSQL could not be embedded, and goes on without it', async () => {
     const logger = captureLogger();
 
-    const deps = await startDevDependencies({ envFile: await envFile(DEFAULT_ENV), env: {}, logger, probe: probeSays('refused'), startPostgres: fakePostgres('fail').start });
+    const deps = await startDevDependencies({ bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL, envFile: await envFile(DEFAULT_ENV), env: {}, logger, probe: probeSays('refused'), startPostgres: fakePostgres('fail').start });
 
     expect(deps.embeddedPostgres).toBe(false);
     expect(logger.lines.filter((l) => l.level === 'warn')).toEqual([
@@ -114,7 +134,7 @@ describe('startDevDependencies', () => {
     const logger = captureLogger();
     const probe = async (_host: string, port: number): Promise<TcpProbeResult> => (port === 6999 ? 'refused' : 'open');
 
-    const deps = await startDevDependencies({ envFile: await envFile(DEFAULT_ENV), env: {}, logger, probe, startPostgres: fakePostgres().start });
+    const deps = await startDevDependencies({ bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL, envFile: await envFile(DEFAULT_ENV), env: {}, logger, probe, startPostgres: fakePostgres().start });
 
     expect(deps).toMatchObject({ singleInstance: true, embeddedPostgres: false });
     expect(logger.lines).toHaveLength(1);
@@ -126,7 +146,7 @@ describe('startDevDependencies', () => {
     const logger = captureLogger();
     const pg = fakePostgres();
 
-    const deps = await startDevDependencies({ envFile: join(dir, 'none', '.env'), env: {}, logger, probe: probeSays('refused'), startPostgres: pg.start });
+    const deps = await startDevDependencies({ bootstrapDatabaseUrl: BOOTSTRAP_DATABASE_URL, envFile: join(dir, 'none', '.env'), env: {}, logger, probe: probeSays('refused'), startPostgres: pg.start });
 
     expect(deps).toMatchObject({ singleInstance: false, embeddedPostgres: false });
     expect(pg.calls).toEqual([]);

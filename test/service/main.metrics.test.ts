@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { REFRESH_CHANNEL } from '../../src/service/refresh-broadcast.js';
+import { refreshChannel } from '../../src/engine/index.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
 import { createAll, localClient } from '../support/local-aws.js';
 import { freePort } from './support/free-port.js';
@@ -25,6 +25,8 @@ const COUNTERS = [
 
 const PROJECT = 'svc-metrics';
 const CATALOG_SIZE = whatsappSaasCatalog({ project: PROJECT }).entries.length;
+/** The refresh channel the service under test listens on: AWS mode, this test's project. */
+const CHANNEL = refreshChannel(whatsappSaasCatalog({ project: PROJECT }), 'aws');
 let lsm: LocalSecretsManager;
 let db: ThrowawayDatabase;
 // A Redis of its own: the refresh channel and the throttle's keys are this test's alone.
@@ -170,7 +172,7 @@ describe('GET /metrics after a scripted scenario (AWS mode, real PostgreSQL and 
   it('a junk notice: ignored-malformed, and no refresh nor AWS call', async () => {
     const ignored = sample('secrets_refresh_notices_total', { result: 'ignored-malformed' });
 
-    const { moved, calls } = await step(async () => void (await publisher.publish(REFRESH_CHANNEL, 'rotate everything please')), increased(ignored, 1));
+    const { moved, calls } = await step(async () => void (await publisher.publish(CHANNEL, 'rotate everything please')), increased(ignored, 1));
 
     expect(moved).toEqual({ [ignored]: 1 });
     expect(calls).toEqual({});
@@ -181,7 +183,7 @@ describe('GET /metrics after a scripted scenario (AWS mode, real PostgreSQL and 
     const notice = JSON.stringify({ v: 1, origin: 'another-instance', reason: 'test', names: ['ADMIN_TOKEN'], at: new Date().toISOString() });
 
     // One MULTI: both notices reach the subscriber together, inside one debounce window.
-    const { moved, calls } = await step(async () => void (await publisher.multi().publish(REFRESH_CHANNEL, notice).publish(REFRESH_CHANNEL, notice).exec()), increased(refreshed, 1));
+    const { moved, calls } = await step(async () => void (await publisher.multi().publish(CHANNEL, notice).publish(CHANNEL, notice).exec()), increased(refreshed, 1));
 
     expect(moved).toEqual({
       [sample('secrets_refresh_notices_total', { result: 'applied' })]: 1,

@@ -59,7 +59,12 @@ describe('secretsHealthView', () => {
       cacheAge: 1234,
       cacheExpired: false,
       lastRefresh: '2026-01-01T10:30:00.000Z',
+      placeholders: [],
     });
+  });
+
+  it('names the secrets holding a placeholder, and stays healthy', () => {
+    expect(secretsHealthView(status(), ['META_APP_SECRET'])).toMatchObject({ status: 'healthy', placeholders: ['META_APP_SECRET'] });
   });
 });
 
@@ -96,7 +101,17 @@ describe('secretsAdminView', () => {
       previousAccepted: false,
       source: 'aws',
       rotation: { schedule: '90 days', everyDays: 90, dueAt: '2026-04-01T00:00:00.000Z', ageDays: 1, state: 'ok' },
+      placeholder: false,
     });
+  });
+
+  it('marks the secrets holding a placeholder, and lists them', () => {
+    const view = secretsAdminView(status({ secrets: { ...status().secrets, META_APP_SECRET: secret() } }), { nowMs: NOW_MS, placeholders: ['META_APP_SECRET'] });
+
+    expect(view.placeholders).toEqual(['META_APP_SECRET']);
+    expect(view.secrets.META_APP_SECRET!.placeholder).toBe(true);
+    expect(view.secrets.ADMIN_TOKEN!.placeholder).toBe(false);
+    expect(view.status).toBe('healthy');
   });
 
   it('says where each value came from: the store, the default, or nowhere yet', () => {

@@ -6,6 +6,7 @@ import { EXIT_CODES, CliError } from '../errors.js';
 import { invalidReason } from '../invalid-reason.js';
 import { formatTable } from '../table.js';
 import { errorCode } from '../../engine/index.js';
+import { isPlaceholder, PLACEHOLDER_FOR } from '../../provisioning/placeholder.js';
 
 /** Settings the service reads from .env besides secrets: not "unknown". */
 const KNOWN_SETTINGS = new Set([
@@ -17,7 +18,8 @@ const KNOWN_SETTINGS = new Set([
 
 export interface EnvFinding {
   readonly name: string;
-  readonly problem: 'missing' | 'invalid' | 'unknown';
+  /** `placeholder`: a generated stand-in (fine locally, visible so it is not forgotten). */
+  readonly problem: 'missing' | 'invalid' | 'unknown' | 'placeholder';
   /** What was expected; never the value. */
   readonly detail: string;
 }
@@ -28,7 +30,9 @@ export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvF
   try {
     values = parse(await readFile(path));
   } catch (err) {
-    throw new CliError('NOT_FOUND', `Cannot read ${path} (${errorCode(err)}); create it with: secrets init`, { cause: err });
+    const code = errorCode(err);
+    const fix = code === 'ENOENT' ? 'create it with: secrets init' : code === 'EISDIR' ? "pass the .env file's path with --env-file" : 'make it readable by you (chmod 600) or pass another --env-file';
+    throw new CliError('NOT_FOUND', `Cannot read ${path} (${code}); ${fix}`, { cause: err });
   }
   const findings: EnvFinding[] = [];
   for (const { name, spec } of catalog.entries) {
@@ -39,6 +43,9 @@ export async function checkEnvFile(path: string, catalog: Catalog): Promise<EnvF
     }
     const parsed = spec.kind.parse(raw);
     if (!parsed.ok) findings.push({ name, problem: 'invalid', detail: invalidReason(parsed.reason, spec.kind.label) });
+    else if (isPlaceholder(raw)) {
+      findings.push({ name, problem: 'placeholder', detail: `the placeholder from .env.example: fine for local development, replace it before talking to ${PLACEHOLDER_FOR[name] ?? 'its service'}` });
+    }
   }
   for (const name of Object.keys(values)) {
     // A secret's companions in env mode: its previous value and when it was rotated.
@@ -54,8 +61,9 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
   const findings = await checkEnvFile(envFile, catalog);
   const table = formatTable(
     ['PROBLEM', 'NAME', 'DETAIL'],
-    findings.map((f) => [{ text: f.problem.toUpperCase(), style: f.problem === 'unknown' ? style.warn : style.bad }, f.name, f.detail]),
+    findings.map((f) => [{ text: f.problem.toUpperCase(), style: f.problem === 'unknown' || f.problem === 'placeholder' ? style.warn : style.bad }, f.name, f.detail]),
   );
   out({ path: envFile, findings }, findings.length === 0 ? `${envFile}: all catalog secrets present and valid\n` : `${envFile}:\n${table}`);
-  return findings.some((f) => f.problem !== 'unknown') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
+  // Unknown names and placeholders are shown, not failures: a fresh .env works locally.
+  return findings.some((f) => f.problem === 'missing' || f.problem === 'invalid') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
 }

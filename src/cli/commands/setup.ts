@@ -12,6 +12,7 @@ import type { Style } from '../style.js';
 import { columnWidths, formatRow, type Cell } from '../table.js';
 import { databaseUrlFromTerraform } from '../terraform-database-url.js';
 import { writePolicies } from './iam.js';
+import { isLocalEndpoint, isPlaceholder } from '../../provisioning/placeholder.js';
 
 export type SetupAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'skipped';
 
@@ -159,6 +160,15 @@ export function setupSummary(rows: readonly SetupRow[], policiesDir: string): st
   return `${head}${parts.join(', ')}. IAM policies written to ${policiesDir}`;
 }
 
+/** Where a first setup's generatable tokens come from: `tokens generated`, `tokens from FILE`, or each named. */
+function tokenOrigin(catalog: CommandContext['catalog'], provided: Readonly<Record<string, string | undefined>>, file: string | undefined): string {
+  const tokens = catalog.entries.filter(({ spec }) => spec.generate !== undefined).map(({ name }) => name);
+  const given = tokens.filter((name) => (provided[name] ?? '') !== '');
+  if (given.length === 0 || file === undefined) return 'tokens generated';
+  if (given.length === tokens.length) return `tokens from ${file}`;
+  return `${given.join(', ')} from ${file}; ${tokens.filter((name) => !given.includes(name)).join(', ')} generated`;
+}
+
 /** `secrets setup`. */
 export async function setupCommand(ctx: CommandContext): Promise<number> {
   const { deps, globals, options, catalog, region, out, style } = ctx;
@@ -170,13 +180,7 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
   const storedCount = [...stored.values()].filter((v) => v !== undefined).length;
   deps.stderr(`Project: ${globals.project}\nEnvironment: ${globals.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
   if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); IAM policies get the placeholder account\n');
-  deps.stderr(
-    storedCount === 0
-      ? `Nothing is stored under ${catalog.prefix}/ yet: this creates the catalog's secrets (tokens generated).\n`
-      : `${storedCount} of ${catalog.entries.length} secrets exist under ${catalog.prefix}/; missing ones are created, changed values get a new version.\n`,
-  );
-  if (!options.yes && !(await deps.confirm(storedCount === 0 ? 'Create the secrets?' : 'Continue with setup?'))) throw new CliError('CANCELLED', 'Setup cancelled; nothing changed');
-
+  // The file first: the announcement says which tokens it gives and which are generated.
   let provided: Record<string, string | undefined> = {};
   if (options['from-env'] !== undefined) {
     const path = resolve(deps.cwd, options['from-env']);
@@ -186,6 +190,17 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
       throw new CliError('NOT_FOUND', `Cannot read ${path} (${errorCode(err)})`, { cause: err });
     }
   }
+  // Placeholders are for local development: real AWS never stores one (the local endpoint of npm run dev:aws may).
+  const placeholders = catalog.entries.filter(({ name }) => isPlaceholder(provided[name])).map(({ name }) => name);
+  if (placeholders.length > 0 && !isLocalEndpoint(globals.aws.endpoint)) {
+    throw new CliError('USAGE', `${placeholders.join(', ')} in ${options['from-env'] ?? 'the input'} ${placeholders.length === 1 ? 'is a placeholder' : 'are placeholders'} of .env.example: put the real ${placeholders.length === 1 ? 'value' : 'values'} there first`);
+  }
+  deps.stderr(
+    storedCount === 0
+      ? `Nothing is stored under ${catalog.prefix}/ yet: this creates the catalog's secrets (${tokenOrigin(catalog, provided, options['from-env'])}).\n`
+      : `${storedCount} of ${catalog.entries.length} secrets exist under ${catalog.prefix}/; missing ones are created, changed values get a new version.\n`,
+  );
+  if (!options.yes && !(await deps.confirm(storedCount === 0 ? 'Create the secrets?' : 'Continue with setup?'))) throw new CliError('CANCELLED', 'Setup cancelled; nothing changed');
   if (options['terraform-dir'] !== undefined && (provided.DATABASE_URL ?? '') === '') {
     const found = databaseUrlFromTerraform(await deps.terraformOutputs(resolve(deps.cwd, options['terraform-dir'])));
     if (found === undefined) throw new CliError('NOT_FOUND', 'No database_url or RDS endpoint output (rds_endpoint, db_endpoint, database_endpoint) in the Terraform outputs');

@@ -10,6 +10,7 @@ import { type HealthChecks, withAge } from '../health-checks.js';
 import type { RefreshBroadcast } from '../refresh-broadcast.js';
 import { listSalons, MAX_SALONS_PAGE } from '../salons-repository.js';
 import { secretsAdminView } from '../secrets-status-view.js';
+import { placeholderSecrets } from '../placeholder-secrets.js';
 import type { ServiceEngine } from '../service-engine.js';
 
 type WhatsappSaasName = SecretName<WhatsappSaasSpec>;
@@ -76,7 +77,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
   });
 
   app.get('/secrets/health', async () => ({
-    ...secretsAdminView(engine.status(), { nowMs: clock.now() }),
+    ...secretsAdminView(engine.status(), { nowMs: clock.now(), placeholders: placeholderSecrets(engine) }),
     ...(health !== undefined && { dependencies: withAge(await health.check()) }),
   }));
 

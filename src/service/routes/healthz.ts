@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { type DependencyHealthAge, type HealthChecks, withAge } from '../health-checks.js';
 import type { SecretsHealthView } from '../secrets-status-view.js';
 import { secretsHealthView } from '../secrets-status-view.js';
+import { placeholderSecrets } from '../placeholder-secrets.js';
 import type { ServiceEngine } from '../service-engine.js';
 
 export interface HealthzBody {
@@ -18,7 +19,7 @@ export interface HealthzBody {
 }
 
 export interface HealthzOptions {
-  readonly engine: Pick<ServiceEngine, 'status'>;
+  readonly engine: Pick<ServiceEngine, 'status' | 'accepted'>;
   readonly health: HealthChecks<'database' | 'redis'>;
 }
 
@@ -31,7 +32,7 @@ export interface HealthzOptions {
 export const healthzRoutes: FastifyPluginAsync<HealthzOptions> = async (app, { engine, health }) => {
   app.get('/healthz', async (_request, reply) => {
     const report = await health.check();
-    const secrets = secretsHealthView(engine.status());
+    const secrets = secretsHealthView(engine.status(), placeholderSecrets(engine));
     const deps = withAge(report);
     const status: HealthzBody['status'] =
       secrets.status === 'unhealthy'

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { checkEnvFile } from '../../../src/cli/commands/check.js';
+import { createEnvFile } from '../../../src/provisioning/create-env-file.js';
 
 let dir: string;
 
@@ -46,5 +47,22 @@ describe('checkEnvFile', () => {
     const findings = await checkEnvFile(path, whatsappSaasCatalog());
 
     expect(findings.filter((f) => f.problem === 'unknown').map((f) => f.name)).toEqual(['NOT_A_SECRET_ROTATED_AT']);
+  });
+
+  it('reports the generated META_APP_SECRET and OPENAI_API_KEY as placeholders, and nothing else in a fresh .env', async () => {
+    const path = join(dir, 'fresh.env');
+    await createEnvFile({ path, examplePath: join(import.meta.dirname, '../../../.env.example') });
+
+    const findings = await checkEnvFile(path, whatsappSaasCatalog());
+
+    expect(findings).toEqual([
+      { name: 'META_APP_SECRET', problem: 'placeholder', detail: 'the placeholder from .env.example: fine for local development, replace it before talking to Meta' },
+      { name: 'OPENAI_API_KEY', problem: 'placeholder', detail: 'the placeholder from .env.example: fine for local development, replace it before talking to OpenAI' },
+    ]);
+  });
+
+  it('says how to fix an .env it cannot read, by the reason', async () => {
+    await expect(checkEnvFile(join(dir, 'missing.env'), whatsappSaasCatalog())).rejects.toThrow(`Cannot read ${join(dir, 'missing.env')} (ENOENT); create it with: secrets init`);
+    await expect(checkEnvFile(dir, whatsappSaasCatalog())).rejects.toThrow(`Cannot read ${dir} (EISDIR); pass the .env file's path with --env-file`);
   });
 });

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_PASSWORD_CHECKLIST } from '../../../src/cli/rotation-kinds.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
+import { refreshChannel } from '../../../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
 import { OutputScan, secretScenario, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
@@ -80,7 +81,7 @@ describe('secrets rotate redis-password, after the switch', () => {
     const listener = new Redis(before.value, { maxRetriesPerRequest: 0 });
     const notices: string[] = [];
     listener.on('message', (_channel, message: string) => notices.push(message));
-    await listener.subscribe('secrets:refresh');
+    await listener.subscribe(refreshChannel(whatsappSaasCatalog({ project: s.project }), 'aws'));
     const service = await startStandInService(lsm, s.project);
     try {
       const { code, stdout, stderr } = await secretsCli(['rotate', 'redis-password', '--yes', '--project', s.project, '--master-secret', s.ids.master, '--notify', service.url], { cwd: s.cwd });

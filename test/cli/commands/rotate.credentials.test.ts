@@ -6,6 +6,7 @@ import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
+import { refreshChannel } from '../../../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
 import { OutputScan, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
@@ -100,7 +101,7 @@ describe('secrets rotate database-password', () => {
     const listener = new Redis(aclUserUrl(redisServer, s.role, s.redisPassword));
     const notices: string[] = [];
     listener.on('message', (_channel, message: string) => notices.push(message));
-    await listener.subscribe('secrets:refresh');
+    await listener.subscribe(refreshChannel(whatsappSaasCatalog({ project: s.project }), 'aws'));
 
     const { code, stdout, stderr, calls } = await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
 

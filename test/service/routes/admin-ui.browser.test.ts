@@ -12,6 +12,7 @@ import { throwawayDatabase, type ThrowawayDatabase } from '../support/postgres.j
 import { startThrowawayRedis, type ThrowawayRedis } from '../support/redis-server.js';
 import { REPO, spawnService, type ServiceProcess } from '../support/service-process.js';
 import { testSecrets } from '../support/service-harness.js';
+import { PLACEHOLDERS } from '../../../src/provisioning/placeholder.js';
 
 /**
  * The status page in a real browser: Debian's Chromium (installed by scripts/install-test-deps.sh, which npm test runs first) driven by
@@ -49,7 +50,8 @@ beforeAll(async () => {
   lsm = await startLocalSecretsManager({ port: 0 });
   db = await throwawayDatabase('svc_admin_ui_browser', { create: false });
   redis = await startThrowawayRedis();
-  secrets = testSecrets(db.url, redis.url);
+  // META_APP_SECRET as a fresh .env has it: the local endpoint takes the placeholder, the page names it.
+  secrets = { ...testSecrets(db.url, redis.url), META_APP_SECRET: PLACEHOLDERS.META_APP_SECRET! };
   await createAll(localClient(lsm), whatsappSaasCatalog({ project: PROJECT }), secrets);
   svc = spawnService({
     port: await freePort(),
@@ -109,6 +111,8 @@ describe('the status page in Chromium', () => {
     const inputAfter = await page.inputValue('#token');
     const versionBefore = await page.textContent('tr[data-secret="OPENAI_API_KEY"] td.version');
     const dependencies = await page.locator('#dependencies tbody tr').allTextContents();
+    const placeholderCell = await page.textContent('tr[data-secret="META_APP_SECRET"] td.placeholder');
+    const summaryBefore = await page.textContent('#summary');
 
     const rotatedVersion = await putValue(localClient(lsm), `${PROJECT}/mvp/openai-api-key`, ROTATED_OPENAI_KEY);
     await page.click('#refresh');
@@ -138,6 +142,8 @@ describe('the status page in Chromium', () => {
     expect(rotatedVersion).not.toBe(versionBefore);
     expect(refreshResult).toContain('changed: OPENAI_API_KEY');
     expect(dependencies.join(' ')).toMatch(/database\s*up/);
+    expect(placeholderCell).toBe('placeholder');
+    expect(summaryBefore).toContain('PlaceholdersMETA_APP_SECRET (placeholder values');
     expect(rowsAfterReload).toBe(11);
     expect(summary).toContain('Last full refresh');
     expect(summary).toMatch(/Last refresh of any kind\s+\S.*\(whole catalog, forced\)/);

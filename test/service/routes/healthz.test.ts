@@ -10,6 +10,7 @@ import { throwawayDatabase, type ThrowawayDatabase } from '../support/postgres.j
 import { SHARED_REDIS_URL, startThrowawayRedis, whenRedisReady, type ThrowawayRedis } from '../support/redis-server.js';
 import type { HealthzBody } from '../../../src/service/routes/healthz.js';
 import { freePort } from '../support/free-port.js';
+import { PLACEHOLDERS } from '../../../src/provisioning/placeholder.js';
 
 describe('GET /healthz', () => {
   let db: ThrowawayDatabase;
@@ -33,12 +34,30 @@ describe('GET /healthz', () => {
     const body = res.json();
     expect(body.status).toBe('ok');
     expect(Object.keys(body.services.secrets).sort()).toEqual(
-      ['cacheAge', 'cacheExpired', 'initialized', 'lastRefresh', 'requiredSecretsOk', 'secretsLoaded', 'source', 'status'].sort(),
+      ['cacheAge', 'cacheExpired', 'initialized', 'lastRefresh', 'placeholders', 'requiredSecretsOk', 'secretsLoaded', 'source', 'status'].sort(),
     );
     expect(body.services.secrets).toMatchObject({ status: 'healthy', initialized: true, source: 'env', secretsLoaded: 9, requiredSecretsOk: true, cacheExpired: false });
     expect(body.services.database).toMatchObject({ status: 'up', latencyMs: expect.any(Number) });
     expect(body.services.redis).toMatchObject({ status: 'up', latencyMs: expect.any(Number) });
     expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('stays ok with the generated placeholders in .env mode, and names them', async () => {
+    const real = { META_APP_SECRET: h.env.META_APP_SECRET, OPENAI_API_KEY: h.env.OPENAI_API_KEY };
+    Object.assign(h.env, PLACEHOLDERS);
+    await h.engine.refresh();
+    try {
+      const res = await h.app.inject({ method: 'GET', url: '/healthz' });
+      const admin = await h.app.inject({ method: 'GET', url: '/admin/secrets/health', headers: { 'x-admin-token': h.env.ADMIN_TOKEN! } });
+
+      expect(res.json()).toMatchObject({ status: 'ok', services: { secrets: { status: 'healthy', placeholders: ['META_APP_SECRET', 'OPENAI_API_KEY'] } } });
+      expect(admin.json()).toMatchObject({ placeholders: ['META_APP_SECRET', 'OPENAI_API_KEY'], secrets: { META_APP_SECRET: { placeholder: true }, ADMIN_TOKEN: { placeholder: false } } });
+      for (const value of Object.values(PLACEHOLDERS)) expect(res.body + admin.body).not.toContain(value);
+    } finally {
+      Object.assign(h.env, real);
+      await h.engine.refresh();
+    }
+    expect((await h.app.inject({ method: 'GET', url: '/healthz' })).json().services.secrets.placeholders).toEqual([]);
   });
 
   it('needs no credentials and shows no value', async () => {
