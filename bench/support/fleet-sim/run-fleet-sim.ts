@@ -222,4 +222,17 @@ export async function runFleetSim(options: FleetSimOptions) {
   };
 }
 
+/** The keys `npm run bench:fleet-sim -- --json` promises (issue 19): a contract for whoever reads them. */
+export const FLEET_SIM_CONTRACT_KEYS = [
+  'instances',
+  'startupP99Ms',
+  'startupFailures',
+  'fullRefreshAdoptionP99Ms',
+  'oneSecretAdoptionP99Ms',
+  'throttledCalls',
+  'peakGetSecretValuePerSecond',
+  'peakBatchPerSecond',
+  'callsPerInstanceHour',
+] as const;
+
 export type FleetSimResult = Awaited<ReturnType<typeof runFleetSim>>;
