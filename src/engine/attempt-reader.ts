@@ -33,7 +33,15 @@ export async function readAttempt(
       : await source.load(entries, signal);
   const previous = await readPrevious(options, loaded.records, held, nowMs, signal);
   signal.throwIfAborted();
-  return { attempt: attempt.seq, entries, full: scope === 'all', records: loaded.records, failures: loaded.failures, previous };
+  return {
+    attempt: attempt.seq,
+    entries,
+    full: scope === 'all',
+    records: loaded.records,
+    failures: loaded.failures,
+    previous,
+    ...(loaded.region !== undefined && { region: loaded.region }),
+  };
 }
 
 /** AWSPREVIOUS costs one GetSecretValue per secret: fetched only where a grace window is open. */

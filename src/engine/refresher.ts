@@ -19,10 +19,14 @@ export interface Requested {
   readonly answeredBy: 'started' | 'in-flight' | 'queued' | 'closed';
 }
 
-/** An attempt's outcome for the state machine: transient per-secret failures call for a retry. */
+/**
+ * An attempt's outcome for the state machine: transient per-secret failures call for a retry, and
+ * so does an answer from a replica region (the primary failed): the retry, at the backoff's pace,
+ * tries the primary first, so the engine is back on it within one backoff delay of its return.
+ */
 export function resultOf(outcome: RefreshOutcome): 'ok' | 'retry' | 'failed' {
   if (!outcome.ok) return 'failed';
-  return outcome.failed.some((f) => f.transient) ? 'retry' : 'ok';
+  return outcome.failed.some((f) => f.transient) || outcome.servedByReplica === true ? 'retry' : 'ok';
 }
 
 /**

@@ -24,6 +24,8 @@ export interface SecretFailure {
 export interface LoadResult {
   readonly records: readonly SecretRecord[];
   readonly failures: readonly SecretFailure[];
+  /** The region that answered (AWS mode). */
+  readonly region?: string;
 }
 
 /**
@@ -34,7 +36,10 @@ export interface SecretSource {
   readonly kind: 'env' | 'aws';
   /** For status and logs: "AWS Secrets Manager", "environment". */
   readonly description: string;
+  /** The primary region (AWS mode). */
   readonly region?: string;
+  /** Every region read, the primary first, then the replicas in order of preference (AWS mode). */
+  readonly regions?: readonly string[];
   load(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
   /**
    * A few secrets by name, one call each (AWS: GetSecretValue), for `refresh({ names })`: a push

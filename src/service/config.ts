@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
+import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MIN_TTL_MS, parseReplicaRegions } from '../engine/index.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from './refresh-broadcast.js';
 import { DEFAULT_WEBHOOK_INGEST } from './webhook-ingest.js';
@@ -14,6 +14,8 @@ export interface ServiceConfig {
   readonly host: string;
   readonly useAwsSecrets: boolean;
   readonly awsRegion: string;
+  /** SECRETS_REPLICA_REGIONS: replica regions read when AWS_REGION fails, in order of preference. */
+  readonly secretsReplicaRegions: readonly string[];
   readonly secretsTtlMs: number;
   readonly secretsGraceMs: number;
   /** At most one refresh per this interval on refresh notices from Redis (plus one trailing). */
@@ -101,6 +103,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     host: str(env, 'HOST', '127.0.0.1'),
     useAwsSecrets: bool(env, 'USE_AWS_SECRETS', false),
     awsRegion: str(env, 'AWS_REGION', 'us-east-1'),
+    secretsReplicaRegions: replicaRegions(env, str(env, 'AWS_REGION', 'us-east-1')),
     secretsTtlMs: int(env, 'SECRETS_TTL_MS', DEFAULT_TTL_MS, MIN_TTL_MS, Number.MAX_SAFE_INTEGER),
     secretsGraceMs: int(env, 'SECRETS_GRACE_MS', DEFAULT_GRACE_MS, 0, Number.MAX_SAFE_INTEGER),
     secretsNoticeIntervalMs: int(env, 'SECRETS_NOTICE_INTERVAL_MS', DEFAULT_NOTICE_INTERVAL_MS, 0, 10 * 60_000),
@@ -207,6 +210,14 @@ function isProxyAddress(entry: string): boolean {
   if (family === 0 || rest.length > 0) return false;
   if (bits === undefined) return true;
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function replicaRegions(env: Env, primaryRegion: string): string[] {
+  try {
+    return parseReplicaRegions(str(env, 'SECRETS_REPLICA_REGIONS', ''), primaryRegion);
+  } catch (err) {
+    throw new ConfigError('SECRETS_REPLICA_REGIONS', `comma-separated region names other than AWS_REGION (${(err as Error).message})`);
+  }
 }
 
 function slug(env: Env, name: string, fallback: string): string {

@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
-import { createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, SourceError, systemClock } from '../engine/index.js';
+import { type AwsRegionClient, createAwsSource, createEnvSource, createSecretsEngine, createSecretsManagerClient, driverErrorCode, MissingSecretsError, SourceError, systemClock } from '../engine/index.js';
 import { createEnvFile } from '../provisioning/create-env-file.js';
 import { EnvFileCreateError } from '../provisioning/errors.js';
 import { buildApp } from './app.js';
@@ -93,8 +93,13 @@ async function start(): Promise<void> {
   const endpoint = settings.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() || settings.AWS_ENDPOINT_URL?.trim() || undefined;
   const source = config.useAwsSecrets
     ? createAwsSource({
-        client: createSecretsManagerClient({ region: config.awsRegion, ...(endpoint !== undefined && { endpoint }) }),
-        region: config.awsRegion,
+        // AWS_REGION first, then SECRETS_REPLICA_REGIONS in order: a client per region. An
+        // endpoint override serves every region (the local endpoint tells them apart by the
+        // request signature's region).
+        regions: [config.awsRegion, ...config.secretsReplicaRegions].map((region) => ({
+          region,
+          client: createSecretsManagerClient({ region, ...(endpoint !== undefined && { endpoint }) }),
+        })) as [AwsRegionClient, ...AwsRegionClient[]],
         logger: secretsLogger,
         // `metrics` is created right after the engine, before its first load: start-up's calls count too.
         onCall: (call) => metrics.awsCall(call),
