@@ -14,7 +14,7 @@ const REPLICA = 'us-west-2';
 let lsm: LocalSecretsManager;
 let db: ThrowawayDatabase;
 let redis: ThrowawayRedis;
-let secrets: Record<string, string | undefined>;
+let secrets: ReturnType<typeof testSecrets>;
 const running: ServiceProcess[] = [];
 
 const awsEnv = (project: string) => ({
