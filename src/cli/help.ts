@@ -30,7 +30,7 @@ ${GLOBAL_OPTIONS}`;
 
 const COMMANDS: Readonly<Record<string, string>> = {
   setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--policies-dir DIR]
-                     [--enable-rotation ARN] [--json]
+                     [--enable-rotation ARN] [--replica-regions R1[,R2...]] [--json]
 
 Checks credentials and reads what is stored (before asking anything), shows the caller identity,
 region and prefix, asks to continue, then for each catalog secret: creates it when missing
@@ -48,12 +48,20 @@ Re-running it changes nothing.
   --enable-rotation ARN have Secrets Manager rotate each rotatable secret with the Lambda function
                         ARN on the catalog's schedule (admin token: every 90 days), through
                         RotateSecret without rotating now
+  --replica-regions R1[,R2...]
+                        replicate every catalog secret to these regions (AddReplicaRegions on
+                        create, ReplicateSecretToRegions for existing secrets; only missing
+                        regions are added, so a re-run changes nothing). Writes stay in the
+                        primary region (--region / AWS_REGION); pointed at a replica, setup stops
+                        and names the primary
 `,
   status: `Usage: secrets status [--json]
 
 Per catalog secret: exists, AWSCURRENT version id, last changed, rotation schedule, whether a
 rotation is due or overdue, and whether Secrets Manager rotates it (RotationEnabled) and when
-next. Never prints values. Exits 1 if a required secret is missing.
+next, and its replicas per region with their replication status (--json: a \`replication\`
+array of {region, status, statusMessage?}; in a replica region: which region is its primary).
+Never prints values. Exits 1 if a required secret is missing.
 `,
   rotate: `Usage: secrets rotate admin-token|meta-verify-token [--strategy immediate|graceful]
                  [--save-token PATH | --print] [--url URL] [--notify URL...] [--force] [--yes]

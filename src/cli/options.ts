@@ -33,6 +33,7 @@ const OPTIONS = {
   'cloudtrail-log-group': { type: 'string' },
   'service-log-group': { type: 'string' },
   'sns-topic': { type: 'string', multiple: true },
+  'replica-regions': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /**
