@@ -132,12 +132,16 @@ result.
 `,
   iam: `Usage: secrets iam [--account ID] [--region R] [--prefix P] [--out DIR] [--json]
                   [--cloudtrail-log-group NAME] [--service-log-group NAME]
+                  [--replica-regions R1[,R2...]]
 
 Writes secrets-read-only-policy.json, secrets-cicd-policy.json, secrets-rotation-policy.json and
 secrets-rotation-function-policy.json (default account 123456789012, prefix whatsapp-saas/mvp, out
 dir iam-policies), and the optional
 secrets-alarms-policy.json for \`secrets alarms --apply\`, scoped to the two log groups
 (default aws-cloudtrail-logs-<account>-* and /ecs/whatsapp-saas-backend).
+With --replica-regions the app may read the replicas in those regions and decrypt there through
+Secrets Manager, CI/CD may replicate and read them, rotation may read them; nobody may write to a
+replica. The committed iam-policies/ are written with --replica-regions us-west-2.
 `,
   alarms: `Usage: secrets alarms [--instances N] [--ttl-ms MS] [--cloudtrail-log-group NAME]
                      [--service-log-group NAME] [--sns-topic ARN...] [--apply [--yes]] [--json]

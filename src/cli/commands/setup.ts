@@ -243,7 +243,7 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
   const replicated = replication.filter((r) => r.added.length > 0);
   const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
   const policiesDir = resolve(deps.cwd, options['policies-dir'] ?? options.out ?? DEFAULT_SETUP_POLICIES_DIR);
-  const written = await writePolicies({ account, region, prefix: catalog.prefix }, policiesDir);
+  const written = await writePolicies({ account, region, prefix: catalog.prefix, ...(replicaRegions.length > 0 && { replicaRegions }) }, policiesDir);
   const schedules = rotationArn === undefined ? [] : await enableRotation(client, catalog, rotationArn);
   const summary = setupSummary(rows, policiesDir);
   out(
