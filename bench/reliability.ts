@@ -6,11 +6,15 @@
  *   2. a Secrets Manager outage lasting minutes: failed requests, /healthz status, refresh
  *      attempts per instance (backoff) and recovery;
  *   3. database and Redis password rotations under load, by the CLI and by the rotation
- *      function (bench/credential-rotation.ts).
+ *      function (bench/credential-rotation.ts);
+ *   4. (BENCH_ONLY=regions only) a regional outage with a replica region: start-up from the
+ *      replica, failover under load, rotations picked up from the replica, return to the primary
+ *      (bench/region-failover.ts).
  * Loopback only; every loop is bounded in count and time.
  *
  * Usage: npm run bench:reliability        (BENCH_QUICK=1: shorter outage, fewer rotations;
- *        BENCH_ONLY=tokens or BENCH_ONLY=credentials: parts 1-2 or part 3 alone)
+ *        BENCH_ONLY=tokens or BENCH_ONLY=credentials: parts 1-2 or part 3 alone;
+ *        BENCH_ONLY=regions: part 4 alone, 180 s primary failure, 20 s with BENCH_QUICK=1)
  * Needs PostgreSQL on 127.0.0.1:5432 (trust auth) and Redis on 127.0.0.1:6379, and the
  * PostgreSQL 15 binaries in /usr/lib/postgresql/15/bin and redis-server for part 3.
  */
@@ -24,6 +28,7 @@ import { whatsappSaasCatalog } from '../src/catalog/whatsapp-saas.js';
 import { createSecretsManagerClient, IMMEDIATE_ROTATION_STAGE } from '../src/engine/index.js';
 import { startLocalSecretsManager } from '../src/local-aws/local-secrets-manager.js';
 import { runCredentialScenarios } from './credential-rotation.js';
+import { printRegionFigures, runRegionScenarios } from './region-failover.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -319,5 +324,9 @@ async function credentials(): Promise<void> {
 }
 
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== 'credentials') await main();
-if (ONLY !== 'tokens') await credentials();
+if (ONLY === 'regions') {
+  printRegionFigures(await runRegionScenarios({ quick: QUICK }), QUICK);
+} else {
+  if (ONLY !== 'credentials') await main();
+  if (ONLY !== 'tokens') await credentials();
+}

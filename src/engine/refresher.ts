@@ -24,9 +24,10 @@ export interface Requested {
  * so does an answer from a replica region (the primary failed): the retry, at the backoff's pace,
  * tries the primary first, so the engine is back on it within one backoff delay of its return.
  */
-export function resultOf(outcome: RefreshOutcome): 'ok' | 'retry' | 'failed' {
+export function resultOf(outcome: RefreshOutcome): 'ok' | 'retry' | 'replica' | 'failed' {
   if (!outcome.ok) return 'failed';
-  return outcome.failed.some((f) => f.transient) || outcome.servedByReplica === true ? 'retry' : 'ok';
+  if (outcome.failed.some((f) => f.transient)) return 'retry';
+  return outcome.servedByReplica === true ? 'replica' : 'ok';
 }
 
 /**

@@ -171,6 +171,31 @@ describe('createAwsSource with a primary and a replica region', () => {
     expect(Date.parse(status.nextRefresh!) - Date.parse(status.lastAttempt!)).toBeLessThanOrEqual(20_000);
   });
 
+  it('brings the next full attempt forward when a refresh of a few names is served by the replica', async () => {
+    const engine = createSecretsEngine({
+      catalog,
+      source: createAwsSource({
+        regions: [
+          { region: PRIMARY, client: localClient(lsm, { region: PRIMARY }) },
+          { region: REPLICA, client: localClient(lsm, { region: REPLICA }) },
+        ],
+      }),
+      ttlMs: 3_600_000,
+    });
+    await engine.initialize();
+    const fromPrimary = engine.status();
+    lsm.setFaults({ outage: true }, PRIMARY);
+
+    const outcome = await engine.refresh({ names: ['ADMIN_TOKEN'] });
+    const status = engine.status();
+    engine.close();
+
+    expect(Date.parse(fromPrimary.nextRefresh!) - Date.parse(fromPrimary.lastAttempt!)).toBeGreaterThan(20_000);
+    expect(outcome).toMatchObject({ ok: true, region: REPLICA, servedByReplica: true });
+    expect(status.region).toBe(REPLICA);
+    expect(Date.parse(status.nextRefresh!) - Date.parse(status.lastAttempt!)).toBeLessThanOrEqual(20_000);
+  });
+
   it('takes from a lagging replica only the version it holds as AWSCURRENT, then the new one once replicated', async () => {
     const engine = engineFor();
     await engine.initialize();
