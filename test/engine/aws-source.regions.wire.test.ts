@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsSource, type AwsCall } from '../../src/engine/aws-source.js';
 import { defineCatalog } from '../../src/engine/catalog.js';
+import { IMMEDIATE_ROTATION_STAGE } from '../../src/engine/source.js';
 import { createSecretsEngine } from '../../src/engine/secrets-engine.js';
 import { text } from '../../src/engine/value-kinds.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
@@ -213,6 +214,41 @@ describe('createAwsSource with a primary and a replica region', () => {
     expect(beforeReplication).toBe(FIRST);
     expect(replicated).toMatchObject({ ok: true, region: REPLICA, changed: [{ name: 'ADMIN_TOKEN', versionId: rotated }] });
     expect(engine.get('ADMIN_TOKEN')).toBe(SECOND);
+  });
+
+  it('refuses the old token after an immediate rotation only once its label moves have reached the replica it reads', async () => {
+    // The same secrets, with the admin token accepting its previous value in a graceful rotation.
+    const graceful = defineCatalog(
+      {
+        ADMIN_TOKEN: { kind: text(), required: true, description: 'admin token', acceptsPrevious: true },
+        OPENAI_MODEL: { kind: text(), required: true, description: 'model' },
+      },
+      { project: 'regions', environment: 'test' },
+    );
+    const engine = createSecretsEngine({
+      catalog: graceful,
+      source: createAwsSource({
+        regions: [
+          { region: PRIMARY, client: localClient(lsm, { region: PRIMARY }) },
+          { region: REPLICA, client: localClient(lsm, { region: REPLICA }) },
+        ],
+      }),
+      autoRefresh: false,
+    });
+    await engine.initialize();
+    lsm.setFaults({ replicationLagMs: 60_000 }, REPLICA);
+    await putValue(localClient(lsm), catalog.entry('ADMIN_TOKEN')!.awsId, SECOND, ['AWSCURRENT', IMMEDIATE_ROTATION_STAGE]);
+    lsm.setFaults({ outage: true }, PRIMARY);
+
+    await engine.refresh();
+    const beforeReplication = engine.accepted('ADMIN_TOKEN');
+    lsm.flushReplication();
+    await lsm.whenReplicated();
+    await engine.refresh();
+
+    expect(beforeReplication).toEqual([FIRST]);
+    expect(engine.accepted('ADMIN_TOKEN')).toEqual([SECOND]);
+    expect(engine.status().region).toBe(REPLICA);
   });
 
   it('fails the attempt with the primary error when every region fails', async () => {
