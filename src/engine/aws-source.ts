@@ -242,9 +242,12 @@ export function createAwsSource(options: AwsSourceOptions): SecretSource {
   async function acrossRegions(
     read: (r: AwsRegionClient, signal: AbortSignal, last: boolean) => Promise<LoadResult>,
     signal: AbortSignal,
+    fromRegion?: string,
   ): Promise<LoadResult> {
     let firstError: unknown;
+    const start = Math.max(0, regions.findIndex((r) => r.region === fromRegion));
     for (const [i, r] of regions.entries()) {
+      if (i < start) continue;
       const last = i === regions.length - 1;
       try {
         const result = last
@@ -279,6 +282,6 @@ export function createAwsSource(options: AwsSourceOptions): SecretSource {
       return acrossRegions((r, s) => loadIn(r, entries, s), signal);
     },
     loadIndividually: (entries, signal) => acrossRegions((r, s) => loadIndividuallyIn(r, entries, s), signal),
-    loadPrevious: (entries, signal) => acrossRegions((r, s, last) => loadPreviousIn(r, entries, s, last), signal),
+    loadPrevious: (entries, signal, fromRegion) => acrossRegions((r, s, last) => loadPreviousIn(r, entries, s, last), signal, fromRegion),
   };
 }

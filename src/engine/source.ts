@@ -47,8 +47,12 @@ export interface SecretSource {
    * 100 calls a second per region. Sources without it use `load`.
    */
   loadIndividually?(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
-  /** The version before the current one (AWSPREVIOUS), for secrets that accept it during a rotation. */
-  loadPrevious?(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
+  /**
+   * The version before the current one (AWSPREVIOUS), for secrets that accept it during a rotation.
+   * `fromRegion`: the region that answered the same attempt's current values, where this read starts
+   * (a primary that just failed is not waited on twice in one attempt).
+   */
+  loadPrevious?(entries: readonly CatalogEntry[], signal: AbortSignal, fromRegion?: string): Promise<LoadResult>;
 }
 
 /** AWS's staging labels of the current and the previous version. */

@@ -251,6 +251,26 @@ describe('createAwsSource with a primary and a replica region', () => {
     expect(engine.status().region).toBe(REPLICA);
   });
 
+  it('reads the previous version from the region that served the current one, not the failed primary again', async () => {
+    const source = createAwsSource({
+      regions: [
+        { region: PRIMARY, client: localClient(lsm, { region: PRIMARY }) },
+        { region: REPLICA, client: localClient(lsm, { region: REPLICA }) },
+      ],
+      onCall: (call) => calls.push(call),
+    });
+    await putValue(localClient(lsm), catalog.entry('ADMIN_TOKEN')!.awsId, SECOND);
+    lsm.setFaults({ outage: true }, PRIMARY);
+    const signal = new AbortController().signal;
+
+    const current = await source.load(catalog.entries, signal);
+    const previous = await source.loadPrevious!([catalog.entry('ADMIN_TOKEN')!], signal, current.region);
+
+    expect(current.region).toBe(REPLICA);
+    expect(previous).toMatchObject({ region: REPLICA, records: [{ name: 'ADMIN_TOKEN', raw: FIRST }] });
+    expect(calls.filter((c) => c.region === PRIMARY)).toEqual([{ operation: 'BatchGetSecretValue', outcome: 'InternalServiceError', region: PRIMARY }]);
+  });
+
   it('fails the attempt with the primary error when every region fails', async () => {
     lsm.setFaults({ outage: true });
     const engine = engineFor({ startupTimeoutMs: 1_000 });
