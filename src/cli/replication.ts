@@ -89,3 +89,22 @@ export async function assertPrimaryRegion(client: SecretsManagerClient, secretId
 export function writeRegionLine(region: string, replicas: readonly string[]): string {
   return replicas.length === 0 ? '' : `Writes go to the primary region ${region}; Secrets Manager replicates them to ${replicas.join(', ')}.\n`;
 }
+
+/**
+ * The error to show when a write failed because `secretId` in `region` is a replica: Secrets
+ * Manager refuses writes there (InvalidRequestException). Only on that failure path is the
+ * secret described, to name its primary; otherwise undefined (the original error stands).
+ */
+export async function replicaWriteRefusal(client: SecretsManagerClient, err: unknown, secretId: string, region: string): Promise<CliError | undefined> {
+  let invalidRequest = false;
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (classifyAwsError(e).code === 'InvalidRequestException') invalidRequest = true;
+  }
+  if (!invalidRequest) return undefined;
+  try {
+    await assertPrimaryRegion(client, [secretId], region);
+  } catch (refusal) {
+    if (refusal instanceof CliError) return refusal;
+  }
+  return undefined;
+}

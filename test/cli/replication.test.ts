@@ -6,7 +6,7 @@ import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { assertPrimaryRegion, replicateSecrets } from '../../src/cli/replication.js';
 import { run } from '../../src/cli/run.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { createAll, localClient } from '../support/local-aws.js';
+import { createAll, localClient, putValue } from '../support/local-aws.js';
 import { cliDeps } from './support.js';
 
 const ENV = [
@@ -99,6 +99,29 @@ describe('secrets setup --replica-regions', () => {
     expect(c.stderr()).toContain('--region us-east-1');
     expect(lsm.counts('us-west-2').PutSecretValue).toBeUndefined();
     expect(lsm.counts('us-west-2').CreateSecret).toBeUndefined();
+  });
+});
+
+describe('secrets rotate and rollback against a replica region', () => {
+  it('refuse the write, naming the primary region', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), ENV);
+    await run(['setup', '--from-env', 'prod.env', '--replica-regions', 'us-west-2', '--yes'], c.deps);
+    c.clear();
+
+    const rotated = await run(['rotate', 'admin-token', '--region', 'us-west-2', '--yes', '--print', '--force'], c.deps);
+    const rotateErr = c.stderr();
+    c.clear();
+    // A previous version to roll back to, written in the primary and replicated.
+    await putValue(localClient(lsm), ADMIN_ID, 'second-admin-token-Wq2Er4Ty6Ui8Op0As1Df3Gh');
+    const rolledBack = await run(['rollback', 'admin-token', '--region', 'us-west-2', '--yes'], c.deps);
+
+    expect(rotated).toBe(2);
+    expect(rotateErr).toContain('its primary region is us-east-1');
+    expect(rolledBack).toBe(2);
+    expect(c.stderr()).toContain('its primary region is us-east-1');
+    expect(lsm.counts('us-west-2').UpdateSecretVersionStage).toBe(1);
+    expect(c.stdout() + c.stderr() + rotateErr).not.toContain('canary-replica-');
   });
 });
 

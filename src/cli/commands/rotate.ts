@@ -6,6 +6,7 @@ import { CliError, EXIT_CODES } from '../errors.js';
 import { notifyRefresh, type Notified } from '../notify-refresh.js';
 import { cliRotationKind, cliRotationKinds, type CliRotationKind } from '../rotation-kinds.js';
 import { cliErrorOf } from '../rotation-failure.js';
+import { replicaWriteRefusal } from '../replication.js';
 import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
 import { planRotation, type RotationPlan } from '../rotation-plan.js';
 import { reserveTokenFile, resumeTokenFile, type TokenFile } from '../token-file.js';
@@ -17,7 +18,18 @@ interface Progress {
 }
 
 /** `secrets rotate <kind>`. */
+/** Writes stay in the primary region: a write refused because the region holds a replica names the primary. */
 export async function rotateCommand(ctx: CommandContext): Promise<number> {
+  try {
+    return await rotateCommandInRegion(ctx);
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code === 'USAGE' || err.code === 'CANCELLED') throw err;
+    const secretId = ctx.catalog.entry(cliRotationKind(ctx.secretArg(cliRotationKinds())).module.secretName)!.awsId;
+    throw (await replicaWriteRefusal(ctx.deps.secretsManager(ctx.globals.aws), err, secretId, ctx.region)) ?? err;
+  }
+}
+
+async function rotateCommandInRegion(ctx: CommandContext): Promise<number> {
   const { deps, globals, options, catalog } = ctx;
   const kind = cliRotationKind(ctx.secretArg(cliRotationKinds()));
   const { module } = kind;
