@@ -109,6 +109,7 @@ describe('the status page in Chromium', () => {
     const inputAfter = await page.inputValue('#token');
     const versionBefore = await page.textContent('tr[data-secret="OPENAI_API_KEY"] td.version');
     const dependencies = await page.locator('#dependencies tbody tr').allTextContents();
+    const summary = await page.textContent('#summary');
 
     const rotatedVersion = await putValue(localClient(lsm), `${PROJECT}/mvp/openai-api-key`, ROTATED_OPENAI_KEY);
     await page.click('#refresh');
@@ -137,6 +138,7 @@ describe('the status page in Chromium', () => {
     expect(rotatedVersion).not.toBe(versionBefore);
     expect(refreshResult).toContain('changed: OPENAI_API_KEY');
     expect(dependencies.join(' ')).toMatch(/database\s*up/);
+    expect(summary).toMatch(/Serving region\s*us-east-1 \(primary\) since/);
     expect(rowsAfterReload).toBe(11);
     expect(policyViolations).toEqual([]);
     expect(existsSync(SCREENSHOT)).toBe(true);
