@@ -6,11 +6,15 @@
  *   2. a Secrets Manager outage lasting minutes: failed requests, /healthz status, refresh
  *      attempts per instance (backoff) and recovery;
  *   3. database and Redis password rotations under load, by the CLI and by the rotation
- *      function (bench/credential-rotation.ts).
+ *      function (bench/credential-rotation.ts);
+ *   4. (BENCH_ONLY=regions only) a regional outage with a replica region: start-up from the
+ *      replica, failover under load, rotations picked up from the replica, return to the primary
+ *      (bench/region-failover.ts).
  * Loopback only; every loop is bounded in count and time.
  *
  * Usage: npm run bench:reliability        (BENCH_ONLY=tokens or BENCH_ONLY=credentials: parts 1-2
- *        or part 3 alone)
+ *        or part 3 alone; BENCH_ONLY=regions: part 4 alone, a 180 s primary failure, 20 s with
+ *        BENCH_QUICK=1)
  * BENCH_QUICK=1: a smoke run of about 30 s whose figures mean nothing: 2 rotations unspaced, a 1 s
  * outage (shorter than the TTL, so usually no refresh attempt falls in it), part 3 by the CLI path
  * only, one rotation per row.
@@ -29,6 +33,7 @@ import { createSecretsManagerClient, IMMEDIATE_ROTATION_STAGE } from '../src/eng
 import { startLocalSecretsManager } from '../src/local-aws/local-secrets-manager.js';
 import { runCredentialScenarios } from './credential-rotation.js';
 import { BENCH_POSTGRES, BENCH_QUICK, BENCH_REDIS } from './support/quick.js';
+import { printRegionFigures, runRegionScenarios } from './region-failover.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const QUICK = BENCH_QUICK;
@@ -326,5 +331,9 @@ async function credentials(): Promise<void> {
 }
 
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== 'credentials') await main();
-if (ONLY !== 'tokens') await credentials();
+if (ONLY === 'regions') {
+  printRegionFigures(await runRegionScenarios({ quick: QUICK }), QUICK);
+} else {
+  if (ONLY !== 'credentials') await main();
+  if (ONLY !== 'tokens') await credentials();
+}

@@ -31,7 +31,7 @@ ${GLOBAL_OPTIONS}`;
 
 const COMMANDS: Readonly<Record<string, string>> = {
   setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--policies-dir DIR]
-                     [--enable-rotation ARN] [--json]
+                     [--enable-rotation ARN] [--replica-regions R1[,R2...]] [--json]
 
 Checks credentials and reads what is stored (before asking anything), shows the caller identity,
 region and prefix, asks to continue, then for each catalog secret: creates it when missing
@@ -49,12 +49,20 @@ Re-running it changes nothing.
   --enable-rotation ARN have Secrets Manager rotate each rotatable secret with the Lambda function
                         ARN on the catalog's schedule (admin token: every 90 days), through
                         RotateSecret without rotating now
+  --replica-regions R1[,R2...]
+                        replicate every catalog secret to these regions (AddReplicaRegions on
+                        create, ReplicateSecretToRegions for existing secrets; only missing
+                        regions are added, so a re-run changes nothing). Writes stay in the
+                        primary region (--region / AWS_REGION); pointed at a replica, setup stops
+                        and names the primary
 `,
   status: `Usage: secrets status [--json]
 
 Per catalog secret: exists, AWSCURRENT version id, last changed, rotation schedule, whether a
 rotation is due or overdue, and whether Secrets Manager rotates it (RotationEnabled) and when
-next. Never prints values. Exits 1 if a required secret is missing.
+next, and its replicas per region with their replication status (--json: a \`replication\`
+array of {region, status, statusMessage?}; in a replica region: which region is its primary).
+Never prints values. Exits 1 if a required secret is missing.
 `,
   rotate: `Usage: secrets rotate admin-token|meta-verify-token [--strategy immediate|graceful]
                  [--save-token PATH | --print] [--url URL] [--notify URL...] [--force] [--yes]
@@ -144,12 +152,16 @@ result.
 `,
   iam: `Usage: secrets iam [--account ID] [--region R] [--prefix P] [--out DIR] [--json]
                   [--cloudtrail-log-group NAME] [--service-log-group NAME]
+                  [--replica-regions R1[,R2...]]
 
 Writes secrets-read-only-policy.json, secrets-cicd-policy.json, secrets-rotation-policy.json and
 secrets-rotation-function-policy.json (default account 123456789012, prefix whatsapp-saas/mvp, out
 dir iam-policies), and the optional
 secrets-alarms-policy.json for \`secrets alarms --apply\`, scoped to the two log groups
 (default aws-cloudtrail-logs-<account>-* and /ecs/whatsapp-saas-backend).
+With --replica-regions the app may read the replicas in those regions and decrypt there through
+Secrets Manager, CI/CD may replicate and read them, rotation may read them; nobody may write to a
+replica. The committed iam-policies/ are written with --replica-regions us-west-2.
 `,
   alarms: `Usage: secrets alarms [--instances N] [--ttl-ms MS] [--cloudtrail-log-group NAME]
                      [--service-log-group NAME] [--sns-topic ARN...] [--apply [--yes]] [--json]

@@ -17,11 +17,18 @@ import { type AlarmsPolicyScope, buildAlarmsPolicy } from './alarms-policy.js';
  * data keys for writers (kms:GenerateDataKey), only on their behalf (kms:ViaService). With the
  * AWS-managed key (aws/secretsmanager) no KMS statement is needed at all.
  * Plus an optional one for `secrets alarms --apply` (alarms-policy.ts).
+ * Replica regions (`replicaRegions`): a replica has the same name in another region, so its ARN
+ * differs only by region. The app reads replicas (and decrypts through Secrets Manager there, a
+ * replica may use its own key); rotation and CI/CD read them to check replication; nobody writes
+ * to them (Secrets Manager refuses, and no policy allows it): writes stay in the primary region,
+ * whose ReplicateSecretToRegions CI/CD may call.
  */
 export interface PolicyScope extends AlarmsPolicyScope {
   readonly account: string;
   readonly region: string;
   readonly prefix: string;
+  /** Regions the secrets are replicated to (SECRETS_REPLICA_REGIONS); none by default. */
+  readonly replicaRegions?: readonly string[];
 }
 
 export interface PolicyDocument {
@@ -37,9 +44,11 @@ export const POLICY_FILES = {
   alarms: 'secrets-alarms-policy.json',
 } as const;
 
-/** The prefix's secret ARNs (`*`), or one secret's (`-??????`: its six-character suffix). */
-const arn = (s: PolicyScope, name: string) => `arn:aws:secretsmanager:${s.region}:${s.account}:secret:${s.prefix}/${name}`;
-const one = (s: PolicyScope, name: string) => arn(s, `${name}-??????`);
+/** The prefix's secret ARNs (`*`), or one secret's (`-??????`: its six-character suffix), in the primary region or `region`. */
+const arn = (s: PolicyScope, name: string, region = s.region) => `arn:aws:secretsmanager:${region}:${s.account}:secret:${s.prefix}/${name}`;
+const one = (s: PolicyScope, name: string, region = s.region) => arn(s, `${name}-??????`, region);
+/** A policy's Resource: one ARN alone, or the list. */
+const resource = (arns: readonly string[]) => (arns.length === 1 ? arns[0]! : [...arns]);
 
 /** The rotation function's name: `<project>-<environment>-secrets-rotation` (the prefix with dashes). */
 export function rotationFunctionName(scope: PolicyScope): string {
@@ -51,17 +60,40 @@ export const MASTER_SECRET_NAMES = ['database-master', 'redis-master'] as const;
 
 export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FILES, PolicyDocument> {
   const all = arn(scope, '*');
-  const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${scope.region}.amazonaws.com` } };
-  const keys = `arn:aws:kms:${scope.region}:${scope.account}:key/*`;
-  const decryptOnly = { Sid: 'DecryptOnlyThroughSecretsManager', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: keys, Condition: viaSecretsManager };
+  const replicaRegions = scope.replicaRegions ?? [];
+  const everyRegion = [scope.region, ...replicaRegions];
+  const allEverywhere = everyRegion.map((r) => arn(scope, '*', r));
+  /** KMS through Secrets Manager only (kms:ViaService), in the given regions. */
+  const kms = (sid: string, actions: readonly string[], regions: readonly string[]) => ({
+    Sid: sid,
+    Effect: 'Allow',
+    Action: [...actions],
+    Resource: resource(regions.map((r) => `arn:aws:kms:${r}:${scope.account}:key/*`)),
+    Condition: { StringEquals: { 'kms:ViaService': resource(regions.map((r) => `secretsmanager.${r}.amazonaws.com`)) } },
+  });
+  const decryptOnly = kms('DecryptOnlyThroughSecretsManager', ['kms:Decrypt'], everyRegion);
   // CreateSecret and PutSecretValue have Secrets Manager make a data key under a customer-managed key.
-  const encryptAndDecrypt = { Sid: 'UseKeyOnlyThroughSecretsManager', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keys, Condition: viaSecretsManager };
+  const encryptAndDecrypt = kms('UseKeyOnlyThroughSecretsManager', ['kms:Decrypt', 'kms:GenerateDataKey'], [scope.region]);
+  const inReplicas = (sid: string, actions: readonly string[]) => (replicaRegions.length === 0 ? [] : [kms(sid, actions, replicaRegions)]);
+  // Reading replicas (status, and checking that a rotation's label moves reached them); never writing there.
+  const readReplicas = (names: readonly string[] | '*', actions: readonly string[]) =>
+    replicaRegions.length === 0
+      ? []
+      : [
+          {
+            Sid: 'ReadReplicas',
+            Effect: 'Allow',
+            Action: [...actions],
+            Resource: names === '*' ? replicaRegions.map((r) => arn(scope, '*', r)) : replicaRegions.flatMap((r) => names.map((n) => one(scope, n, r))),
+          },
+        ];
   const rotatedByFunction = ['admin-token', 'meta-verify-token', 'database-url', 'redis-url'].map((n) => one(scope, n));
   return {
     readOnly: {
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'ReadAppSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: all },
+        // The primary and its replicas: the engine reads a replica when the primary region fails.
+        { Sid: 'ReadAppSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: resource(allEverywhere) },
         // AWS authorizes BatchGetSecretValue on "*" and each secret's GetSecretValue separately.
         { Sid: 'BatchGetRequiresStar', Effect: 'Allow', Action: ['secretsmanager:BatchGetSecretValue'], Resource: '*' },
         decryptOnly,
@@ -81,9 +113,12 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
             'secretsmanager:GetSecretValue',
             'secretsmanager:DescribeSecret',
             'secretsmanager:RotateSecret',
+            // setup --replica-regions (and CreateSecret with AddReplicaRegions).
+            ...(replicaRegions.length > 0 ? ['secretsmanager:ReplicateSecretToRegions'] : []),
           ],
           Resource: all,
         },
+        ...readReplicas('*', ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']),
         // RotateSecret (setup --enable-rotation) needs its caller to be allowed to invoke the function.
         {
           Sid: 'InvokeRotationFunction',
@@ -93,6 +128,8 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
         },
         { Sid: 'NeverDelete', Effect: 'Deny', Action: ['secretsmanager:DeleteSecret'], Resource: '*' },
         encryptAndDecrypt,
+        // A replica encrypted with its own key: Secrets Manager encrypts it there for the caller of ReplicateSecretToRegions.
+        ...inReplicas('ReplicaKeyThroughSecretsManager', ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
       ],
     },
     rotation: {
@@ -104,6 +141,12 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
           Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:ListSecretVersionIds'],
           Resource: [one(scope, 'admin-token'), one(scope, 'meta-verify-token'), one(scope, 'meta-app-secret')],
         },
+        ...readReplicas(['admin-token', 'meta-verify-token', 'meta-app-secret'], [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:ListSecretVersionIds',
+        ]),
+        ...inReplicas('DecryptReplicasThroughSecretsManager', ['kms:Decrypt']),
         {
           Sid: 'NeverDatabaseOrRedis',
           Effect: 'Deny',

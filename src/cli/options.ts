@@ -34,6 +34,7 @@ const OPTIONS = {
   'service-log-group': { type: 'string' },
   'sns-topic': { type: 'string', multiple: true },
   'redis-url': { type: 'string' },
+  'replica-regions': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /**

@@ -31,9 +31,17 @@ export async function readAttempt(
     scope !== 'all' && source.loadIndividually !== undefined
       ? await source.loadIndividually(entries, signal)
       : await source.load(entries, signal);
-  const previous = await readPrevious(options, loaded.records, held, nowMs, signal);
+  const previous = await readPrevious(options, loaded.records, held, nowMs, signal, loaded.region);
   signal.throwIfAborted();
-  return { attempt: attempt.seq, entries, full: scope === 'all', records: loaded.records, failures: loaded.failures, previous };
+  return {
+    attempt: attempt.seq,
+    entries,
+    full: scope === 'all',
+    records: loaded.records,
+    failures: loaded.failures,
+    previous,
+    ...(loaded.region !== undefined && { region: loaded.region }),
+  };
 }
 
 /** AWSPREVIOUS costs one GetSecretValue per secret: fetched only where a grace window is open. */
@@ -43,11 +51,12 @@ async function readPrevious(
   held: ReadonlyMap<string, Slot>,
   nowMs: number,
   signal: AbortSignal,
+  fromRegion: string | undefined,
 ): Promise<Map<string, PreviousValue>> {
   const found = new Map<string, PreviousValue>();
   const want = previousWanted(options.catalog, records, held, options.graceMs, nowMs);
   if (want.length === 0 || options.source.loadPrevious === undefined) return found;
-  const result = await options.source.loadPrevious(want, signal);
+  const result = await options.source.loadPrevious(want, signal, fromRegion);
   for (const r of result.records) found.set(r.name, { raw: r.raw, versionId: r.versionId });
   for (const f of result.failures) {
     if (f.code === 'ResourceNotFoundException') continue; // a secret with one version has no previous

@@ -18,8 +18,9 @@ export type { LoadResult, SecretFailure, SecretRecord, SecretSource } from './so
 export { CURRENT_STAGE, IMMEDIATE_ROTATION_STAGE, PREVIOUS_STAGE } from './source.js';
 export { createEnvSource, MAX_ENV_FILE_BYTES } from './env-source.js';
 export type { EnvSourceOptions } from './env-source.js';
-export { BATCH_SIZE, createAwsSource, DEFAULT_BATCH_RETRY_MS } from './aws-source.js';
-export type { AwsCall, AwsOperation, AwsSourceOptions } from './aws-source.js';
+export { BATCH_SIZE, createAwsSource, DEFAULT_BATCH_RETRY_MS, DEFAULT_REGION_TIMEOUT_MS } from './aws-source.js';
+export type { AwsCall, AwsOperation, AwsRegionClient, AwsSourceOptions } from './aws-source.js';
+export { parseReplicaRegions, REGION_NAME } from './region-list.js';
 export { createSecretsManagerClient } from './aws-client.js';
 export type { AwsClientOptions } from './aws-client.js';
 export { classifyAwsError, errorCode } from './aws-error.js';

@@ -59,8 +59,11 @@ export type RefreshEvent =
   | { readonly type: 'due' }
   /** A read found the refresher expired, or (without timers) found its due time passed. */
   | { readonly type: 'read' }
-  /** An attempt ended: ok, ok with transient per-secret failures (retry), or failed. */
-  | { readonly type: 'settled'; readonly seq: number; readonly result: 'ok' | 'retry' | 'failed' }
+  /**
+   * An attempt ended: ok, ok with transient per-secret failures (retry), ok but from a replica
+   * region because the primary failed (replica), or failed.
+   */
+  | { readonly type: 'settled'; readonly seq: number; readonly result: 'ok' | 'retry' | 'replica' | 'failed' }
   /** Start-up succeeded: timers take over. */
   | { readonly type: 'run' }
   | { readonly type: 'close' };
@@ -149,12 +152,18 @@ function begin(state: RefreshState, scope: Scope, reason: RefreshReason): Transi
   return { state: { ...state, kind: 'refreshing', seq: start.seq, inFlight: { ...start, resume } }, start };
 }
 
-function settled(state: RefreshState, seq: number, result: 'ok' | 'retry' | 'failed', policy: RefreshPolicy): Transition {
+function settled(state: RefreshState, seq: number, result: 'ok' | 'retry' | 'replica' | 'failed', policy: RefreshPolicy): Transition {
   const inFlight = state.inFlight;
   if (inFlight === undefined || inFlight.seq !== seq) return { state };
   let next: RefreshState;
   if (inFlight.scope !== 'all') {
     next = { ...state, ...inFlight.resume, inFlight: undefined };
+    // A few names read from a replica: the primary failed, so the whole catalog is tried again
+    // (primary first) at the backoff's pace rather than at the TTL's.
+    if (result === 'replica' && next.kind === 'fresh') {
+      const soonMs = policy.nowMs + backoffDelayMs(policy.backoff, 1, policy.random);
+      next = { ...next, dueAtMs: Math.min(next.dueAtMs ?? soonMs, soonMs) };
+    }
   } else if (result === 'ok') {
     const delayMs = policy.autoRefresh ? jitteredRefreshDelayMs(policy.ttlMs, policy.random) : policy.ttlMs;
     next = { ...state, kind: 'fresh', inFlight: undefined, failures: 0, dueAtMs: policy.nowMs + delayMs };

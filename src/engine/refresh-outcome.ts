@@ -28,6 +28,10 @@ export type RefreshOutcome =
       readonly names?: readonly string[];
       readonly changed: readonly ChangedSecret[];
       readonly failed: readonly SecretFailure[];
+      /** The region that answered (AWS mode). */
+      readonly region?: string;
+      /** Answered by a replica region because the primary failed: the primary is tried again soon. */
+      readonly servedByReplica?: boolean;
     }
   | {
       readonly ok: false;

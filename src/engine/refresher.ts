@@ -19,10 +19,15 @@ export interface Requested {
   readonly answeredBy: 'started' | 'in-flight' | 'queued' | 'closed';
 }
 
-/** An attempt's outcome for the state machine: transient per-secret failures call for a retry. */
-export function resultOf(outcome: RefreshOutcome): 'ok' | 'retry' | 'failed' {
+/**
+ * An attempt's outcome for the state machine: transient per-secret failures call for a retry, and
+ * so does an answer from a replica region (the primary failed): the retry, at the backoff's pace,
+ * tries the primary first, so the engine is back on it within one backoff delay of its return.
+ */
+export function resultOf(outcome: RefreshOutcome): 'ok' | 'retry' | 'replica' | 'failed' {
   if (!outcome.ok) return 'failed';
-  return outcome.failed.some((f) => f.transient) ? 'retry' : 'ok';
+  if (outcome.failed.some((f) => f.transient)) return 'retry';
+  return outcome.servedByReplica === true ? 'replica' : 'ok';
 }
 
 /**

@@ -56,6 +56,8 @@ export class SecretsEngine<C extends CatalogSpec> {
   private lastAttemptMs: number | undefined;
   private lastFailureCode: string | undefined;
   private lastAnyRefresh: StatusInput['lastAnyRefresh'];
+  /** The region whose answer the current values came from, and since when (AWS mode). */
+  private served: { readonly region: string; readonly sinceMs: number } | undefined;
   private readonly listeners = new Set<(outcome: RefreshOutcome) => void>();
 
   constructor(options: SecretsEngineOptions<C>) {
@@ -149,6 +151,7 @@ export class SecretsEngine<C extends CatalogSpec> {
       lastAttemptMs: this.lastAttemptMs,
       lastAnyRefresh: this.lastAnyRefresh,
       lastFailureCode: this.lastFailureCode,
+      served: this.served,
     });
   }
 
@@ -213,10 +216,28 @@ export class SecretsEngine<C extends CatalogSpec> {
       this.snapshot = merged.snapshot;
       if (this.initialized) this.cells = cellsFor(merged.snapshot.slots, this.cells);
       logSecretFailures(this.logger, this.catalog, before, merged.failures);
-      return { ok: true, reason, ...names, changed: merged.changed, failed: merged.failures };
+      if (result.region !== undefined && merged.applied) this.noteRegion(result.region);
+      const region = result.region === undefined ? {} : { region: result.region, servedByReplica: result.region !== this.source.region };
+      return { ok: true, reason, ...names, changed: merged.changed, failed: merged.failures, ...region };
     } catch (err) {
       const { code, transient } = err instanceof SourceError ? { code: err.sourceCode, transient: err.transient } : classifyAwsError(err);
       return { ok: false, reason, ...names, code, transient };
+    }
+  }
+
+  /** One log line per change of the serving region: the move to a replica, and the way back. */
+  private noteRegion(region: string): void {
+    const before = this.served;
+    if (before?.region === region) return;
+    this.served = { region, sinceMs: this.clock.now() };
+    const primary = this.source.region;
+    if (region !== primary) {
+      this.logger.warn(
+        { event: 'secrets.region_failover', region, primaryRegion: primary, from: before?.region ?? null },
+        `Secrets served by the replica in ${region}: the primary region ${primary ?? ''} failed`,
+      );
+    } else if (before !== undefined) {
+      this.logger.info({ event: 'secrets.region_restored', region, from: before.region }, `Secrets served by the primary region ${region} again`);
     }
   }
 

@@ -45,6 +45,8 @@ export interface AttemptResult {
   readonly failures: readonly SecretFailure[];
   /** AWSPREVIOUS values fetched for secrets in a rotation's grace window. */
   readonly previous: ReadonlyMap<string, PreviousValue>;
+  /** The region that answered the current values (AWS mode). */
+  readonly region?: string;
 }
 
 export interface Merged {

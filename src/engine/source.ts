@@ -24,6 +24,8 @@ export interface SecretFailure {
 export interface LoadResult {
   readonly records: readonly SecretRecord[];
   readonly failures: readonly SecretFailure[];
+  /** The region that answered (AWS mode). */
+  readonly region?: string;
 }
 
 /**
@@ -34,7 +36,10 @@ export interface SecretSource {
   readonly kind: 'env' | 'aws';
   /** For status and logs: "AWS Secrets Manager", "environment". */
   readonly description: string;
+  /** The primary region (AWS mode). */
   readonly region?: string;
+  /** Every region read, the primary first, then the replicas in order of preference (AWS mode). */
+  readonly regions?: readonly string[];
   load(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
   /**
    * A few secrets by name, one call each (AWS: GetSecretValue), for `refresh({ names })`: a push
@@ -42,8 +47,12 @@ export interface SecretSource {
    * 100 calls a second per region. Sources without it use `load`.
    */
   loadIndividually?(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
-  /** The version before the current one (AWSPREVIOUS), for secrets that accept it during a rotation. */
-  loadPrevious?(entries: readonly CatalogEntry[], signal: AbortSignal): Promise<LoadResult>;
+  /**
+   * The version before the current one (AWSPREVIOUS), for secrets that accept it during a rotation.
+   * `fromRegion`: the region that answered the same attempt's current values, where this read starts
+   * (a primary that just failed is not waited on twice in one attempt).
+   */
+  loadPrevious?(entries: readonly CatalogEntry[], signal: AbortSignal, fromRegion?: string): Promise<LoadResult>;
 }
 
 /** AWS's staging labels of the current and the previous version. */

@@ -24,7 +24,16 @@ export interface EngineStatus {
   readonly initialized: boolean;
   readonly source: 'env' | 'aws';
   readonly sourceDescription: string;
+  /** The region that served the current values (the primary before any load); null in env mode. */
   readonly region: string | null;
+  /** When `region` began serving; null before the first load. */
+  readonly regionSince: string | null;
+  /** The primary region (AWS_REGION); null in env mode. */
+  readonly primaryRegion: string | null;
+  /** Every region read, the primary first (empty in env mode). */
+  readonly regions: readonly string[];
+  /** Why the engine serves in a degraded way apart from errors: a replica region serving. */
+  readonly degraded: { readonly code: 'SERVED_BY_REPLICA'; readonly region: string } | null;
   readonly secretsLoaded: number;
   readonly totalSecrets: number;
   readonly requiredSecretsOk: boolean;
@@ -64,6 +73,8 @@ export interface StatusInput {
   readonly lastAnyRefresh?: { readonly atMs: number; readonly kind: 'full' | 'names'; readonly reason: RefreshReason } | undefined;
   /** The code of the last attempt on the whole catalog, if it failed whole. */
   readonly lastFailureCode: string | undefined;
+  /** The region whose answer the current values came from, and since when. */
+  readonly served?: { readonly region: string; readonly sinceMs: number } | undefined;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -102,7 +113,14 @@ export function engineStatus(input: StatusInput): EngineStatus {
     initialized: input.initialized,
     source: input.source.kind,
     sourceDescription: input.source.description,
-    region: input.source.region ?? null,
+    region: input.served?.region ?? input.source.region ?? null,
+    regionSince: iso(input.served?.sinceMs),
+    primaryRegion: input.source.region ?? null,
+    regions: input.source.regions ?? (input.source.region === undefined ? [] : [input.source.region]),
+    degraded:
+      input.served !== undefined && input.source.region !== undefined && input.served.region !== input.source.region
+        ? { code: 'SERVED_BY_REPLICA', region: input.served.region }
+        : null,
     secretsLoaded: loaded,
     totalSecrets: catalog.entries.length,
     requiredSecretsOk: input.initialized && requiredOk,

@@ -10,7 +10,7 @@ production). Point the SDK or CLI at it with AWS_ENDPOINT_URL_SECRETS_MANAGER=<u
 
   --port N      port to listen on (default 4566; 0 picks a free one)
   --host H      loopback address to listen on (default 127.0.0.1)
-  --region R    region used in ARNs (default us-east-1)
+  --region R    default region: requests without a SigV4 region, scheduled rotations (default us-east-1)
   --rotation-function ARN=URL
                 a rotation function RotateSecret can call: each step's event
                 {SecretId, ClientRequestToken, Step} is POSTed as JSON to URL (loopback

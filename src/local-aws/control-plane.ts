@@ -1,4 +1,5 @@
 import { parseFaults, type Faults } from './faults.js';
+import { REGION_PATTERN } from './regions.js';
 import type { RotationFunction } from './rotation-functions.js';
 import type { RotationView } from './rotation-runner.js';
 
@@ -8,11 +9,13 @@ import type { RotationView } from './rotation-runner.js';
  * counted, need no Authorization and bypass faults.
  *
  *   GET    /_local/health        -> 200 {"status":"ok"}
- *   GET    /_local/counts        -> 200 {"GetSecretValue": 3, ...}
+ *   GET    /_local/counts        -> 200 {"GetSecretValue": 3, ...} (`?region=us-west-2`: that region's calls)
  *   POST   /_local/counts/reset  -> 204
  *   GET    /_local/faults        -> 200 faults in force
  *   PUT    /_local/faults        -> 200 faults in force, after merging the JSON body (partial faults)
  *   DELETE /_local/faults        -> 204, no faults
+ *   (the three faults routes take `?region=us-west-2`: the faults scoped to that region; without
+ *   it, the faults of every region)
  *   POST   /_local/reset         -> 204, every secret removed (counts and faults untouched)
  *   GET    /_local/rotations     -> 200 rotations started, with each step's result
  *   POST   /_local/rotations/run-due   -> 200 rotations started now (NextRotationDate has come)
@@ -23,10 +26,10 @@ import type { RotationView } from './rotation-runner.js';
 export const CONTROL_PATH_PREFIX = '/_local/';
 
 export interface ControlTarget {
-  setFaults(faults: Partial<Faults>): void;
-  clearFaults(): void;
-  faults(): Readonly<Faults>;
-  counts(): Record<string, number>;
+  setFaults(faults: Partial<Faults>, region?: string): void;
+  clearFaults(region?: string): void;
+  faults(region?: string): Readonly<Faults>;
+  counts(region?: string): Record<string, number>;
   resetCounts(): void;
   resetStore(): void;
   registerRotationFunction(arn: string, fn: RotationFunction): void;
@@ -41,14 +44,14 @@ export interface ControlResponse {
   readonly body?: unknown;
 }
 
-type Route = (rawBody: string, target: ControlTarget) => ControlResponse;
+type Route = (rawBody: string, target: ControlTarget, region: string | undefined) => ControlResponse;
 
 const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
   '/_local/health': {
     GET: () => ({ status: 200, body: { status: 'ok' } }),
   },
   '/_local/counts': {
-    GET: (_body, target) => ({ status: 200, body: target.counts() }),
+    GET: (_body, target, region) => ({ status: 200, body: target.counts(region) }),
   },
   '/_local/counts/reset': {
     POST: (_body, target) => {
@@ -57,8 +60,8 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
     },
   },
   '/_local/faults': {
-    GET: (_body, target) => ({ status: 200, body: target.faults() }),
-    PUT: (rawBody, target) => {
+    GET: (_body, target, region) => ({ status: 200, body: target.faults(region) }),
+    PUT: (rawBody, target, region) => {
       let parsed: unknown;
       try {
         parsed = JSON.parse(rawBody === '' ? '{}' : rawBody);
@@ -66,14 +69,14 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
         return { status: 400, body: { message: 'The body must be a JSON object of faults.' } };
       }
       try {
-        target.setFaults(parseFaults(parsed));
+        target.setFaults(parseFaults(parsed), region);
       } catch (error) {
         return { status: 400, body: { message: error instanceof TypeError ? error.message : 'Invalid faults.' } };
       }
-      return { status: 200, body: target.faults() };
+      return { status: 200, body: target.faults(region) };
     },
-    DELETE: (_body, target) => {
-      target.clearFaults();
+    DELETE: (_body, target, region) => {
+      target.clearFaults(region);
       return { status: 204 };
     },
   },
@@ -121,10 +124,20 @@ function parseObject(rawBody: string): Record<string, unknown> | undefined {
   }
 }
 
-export function handleControlRequest(method: string, path: string, rawBody: string, target: ControlTarget): ControlResponse {
+export function handleControlRequest(
+  method: string,
+  path: string,
+  rawBody: string,
+  target: ControlTarget,
+  query: URLSearchParams = new URLSearchParams(),
+): ControlResponse {
   const routes = ROUTES[path];
   if (!routes) return { status: 404, body: { message: `No control route ${path}.` } };
   const route = routes[method];
   if (!route) return { status: 405, body: { message: `${method} is not allowed on ${path}; use ${Object.keys(routes).join(', ')}.` } };
-  return route(rawBody, target);
+  const region = query.get('region') ?? undefined;
+  if (region !== undefined && !REGION_PATTERN.test(region)) {
+    return { status: 400, body: { message: 'region must be a region name such as us-east-1.' } };
+  }
+  return route(rawBody, target, region);
 }

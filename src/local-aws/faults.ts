@@ -33,6 +33,11 @@ export interface Faults {
    * in each second of the endpoint's clock; the rest answer `ThrottlingException`. 0: no limit.
    */
   rateLimitPerSecond: number;
+  /**
+   * How long (wall clock) a change of a primary secret takes to reach its replica in a region.
+   * Scoped to the replica's region with `?region=`; 0: at once.
+   */
+  replicationLagMs: number;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -45,11 +50,12 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   denyStageMoves: [],
   failInBatch: [],
   rateLimitPerSecond: 0,
+  replicationLagMs: 0,
 });
 
 const BOOLEAN_KEYS = ['hang', 'outage', 'throttle'] as const;
 const LIST_KEYS = ['denySecrets', 'denyOperations', 'denyStageMoves', 'failInBatch'] as const;
-const KNOWN_KEYS: ReadonlySet<string> = new Set<string>(['latencyMs', 'rateLimitPerSecond', ...BOOLEAN_KEYS, ...LIST_KEYS]);
+const KNOWN_KEYS: ReadonlySet<string> = new Set<string>(['latencyMs', 'rateLimitPerSecond', 'replicationLagMs', ...BOOLEAN_KEYS, ...LIST_KEYS]);
 
 /** The faults in force, changed by merging partial settings. */
 export class FaultSettings {
@@ -90,6 +96,13 @@ export function parseFaults(input: unknown): Partial<Faults> {
     }
     result.latencyMs = latencyMs;
   }
+  if (record.replicationLagMs !== undefined) {
+    const lagMs = record.replicationLagMs;
+    if (typeof lagMs !== 'number' || !Number.isFinite(lagMs) || lagMs < 0) {
+      throw new TypeError('replicationLagMs must be a non-negative number');
+    }
+    result.replicationLagMs = lagMs;
+  }
   if (record.rateLimitPerSecond !== undefined) {
     const limit = record.rateLimitPerSecond;
     if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) {
@@ -112,6 +125,56 @@ export function parseFaults(input: unknown): Partial<Faults> {
     result[key] = [...value];
   }
   return result;
+}
+
+/**
+ * Faults for every region, and faults scoped to one region (`PUT /_local/faults?region=...`).
+ * A request in a region meets both: flags of either, the longer delay, the union of the lists,
+ * the region's own rate limit where it sets one.
+ */
+export class RegionalFaults {
+  readonly global = new FaultSettings();
+  private readonly byRegion = new Map<string, FaultSettings>();
+
+  /** The settings of one region (`region` given) or of every region. */
+  settings(region?: string): FaultSettings {
+    if (region === undefined) return this.global;
+    let settings = this.byRegion.get(region);
+    if (!settings) {
+      settings = new FaultSettings();
+      this.byRegion.set(region, settings);
+    }
+    return settings;
+  }
+
+  /** What a request in `region` meets. */
+  effective(region: string): Readonly<Faults> {
+    const all = this.global.get();
+    const own = this.byRegion.get(region)?.get();
+    if (own === undefined) return all;
+    return {
+      latencyMs: Math.max(all.latencyMs, own.latencyMs),
+      hang: all.hang || own.hang,
+      outage: all.outage || own.outage,
+      throttle: all.throttle || own.throttle,
+      denySecrets: [...new Set([...all.denySecrets, ...own.denySecrets])],
+      denyStageMoves: [...new Set([...all.denyStageMoves, ...own.denyStageMoves])],
+      denyOperations: [...new Set([...all.denyOperations, ...own.denyOperations])],
+      failInBatch: [...new Set([...all.failInBatch, ...own.failInBatch])],
+      rateLimitPerSecond: own.rateLimitPerSecond > 0 ? own.rateLimitPerSecond : all.rateLimitPerSecond,
+      replicationLagMs: Math.max(all.replicationLagMs, own.replicationLagMs),
+    };
+  }
+
+  /** No faults anywhere (no `region`), or none scoped to that region. */
+  clear(region?: string): void {
+    if (region === undefined) {
+      this.global.clear();
+      this.byRegion.clear();
+    } else {
+      this.byRegion.delete(region);
+    }
+  }
 }
 
 /**

@@ -33,8 +33,8 @@ function matchesValue(secret: SecretRecord, key: FilterKey, value: string, regio
     case 'tag-value':
       return [...secret.tags.values()].some((tagValue) => tagValue.startsWith(value));
     case 'primary-region':
-      // Secrets here are never replicated, so their primary Region is the endpoint's.
-      return region.startsWith(value);
+      // A replica names its primary region; a primary is in the region asked.
+      return (secret.primaryRegion ?? region).startsWith(value);
     case 'owning-service':
       // No secret here is managed by another AWS service.
       return false;

@@ -4,12 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { CallCounts } from './call-counts.js';
 import { CONTROL_PATH_PREFIX, handleControlRequest, type ControlTarget } from './control-plane.js';
 import { AwsServiceError, INTERNAL_ERROR_MESSAGE, httpStatusFor, type AwsErrorCode } from './errors.js';
-import { FaultSettings, RateWindow, type Faults } from './faults.js';
+import { RateWindow, RegionalFaults, type Faults } from './faults.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_CALLER_ARN } from './local-identity.js';
 import { isOperationName, runOperation } from './operations.js';
 import { RotationFunctions, type RotationFunction } from './rotation-functions.js';
 import { RotationRunner, type RotationView } from './rotation-runner.js';
-import { SecretStore, type Clock } from './store.js';
+import { Regions } from './regions.js';
+import type { Clock } from './store.js';
 import { runStsAction, stsAction, stsErrorXml } from './sts.js';
 
 export type { Faults } from './faults.js';
@@ -27,7 +28,11 @@ export interface LocalSecretsManagerOptions {
   port?: number;
   /** Default 127.0.0.1; anything but a loopback address is refused. */
   host?: string;
-  /** Region in ARNs; default us-east-1. */
+  /**
+   * The default region: the one a request without a SigV4 credential scope is served by, and
+   * where RotateSecret's scheduled rotations run. Default us-east-1. Every other region exists
+   * too: a request's region is the one in its credential scope.
+   */
   region?: string;
   /** For CreatedDate, LastChangedDate, deletion windows...; default the system clock. */
   clock?: { now(): number };
@@ -41,13 +46,14 @@ export interface LocalSecretsManager {
   /** `http://127.0.0.1:<port>`: the SDK's `endpoint`, the CLI's `--endpoint-url`. */
   readonly url: string;
   readonly port: number;
-  /** Merges partial faults into the faults in force. */
-  setFaults(f: Partial<Faults>): void;
-  clearFaults(): void;
-  /** The faults in force. */
-  faults(): Readonly<Faults>;
-  /** AWS calls received per operation name (control-plane calls are not counted). */
-  counts(): Record<string, number>;
+  /** Merges partial faults into the faults in force in every region, or in `region` alone. */
+  setFaults(f: Partial<Faults>, region?: string): void;
+  /** No faults anywhere, or none scoped to `region` (faults of every region stay). */
+  clearFaults(region?: string): void;
+  /** The faults in force in every region, or those scoped to `region`. */
+  faults(region?: string): Readonly<Faults>;
+  /** AWS calls received per operation name, in every region or in `region` (control-plane calls are not counted). */
+  counts(region?: string): Record<string, number>;
   resetCounts(): void;
   /** Removes every secret, and the rotation history with them. */
   resetStore(): void;
@@ -57,6 +63,10 @@ export interface LocalSecretsManager {
    */
   registerRotationFunction(arn: string, fn: RotationFunction): void;
   unregisterRotationFunction(arn: string): void;
+  /** Resolves once every change has reached the replicas (an injected replication lag has run out). */
+  whenReplicated(): Promise<void>;
+  /** Delivers every change held back by `replicationLagMs` now. */
+  flushReplication(): void;
   /** Rotations started by RotateSecret or runDueRotations, oldest first, with each step's result. */
   rotations(): RotationView[];
   /** Resolves once no rotation is running. */
@@ -80,10 +90,19 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
   }
   const region = opts.region ?? 'us-east-1';
   const clock: Clock = opts.clock ?? { now: () => Date.now() };
-  const store = new SecretStore({ region, accountId: LOCAL_ACCOUNT_ID, clock });
-  const faults = new FaultSettings();
+  const faults = new RegionalFaults();
+  const regions = new Regions({ defaultRegion: region, accountId: LOCAL_ACCOUNT_ID, clock, lagMsFor: (r) => faults.effective(r).replicationLagMs });
+  const store = regions.store(region);
   const counts = new CallCounts();
-  const rate = new RateWindow();
+  const rates = new Map<string, RateWindow>();
+  const rateFor = (r: string): RateWindow => {
+    let window = rates.get(r);
+    if (!window) {
+      window = new RateWindow();
+      rates.set(r, window);
+    }
+    return window;
+  };
   const rotationFunctions = new RotationFunctions();
   for (const [arn, fn] of Object.entries(opts.rotationFunctions ?? {})) rotationFunctions.register(arn, fn);
   const rotations = new RotationRunner({
@@ -96,14 +115,14 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
   const hungResponses = new Set<ServerResponse>();
 
   const control: ControlTarget = {
-    setFaults: (partial) => faults.set(partial),
-    clearFaults: () => faults.clear(),
-    faults: () => faults.get(),
-    counts: () => counts.snapshot(),
+    setFaults: (partial, r) => faults.settings(r).set(partial),
+    clearFaults: (r) => faults.clear(r),
+    faults: (r) => faults.settings(r).get(),
+    counts: (r) => counts.snapshot(r),
     resetCounts: () => counts.reset(),
     resetStore: () => {
       rotations.reset();
-      store.clear();
+      regions.clear();
     },
     registerRotationFunction: (arn, fn) => rotationFunctions.register(arn, fn),
     unregisterRotationFunction: (arn) => void rotationFunctions.unregister(arn),
@@ -136,7 +155,7 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
     }
 
     if (url.pathname.startsWith(CONTROL_PATH_PREFIX)) {
-      const answer = handleControlRequest(req.method ?? 'GET', url.pathname, body, control);
+      const answer = handleControlRequest(req.method ?? 'GET', url.pathname, body, control, url.searchParams);
       sendControl(res, answer.status, answer.body);
       return;
     }
@@ -163,8 +182,9 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
       return;
     }
 
-    counts.record(operation);
-    const active = faults.get();
+    const requestRegion = signingRegion(req, url) ?? region;
+    counts.record(operation, requestRegion);
+    const active = faults.effective(requestRegion);
     if (active.hang) {
       hungResponses.add(res);
       res.on('close', () => hungResponses.delete(res));
@@ -174,7 +194,7 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
     let respond: () => void;
     try {
       assertNoInjectedFailure(active, operation);
-      if (!rate.admit(operation, clock.now(), active.rateLimitPerSecond)) throw new AwsServiceError('ThrottlingException', 'Rate exceeded');
+      if (!rateFor(requestRegion).admit(operation, clock.now(), active.rateLimitPerSecond)) throw new AwsServiceError('ThrottlingException', 'Rate exceeded');
       if (sts !== undefined) {
         const xml = runStsAction(sts, requestId);
         respond = () => sendXml(res, requestId, 200, xml);
@@ -182,14 +202,21 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
         if (!isOperationName(operation)) {
           throw new AwsServiceError('UnknownOperationException', `The local Secrets Manager does not implement ${operation}.`);
         }
-        const output = runOperation(operation, parseJsonObject(body), {
-          store,
-          faults: active,
-          region,
-          now: () => clock.now(),
-          rotations,
-          rotationFunctions,
-        });
+        let output: Record<string, unknown>;
+        try {
+          output = runOperation(operation, parseJsonObject(body), {
+            store: regions.store(requestRegion),
+            regions,
+            faults: active,
+            region: requestRegion,
+            now: () => clock.now(),
+            rotations,
+            rotationFunctions,
+          });
+        } finally {
+          // Whatever the call changed in a primary secret goes on to its replicas.
+          regions.syncAll();
+        }
         respond = () => sendJson(res, requestId, 200, output);
       }
     } catch (error) {
@@ -225,9 +252,18 @@ export async function startLocalSecretsManager(opts: LocalSecretsManagerOptions 
     port,
     ...control,
     whenRotationsIdle: () => rotations.whenIdle(),
+    whenReplicated: () => {
+      regions.syncAll();
+      return regions.whenIdle();
+    },
+    flushReplication: () => {
+      regions.syncAll();
+      regions.flush();
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         rotations.close();
+        regions.close();
         for (const timer of pendingTimers) clearTimeout(timer);
         pendingTimers.clear();
         server.close(() => resolve());
@@ -289,6 +325,17 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
     // A client that goes away mid-body: settle (a no-op after 'end') so nothing waits forever.
     req.on('close', () => reject(new Error('request closed before its body was read')));
   });
+}
+
+/**
+ * The region of a request: the third field of its SigV4 credential scope
+ * (`Credential=AKID/20260101/us-west-2/secretsmanager/aws4_request`), from the Authorization
+ * header or a presigned URL's X-Amz-Credential. Undefined when the request carries none.
+ */
+export function signingRegion(req: IncomingMessage, url: URL): string | undefined {
+  const credential = /Credential=([^,\s]+)/.exec(headerValue(req, 'authorization') ?? '')?.[1] ?? url.searchParams.get('X-Amz-Credential') ?? '';
+  const region = credential.split('/')[2];
+  return region !== undefined && /^[a-z]{2}(-[a-z]+)+-\d$/.test(region) ? region : undefined;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

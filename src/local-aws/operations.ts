@@ -6,6 +6,7 @@ import { LOCAL_CALLER_ARN } from './local-identity.js';
 import { decodePageToken, paginate } from './page-token.js';
 import { RequestFields } from './request-fields.js';
 import type { RotationFunctions } from './rotation-functions.js';
+import type { Regions } from './regions.js';
 import type { RotationRunner } from './rotation-runner.js';
 import { nextRotationMs, readRotationRules, rotationRulesJson } from './rotation-schedule.js';
 import { AWSCURRENT, AWSPENDING, rotationInProgressError, type SecretPayload, type SecretRecord, type SecretStore, type SecretVersion } from './store.js';
@@ -33,12 +34,17 @@ export const OPERATION_NAMES = [
   'RotateSecret',
   'CancelRotateSecret',
   'GetRandomPassword',
+  'ReplicateSecretToRegions',
+  'RemoveRegionsFromReplication',
+  'StopReplicationToReplica',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
 export interface OperationContext {
+  /** The store of the request's region. */
   readonly store: SecretStore;
+  readonly regions: Regions;
   readonly faults: Readonly<Faults>;
   readonly region: string;
   readonly now: () => number;
@@ -72,7 +78,7 @@ const SORT_ORDER = ['asc', 'desc'] as const;
 const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 const HANDLERS: Readonly<Record<OperationName, Handler>> = {
-  CreateSecret(fields, { store }) {
+  CreateSecret(fields, { store, regions, region }) {
     const name = fields.string('Name', { required: true, min: 1, max: 512 });
     if (!SECRET_NAME_PATTERN.test(name)) {
       throw new AwsServiceError(
@@ -84,6 +90,9 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
     const description = fields.string('Description', { max: 2048 });
     const payload = readPayload(fields);
     const tags = fields.tags('Tags') ?? [];
+    const replicaRegions = readReplicaRegions(fields);
+    const force = fields.boolean('ForceOverwriteReplicaSecret') ?? false;
+    const existedBefore = store.find(name) !== undefined;
     const { secret, version } = store.create({
       name,
       tags,
@@ -91,7 +100,35 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
       ...(description === undefined ? {} : { description }),
       ...(payload === undefined ? {} : { payload }),
     });
-    return { ARN: secret.arn, Name: secret.name, ...(version ? { VersionId: version.versionId } : {}) };
+    if (replicaRegions.length > 0 && !existedBefore) regions.replicate(secret, region, replicaRegions, force);
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      ...(version ? { VersionId: version.versionId } : {}),
+      ...(secret.replicas !== undefined && secret.replicas.size > 0 ? { ReplicationStatus: replicationStatus(secret) } : {}),
+    };
+  },
+
+  ReplicateSecretToRegions(fields, { store, regions, region }) {
+    const secret = store.getActive(fields.string('SecretId', SECRET_ID));
+    assertPrimary(secret);
+    const targets = readReplicaRegions(fields, true);
+    regions.replicate(secret, region, targets, fields.boolean('ForceOverwriteReplicaSecret') ?? false);
+    return { ARN: secret.arn, ReplicationStatus: replicationStatus(secret) };
+  },
+
+  RemoveRegionsFromReplication(fields, { store, regions }) {
+    const secret = store.getActive(fields.string('SecretId', SECRET_ID));
+    assertPrimary(secret);
+    const removed = fields.stringList('RemoveReplicaRegions', { required: true, min: 1, item: { min: 1, max: 128 } });
+    regions.removeReplicas(secret, removed);
+    return { ARN: secret.arn, ReplicationStatus: replicationStatus(secret) };
+  },
+
+  StopReplicationToReplica(fields, { store, regions, region }) {
+    const secret = store.getActive(fields.string('SecretId', SECRET_ID));
+    regions.promote(secret, region);
+    return { ARN: secret.arn };
   },
 
   GetSecretValue(fields, context) {
@@ -155,6 +192,7 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
     }
     assertSecretAllowed(context, 'PutSecretValue', secretId);
     const secret = context.store.getActive(secretId);
+    assertPrimary(secret);
     const version = context.store.putValue(secret, { versionId, payload, ...(stages ? { stages } : {}) });
     return {
       ARN: secret.arn,
@@ -196,6 +234,7 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
     const moveToVersionId = fields.string('MoveToVersionId', VERSION_ID);
     const removeFromVersionId = fields.string('RemoveFromVersionId', VERSION_ID);
     const secret = store.getActive(secretId);
+    assertPrimary(secret);
     store.updateVersionStage(secret, {
       stage,
       ...(moveToVersionId === undefined ? {} : { moveToVersionId }),
@@ -256,14 +295,14 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
   TagResource(fields, { store }) {
     const secretId = fields.string('SecretId', SECRET_ID);
     const tags = fields.tags('Tags', { required: true }) ?? [];
-    store.tag(store.getActive(secretId), tags);
+    store.tag(assertPrimary(store.getActive(secretId)), tags);
     return {};
   },
 
   UntagResource(fields, { store }) {
     const secretId = fields.string('SecretId', SECRET_ID);
     const keys = fields.stringList('TagKeys', { required: true, item: { min: 1, max: 128 } });
-    store.untag(store.getActive(secretId), keys);
+    store.untag(assertPrimary(store.getActive(secretId)), keys);
     return {};
   },
 
@@ -291,12 +330,19 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
       const arn = secretId.startsWith('arn:') ? secretId : store.partialArn(secretId);
       return { ARN: arn, Name: arn.slice(arn.indexOf(':secret:') + ':secret:'.length), DeletionDate: epochSeconds(now()) };
     }
+    assertPrimary(secret);
+    if (secret.replicas !== undefined && secret.replicas.size > 0) {
+      throw new AwsServiceError(
+        'InvalidRequestException',
+        "You can't delete a secret that is replicated to other Regions. Remove its replicas first with RemoveRegionsFromReplication.",
+      );
+    }
     const deletionMs = force ? store.forceDelete(secret) : store.scheduleDeletion(secret, recoveryWindowDays ?? DEFAULT_RECOVERY_WINDOW_DAYS);
     return { ARN: secret.arn, Name: secret.name, DeletionDate: epochSeconds(deletionMs) };
   },
 
   RestoreSecret(fields, { store }) {
-    const secret = store.get(fields.string('SecretId', SECRET_ID));
+    const secret = assertPrimary(store.get(fields.string('SecretId', SECRET_ID)));
     store.restore(secret);
     return { ARN: secret.arn, Name: secret.name };
   },
@@ -308,7 +354,7 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
     const lambdaArnField = fields.string('RotationLambdaARN', { max: 2048 });
     const rules = readRotationRules(body.RotationRules);
     const immediately = fields.boolean('RotateImmediately') ?? true;
-    const secret = store.getActive(secretId);
+    const secret = assertPrimary(store.getActive(secretId));
     const running = rotations.runningFor(secret);
     // A retry of the same request (same ClientRequestToken) while its rotation runs: same answer.
     if (running?.token === token) return { ARN: secret.arn, Name: secret.name, VersionId: token };
@@ -341,7 +387,7 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
   },
 
   CancelRotateSecret(fields, { store, rotations, now }) {
-    const secret = store.getActive(fields.string('SecretId', SECRET_ID));
+    const secret = assertPrimary(store.getActive(fields.string('SecretId', SECRET_ID)));
     const rotation = secret.rotation;
     if (rotation === undefined || !rotation.enabled) {
       throw new AwsServiceError('InvalidRequestException', "You can't cancel rotation because rotation isn't enabled for this secret.");
@@ -434,6 +480,45 @@ function assertSecretAllowed(context: OperationContext, operation: string, secre
   }
 }
 
+/**
+ * A write to a replica is refused, as AWS refuses it: replicas change only through their
+ * primary. The message names the primary's region.
+ */
+function assertPrimary(secret: SecretRecord): SecretRecord {
+  if (secret.primaryRegion !== undefined) {
+    throw new AwsServiceError(
+      'InvalidRequestException',
+      `Operation is not permitted on a replica secret. Perform it on the primary secret in ${secret.primaryRegion}.`,
+    );
+  }
+  return secret;
+}
+
+/** AddReplicaRegions: `[{Region, KmsKeyId?}]`. */
+function readReplicaRegions(fields: RequestFields, required = false): Array<{ region: string; kmsKeyId?: string }> {
+  const raw = fields.raw('AddReplicaRegions');
+  if (raw === undefined || raw === null) {
+    if (required) throw validationError('AddReplicaRegions', 'Member must not be null');
+    return [];
+  }
+  if (!Array.isArray(raw) || raw.length === 0) throw validationError('AddReplicaRegions', 'Member must have length greater than or equal to 1');
+  return raw.map((item: unknown) => {
+    const entry = new RequestFields((typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>);
+    const replicaRegion = entry.string('Region', { required: true, min: 1, max: 128 });
+    const kmsKeyId = entry.string('KmsKeyId', { max: 2048 });
+    return { region: replicaRegion, ...(kmsKeyId === undefined ? {} : { kmsKeyId }) };
+  });
+}
+
+function replicationStatus(secret: SecretRecord): JsonObject[] {
+  return [...(secret.replicas?.values() ?? [])].map((replica) => ({
+    Region: replica.region,
+    ...(replica.kmsKeyId === undefined ? {} : { KmsKeyId: replica.kmsKeyId }),
+    Status: replica.status,
+    ...(replica.statusMessage === undefined ? {} : { StatusMessage: replica.statusMessage }),
+  }));
+}
+
 function batchEntry(context: OperationContext, secretId: string): JsonObject {
   assertSecretAllowed(context, 'GetSecretValue', secretId);
   const secret = context.store.getActive(secretId);
@@ -470,6 +555,8 @@ function describe(secret: SecretRecord, stagesField: 'VersionIdsToStages' | 'Sec
     ...(secret.deletedMs === undefined ? {} : { DeletedDate: epochSeconds(secret.deletedMs) }),
     ...(secret.tags.size > 0 ? { Tags: [...secret.tags].map(([Key, Value]) => ({ Key, Value })) } : {}),
     ...rotationFields(secret),
+    ...(secret.primaryRegion === undefined ? {} : { PrimaryRegion: secret.primaryRegion }),
+    ...(secret.replicas !== undefined && secret.replicas.size > 0 ? { ReplicationStatus: replicationStatus(secret) } : {}),
     [stagesField]: stages,
     CreatedDate: epochSeconds(secret.createdMs),
   };

@@ -47,6 +47,11 @@ export class RequestFields {
     return checkString(field, this.body[field], constraints);
   }
 
+  /** The field as sent, for structures the typed readers do not cover. */
+  raw(field: string): unknown {
+    return this.body[field];
+  }
+
   boolean(field: string): boolean | undefined {
     const value = this.body[field];
     if (value === undefined || value === null) return undefined;

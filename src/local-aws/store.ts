@@ -66,6 +66,18 @@ export interface SecretRecord {
   deletionMs?: number;
   /** Set by RotateSecret; `enabled` cleared by CancelRotateSecret. */
   rotation?: RotationConfig;
+  /** Set on a replica: the region of its primary secret. Writes to a replica are refused. */
+  primaryRegion?: string;
+  /** On a primary: its replicas by region, in the order they were added. */
+  readonly replicas?: Map<string, ReplicaState>;
+}
+
+/** One replica of a primary secret, as DescribeSecret's ReplicationStatus reports it. */
+export interface ReplicaState {
+  readonly region: string;
+  readonly kmsKeyId?: string;
+  status: 'InSync' | 'InProgress' | 'Failed';
+  statusMessage?: string;
 }
 
 export interface RotationConfig {
@@ -198,6 +210,7 @@ export class SecretStore {
       versions: new Map(),
       createdMs: now,
       lastChangedMs: now,
+      replicas: new Map(),
     };
     if (input.description !== undefined) secret.description = input.description;
     this.secrets.set(secret.name, secret);
@@ -385,6 +398,35 @@ export class SecretStore {
   /** Takes a label off whichever version has it (a test rotation's placeholder, for one). */
   dropStage(secret: SecretRecord, stage: string): void {
     this.holderOf(secret, stage)?.stages.delete(stage);
+  }
+
+  /** The region whose ARNs this store issues. */
+  get region(): string {
+    return this.options.region;
+  }
+
+  /**
+   * Adds the replica of `primary` (a secret of another region's store): same name, same ARN
+   * suffix, this store's region. Its data arrives with `copyReplicaData`.
+   */
+  insertReplica(primary: SecretRecord, primaryRegion: string): SecretRecord {
+    const now = this.options.clock.now();
+    const replica: SecretRecord = {
+      arn: `${this.partialArn(primary.name)}-${primary.arn.slice(-6)}`,
+      name: primary.name,
+      tags: new Map(),
+      versions: new Map(),
+      createdMs: now,
+      lastChangedMs: now,
+      primaryRegion,
+    };
+    this.secrets.set(replica.name, replica);
+    return replica;
+  }
+
+  /** Drops a secret at once (a replica removed from replication). */
+  remove(secret: SecretRecord): void {
+    if (this.secrets.get(secret.name) === secret) this.secrets.delete(secret.name);
   }
 
   /** The ARN a secret of that name has before its random suffix. */

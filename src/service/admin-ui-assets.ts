@@ -156,6 +156,7 @@ export const ADMIN_UI_SCRIPT = `'use strict';
     var rows = [
       ['Secrets', view.status],
       ['Source', view.source + (view.region ? ' (' + view.region + ')' : '')],
+      ['Serving region', view.region ? view.region + (view.degraded ? ' (replica; primary ' + view.primaryRegion + ' failed)' : view.primaryRegion ? ' (primary)' : '') + ' since ' + when(view.regionSince) : '-'],
       ['Loaded', view.secretsLoaded + ' of ' + view.totalSecrets + (view.requiredSecretsOk ? ', every required one' : ', a required one is MISSING')],
       ['Cache age', duration(view.cacheAge) + (view.cacheExpired ? ' (expired)' : '')],
       ['Last full refresh', when(view.lastRefresh)],

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MAX_TTL_MS, MIN_TTL_MS } from '../engine/index.js';
+import { DEFAULT_GRACE_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_TTL_MS, MAX_TTL_MS, MIN_TTL_MS, parseReplicaRegions } from '../engine/index.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND, DEFAULT_NOTICE_INTERVAL_MS, DEFAULT_NOTICE_SPREAD_MS } from './refresh-broadcast.js';
 import { DEFAULT_WEBHOOK_INGEST } from './webhook-ingest.js';
@@ -14,6 +14,8 @@ export interface ServiceConfig {
   readonly host: string;
   readonly useAwsSecrets: boolean;
   readonly awsRegion: string;
+  /** SECRETS_REPLICA_REGIONS: replica regions read when AWS_REGION fails, in order of preference. */
+  readonly secretsReplicaRegions: readonly string[];
   readonly secretsTtlMs: number;
   readonly secretsGraceMs: number;
   /** At most one refresh per this interval on refresh notices from Redis (plus one trailing). */
@@ -103,6 +105,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     host: str(env, 'HOST', '127.0.0.1'),
     useAwsSecrets: bool(env, 'USE_AWS_SECRETS', false),
     awsRegion: str(env, 'AWS_REGION', 'us-east-1'),
+    secretsReplicaRegions: replicaRegions(env, str(env, 'AWS_REGION', 'us-east-1')),
     secretsTtlMs: int(env, 'SECRETS_TTL_MS', DEFAULT_TTL_MS, MIN_TTL_MS, MAX_TTL_MS),
     secretsGraceMs: int(env, 'SECRETS_GRACE_MS', DEFAULT_GRACE_MS, 0, Number.MAX_SAFE_INTEGER),
     secretsNoticeIntervalMs: int(env, 'SECRETS_NOTICE_INTERVAL_MS', DEFAULT_NOTICE_INTERVAL_MS, 0, 10 * 60_000),
@@ -252,6 +255,14 @@ function proxyRangeWidth(entry: string): 'ok' | 'too-wide' | 'everything' {
   // A range inside the mapped space (::ffff:0:0/96 and longer) is an IPv4 range in disguise.
   if (bits >= 96 && IPV4_MAPPED.check(address, 'ipv6') && bits - 96 < MIN_PROXY_PREFIX_V4) return 'too-wide';
   return 'ok';
+}
+
+function replicaRegions(env: Env, primaryRegion: string): string[] {
+  try {
+    return parseReplicaRegions(str(env, 'SECRETS_REPLICA_REGIONS', ''), primaryRegion);
+  } catch (err) {
+    throw new ConfigError('SECRETS_REPLICA_REGIONS', `comma-separated region names other than AWS_REGION (${(err as Error).message})`);
+  }
 }
 
 function slug(env: Env, name: string, fallback: string): string {

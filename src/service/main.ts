@@ -16,6 +16,7 @@ import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import {
   type AwsCall,
+  type AwsRegionClient,
   createAwsSource,
   createEnvSource,
   createSecretsEngine,
@@ -142,9 +143,14 @@ async function buildCore(args: StartArgs): Promise<Core> {
   const awsCallListeners: ((call: AwsCall) => void)[] = [];
   const source = config.useAwsSecrets
     ? createAwsSource({
-        // Throttling is the fleet's load: the engine's retries spread it, the SDK's would add to it.
-        client: createSecretsManagerClient({ region: config.awsRegion, retryThrottled: false, ...(endpoint !== undefined && { endpoint }) }),
-        region: config.awsRegion,
+        // AWS_REGION first, then SECRETS_REPLICA_REGIONS in order: a client per region. An
+        // endpoint override serves every region (the local endpoint tells them apart by the
+        // request signature's region). Throttling is the fleet's load: the engine's retries
+        // spread it, the SDK's would add to it.
+        regions: [config.awsRegion, ...config.secretsReplicaRegions].map((region) => ({
+          region,
+          client: createSecretsManagerClient({ region, retryThrottled: false, ...(endpoint !== undefined && { endpoint }) }),
+        })) as [AwsRegionClient, ...AwsRegionClient[]],
         logger: secretsLogger,
         onCall: (call) => {
           for (const listener of awsCallListeners) listener(call);

@@ -101,9 +101,23 @@ export function createMetrics(engine: Pick<ServiceEngine, 'status'>, options: Me
 
   const awsCalls = new Counter({
     name: 'secrets_aws_calls_total',
-    help: 'Secrets Manager calls the engine made, by operation and outcome (ok or the error code)',
-    labelNames: ['operation', 'outcome'],
+    help: 'Secrets Manager calls the engine made, by operation, outcome (ok or the error code) and region',
+    labelNames: ['operation', 'outcome', 'region'],
     registers,
+  });
+  new Gauge({
+    name: 'secrets_served_region',
+    help: 'Which region served the current secrets: 1 for the serving region, 0 for the other regions read',
+    labelNames: ['region'],
+    registers,
+    collect() {
+      this.reset();
+      const { region: serving, regions } = engine.status();
+      // Env mode has no region: no series.
+      if (typeof serving !== 'string') return;
+      for (const region of regions ?? []) this.set({ region }, region === serving ? 1 : 0);
+      this.set({ region: serving }, 1);
+    },
   });
   const refreshes = new Counter({
     name: 'secrets_refreshes_total',
@@ -149,7 +163,7 @@ export function createMetrics(engine: Pick<ServiceEngine, 'status'>, options: Me
       requests.inc(labels);
       duration.observe(labels, reply.elapsedTime / 1000);
     },
-    awsCall: ({ operation, outcome }) => awsCalls.inc({ operation, outcome }),
+    awsCall: ({ operation, outcome, region }) => awsCalls.inc({ operation, outcome, region }),
     refreshed: (outcome) => refreshes.inc({ reason: outcome.reason, outcome: outcome.ok ? 'ok' : outcome.code }),
     refreshNotice: (result) => notices.inc({ result }),
     adminAuthFailure: (reason) => authFailures.inc({ reason }),

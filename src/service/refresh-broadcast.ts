@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Catalog, CatalogSpec, Clock, Logger, NoticeProblem, RefreshOptions, RefreshOutcome, SecretName, TimerHandle } from '../engine/index.js';
 import { driverErrorCode, parseRefreshNotice, REFRESH_CHANNEL, refreshNoticeMessage, silentLogger, systemClock, withDeadline } from '../engine/index.js';
 import { SINGLE_INSTANCE_FLEET, type FleetSize } from './fleet-size.js';
+import { createReplicaVersionWait } from './replica-version-wait.js';
 
 export { REFRESH_CHANNEL };
 export type { RefreshNotice } from '../engine/index.js';
@@ -77,6 +78,8 @@ export interface RefreshBroadcast {
 export interface NoticeEngine<C extends CatalogSpec> {
   readonly catalog: Catalog<C>;
   refresh(options: RefreshOptions<C>): Promise<RefreshOutcome>;
+  /** The versions held, to tell whether a replica region has served a notice's version yet. */
+  status?(): { readonly secrets: Readonly<Record<string, { readonly versionId: string | null }>> };
 }
 
 export interface RefreshBroadcastOptions<C extends CatalogSpec = CatalogSpec> {
@@ -107,6 +110,8 @@ export interface RefreshBroadcastOptions<C extends CatalogSpec = CatalogSpec> {
   /** [0, 1), for the spread; injected so tests choose it. */
   readonly random?: () => number;
   readonly logger?: Logger;
+  /** How long a notice's version is waited for in a replica region (see replica-version-wait.ts). */
+  readonly replicaLagBoundMs?: number;
 }
 
 /**
@@ -156,6 +161,15 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
   let failures = 0;
   let lastStartMs = Number.NEGATIVE_INFINITY;
   let lastReconnectRefreshMs = Number.NEGATIVE_INFINITY;
+  // A notice's version that a replica region does not hold yet is asked for again, with backoff.
+  const replicaWait = createReplicaVersionWait({
+    clock,
+    random,
+    logger,
+    retry: (names) => void request(names, 'replica-lag'),
+    held: (name) => engine.status?.().secrets[name]?.versionId,
+    ...(options.replicaLagBoundMs !== undefined && { boundMs: options.replicaLagBoundMs }),
+  });
   const junk = { sinceLog: 0, total: 0, lastLogMs: Number.NEGATIVE_INFINITY, problems: new Map<NoticeProblem, number>() };
 
   function windowMs(): number {
@@ -227,6 +241,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
       const retry = failures < MAX_NOTICE_RETRIES ? failed : [];
       for (const n of retry) pending.add(n);
       failures = retry.length > 0 ? failures + 1 : 0;
+      replicaWait.settled(names, outcome);
       if (outcome.ok) {
         logger.info(
           { event: 'secrets.refresh_notice_applied', reasons: why, names, changed: outcome.changed.map((c) => c.name), ...(retry.length > 0 && { retrying: retry }) },
@@ -277,6 +292,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
     const parsed = parseRefreshNotice(message, engine.catalog);
     if (!parsed.ok) return ignored(parsed.problem);
     if (parsed.notice.origin === instanceId) return;
+    if (parsed.notice.versions !== undefined) replicaWait.expect(parsed.notice.versions);
     // A notice that names no secrets asks for all of them.
     tell(request(parsed.notice.names.length === 0 ? allNames : parsed.notice.names, parsed.notice.reason));
   }
@@ -327,6 +343,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
     },
     async close() {
       closed = true;
+      replicaWait.close();
       scheduled?.handle.cancel();
       scheduled = undefined;
       subscriber.off('message', onMessage);

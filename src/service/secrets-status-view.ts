@@ -17,6 +17,11 @@ export interface SecretsHealthView {
   readonly lastRefresh: string | null;
   /** Secrets whose value is a generated placeholder (healthy locally, but visible): names only. */
   readonly placeholders: readonly string[];
+  /** The region that served the current values (AWS mode), and since when. */
+  readonly region: string | null;
+  readonly regionSince: string | null;
+  /** Set while a replica region serves: `{ code: 'SERVED_BY_REPLICA', region }`. */
+  readonly degraded: EngineStatus['degraded'];
 }
 
 export interface SecretEntryView {
@@ -47,7 +52,12 @@ export interface SecretEntryView {
 export interface SecretsAdminView {
   readonly status: SecretsHealth;
   readonly source: 'AWS Secrets Manager' | 'Environment variables';
+  /** The region that served the current values (AWS mode), and since when. */
   readonly region: string | null;
+  readonly regionSince: string | null;
+  readonly primaryRegion: string | null;
+  /** Set while a replica region serves: `{ code: 'SERVED_BY_REPLICA', region }`. */
+  readonly degraded: EngineStatus['degraded'];
   readonly totalSecrets: number;
   readonly secretsLoaded: number;
   readonly requiredSecretsOk: boolean;
@@ -67,11 +77,11 @@ export interface SecretsAdminView {
 /**
  * unhealthy: not initialized or a required secret missing. degraded: the last refresh failed, or
  * could not read some secret, so cached values are being served (including the seed's case of a
- * cache past its TTL after failed refreshes). healthy otherwise.
+ * cache past its TTL after failed refreshes), or a replica region serves them. healthy otherwise.
  */
 export function secretsHealth(s: EngineStatus): SecretsHealth {
   if (!s.initialized || !s.requiredSecretsOk) return 'unhealthy';
-  if (s.consecutiveFailures > 0 || s.lastErrorCode !== null) return 'degraded';
+  if (s.consecutiveFailures > 0 || s.lastErrorCode !== null || s.degraded !== null) return 'degraded';
   return 'healthy';
 }
 
@@ -86,6 +96,9 @@ export function secretsHealthView(s: EngineStatus, placeholders: readonly string
     cacheExpired: s.cacheExpired,
     lastRefresh: s.lastRefresh,
     placeholders: [...placeholders],
+    region: s.region,
+    regionSince: s.regionSince,
+    degraded: s.degraded,
   };
 }
 
@@ -122,6 +135,9 @@ export function secretsAdminView(s: EngineStatus, options: AdminViewOptions): Se
     status: secretsHealth(s),
     source: s.source === 'aws' ? 'AWS Secrets Manager' : 'Environment variables',
     region: s.region,
+    regionSince: s.regionSince,
+    primaryRegion: s.primaryRegion,
+    degraded: s.degraded,
     totalSecrets: s.totalSecrets,
     secretsLoaded: s.secretsLoaded,
     requiredSecretsOk: s.requiredSecretsOk,

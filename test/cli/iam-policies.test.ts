@@ -8,9 +8,10 @@ import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-mana
 import { decide } from './iam-simulator.js';
 import { cliDeps } from './support.js';
 
-const scope = { account: '123456789012', region: 'us-east-1', prefix: 'whatsapp-saas/mvp' };
+/** The committed policies' scope: the placeholder account, with us-west-2 as the example replica region. */
+const scope = { account: '123456789012', region: 'us-east-1', prefix: 'whatsapp-saas/mvp', replicaRegions: ['us-west-2'] };
 const policies = buildPolicies(scope);
-const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbC123`;
+const secretArn = (name: string, region = 'us-east-1') => `arn:aws:secretsmanager:${region}:123456789012:secret:${name}-AbC123`;
 const CATALOG_IDS = whatsappSaasCatalog().entries.map((e) => e.awsId);
 
 
@@ -83,6 +84,58 @@ describe('IAM policies under an IAM policy simulator', () => {
       expect(rotationCalls).toEqual(expect.arrayContaining(['PutSecretValue', 'UpdateSecretVersionStage']));
       for (const op of rotationCalls) {
         expect(await decide(policies.rotation, `secretsmanager:${op}`, secretArn('whatsapp-saas/mvp/admin-token'))).toBe('Allowed');
+      }
+    } finally {
+      await lsm.close();
+    }
+  });
+
+  it('lets the app read a replica in a replica region, decrypting there through Secrets Manager, and never write it', async () => {
+    const replicaKey = 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    for (const id of CATALOG_IDS) {
+      expect(await decide(policies.readOnly, 'secretsmanager:GetSecretValue', secretArn(id, 'us-west-2'))).toBe('Allowed');
+      expect(await decide(policies.readOnly, 'secretsmanager:PutSecretValue', secretArn(id, 'us-west-2'))).toBe('ImplicitlyDenied');
+    }
+    expect(await decide(policies.readOnly, 'kms:Decrypt', replicaKey, { 'kms:ViaService': 'secretsmanager.us-west-2.amazonaws.com' })).toBe('Allowed');
+    expect(await decide(policies.readOnly, 'kms:Decrypt', replicaKey, { 'kms:ViaService': 's3.us-west-2.amazonaws.com' })).toBe('ImplicitlyDenied');
+    // A region the secrets are not replicated to is not covered.
+    expect(await decide(policies.readOnly, 'secretsmanager:GetSecretValue', secretArn(CATALOG_IDS[0]!, 'eu-west-1'))).toBe('ImplicitlyDenied');
+  });
+
+  it('lets rotation and CI/CD read replicas but write only in the primary region', async () => {
+    const admin = 'whatsapp-saas/mvp/admin-token';
+    for (const action of ['GetSecretValue', 'DescribeSecret', 'ListSecretVersionIds']) {
+      expect(await decide(policies.rotation, `secretsmanager:${action}`, secretArn(admin, 'us-west-2'))).toBe('Allowed');
+    }
+    for (const action of ['PutSecretValue', 'UpdateSecretVersionStage']) {
+      expect(await decide(policies.rotation, `secretsmanager:${action}`, secretArn(admin, 'us-west-2'))).toBe('ImplicitlyDenied');
+      expect(await decide(policies.cicd, `secretsmanager:${action}`, secretArn(admin, 'us-west-2'))).toBe('ImplicitlyDenied');
+    }
+    expect(await decide(policies.cicd, 'secretsmanager:CreateSecret', secretArn(admin, 'us-west-2'))).toBe('ImplicitlyDenied');
+    expect(await decide(policies.cicd, 'secretsmanager:DescribeSecret', secretArn(admin, 'us-west-2'))).toBe('Allowed');
+    expect(await decide(policies.cicd, 'secretsmanager:ReplicateSecretToRegions', secretArn(admin))).toBe('Allowed');
+    expect(await decide(policies.rotationFunction, 'secretsmanager:PutSecretValue', secretArn(admin, 'us-west-2'))).toBe('ImplicitlyDenied');
+  });
+
+  it('covers no replica region and grants no replication without --replica-regions', () => {
+    const single = buildPolicies({ account: '123456789012', region: 'us-east-1', prefix: 'whatsapp-saas/mvp' });
+
+    expect(JSON.stringify(single)).not.toContain('us-west-2');
+    expect(JSON.stringify(single)).not.toContain('ReplicateSecretToRegions');
+  });
+
+  it('lets CI/CD make every call setup --replica-regions makes', async () => {
+    const lsm = await startLocalSecretsManager({ port: 0 });
+    try {
+      const c = await cliDeps(lsm);
+      await writeFile(join(c.cwd, 'prod.env'), 'META_APP_SECRET=iam-test-app-secret-0123456789abcdef\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
+      expect(await run(['setup', '--yes', '--from-env', 'prod.env'], c.deps)).toBe(0);
+      lsm.resetCounts();
+      expect(await run(['setup', '--yes', '--from-env', 'prod.env', '--replica-regions', 'us-west-2'], c.deps)).toBe(0);
+      const calls = Object.keys(lsm.counts());
+      expect(calls).toContain('ReplicateSecretToRegions');
+      for (const op of calls) {
+        for (const id of CATALOG_IDS) expect(await decide(policies.cicd, `secretsmanager:${op}`, secretArn(id))).toBe('Allowed');
       }
     } finally {
       await lsm.close();

@@ -152,9 +152,9 @@ describe('AWS source: call observer', () => {
     await source.load([catalog.entry('ADMIN_TOKEN')!, catalog.entry('REDIS_URL')!], controller().signal);
 
     expect(calls).toEqual([
-      { operation: 'BatchGetSecretValue', outcome: 'AccessDeniedException' },
-      { operation: 'GetSecretValue', outcome: 'ok' },
-      { operation: 'GetSecretValue', outcome: 'ThrottlingException' },
+      { operation: 'BatchGetSecretValue', outcome: 'AccessDeniedException', region: 'us-east-1' },
+      { operation: 'GetSecretValue', outcome: 'ok', region: 'us-east-1' },
+      { operation: 'GetSecretValue', outcome: 'ThrottlingException', region: 'us-east-1' },
     ]);
   });
 

@@ -35,6 +35,23 @@ const input = (over: Partial<StatusInput> = {}): StatusInput => ({
 });
 
 describe('engineStatus', () => {
+  it('names the replica serving, since when, and marks it degraded', () => {
+    const status = engineStatus(input({ served: { region: 'eu-central-1', sinceMs: T0 } }));
+
+    expect(status).toMatchObject({
+      region: 'eu-central-1',
+      regionSince: new Date(T0).toISOString(),
+      primaryRegion: 'eu-west-1',
+      degraded: { code: 'SERVED_BY_REPLICA', region: 'eu-central-1' },
+    });
+  });
+
+  it('is not degraded while the primary serves', () => {
+    const status = engineStatus(input({ served: { region: 'eu-west-1', sinceMs: T0 } }));
+
+    expect(status).toMatchObject({ region: 'eu-west-1', regionSince: new Date(T0).toISOString(), degraded: null });
+  });
+
   it('reports the engine and every secret, never a value', () => {
     const snapshot = loaded();
     const cells = cellsFor(snapshot.slots, new Map());
@@ -47,6 +64,10 @@ describe('engineStatus', () => {
       source: 'aws',
       sourceDescription: 'AWS Secrets Manager',
       region: 'eu-west-1',
+      regionSince: null,
+      primaryRegion: 'eu-west-1',
+      regions: ['eu-west-1'],
+      degraded: null,
       secretsLoaded: 3,
       totalSecrets: 4,
       requiredSecretsOk: true,

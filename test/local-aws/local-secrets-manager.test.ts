@@ -98,7 +98,7 @@ describe('local Secrets Manager wire protocol', () => {
   });
 
   it('answers UnknownOperationException for an operation it does not implement', async () => {
-    const response = await post('secretsmanager.ReplicateSecretToRegions', '{}');
+    const response = await post('secretsmanager.ValidateResourcePolicy', '{}');
 
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });

@@ -102,6 +102,20 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
 
+  it('reads SECRETS_REPLICA_REGIONS in order of preference, none by default', () => {
+    expect(loadServiceConfig({}).secretsReplicaRegions).toEqual([]);
+    expect(loadServiceConfig({ AWS_REGION: 'us-east-1', SECRETS_REPLICA_REGIONS: ' us-west-2, eu-west-1 ,' }).secretsReplicaRegions).toEqual([
+      'us-west-2',
+      'eu-west-1',
+    ]);
+  });
+
+  it('refuses a replica list naming the primary, a region twice, or something that is not a region', () => {
+    for (const list of ['us-east-1', 'us-west-2,us-west-2', 'not a region']) {
+      expect(() => loadServiceConfig({ AWS_REGION: 'us-east-1', SECRETS_REPLICA_REGIONS: list })).toThrow(/SECRETS_REPLICA_REGIONS/);
+    }
+  });
+
   it('refuses TRUST_PROXY=true, saying what to set instead', () => {
     expect(() => loadServiceConfig({ TRUST_PROXY: 'true' })).toThrow(
       /^Invalid setting TRUST_PROXY: .*not true \(it lets every client choose its own address\): set 1 behind one load balancer such as an ALB, or the proxies' addresses or CIDRs/,

@@ -49,12 +49,31 @@ describe('createMetrics', () => {
     expect(after.get(sample('secrets_rotation_age_days', { secret: 'ADMIN_TOKEN' }))).toBe(0);
   });
 
+  it('marks the region serving the secrets with 1 and the other regions read with 0', async () => {
+    const served = { ...status({}), region: 'us-west-2', regions: ['us-east-1', 'us-west-2', 'eu-west-1'] };
+
+    const s = await scrape(createMetrics({ status: () => served }));
+
+    expect(s.get(sample('secrets_served_region', { region: 'us-west-2' }))).toBe(1);
+    expect(s.get(sample('secrets_served_region', { region: 'us-east-1' }))).toBe(0);
+    expect(s.get(sample('secrets_served_region', { region: 'eu-west-1' }))).toBe(0);
+  });
+
+  it('has no served-region series in env mode', async () => {
+    const envMode = { ...status({}), region: null, regions: [] };
+
+    const s = await scrape(createMetrics({ status: () => envMode }));
+
+    expect([...s.keys()].some((key) => key.startsWith('secrets_served_region'))).toBe(false);
+  });
+
   it('counts each event under its labels: AWS calls and refreshes by outcome or code', async () => {
     const metrics = createMetrics({ status: () => status({}) });
 
-    metrics.awsCall({ operation: 'BatchGetSecretValue', outcome: 'ok' });
-    metrics.awsCall({ operation: 'GetSecretValue', outcome: 'AccessDeniedException' });
-    metrics.awsCall({ operation: 'GetSecretValue', outcome: 'AccessDeniedException' });
+    metrics.awsCall({ operation: 'BatchGetSecretValue', outcome: 'ok', region: 'us-east-1' });
+    metrics.awsCall({ operation: 'GetSecretValue', outcome: 'AccessDeniedException', region: 'us-east-1' });
+    metrics.awsCall({ operation: 'GetSecretValue', outcome: 'AccessDeniedException', region: 'us-east-1' });
+    metrics.awsCall({ operation: 'BatchGetSecretValue', outcome: 'ok', region: 'us-west-2' });
     metrics.refreshed({ ok: true, reason: 'scheduled', changed: [], failed: [] });
     metrics.refreshed({ ok: false, reason: 'retry', code: 'ThrottlingException', transient: true });
     metrics.refreshNotice('coalesced');
@@ -64,8 +83,9 @@ describe('createMetrics', () => {
     metrics.webhookEvent('stored');
     const s = await scrape(metrics);
 
-    expect(s.get(sample('secrets_aws_calls_total', { operation: 'BatchGetSecretValue', outcome: 'ok' }))).toBe(1);
-    expect(s.get(sample('secrets_aws_calls_total', { operation: 'GetSecretValue', outcome: 'AccessDeniedException' }))).toBe(2);
+    expect(s.get(sample('secrets_aws_calls_total', { operation: 'BatchGetSecretValue', outcome: 'ok', region: 'us-east-1' }))).toBe(1);
+    expect(s.get(sample('secrets_aws_calls_total', { operation: 'GetSecretValue', outcome: 'AccessDeniedException', region: 'us-east-1' }))).toBe(2);
+    expect(s.get(sample('secrets_aws_calls_total', { operation: 'BatchGetSecretValue', outcome: 'ok', region: 'us-west-2' }))).toBe(1);
     expect(s.get(sample('secrets_refreshes_total', { reason: 'scheduled', outcome: 'ok' }))).toBe(1);
     expect(s.get(sample('secrets_refreshes_total', { reason: 'retry', outcome: 'ThrottlingException' }))).toBe(1);
     expect(s.get(sample('secrets_refresh_notices_total', { result: 'coalesced' }))).toBe(1);

@@ -27,6 +27,10 @@ const status = (over: Partial<EngineStatus> = {}): EngineStatus => ({
   source: 'aws',
   sourceDescription: 'AWS Secrets Manager',
   region: 'us-east-1',
+  regionSince: '2026-01-01T10:00:00.000Z',
+  primaryRegion: 'us-east-1',
+  regions: ['us-east-1'],
+  degraded: null,
   secretsLoaded: 2,
   totalSecrets: 3,
   requiredSecretsOk: true,
@@ -49,7 +53,7 @@ const status = (over: Partial<EngineStatus> = {}): EngineStatus => ({
 });
 
 describe('secretsHealthView', () => {
-  it("has exactly the seed's Monitoring fields", () => {
+  it("has exactly the seed's Monitoring fields, plus the serving region", () => {
     expect(secretsHealthView(status())).toEqual({
       status: 'healthy',
       initialized: true,
@@ -60,7 +64,16 @@ describe('secretsHealthView', () => {
       cacheExpired: false,
       lastRefresh: '2026-01-01T10:30:00.000Z',
       placeholders: [],
+      region: 'us-east-1',
+      regionSince: '2026-01-01T10:00:00.000Z',
+      degraded: null,
     });
+  });
+
+  it('is degraded and names the replica while a replica region serves', () => {
+    const view = secretsHealthView(status({ region: 'us-west-2', degraded: { code: 'SERVED_BY_REPLICA', region: 'us-west-2' } }));
+
+    expect(view).toMatchObject({ status: 'degraded', region: 'us-west-2', degraded: { code: 'SERVED_BY_REPLICA', region: 'us-west-2' } });
   });
 
   it('names the secrets holding a placeholder, and stays healthy', () => {

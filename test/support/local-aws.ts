@@ -1,14 +1,14 @@
-import { CreateSecretCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand, ReplicateSecretToRegionsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerClient } from '../../src/engine/aws-client.js';
 import type { Catalog } from '../../src/engine/catalog.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-/** A real SDK client for the local endpoint, with the same bounded timeouts production uses. */
-export function localClient(lsm: LocalSecretsManager, opts: { requestTimeoutMs?: number; maxAttempts?: number } = {}): SecretsManagerClient {
+/** A real SDK client for the local endpoint, with the same bounded timeouts production uses (us-east-1 unless `region`). */
+export function localClient(lsm: LocalSecretsManager, opts: { requestTimeoutMs?: number; maxAttempts?: number; region?: string } = {}): SecretsManagerClient {
   return createSecretsManagerClient({
-    region: 'us-east-1',
+    region: opts.region ?? 'us-east-1',
     endpoint: lsm.url,
     credentials: TEST_CREDENTIALS,
     requestTimeoutMs: opts.requestTimeoutMs ?? 2_000,
@@ -33,4 +33,11 @@ export async function createAll(client: SecretsManagerClient, catalog: Catalog, 
 export async function putValue(client: SecretsManagerClient, secretId: string, value: string, stages?: string[]): Promise<string> {
   const out = await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value, ...(stages && { VersionStages: stages }) }));
   return out.VersionId!;
+}
+
+/** Replicates every catalog secret present in the primary (the client's region) to `regions`. */
+export async function replicateAll(client: SecretsManagerClient, catalog: Catalog, regions: readonly string[]): Promise<void> {
+  for (const { awsId } of catalog.entries) {
+    await client.send(new ReplicateSecretToRegionsCommand({ SecretId: awsId, AddReplicaRegions: regions.map((Region) => ({ Region })) }));
+  }
 }

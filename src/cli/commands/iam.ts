@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { parseReplicaRegions } from '../../engine/index.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
 import { buildPolicies, POLICY_FILES, type PolicyScope } from '../iam-policies.js';
@@ -28,7 +29,13 @@ export async function iamCommand(ctx: CommandContext): Promise<number> {
   if (!/^[a-z0-9][a-z0-9/-]*$/.test(prefix)) throw new CliError('USAGE', '--prefix must be lowercase letters, digits, dashes and slashes');
   const cloudTrailLogGroup = logGroupOption(options['cloudtrail-log-group'], '--cloudtrail-log-group');
   const serviceLogGroup = logGroupOption(options['service-log-group'], '--service-log-group');
-  const scope: PolicyScope = { account, region, prefix, ...(cloudTrailLogGroup !== undefined && { cloudTrailLogGroup }), ...(serviceLogGroup !== undefined && { serviceLogGroup }) };
+  let replicaRegions: string[];
+  try {
+    replicaRegions = parseReplicaRegions(options['replica-regions'] ?? '', region);
+  } catch (err) {
+    throw new CliError('USAGE', `--replica-regions: ${(err as Error).message}`);
+  }
+  const scope: PolicyScope = { account, region, prefix, ...(replicaRegions.length > 0 && { replicaRegions }), ...(cloudTrailLogGroup !== undefined && { cloudTrailLogGroup }), ...(serviceLogGroup !== undefined && { serviceLogGroup }) };
   const written = await writePolicies(scope, resolve(deps.cwd, options.out ?? 'iam-policies'));
   out({ written }, `Wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n`);
   return EXIT_CODES.OK;

@@ -10,6 +10,7 @@ import { notifyRefresh, type Notified } from '../notify-refresh.js';
 import { applyRollbackPassword, planCredentialRollback, type CredentialRollback } from '../credential-rollback.js';
 import { cliRotationKind, cliRotationKinds, type CliRotationKind } from '../rotation-kinds.js';
 import { cliErrorOf } from '../rotation-failure.js';
+import { replicaWriteRefusal } from '../replication.js';
 import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
 import { defaultTokenPath } from '../token-file.js';
 
@@ -84,7 +85,18 @@ export async function rollback(client: SecretsManagerClient, secretId: string, p
 }
 
 /** `secrets rollback <kind>`. */
+/** Writes stay in the primary region: a write refused because the region holds a replica names the primary. */
 export async function rollbackCommand(ctx: CommandContext): Promise<number> {
+  try {
+    return await rollbackCommandInRegion(ctx);
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code === 'USAGE' || err.code === 'CANCELLED') throw err;
+    const secretId = ctx.catalog.entry(cliRotationKind(ctx.secretArg(cliRotationKinds((k) => k.rollback))).module.secretName)!.awsId;
+    throw (await replicaWriteRefusal(ctx.deps.secretsManager(ctx.globals.aws), err, secretId, ctx.region)) ?? err;
+  }
+}
+
+async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
   const { deps, globals, options, catalog } = ctx;
   const kind = cliRotationKind(ctx.secretArg(cliRotationKinds((k) => k.rollback)));
   const secretId = catalog.entry(kind.module.secretName)!.awsId;

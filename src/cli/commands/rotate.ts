@@ -24,6 +24,7 @@ import { CliError, EXIT_CODES } from '../errors.js';
 import { notifyRefresh, type Notified } from '../notify-refresh.js';
 import { cliRotationKind, cliRotationKinds, type CliRotationKind } from '../rotation-kinds.js';
 import { cliErrorOf } from '../rotation-failure.js';
+import { replicaWriteRefusal } from '../replication.js';
 import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
 import { planRotation, type RotationPlan } from '../rotation-plan.js';
 import { reserveTokenFile, resumeTokenFile, type TokenFile } from '../token-file.js';
@@ -46,6 +47,17 @@ import { reserveTokenFile, resumeTokenFile, type TokenFile } from '../token-file
  * time never both start a rotation: exactly one claim wins, the other names it.
  */
 export async function rotateCommand(ctx: CommandContext): Promise<number> {
+  // Writes stay in the primary region: a write refused because the region holds a replica names the primary.
+  try {
+    return await rotateInRegion(ctx);
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code === 'USAGE' || err.code === 'CANCELLED') throw err;
+    const secretId = ctx.catalog.entry(cliRotationKind(ctx.secretArg(cliRotationKinds())).module.secretName)!.awsId;
+    throw (await replicaWriteRefusal(ctx.deps.secretsManager(ctx.globals.aws), err, secretId, ctx.region)) ?? err;
+  }
+}
+
+async function rotateInRegion(ctx: CommandContext): Promise<number> {
   const request = rotationRequest(ctx);
   const built = await buildDeps(ctx, request);
   try {

@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse as parseDotenv } from 'dotenv';
-import { classifyAwsError, errorCode, type Catalog, type SecretSpec } from '../../engine/index.js';
+import { classifyAwsError, errorCode, parseReplicaRegions, type Catalog, type SecretSpec } from '../../engine/index.js';
 import { generateToken } from '../../provisioning/generate-token.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
 import { enableRotation, rotationFunctionArn, scheduleLines } from '../enable-rotation.js';
 import { invalidReason } from '../invalid-reason.js';
+import { assertPrimaryRegion, replicateSecrets, writeRegionLine, type ReplicationRow } from '../replication.js';
 import type { Style } from '../style.js';
 import { columnWidths, formatRow, type Cell } from '../table.js';
 import { databaseUrlFromTerraform } from '../terraform-database-url.js';
@@ -38,6 +39,8 @@ export interface SetupInput {
   readonly onRow?: (row: SetupRow) => void;
   /** Called before each secret's calls start. */
   readonly onStart?: (name: string) => void;
+  /** Replica regions a created secret gets at once (CreateSecret's AddReplicaRegions). */
+  readonly replicaRegions?: readonly string[];
 }
 
 /**
@@ -78,7 +81,7 @@ export function checkValue(spec: SecretSpec<unknown>, value: string): true | str
  * 100 versions, and an unchanged value must not cost one. Re-running changes nothing.
  */
 export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
-  const { client, catalog, provided, stored, tags, onRow, onStart } = input;
+  const { client, catalog, provided, stored, tags, onRow, onStart, replicaRegions = [] } = input;
   for (const { name, spec } of catalog.entries) {
     const value = provided[name];
     if (value === undefined || value === '') continue;
@@ -107,6 +110,7 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
               { Key: 'Project', Value: tags.project },
               { Key: 'Environment', Value: tags.environment },
             ],
+            ...(replicaRegions.length > 0 && { AddReplicaRegions: replicaRegions.map((Region) => ({ Region })) }),
           }),
         );
         action = 'created';
@@ -169,16 +173,37 @@ function tokenOrigin(catalog: CommandContext['catalog'], provided: Readonly<Reco
   return `${given.join(', ')} from ${file}; ${tokens.filter((name) => !given.includes(name)).join(', ')} generated`;
 }
 
+/** What --replica-regions did, in one line (nothing without it). */
+function replicationLine(regions: readonly string[], added: number, total: number): string {
+  if (regions.length === 0) return '';
+  return added === 0
+    ? `Replication: every secret is already replicated to ${regions.join(', ')}; nothing changed.\n`
+    : `Replication: ${added} of ${total} secrets now replicated to ${regions.join(', ')} (the rest already were).\n`;
+}
+
 /** `secrets setup`. */
 export async function setupCommand(ctx: CommandContext): Promise<number> {
   const { deps, globals, options, catalog, region, out, style } = ctx;
   const rotationArn = options['enable-rotation'] === undefined ? undefined : rotationFunctionArn(options['enable-rotation']);
+  let replicaRegions: string[] = [];
+  try {
+    replicaRegions = parseReplicaRegions(options['replica-regions'] ?? '', region);
+  } catch (err) {
+    throw new CliError('USAGE', `--replica-regions: ${(err as Error).message}`);
+  }
   const client = deps.secretsManager(globals.aws);
   // Credentials and the endpoint first: nothing is asked, and nothing typed, before the calls can work.
   const caller = await deps.callerArn(globals.aws);
   const stored = await readStoredValues(client, catalog);
+  // Writes stay in the primary region: pointed at a replica, setup stops before anything is asked.
+  const replicasNow = await assertPrimaryRegion(
+    client,
+    catalog.entries.filter(({ name }) => stored.get(name) !== undefined).map((e) => e.awsId),
+    region,
+  );
   const storedCount = [...stored.values()].filter((v) => v !== undefined).length;
   deps.stderr(`Project: ${globals.project}\nEnvironment: ${globals.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
+  deps.stderr(writeRegionLine(region, [...new Set([...replicasNow, ...replicaRegions])]));
   if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); IAM policies get the placeholder account\n');
   // The file first: the announcement says which tokens it gives and which are generated.
   let provided: Record<string, string | undefined> = {};
@@ -226,16 +251,26 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     tags: { project: globals.project, environment: globals.environment },
     onStart: (name) => progress.working(`${name}...`),
     onRow: (r) => progress.done(formatRow([r.name, { text: actionText(r), style: style[ACTION_STYLE[r.action]] }, r.secretId] satisfies Cell[], widths)),
+    replicaRegions,
   });
   progress.finish();
+  const replication: ReplicationRow[] = replicaRegions.length === 0 ? [] : await replicateSecrets(client, catalog, replicaRegions);
+  const replicated = replication.filter((r) => r.added.length > 0);
   const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
   const policiesDir = resolve(deps.cwd, options['policies-dir'] ?? options.out ?? DEFAULT_SETUP_POLICIES_DIR);
-  const written = await writePolicies({ account, region, prefix: catalog.prefix }, policiesDir);
+  const written = await writePolicies({ account, region, prefix: catalog.prefix, ...(replicaRegions.length > 0 && { replicaRegions }) }, policiesDir);
   const schedules = rotationArn === undefined ? [] : await enableRotation(client, catalog, rotationArn);
   const summary = setupSummary(rows, policiesDir);
   out(
-    { prefix: catalog.prefix, secrets: rows, policies: written, summary, ...(rotationArn !== undefined && { rotation: schedules }) },
-    `${scheduleLines(schedules, rotationArn ?? '')}${rows.some((r) => r.action === 'missing') ? style.bad(summary) : summary}\n`,
+    {
+      prefix: catalog.prefix,
+      secrets: rows,
+      policies: written,
+      summary,
+      ...(rotationArn !== undefined && { rotation: schedules }),
+      ...(replicaRegions.length > 0 && { replicaRegions, replication }),
+    },
+    `${scheduleLines(schedules, rotationArn ?? '')}${replicationLine(replicaRegions, replicated.length, replication.length)}${rows.some((r) => r.action === 'missing') ? style.bad(summary) : summary}\n`,
   );
   return rows.some((r) => r.action === 'missing') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
 }

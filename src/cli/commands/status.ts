@@ -2,6 +2,7 @@ import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { type Catalog, classifyAwsError, rotationDue } from '../../engine/index.js';
 import type { CommandContext } from '../command-context.js';
 import { EXIT_CODES, fromAwsError } from '../errors.js';
+import { replicaViews, type ReplicaView } from '../replication.js';
 import { formatTable } from '../table.js';
 
 export interface SecretState {
@@ -18,6 +19,10 @@ export interface SecretState {
   readonly rotationEnabled: boolean;
   /** When Secrets Manager rotates it next (DescribeSecret's NextRotationDate), if scheduled. */
   readonly nextRotationDate: string | null;
+  /** Its replicas, one per region, with Secrets Manager's replication status (empty: none). */
+  readonly replication: readonly ReplicaView[];
+  /** Set when the region asked holds a replica: the primary's region. */
+  readonly primaryRegion?: string;
 }
 
 /** `secrets status`: existence, current version and rotation state per catalog secret. Never values. */
@@ -40,10 +45,12 @@ export async function secretStates(client: SecretsManagerClient, catalog: Catalo
           rotation,
           rotationEnabled: d.RotationEnabled === true,
           nextRotationDate: d.NextRotationDate?.toISOString() ?? null,
+          replication: replicaViews(d),
+          ...(d.PrimaryRegion !== undefined && { primaryRegion: d.PrimaryRegion }),
         };
       } catch (err) {
         if (classifyAwsError(err).code !== 'ResourceNotFoundException') throw fromAwsError(err, awsId);
-        return { ...base, exists: false, versionId: null, lastChanged: null, rotation: 'n/a', rotationEnabled: false, nextRotationDate: null };
+        return { ...base, exists: false, versionId: null, lastChanged: null, rotation: 'n/a', rotationEnabled: false, nextRotationDate: null, replication: [] };
       }
     }),
   );
@@ -55,7 +62,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   const states = await secretStates(deps.secretsManager(globals.aws), catalog, deps.now());
   const rotationStyle = { ok: style.ok, due: style.warn, overdue: style.bad, 'n/a': style.dim } as const;
   const table = formatTable(
-    ['SECRET', 'EXISTS', 'VERSION', 'LAST CHANGED', 'ROTATION', 'AUTO-ROTATION'],
+    ['SECRET', 'EXISTS', 'VERSION', 'LAST CHANGED', 'ROTATION', 'AUTO-ROTATION', 'REPLICATION'],
     states.map((s) => [
       s.name,
       s.exists ? 'yes' : { text: catalog.entry(s.name)!.spec.required ? 'MISSING' : 'no', style: catalog.entry(s.name)!.spec.required ? style.bad : style.dim },
@@ -63,6 +70,14 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       s.lastChanged ?? '-',
       { text: `${s.schedule} (${s.rotation})`, style: rotationStyle[s.rotation] },
       s.rotationEnabled ? `on, next ${s.nextRotationDate?.slice(0, 10) ?? '-'}` : { text: 'off', style: style.dim },
+      s.primaryRegion !== undefined
+        ? { text: `replica of ${s.primaryRegion}`, style: style.warn }
+        : s.replication.length === 0
+          ? { text: '-', style: style.dim }
+          : {
+              text: s.replication.map((r) => `${r.region} ${r.status}`).join(', '),
+              style: s.replication.every((r) => r.status === 'InSync') ? style.ok : s.replication.some((r) => r.status === 'Failed') ? style.bad : style.warn,
+            },
     ]),
   );
   out({ region, prefix: catalog.prefix, secrets: states }, `Region: ${region}  Prefix: ${catalog.prefix}\n${table}`);

@@ -144,6 +144,7 @@ describe('the status page in Chromium', () => {
     expect(dependencies.join(' ')).toMatch(/database\s*up/);
     expect(placeholderCell).toBe('placeholder');
     expect(summaryBefore).toContain('PlaceholdersMETA_APP_SECRET (placeholder values');
+    expect(summaryBefore).toMatch(/Serving region\s*us-east-1 \(primary\) since/);
     expect(rowsAfterReload).toBe(11);
     expect(summary).toContain('Last full refresh');
     expect(summary).toMatch(/Last refresh of any kind\s+\S.*\(whole catalog, forced\)/);

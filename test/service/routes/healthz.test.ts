@@ -34,9 +34,10 @@ describe('GET /healthz', () => {
     const body = res.json();
     expect(body.status).toBe('ok');
     expect(Object.keys(body.services.secrets).sort()).toEqual(
-      ['cacheAge', 'cacheExpired', 'initialized', 'lastRefresh', 'placeholders', 'requiredSecretsOk', 'secretsLoaded', 'source', 'status'].sort(),
+      ['cacheAge', 'cacheExpired', 'initialized', 'lastRefresh', 'placeholders', 'requiredSecretsOk', 'secretsLoaded', 'source', 'status', 'region', 'regionSince', 'degraded'].sort(),
     );
     expect(body.services.secrets).toMatchObject({ status: 'healthy', initialized: true, source: 'env', secretsLoaded: 9, requiredSecretsOk: true, cacheExpired: false });
+    expect(body.services.secrets).toMatchObject({ region: null, regionSince: null, degraded: null });
     expect(body.services.database).toMatchObject({ status: 'up', latencyMs: expect.any(Number) });
     expect(body.services.redis).toMatchObject({ status: 'up', latencyMs: expect.any(Number) });
     expect(res.headers['cache-control']).toBe('no-store');
