@@ -6,6 +6,11 @@ import { RotationError } from '../../src/rotation/errors.js';
 import type { RotationModule } from '../../src/rotation/rotation-module.js';
 import { createSecret, dropPendingLabel, finishSecret, setSecret, testSecret } from '../../src/rotation/rotation-steps.js';
 import { adminTokenRotation } from '../../src/rotation/admin-token.js';
+import { defineCatalog } from '../../src/engine/catalog.js';
+import { createAwsSource } from '../../src/engine/aws-source.js';
+import { createSecretsEngine } from '../../src/engine/secrets-engine.js';
+import { text } from '../../src/engine/value-kinds.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { localClient } from '../support/local-aws.js';
 import { injectFaults } from './support/faulty-client.js';
 
@@ -363,5 +368,40 @@ describe('the steps at their edges', () => {
     expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING']);
     await dropPendingLabel(ctx);
     expect((await stagesOf(secretId))[ctx.versionId]).toEqual(['AWSCURRENT']);
+  });
+});
+
+describe('the grace window of a graceful rotation', () => {
+  const HOUR = 3_600_000;
+  const OLD = 'canary-grace-old-token-Q1w2E3r4T5y6U7i8O9p0';
+
+  it('starts when AWSCURRENT moves, not when the pending version was created: a rotation finished two hours late keeps the old token for the whole window', async () => {
+    const clock = new FakeClock(Date.now());
+    const local = await startLocalSecretsManager({ port: 0, clock });
+    try {
+      const client = localClient(local);
+      const catalog = defineCatalog({ ADMIN_TOKEN: { kind: text(), required: true, description: 'admin', acceptsPrevious: true } }, { project: 'steps-grace' });
+      const secretId = catalog.entry('ADMIN_TOKEN')!.awsId;
+      await client.send(new CreateSecretCommand({ Name: secretId, SecretString: OLD }));
+      const ctx = ctxFor(secretId, randomUUID(), client);
+      await createSecret(adminTokenRotation, ctx);
+      await clock.advance(2 * HOUR);
+      await finishSecret(ctx, 'graceful', { now: () => clock.now() });
+      // A freshly started instance: no memory of when it saw the switch.
+      const oldAccepted = async () => {
+        const engine = createSecretsEngine({ catalog, source: createAwsSource({ client, region: 'us-east-1', clock }), clock, graceMs: HOUR, autoRefresh: false });
+        await engine.initialize();
+        const accepted = engine.accepted('ADMIN_TOKEN').includes(OLD);
+        engine.close();
+        return accepted;
+      };
+
+      await clock.advance(HOUR - 60_000);
+      expect(await oldAccepted()).toBe(true);
+      await clock.advance(60_000);
+      expect(await oldAccepted()).toBe(false);
+    } finally {
+      await local.close();
+    }
   });
 });
