@@ -87,7 +87,7 @@ export async function handleRotationEvent(event: unknown, deps: LambdaRotationDe
     if (step === 'createSecret') await createSecret(target.module, ctx);
     else if (step === 'setSecret') await setSecret(target.module, ctx);
     else if (step === 'testSecret') await testSecret(target.module, ctx);
-    else await finishSecret(ctx, finishMode);
+    else await finishSecret(ctx, finishMode, { now });
   } finally {
     await close();
   }

@@ -1,5 +1,5 @@
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { classifyAwsError } from '../engine/index.js';
+import { classifyAwsError, SWITCH_STAGE_PREFIX, switchStage } from '../engine/index.js';
 import { RotationError } from './errors.js';
 import type { FinishMode, PendingContext, RotationModule, StepContext, VersionValue } from './rotation-module.js';
 import { isUnclearOutcome } from './unclear-outcome.js';
@@ -85,12 +85,20 @@ export interface Finished {
  * concurrent rotation or rollback makes this fail (ROTATION_CONFLICT) instead of being undone.
  * `immediate` first puts ROTATION_IMMEDIATE on the pending version: if the run stops between the
  * two moves, nothing is committed and the old value is still the current one.
+ *
+ * Right before the AWSCURRENT move, the version gets SWITCHED_AT_<now> (see the engine's
+ * source.ts): the previous value's grace window starts there on every instance. A finish that
+ * stops before the move and is resumed later stamps again, so the window is always counted from
+ * the move (to within one call), never from the version's creation. Stamps on other versions are
+ * taken off once the move is done, so a secret never collects them (AWS limits labels).
  */
 export async function finishSecret(
   ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>,
   mode: FinishMode,
+  options: { readonly now?: () => number } = {},
 ): Promise<Finished> {
   const { client, secretId, versionId } = ctx;
+  const now = options.now ?? Date.now;
   const versions = await readVersions(client, secretId);
   const current = versions.current;
   if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `${secretId} has no AWSCURRENT version`);
@@ -99,13 +107,16 @@ export async function finishSecret(
   if (!target?.stages.includes(AWSPENDING)) {
     throw new RotationError('ROTATION_NOT_PENDING', `Version ${versionId} of ${secretId} is not labelled AWSPENDING; nothing to finish`);
   }
+  const stamp = switchStage(now());
   try {
+    await moveStage(client, secretId, stamp, { to: versionId, from: undefined });
     if (mode === 'immediate') {
       await moveStage(client, secretId, ROTATION_IMMEDIATE, { to: versionId, from: versions.holderOf(ROTATION_IMMEDIATE)?.versionId });
     }
     await moveStage(client, secretId, AWSCURRENT, { to: versionId, from: current.versionId });
   } catch (err) {
     if (classifyAwsError(err).code === 'InvalidParameterException') {
+      await dropStamps(ctx, [{ versionId, stages: [stamp] }], undefined);
       throw new RotationError('ROTATION_CONFLICT', `The labels of ${secretId} changed while finishing version ${versionId} (another rotation or rollback); AWSCURRENT was not moved here`, {
         cause: err,
       });
@@ -115,7 +126,25 @@ export async function finishSecret(
       throw new RotationError('ROTATION_OUTCOME_UNKNOWN', `Finishing version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code})`, { cause: err });
     }
   }
+  await dropStamps(ctx, versions.versions, stamp);
   return { fromVersionId: current.versionId, alreadyCurrent: false };
+}
+
+/** Best effort: every switch stamp but `keep` off the given versions (a failure leaves a stale, harmless label). */
+async function dropStamps(
+  ctx: Pick<StepContext<unknown>, 'client' | 'secretId'>,
+  versions: readonly { readonly versionId: string; readonly stages: readonly string[] }[],
+  keep: string | undefined,
+): Promise<void> {
+  for (const v of versions) {
+    for (const stage of v.stages.filter((s) => s.startsWith(SWITCH_STAGE_PREFIX) && s !== keep)) {
+      try {
+        await moveStage(ctx.client, ctx.secretId, stage, { to: undefined, from: v.versionId });
+      } catch {
+        // Left in place: the engine reads the stamp of the current version only.
+      }
+    }
+  }
 }
 
 /**

@@ -20,6 +20,8 @@ export interface RunRotationInput<D> {
   readonly onPending?: (pending: VersionValue, info: { readonly created: boolean; readonly alreadyCurrent: boolean }) => Promise<void>;
   /** Told after each step, for progress lines. */
   readonly onStep?: (step: RotationStep) => void;
+  /** The clock finishSecret stamps the switch with (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface RotationOutcome {
@@ -44,7 +46,7 @@ export interface RotationOutcome {
  * version id after any failure resumes where it stopped.
  */
 export async function runRotation<D>(input: RunRotationInput<D>): Promise<RotationOutcome> {
-  const { module, client, secretId, versionId, deps, mode, onPending, onStep } = input;
+  const { module, client, secretId, versionId, deps, mode, onPending, onStep, now } = input;
   const ctx = { client, secretId, versionId, deps };
   const { current, pending, created } = await createSecret(module, ctx);
   onStep?.('createSecret');
@@ -58,7 +60,7 @@ export async function runRotation<D>(input: RunRotationInput<D>): Promise<Rotati
   onStep?.('setSecret');
   await applyTest(module, { ...ctx, current, pending });
   onStep?.('testSecret');
-  const finished = await finishSecret(ctx, mode);
+  const finished = await finishSecret(ctx, mode, now === undefined ? {} : { now });
   onStep?.('finishSecret');
   await dropPendingLabel(ctx);
   return {

@@ -13,6 +13,8 @@ import { text } from '../../src/engine/value-kinds.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { localClient } from '../support/local-aws.js';
 import { injectFaults } from './support/faulty-client.js';
+// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
 let lsm: LocalSecretsManager;
 let n = 0;
@@ -32,7 +34,7 @@ async function newSecret(value = 'canary-steps-current-A1s2') {
 
 async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
   const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()]));
 }
 
 const ctxFor = (secretId: string, versionId = randomUUID(), client = localClient(lsm)) => ({ client, secretId, versionId, deps: {} });
@@ -403,5 +405,29 @@ describe('the grace window of a graceful rotation', () => {
     } finally {
       await local.close();
     }
+  });
+
+  it('stamps the switch right before AWSCURRENT moves, stamps again when a stopped finish is resumed, and leaves one stamp on the secret', async () => {
+    const secretId = await newSecret();
+    const first = ctxFor(secretId);
+    await createSecret(adminTokenRotation, first);
+    await finishSecret(first, 'graceful', { now: () => 1_000 });
+    const second = ctxFor(secretId);
+    await createSecret(adminTokenRotation, second);
+    // The AWSCURRENT move of the second rotation is refused once: its stamp is taken back.
+    const refusing = localClient(lsm);
+    injectFaults(refusing, {
+      beforeSend: async (_n, name, input) => {
+        if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') throw Object.assign(new Error('refused'), { name: 'InvalidParameterException' });
+      },
+    });
+    await expect(finishSecret({ ...second, client: refusing }, 'graceful', { now: () => 2_000 })).rejects.toMatchObject({ code: 'ROTATION_CONFLICT' });
+    expect((await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions?.flatMap((v) => v.VersionStages ?? [])).not.toContain('SWITCHED_AT_2000');
+
+    await finishSecret(second, 'graceful', { now: () => 3_000 });
+
+    const all = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+    const stamps = all.flatMap((v) => (v.VersionStages ?? []).filter((s) => s.startsWith(SWITCH_STAGE_PREFIX)).map((s) => [v.VersionId, s]));
+    expect(stamps).toEqual([[second.versionId, 'SWITCHED_AT_3000']]);
   });
 });

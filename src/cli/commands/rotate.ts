@@ -87,6 +87,7 @@ async function rotateAndCommit(ctx: CommandContext, kind: CliRotationKind<unknow
       versionId: plan.versionId,
       deps: moduleDeps,
       mode: kind.finishMode(strategy),
+      now: deps.now,
       onStep: (step) => {
         if (step === 'createSecret') progress.created = true;
       },

@@ -41,6 +41,7 @@ describe('secrets rotate admin-token', () => {
       'GetSecretValueCommand',
       'PutSecretValueCommand',
       'ListSecretVersionIdsCommand',
+      'UpdateSecretVersionStageCommand', // SWITCHED_AT_<ms>: the grace window starts at the switch
       'UpdateSecretVersionStageCommand',
       'UpdateSecretVersionStageCommand',
       'UpdateSecretVersionStageCommand',

@@ -9,6 +9,8 @@ import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src
 import { cliDeps } from '../../cli/support.js';
 import { localClient } from '../../support/local-aws.js';
 import { injectFaults, type FaultPlan } from './faulty-client.js';
+// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../../src/engine/source.js';
 
 /** Every output of a test's commands, and the values none of them may show. */
 export class OutputScan {
@@ -85,7 +87,7 @@ export async function secretStateOf(lsm: LocalSecretsManager, scan: OutputScan, 
     const s = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.VersionId! })).catch(() => undefined);
     if (s?.SecretString !== undefined) scan.secret(s.SecretString);
   }
-  return { currentId, value, unfinishedId: unfinished?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()])) };
+  return { currentId, value, unfinishedId: unfinished?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()])) };
 }
 
 /** Token files in a folder: their tokens (each 0600, each a value `scan` looks for), and any still only reserved. */
