@@ -13,6 +13,7 @@ import {
   type RotationModule,
   type TokenDeps,
 } from '../rotation/index.js';
+import { readAdminToken } from './admin-token.js';
 import type { CommandContext } from './command-context.js';
 import { CliError } from './errors.js';
 
@@ -84,12 +85,7 @@ const tokenDeps = (kind: string) => async (ctx: CommandContext, client: SecretsM
   const url = ctx.options.url;
   const close = async () => {};
   if (url === undefined) return { deps: {}, close };
-  const adminId = ctx.catalog.entry('ADMIN_TOKEN')!.awsId;
-  const adminToken = async () => {
-    const current = await readValue(client, adminId, { stage: 'AWSCURRENT' });
-    if (current === undefined) throw new CliError('NOT_FOUND', `${adminId} has no AWSCURRENT value`);
-    return current.value;
-  };
+  const adminToken = () => readAdminToken(client, ctx.catalog);
   return { deps: { service: { url, fetch: ctx.deps.fetch, adminToken } }, close };
 };
 

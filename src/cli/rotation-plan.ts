@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { readValue, readVersions } from '../rotation/index.js';
+import { candidateStage, readValue, readVersions } from '../rotation/index.js';
 import { CliError } from './errors.js';
 import { defaultTokenPath, findReservations, readReservation } from './token-file.js';
 
@@ -10,8 +10,11 @@ export const MIN_ROTATION_INTERVAL_MS = 10 * 60_000;
 export interface RotationPlan {
   /** The rotation's ClientRequestToken: new, or the version being resumed. */
   readonly versionId: string;
-  /** Why this run resumes: a version under AWSPENDING, or a token file reserved by a run that stopped. */
-  readonly resume: 'pending' | 'reservation' | undefined;
+  /**
+   * Why this run resumes: the version holding the claim (AWSPENDING), one a run put under its
+   * candidate label and stopped before claiming, or a token file reserved by a run that stopped.
+   */
+  readonly resume: 'pending' | 'candidate' | 'reservation' | undefined;
   /** Where the token is handed over; undefined with --print. */
   readonly tokenPath: string | undefined;
   readonly currentVersionId: string | undefined;
@@ -31,11 +34,14 @@ export interface PlanInput {
 }
 
 /**
- * Starts a rotation or finds the one to resume: a version of the secret under AWSPENDING (not
- * AWSCURRENT) is an unfinished rotation and is finished, never replaced; a token file still
- * reserved for a version that never reached Secrets Manager resumes with that version id, so the
- * file and the version stay paired. The 10-minute cooldown applies to new rotations only, and
- * counts versions that replaced another: the single version `setup` creates does not count.
+ * Proposes a rotation, reading only: nothing is claimed here, because the operator has not
+ * confirmed yet (the claim phase of `secrets rotate` checks the proposal again as it claims).
+ * A version of the secret under AWSPENDING (not AWSCURRENT) holds the claim of an unfinished
+ * rotation and is resumed, never replaced; so is one a run put under its candidate label and
+ * stopped before claiming; a token file still reserved for a version that never reached Secrets
+ * Manager resumes with that version id, so the file and the version stay paired. The 10-minute
+ * cooldown applies to new rotations only, and counts versions that replaced another: the single
+ * version `setup` creates does not count.
  */
 export async function planRotation(input: PlanInput): Promise<RotationPlan> {
   const { client, secretId, kind, cwd, savePath, noFile, force, now } = input;
@@ -55,11 +61,18 @@ export async function planRotation(input: PlanInput): Promise<RotationPlan> {
   }
   const candidates = reserved !== undefined ? [{ ...reserved, path: savePath! }] : noFile || savePath !== undefined ? [] : await findReservations(cwd, kind, secretId);
   for (const candidate of candidates) {
-    const known = versions.versions.some((v) => v.versionId === candidate.versionId) || (await readValue(client, secretId, { versionId: candidate.versionId })) !== undefined;
-    if (!known || candidate.versionId === currentVersionId) return { versionId: candidate.versionId, resume: 'reservation', tokenPath: candidate.path, currentVersionId };
+    const version = versions.versions.find((v) => v.versionId === candidate.versionId);
+    const known = version !== undefined || (await readValue(client, secretId, { versionId: candidate.versionId })) !== undefined;
+    const unclaimed = version?.stages.includes(candidateStage(candidate.versionId)) === true;
+    if (!known || unclaimed || candidate.versionId === currentVersionId) return { versionId: candidate.versionId, resume: 'reservation', tokenPath: candidate.path, currentVersionId };
     if (reserved !== undefined) {
       throw new CliError('CONFLICT', `${savePath} is reserved for version ${candidate.versionId}, which is no longer pending (a rollback cancelled it); choose another --save-token. Nothing changed`);
     }
+  }
+  // A run stopped between its put and its claim: nothing was handed over or set, and resuming keeps the version it made.
+  const orphan = versions.versions.find((v) => v.stages.includes(candidateStage(v.versionId)));
+  if (orphan !== undefined && reserved === undefined) {
+    return { versionId: orphan.versionId, resume: 'candidate', tokenPath: fileFor(orphan.versionId), currentVersionId };
   }
   const newest = versions.versions[0];
   if (!force && versions.versions.length > 1 && newest?.createdMs !== undefined && now - newest.createdMs < MIN_ROTATION_INTERVAL_MS) {

@@ -26,15 +26,26 @@ export type RotationErrorCode =
   | 'ROTATION_TEST_FAILED'
   /** AWSCURRENT moved while finishing (another rotation or rollback won): nothing changed here. */
   | 'ROTATION_CONFLICT'
+  /**
+   * Another version holds the rotation's claim (AWSPENDING): a rotation is in progress, so this
+   * one did not start (as Secrets Manager's RotateSecret refuses). Resume that one instead.
+   */
+  | 'ROTATION_IN_PROGRESS'
   /** A write timed out or broke off: it may or may not have been applied. Re-running resumes. */
   | 'ROTATION_OUTCOME_UNKNOWN';
 
 export class RotationError extends Error {
   readonly code: RotationErrorCode;
+  /**
+   * The version that holds the rotation's claim (AWSPENDING) when this run found it did not:
+   * the one to resume. Null when no version holds it (a rollback cancelled the rotation).
+   */
+  readonly claimHolder: string | null | undefined;
 
-  constructor(code: RotationErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: RotationErrorCode, message: string, options?: { cause?: unknown; claimHolder?: string | null }) {
     super(message, options);
     this.name = 'RotationError';
     this.code = code;
+    this.claimHolder = options?.claimHolder;
   }
 }

@@ -1,9 +1,9 @@
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError, SWITCH_STAGE_PREFIX, switchStage } from '../engine/index.js';
 import { RotationError } from './errors.js';
 import type { FinishMode, PendingContext, RotationModule, StepContext, VersionValue } from './rotation-module.js';
 import { isUnclearOutcome } from './unclear-outcome.js';
-import { AWSCURRENT, AWSPENDING, moveStage, readVersions, ROTATION_IMMEDIATE } from './version-stages.js';
+import { candidateStage, claimHolderOf, inProgress, lostClaim, putCandidate, requireClaim, takeClaim } from './rotation-claim.js';
+import { AWSCURRENT, AWSPENDING, moveStage, readVersions, ROTATION_IMMEDIATE, type SecretVersions } from './version-stages.js';
 import { readValue } from './version-value.js';
 
 /**
@@ -20,42 +20,38 @@ export interface Created {
 }
 
 /**
- * createSecret: the pending version under the rotation's ClientRequestToken, labelled
- * AWSPENDING. An existing pending version for the token is kept as it is. When the put's outcome
- * is unclear (timeout, 5xx), it is sent once more with the same token and value, which Secrets
- * Manager answers with the version if the first one landed; if that fails too, the outcome is
- * ROTATION_OUTCOME_UNKNOWN and a re-run with the same token settles it.
+ * createSecret: the pending version under the rotation's ClientRequestToken, claimed as
+ * `rotation-claim.ts` says (put under a label of its own, then AWSPENDING moved to it without
+ * RemoveFromVersionId). While another rotation holds the claim this fails with
+ * ROTATION_IN_PROGRESS and puts nothing. An existing version for the token (a retried step, a
+ * run that stopped after its put, RotateSecret's empty placeholder) is kept and claimed; a
+ * version that lost every label (a rollback cancelled it) is ROTATION_NOT_PENDING.
  */
 export async function createSecret<D>(module: RotationModule<D>, ctx: StepContext<D>): Promise<Created> {
   const { client, secretId, versionId } = ctx;
   const current = await currentValue(ctx);
   if (current.versionId === versionId) return { current, pending: current, created: false };
-  const existing = await readValue(client, secretId, { versionId, stage: AWSPENDING });
-  if (existing !== undefined) return { current, pending: existing, created: false };
-
-  const value = await module.newValue({ ...ctx, current });
-  const put = () =>
-    client.send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: versionId, SecretString: value, VersionStages: [AWSPENDING] }));
-  try {
-    await put();
-  } catch (err) {
-    if (!isUnclearOutcome(err)) throw err;
-    try {
-      await put();
-    } catch (again) {
-      // Whatever the second answer, the first put may have landed.
-      throw new RotationError(
-        'ROTATION_OUTCOME_UNKNOWN',
-        `Creating version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code}); it may exist`,
-        { cause: again },
-      );
-    }
+  const versions = await readVersions(client, secretId);
+  const holder = claimHolderOf(versions);
+  if (holder !== undefined && holder !== versionId) throw inProgress(secretId, versionId, holder);
+  const mine = versions.versions.find((v) => v.versionId === versionId);
+  if (mine !== undefined && !mine.stages.includes(AWSPENDING) && !mine.stages.includes(candidateStage(versionId))) {
+    throw lostClaim(secretId, versionId, 'createSecret', versions);
   }
+  const existing = mine === undefined ? undefined : await readValue(client, secretId, { versionId });
+  if (existing !== undefined) {
+    await takeClaim(client, secretId, versionId, versions);
+    return { current, pending: existing, created: false };
+  }
+  const value = await module.newValue({ ...ctx, current });
+  await putCandidate(client, secretId, versionId, value);
+  await takeClaim(client, secretId, versionId, versions);
   return { current, pending: { versionId, value }, created: true };
 }
 
 /** setSecret: the module applies the pending value at its resource. */
 export async function setSecret<D>(module: RotationModule<D>, ctx: StepContext<D>): Promise<void> {
+  if ((await requireClaim(ctx.client, ctx.secretId, ctx.versionId, 'setSecret')) === 'current') return;
   await applySet(module, await pendingContext(ctx));
 }
 
@@ -83,8 +79,14 @@ export interface Finished {
 /**
  * finishSecret: moves AWSCURRENT to the pending version, naming the version it moves from, so a
  * concurrent rotation or rollback makes this fail (ROTATION_CONFLICT) instead of being undone.
- * `immediate` first puts ROTATION_IMMEDIATE on the pending version: if the run stops between the
- * two moves, nothing is committed and the old value is still the current one.
+ *
+ * `immediate` then puts ROTATION_IMMEDIATE on the new current version. In that order, no state
+ * in between re-admits a token an earlier immediate rotation revoked: stopped after the first
+ * move, the version just replaced is AWSPREVIOUS (accepted for the grace window, as after a
+ * graceful rotation) and the revoked one is no longer previous at all. Putting the label on
+ * first would have taken it off the current version while that still was current, re-admitting
+ * its AWSPREVIOUS. A re-run finds the version current and still under AWSPENDING, and completes
+ * the label.
  *
  * Right before the AWSCURRENT move, the version gets SWITCHED_AT_<now> (see the engine's
  * source.ts): the previous value's grace window starts there on every instance. A finish that
@@ -102,17 +104,16 @@ export async function finishSecret(
   const versions = await readVersions(client, secretId);
   const current = versions.current;
   if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `${secretId} has no AWSCURRENT version`);
-  if (current.versionId === versionId) return { fromVersionId: undefined, alreadyCurrent: true };
-  const target = versions.versions.find((v) => v.versionId === versionId);
-  if (!target?.stages.includes(AWSPENDING)) {
-    throw new RotationError('ROTATION_NOT_PENDING', `Version ${versionId} of ${secretId} is not labelled AWSPENDING; nothing to finish`);
+  if (current.versionId === versionId) {
+    // A run stopped between the two moves: the switch is done, the label not yet.
+    if (mode === 'immediate' && current.stages.includes(AWSPENDING)) await labelImmediate(ctx, versions);
+    return { fromVersionId: undefined, alreadyCurrent: true };
   }
+  const target = versions.versions.find((v) => v.versionId === versionId);
+  if (!target?.stages.includes(AWSPENDING)) throw lostClaim(secretId, versionId, 'finishSecret', versions);
   const stamp = switchStage(now());
   try {
     await moveStage(client, secretId, stamp, { to: versionId, from: undefined });
-    if (mode === 'immediate') {
-      await moveStage(client, secretId, ROTATION_IMMEDIATE, { to: versionId, from: versions.holderOf(ROTATION_IMMEDIATE)?.versionId });
-    }
     await moveStage(client, secretId, AWSCURRENT, { to: versionId, from: current.versionId });
   } catch (err) {
     if (classifyAwsError(err).code === 'InvalidParameterException') {
@@ -126,6 +127,7 @@ export async function finishSecret(
       throw new RotationError('ROTATION_OUTCOME_UNKNOWN', `Finishing version ${versionId} of ${secretId} got no clear answer (${classifyAwsError(err).code})`, { cause: err });
     }
   }
+  if (mode === 'immediate') await labelImmediate(ctx, versions);
   await dropStamps(ctx, versions.versions, stamp);
   return { fromVersionId: current.versionId, alreadyCurrent: false };
 }
@@ -144,6 +146,21 @@ async function dropStamps(
         // Left in place: the engine reads the stamp of the current version only.
       }
     }
+  }
+}
+
+/** ROTATION_IMMEDIATE onto the (now current) version, from whichever version had it. */
+async function labelImmediate(ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>, versions: SecretVersions): Promise<void> {
+  const { client, secretId, versionId } = ctx;
+  const from = versions.holderOf(ROTATION_IMMEDIATE)?.versionId;
+  try {
+    await moveStage(client, secretId, ROTATION_IMMEDIATE, { to: versionId, from });
+  } catch (err) {
+    throw new RotationError(
+      isUnclearOutcome(err) ? 'ROTATION_OUTCOME_UNKNOWN' : 'ROTATION_CONFLICT',
+      `Version ${versionId} of ${secretId} is AWSCURRENT, but ${ROTATION_IMMEDIATE} could not be put on it (${classifyAwsError(err).code}): the replaced value is accepted for the grace window until this runs again`,
+      { cause: err },
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FinishMode, RotationModule, RotationStep, VersionValue } from './rotation-module.js';
 import { applySet, applyTest, createSecret, dropPendingLabel, finishSecret } from './rotation-steps.js';
+import { requireClaim } from './rotation-claim.js';
 import { AWSPREVIOUS } from './version-stages.js';
 import { readValue } from './version-value.js';
 
@@ -40,10 +41,12 @@ export interface RotationOutcome {
 }
 
 /**
- * A whole rotation in one process (the CLI's way): createSecret, the hand-over, setSecret,
- * testSecret, finishSecret, then AWSPENDING off the new current version (so that, once rolled
- * back, it cannot look unfinished). Every step is idempotent, so running this again with the same
- * version id after any failure resumes where it stopped.
+ * A whole rotation in one process (the CLI's way): createSecret (which takes the claim), the
+ * hand-over, setSecret, testSecret, finishSecret, then AWSPENDING off the new current version
+ * (so that, once rolled back, it cannot look unfinished). The hand-over and setSecret each
+ * re-check the claim right before they act, and finishSecret checks it as it moves AWSCURRENT:
+ * a run whose claim was taken stops there without effect. Every step is idempotent, so running
+ * this again with the same version id after any failure resumes where it stopped.
  */
 export async function runRotation<D>(input: RunRotationInput<D>): Promise<RotationOutcome> {
   const { module, client, secretId, versionId, deps, mode, onPending, onStep, now } = input;
@@ -52,10 +55,14 @@ export async function runRotation<D>(input: RunRotationInput<D>): Promise<Rotati
   onStep?.('createSecret');
   if (pending.versionId === current.versionId) {
     await onPending?.(pending, { created, alreadyCurrent: true });
+    // Completes ROTATION_IMMEDIATE if a run stopped between finishSecret's two moves.
+    await finishSecret(ctx, mode);
     await dropPendingLabel(ctx);
     return { toVersionId: versionId, fromVersionId: undefined, created, alreadyCurrent: true, replaced: await readValue(client, secretId, { stage: AWSPREVIOUS }) };
   }
+  await requireClaim(client, secretId, versionId, 'the hand-over');
   await onPending?.(pending, { created, alreadyCurrent: false });
+  await requireClaim(client, secretId, versionId, 'setSecret');
   await applySet(module, { ...ctx, current, pending });
   onStep?.('setSecret');
   await applyTest(module, { ...ctx, current, pending });

@@ -154,8 +154,12 @@ describe('database-password, single-user', () => {
     const s = await scenario();
     await localClient(lsm).send(new CreateSecretCommand({ Name: s.secretId, SecretString: s.url(s.role, 'lost-password-1') }));
 
-    await expect(rotate(s.secretId, { strategy: 'single-user', sql })).rejects.toMatchObject({ code: 'ROTATION_SET_FAILED' });
-    await rotate(s.secretId, { strategy: 'single-user', sql, masterSecretId: s.masterId });
+    const versionId = randomUUID();
+    const run = (deps: DatabaseDeps) => runRotation({ module: databasePasswordRotation, client: localClient(lsm), secretId: s.secretId, versionId, deps, mode: 'graceful' });
+    await expect(run({ strategy: 'single-user', sql })).rejects.toMatchObject({ code: 'ROTATION_SET_FAILED' });
+    // A new rotation would be refused while this one holds the claim: it is resumed, with the master.
+    await expect(rotate(s.secretId, { strategy: 'single-user', sql, masterSecretId: s.masterId })).rejects.toMatchObject({ code: 'ROTATION_IN_PROGRESS' });
+    await run({ strategy: 'single-user', sql, masterSecretId: s.masterId });
 
     expect(await logsIn(await current(s.secretId))).toBe(true);
   });
@@ -255,5 +259,64 @@ describe("database-password's configuration test (RotateImmediately false)", () 
     await expect(testSecret(databasePasswordRotation, ctx({ strategy: 'alternating-users', sql }))).rejects.toMatchObject({ code: 'ROTATION_MISCONFIGURED' });
     await adminQuery(cluster.serverUrl, `ALTER ROLE ${s.role} PASSWORD 'conf-pw-2'`);
     await expect(testSecret(databasePasswordRotation, ctx({ strategy: 'single-user', sql }))).rejects.toMatchObject({ code: 'ROTATION_TEST_FAILED' });
+  });
+});
+
+/**
+ * Defect 1 of issue 15: rotation B starts while A is pending. B used to put its value under
+ * AWSPENDING (silently taking the label from A), A then ran ALTER ROLE with the value it held in
+ * memory, and the database ended on a password no label holds. Now B's claim is refused before it
+ * puts anything, and A finishes.
+ */
+describe('database-password, two overlapping rotations', () => {
+  it('lets exactly one run: the second is refused before any effect, naming the first, and AWSCURRENT logs in', async () => {
+    const s = await scenario();
+    await adminQuery(cluster.serverUrl, `ALTER ROLE ${s.role} PASSWORD 'overlap-pw-1'`);
+    await localClient(lsm).send(new CreateSecretCommand({ Name: s.secretId, SecretString: s.url(s.role, 'overlap-pw-1') }));
+    const deps: DatabaseDeps = { strategy: 'single-user', sql };
+    const a = randomUUID();
+    const b = randomUUID();
+    let bRun: Promise<unknown> = Promise.resolve();
+    let bReachedPending!: () => void;
+    const bCreated = new Promise<void>((resolve) => (bReachedPending = resolve));
+    let aSet!: () => void;
+    const aSetDone = new Promise<void>((resolve) => (aSet = resolve));
+
+    const aRun = runRotation({
+      module: databasePasswordRotation,
+      client: localClient(lsm),
+      secretId: s.secretId,
+      versionId: a,
+      deps,
+      mode: 'graceful',
+      // B starts while A is pending; A's setSecret runs once B has created its version (or was refused).
+      onPending: async () => {
+        bRun = runRotation({
+          module: databasePasswordRotation,
+          client: localClient(lsm),
+          secretId: s.secretId,
+          versionId: b,
+          deps,
+          mode: 'graceful',
+          onPending: async () => {
+            bReachedPending();
+            await aSetDone;
+          },
+        }).catch((e: unknown) => e);
+        await Promise.race([bCreated, bRun]);
+      },
+      onStep: (step) => {
+        if (step === 'setSecret') aSet();
+      },
+    }).catch((e: unknown) => e);
+    const [aOutcome, bOutcome] = [await aRun, await (aSetDone.then(() => bRun))];
+
+    expect(aOutcome).toMatchObject({ toVersionId: a, alreadyCurrent: false });
+    expect(bOutcome).toMatchObject({ code: 'ROTATION_IN_PROGRESS', claimHolder: a });
+    expectNoPassword(bOutcome);
+    const now = await current(s.secretId);
+    expect(await logsIn(now)).toBe(true);
+    const b$ = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: s.secretId, VersionId: b })).catch(() => undefined);
+    expect(b$).toBeUndefined();
   });
 });

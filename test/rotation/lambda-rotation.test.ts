@@ -15,7 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPolicies } from '../../src/cli/iam-policies.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { adminTokenRotation } from '../../src/rotation/admin-token.js';
 import { handleRotationEvent, parseRotationEvent } from '../../src/rotation/lambda-rotation.js';
+import { createSecret } from '../../src/rotation/rotation-steps.js';
+import { runRotation } from '../../src/rotation/run-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { localClient } from '../support/local-aws.js';
 import { OutputScan, secretsCli } from './support/rotation-cli.js';
@@ -166,6 +169,41 @@ describe('the rotation function under Secrets Manager (RotateSecret on the local
     expect((await readFile(join(cwd, `.admin-token-new-${versionId}.txt`), 'utf8')).trim()).toBe(value);
     scan.secret(value);
     scan.expectClean();
+  });
+});
+
+describe('the rotation function and a CLI rotation overlapping (issue 15, defect 1)', () => {
+  it('RotateSecret is refused while a CLI rotation holds the claim, which then finishes', async () => {
+    const { secretId, client } = await scenario();
+    const versionId = randomUUID();
+    let refused: unknown;
+
+    await runRotation({
+      module: adminTokenRotation,
+      client,
+      secretId,
+      versionId,
+      deps: {},
+      mode: 'graceful',
+      onPending: async () => {
+        refused = await client.send(new RotateSecretCommand({ SecretId: secretId, RotationLambdaARN: FUNCTION_ARN })).catch((e: unknown) => e);
+      },
+    });
+
+    expect(refused).toMatchObject({ name: 'InvalidRequestException' });
+    expect((await stagesOf(client, secretId))[versionId]).toEqual(['AWSCURRENT']);
+  });
+
+  it('a CLI rotation started after the function took the claim is refused, and takes nothing from it', async () => {
+    const { secretId, client } = await scenario();
+    failOnce = 'testSecret';
+    const { versionId } = await rotate(client, secretId);
+    const before = await stagesOf(client, secretId);
+
+    await expect(createSecret(adminTokenRotation, { client, secretId, versionId: randomUUID(), deps: {} })).rejects.toMatchObject({ code: 'ROTATION_IN_PROGRESS', claimHolder: versionId });
+
+    expect(await stagesOf(client, secretId)).toEqual(before);
+    expect(before[versionId]).toEqual(['AWSPENDING']);
   });
 });
 

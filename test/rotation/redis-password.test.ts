@@ -133,3 +133,36 @@ describe('redis-password', () => {
     expect((err as Error).message).toContain('redis://user:password@host:port/db');
   });
 });
+
+/**
+ * Defect 1 of issue 15, checked for Redis: B starting while A was pending took A's AWSPENDING,
+ * and each setSecret dropped the other's new password. Redis never lost its current password
+ * (the ACL user keeps two), but the runs undid each other. Now B is refused before any effect.
+ */
+describe('redis-password, two overlapping rotations', () => {
+  it('lets exactly one run: the second is refused before it touches the ACL, and the current password works', async () => {
+    const s = await scenario();
+    const deps: RedisDeps = { redis, masterSecretId: s.masterId };
+    const a = randomUUID();
+    const b = randomUUID();
+    let bOutcome: unknown;
+
+    const outcome = await runRotation({
+      module: redisPasswordRotation,
+      client: localClient(lsm),
+      secretId: s.secretId,
+      versionId: a,
+      deps,
+      mode: 'graceful',
+      onPending: async () => {
+        bOutcome = await runRotation({ module: redisPasswordRotation, client: localClient(lsm), secretId: s.secretId, versionId: b, deps, mode: 'graceful' }).catch((e: unknown) => e);
+      },
+    });
+
+    expect(outcome).toMatchObject({ toVersionId: a });
+    expect(bOutcome).toMatchObject({ code: 'ROTATION_IN_PROGRESS', claimHolder: a });
+    const next = await passwordOf(s.secretId);
+    expect(await logsIn(s.user, next)).toBe(true);
+    expect((await passwordHashes(s.user)).sort()).toEqual([aclPasswordHash(s.password), aclPasswordHash(next)].sort());
+  });
+});

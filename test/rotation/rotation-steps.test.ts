@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { RotationError } from '../../src/rotation/errors.js';
@@ -12,8 +12,8 @@ import { createSecretsEngine } from '../../src/engine/secrets-engine.js';
 import { text } from '../../src/engine/value-kinds.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { localClient } from '../support/local-aws.js';
-import { injectFaults } from './support/faulty-client.js';
-// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { crashError, injectFaults } from './support/faulty-client.js';
+// The switch stamp (grace from the switch) is asserted below; the other tests look at the rotation's own labels.
 import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
 let lsm: LocalSecretsManager;
@@ -130,8 +130,9 @@ describe('finishSecret', () => {
 
   it('fails with ROTATION_CONFLICT, moving nothing, when AWSCURRENT moved after it looked', async () => {
     const secretId = await newSecret();
+    // Another version AWSCURRENT can be moved to (a rollback's target, say).
     const other = ctxFor(secretId);
-    await createSecret(adminTokenRotation, other);
+    await localClient(lsm).send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: other.versionId, SecretString: 'canary-steps-other-Z9x8', VersionStages: ['OTHER'] }));
     const ctx = ctxFor(secretId);
     await createSecret(adminTokenRotation, ctx);
     const client = localClient(lsm);
@@ -275,8 +276,10 @@ describe('the steps at their edges', () => {
     const ctx = ctxFor(secretId);
 
     await expect(createSecret(adminTokenRotation, ctxFor('steps/none/admin-token'))).rejects.toMatchObject({ message: 'steps/none/admin-token has no AWSCURRENT value to rotate from' });
-    await expect(setSecret(adminTokenRotation, ctx)).rejects.toMatchObject({ message: `Version ${ctx.versionId} of ${secretId} has no value under AWSPENDING: createSecret first` });
-    await expect(finishSecret(ctx, 'graceful')).rejects.toMatchObject({ message: `Version ${ctx.versionId} of ${secretId} is not labelled AWSPENDING; nothing to finish` });
+    const unclaimed = (step: string) =>
+      `Version ${ctx.versionId} of ${secretId} does not hold the rotation's claim (AWSPENDING), so ${step} was not done: no version holds it (a rollback cancelled this rotation, or it never started)`;
+    await expect(setSecret(adminTokenRotation, ctx)).rejects.toMatchObject({ code: 'ROTATION_NOT_PENDING', message: unclaimed('setSecret') });
+    await expect(finishSecret(ctx, 'graceful')).rejects.toMatchObject({ code: 'ROTATION_NOT_PENDING', message: unclaimed('finishSecret') });
     const empty = `steps/${++n}/admin-token`;
     await localClient(lsm).send(new CreateSecretCommand({ Name: empty }));
     await expect(finishSecret(ctxFor(empty), 'graceful')).rejects.toMatchObject({ code: 'ROTATION_NO_CURRENT', message: `${empty} has no AWSCURRENT version` });
@@ -429,5 +432,45 @@ describe('the grace window of a graceful rotation', () => {
     const all = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
     const stamps = all.flatMap((v) => (v.VersionStages ?? []).filter((s) => s.startsWith(SWITCH_STAGE_PREFIX)).map((s) => [v.VersionId, s]));
     expect(stamps).toEqual([[second.versionId, 'SWITCHED_AT_3000']]);
+  });
+});
+
+/**
+ * Defect 5 of issue 15: an immediate finish stopped between its two label moves. It used to move
+ * ROTATION_IMMEDIATE first, so stopped there the current version lost the label while its
+ * AWSPREVIOUS was still the token the previous immediate rotation revoked: a freshly started
+ * engine accepted that token again for its grace window.
+ */
+describe('finishSecret, immediate, stopped between its two label moves', () => {
+  it('never leaves a state that re-admits the token an earlier immediate rotation revoked, and a re-run completes it', async () => {
+    const secretId = await newSecret();
+    const revoked = Object.keys(await stagesOf(secretId))[0]!;
+    const second = ctxFor(secretId);
+    await createSecret(adminTokenRotation, second);
+    await finishSecret(second, 'immediate');
+    const third = ctxFor(secretId);
+    await createSecret(adminTokenRotation, third);
+    const client = localClient(lsm);
+    let moves = 0;
+    injectFaults(client, {
+      beforeSend: async (_n, name) => {
+        // The first move is the switch stamp (SWITCHED_AT_), then AWSCURRENT, then ROTATION_IMMEDIATE.
+        if (name === 'UpdateSecretVersionStageCommand' && ++moves === 3) throw crashError();
+      },
+    });
+
+    await expect(finishSecret({ ...third, client }, 'immediate')).rejects.toBeDefined();
+
+    const stopped = await stagesOf(secretId);
+    const current = Object.keys(stopped).find((id) => stopped[id]!.includes('AWSCURRENT'))!;
+    const previous = Object.keys(stopped).find((id) => stopped[id]!.includes('AWSPREVIOUS'));
+    // What a freshly started engine does: it accepts AWSPREVIOUS unless AWSCURRENT carries ROTATION_IMMEDIATE.
+    const accepted = stopped[current]!.includes('ROTATION_IMMEDIATE') ? [current] : [current, previous];
+    expect(accepted).not.toContain(revoked);
+
+    await finishSecret(third, 'immediate');
+    const done = await stagesOf(secretId);
+    expect(done[third.versionId]).toEqual(['AWSCURRENT', 'AWSPENDING', 'ROTATION_IMMEDIATE']);
+    expect(done[second.versionId]).toEqual(['AWSPREVIOUS']);
   });
 });

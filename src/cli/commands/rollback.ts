@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError, errorCode } from '../../engine/index.js';
 import { AWSCURRENT, AWSPENDING, moveStage, readValue, readVersions, ROLLED_BACK, ROTATION_IMMEDIATE, type FinishMode } from '../../rotation/index.js';
+import { readAdminToken } from '../admin-token.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
 import { notifyRefresh, type Notified } from '../notify-refresh.js';
@@ -127,9 +128,8 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
   if (plan.action === 'rollback' && (options.notify ?? []).length > 0) {
     try {
       // Until they refresh, instances hold the version rolled away from as current: for the admin token, it authenticates the notice.
-      const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
-      const token = await readValue(client, adminId, adminId === secretId ? { versionId: plan.fromVersionId } : { stage: AWSCURRENT });
-      notified = await notifyRefresh(options.notify ?? [], token?.value, [kind.module.secretName], deps);
+      const token = kind.module.secretName === 'ADMIN_TOKEN' ? (await readValue(client, secretId, { versionId: plan.fromVersionId }))?.value : await readAdminToken(client, catalog);
+      notified = await notifyRefresh(options.notify ?? [], token, [kind.module.secretName], deps);
     } catch (err) {
       warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
     }

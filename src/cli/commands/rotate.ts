@@ -1,6 +1,23 @@
 import { resolve } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { driverErrorCode, publishRefreshNotice, readValue, RotationError, runRotation, type RotationOutcome } from '../../rotation/index.js';
+import {
+  applySet,
+  applyTest,
+  AWSPREVIOUS,
+  createSecret,
+  dropPendingLabel,
+  driverErrorCode,
+  finishSecret,
+  isUnclearOutcome,
+  publishRefreshNotice,
+  readValue,
+  readVersions,
+  requireClaim,
+  RotationError,
+  type VersionValue,
+} from '../../rotation/index.js';
+import { errorCode } from '../../engine/index.js';
+import { readAdminToken } from '../admin-token.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
 import { notifyRefresh, type Notified } from '../notify-refresh.js';
@@ -9,99 +26,150 @@ import { cliErrorOf } from '../rotation-failure.js';
 import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
 import { planRotation, type RotationPlan } from '../rotation-plan.js';
 import { reserveTokenFile, resumeTokenFile, type TokenFile } from '../token-file.js';
-import { errorCode } from '../../engine/index.js';
 
-interface Progress {
-  created: boolean;
-  handedOver: boolean;
-}
-
-/** `secrets rotate <kind>`. */
+/**
+ * `secrets rotate <kind>`, as explicit phases, each a function with a typed result, in this
+ * order (see rotateCommand):
+ *
+ *   plan      read only: the version to resume or a new one, the token file, the cooldown
+ *   confirm   the operator's answer (--yes answers it)
+ *   claim     the token file reserved, the pending version put and AWSPENDING taken (claim, then
+ *             act: `rotation/rotation-claim.ts`); a rotation claimed by someone else since the
+ *             plan stops here with nothing changed
+ *   hand over the new token to its 0600 file or stdout, re-checking the claim first
+ *   steps     setSecret, testSecret, finishSecret, each effect re-checking the claim first
+ *   notify    the Redis push, --notify, the old credential removed (never fails the command)
+ *   report    the rotation log line and the summary
+ *
+ * Only the claim phase and after change anything, so two operators who answer at about the same
+ * time never both start a rotation: exactly one claim wins, the other names it.
+ */
 export async function rotateCommand(ctx: CommandContext): Promise<number> {
-  const { deps, globals, options, catalog } = ctx;
-  const kind = cliRotationKind(ctx.secretArg(cliRotationKinds()));
-  const { module } = kind;
-  const secretId = catalog.entry(module.secretName)!.awsId;
-  const strategy = options.strategy ?? kind.strategies[0]!;
-  if (!kind.strategies.includes(strategy)) throw new CliError('USAGE', `--strategy must be ${kind.strategies.join(' or ')}`);
-  if (options.print && options['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
-  const client = deps.secretsManager(globals.aws);
-  let plan: RotationPlan;
+  const request = rotationRequest(ctx);
+  const plan = await planPhase(ctx, request);
+  const built = await buildDeps(ctx, request);
   try {
-    plan = await planRotation({
-      client,
-      secretId,
-      kind: module.kind,
-      cwd: deps.cwd,
-      savePath: options['save-token'] === undefined ? undefined : resolve(deps.cwd, options['save-token']),
-      noFile: options.print === true || !module.handover,
-      force: options.force === true,
-      now: deps.now(),
-    });
-  } catch (err) {
-    throw cliErrorOf(err, secretId);
-  }
-  const from = plan.currentVersionId ?? '-';
-  const effect = kind.effect(strategy);
-  const question =
-    plan.resume === undefined
-      ? `Rotate ${secretId} (${strategy}): AWSCURRENT ${from} -> a new version? ${effect}`
-      : `Resume the unfinished rotation of ${secretId} (${strategy}): AWSCURRENT ${from} -> ${plan.versionId}? ${effect}`;
-  // Built before asking: a missing setting (a master secret) is a usage error, not a stop half way.
-  let built: { readonly deps: unknown; close(): Promise<void> };
-  try {
-    built = await kind.deps(ctx, client);
-  } catch (err) {
-    throw cliErrorOf(err, secretId);
-  }
-  try {
-    if (!options.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
-    return await rotateAndCommit(ctx, kind, { secretId, strategy, plan, client, moduleDeps: built.deps });
+    await confirmPhase(ctx, request, plan);
+    const claimed = await claimPhase(ctx, request, plan, built.deps);
+    await handOverPhase(ctx, request, claimed);
+    const finished = await stepsPhase(request, claimed);
+    const notified = await notifyPhase(ctx, request, finished);
+    return await reportPhase(ctx, request, finished, notified);
   } finally {
     await built.close();
   }
 }
 
-interface Run {
+/** What the command line asks for, checked. */
+interface RotationRequest {
+  readonly kind: CliRotationKind<unknown>;
   readonly secretId: string;
   readonly strategy: string;
-  readonly plan: RotationPlan;
   readonly client: SecretsManagerClient;
-  readonly moduleDeps: unknown;
+  /** The clock finishSecret stamps the switch with (the grace window starts there). */
+  readonly now: () => number;
 }
 
-async function rotateAndCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, r: Run): Promise<number> {
+function rotationRequest(ctx: CommandContext): RotationRequest {
+  const { deps, globals, options, catalog } = ctx;
+  const kind = cliRotationKind(ctx.secretArg(cliRotationKinds()));
+  const secretId = catalog.entry(kind.module.secretName)!.awsId;
+  const strategy = options.strategy ?? kind.strategies[0]!;
+  if (!kind.strategies.includes(strategy)) throw new CliError('USAGE', `--strategy must be ${kind.strategies.join(' or ')}`);
+  if (options.print && options['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
+  return { kind, secretId, strategy, client: deps.secretsManager(globals.aws), now: deps.now };
+}
+
+/** Plan: reads only (see planRotation). */
+async function planPhase(ctx: CommandContext, r: RotationRequest): Promise<RotationPlan> {
   const { deps, options } = ctx;
-  const { module } = kind;
-  const { secretId, strategy, plan, client, moduleDeps } = r;
-  const reservation = { secretId, versionId: plan.versionId };
-  const tokenFile = plan.tokenPath === undefined ? undefined : plan.resume === undefined ? await reserveTokenFile(plan.tokenPath, reservation) : await resumeTokenFile(plan.tokenPath, reservation);
-  if (plan.resume !== undefined) deps.stderr(`Resuming the rotation of ${secretId} to version ${plan.versionId} (found ${plan.resume === 'pending' ? 'under AWSPENDING' : `reserved in ${plan.tokenPath}`})\n`);
-  const progress: Progress = { created: false, handedOver: false };
-  let outcome: RotationOutcome;
   try {
-    outcome = await runRotation({
-      module,
-      client,
-      secretId,
-      versionId: plan.versionId,
-      deps: moduleDeps,
-      mode: kind.finishMode(strategy),
-      now: deps.now,
-      onStep: (step) => {
-        if (step === 'createSecret') progress.created = true;
-      },
-      onPending: async (pending) => {
-        if (options.print) deps.stdout(`${pending.value}\n`);
-        else if (tokenFile !== undefined) await fillTokenFile(tokenFile, pending.value);
-        progress.handedOver = true;
-      },
+    return await planRotation({
+      client: r.client,
+      secretId: r.secretId,
+      kind: r.kind.module.kind,
+      cwd: deps.cwd,
+      savePath: options['save-token'] === undefined ? undefined : resolve(deps.cwd, options['save-token']),
+      noFile: options.print === true || !r.kind.module.handover,
+      force: options.force === true,
+      now: deps.now(),
     });
   } catch (err) {
-    if (!progress.created && !(err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN')) await tokenFile?.release();
-    throw stopped(err, { secretId, kind, strategy, versionId: plan.versionId, tokenFile, progress });
+    throw cliErrorOf(err, r.secretId);
   }
-  return afterCommit(ctx, kind, { secretId, strategy, plan, outcome, client, moduleDeps, tokenPath: tokenFile?.path });
+}
+
+/** Built before asking: a missing setting (a master secret) is a usage error, not a stop half way. */
+async function buildDeps(ctx: CommandContext, r: RotationRequest): Promise<{ readonly deps: unknown; close(): Promise<void> }> {
+  try {
+    return await r.kind.deps(ctx, r.client);
+  } catch (err) {
+    throw cliErrorOf(err, r.secretId);
+  }
+}
+
+/** Confirm: CANCELLED (nothing changed) unless the operator says yes. */
+async function confirmPhase(ctx: CommandContext, r: RotationRequest, plan: RotationPlan): Promise<void> {
+  const from = plan.currentVersionId ?? '-';
+  const effect = r.kind.effect(r.strategy);
+  const question =
+    plan.resume === undefined
+      ? `Rotate ${r.secretId} (${r.strategy}): AWSCURRENT ${from} -> a new version? ${effect}`
+      : `Resume the unfinished rotation of ${r.secretId} (${r.strategy}): AWSCURRENT ${from} -> ${plan.versionId}? ${effect}`;
+  if (!ctx.options.yes && !(await ctx.deps.confirm(question))) throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
+}
+
+/** The claim phase's result: this run's version holds AWSPENDING (or is already AWSCURRENT). */
+interface Claimed {
+  readonly plan: RotationPlan;
+  readonly moduleDeps: unknown;
+  readonly tokenFile: TokenFile | undefined;
+  readonly current: VersionValue;
+  readonly pending: VersionValue;
+  readonly created: boolean;
+  /** The run found its version already AWSCURRENT (a finished rotation run again). */
+  readonly alreadyCurrent: boolean;
+}
+
+/** Where a run stopped, for its message: nothing claimed, claimed, or the token handed over too. */
+type Reached = 'nothing' | 'claimed' | 'handed-over';
+
+/**
+ * Claim: reserves the token file (a bad path fails while nothing has changed), then createSecret
+ * puts the pending version under its own label and moves AWSPENDING to it without
+ * RemoveFromVersionId. A rotation claimed since the plan (another operator, the rotation
+ * function) makes this fail with ROTATION_IN_PROGRESS, naming it; the reservation is given back.
+ */
+async function claimPhase(ctx: CommandContext, r: RotationRequest, plan: RotationPlan, moduleDeps: unknown): Promise<Claimed> {
+  const reservation = { secretId: r.secretId, versionId: plan.versionId };
+  const tokenFile = plan.tokenPath === undefined ? undefined : plan.resume === undefined ? await reserveTokenFile(plan.tokenPath, reservation) : await resumeTokenFile(plan.tokenPath, reservation);
+  if (plan.resume !== undefined) ctx.deps.stderr(`Resuming the rotation of ${r.secretId} to version ${plan.versionId} (${resumedFrom(plan)})\n`);
+  try {
+    const { current, pending, created } = await createSecret(r.kind.module, { client: r.client, secretId: r.secretId, versionId: plan.versionId, deps: moduleDeps });
+    return { plan, moduleDeps, tokenFile, current, pending, created, alreadyCurrent: current.versionId === plan.versionId };
+  } catch (err) {
+    // A write whose answer was lost may have put the version or taken the claim: the reservation stays for the re-run.
+    if (!mayHaveLanded(err)) await tokenFile?.release();
+    throw stopped(err, r, plan.versionId, tokenFile, 'nothing');
+  }
+}
+
+function resumedFrom(plan: RotationPlan): string {
+  if (plan.resume === 'pending') return 'found under AWSPENDING';
+  if (plan.resume === 'candidate') return 'found under its candidate label: a run stopped before claiming it';
+  return `found reserved in ${plan.tokenPath}`;
+}
+
+/** Hand over: the new token to its file or stdout, only while this run's version holds the claim. */
+async function handOverPhase(ctx: CommandContext, r: RotationRequest, c: Claimed): Promise<void> {
+  if (!r.kind.module.handover) return;
+  try {
+    if (!c.alreadyCurrent) await requireClaim(r.client, r.secretId, c.plan.versionId, 'the hand-over of its token');
+    if (ctx.options.print) ctx.deps.stdout(`${c.pending.value}\n`);
+    else if (c.tokenFile !== undefined) await fillTokenFile(c.tokenFile, c.pending.value);
+  } catch (err) {
+    throw stopped(err, r, c.plan.versionId, c.tokenFile, 'claimed');
+  }
 }
 
 async function fillTokenFile(file: TokenFile, token: string): Promise<void> {
@@ -113,119 +181,126 @@ async function fillTokenFile(file: TokenFile, token: string): Promise<void> {
   }
 }
 
+/** The steps' result: AWSCURRENT is on this run's version. */
+interface Finished {
+  readonly claimed: Claimed;
+  readonly toVersionId: string;
+  /** The version AWSCURRENT moved from; undefined when this run found the rotation finished. */
+  readonly fromVersionId: string | undefined;
+  /** The value the new version replaced (AWSPREVIOUS now). Never logged. */
+  readonly replaced: VersionValue | undefined;
+}
+
+/**
+ * Steps: setSecret (re-checking the claim right before its effect), testSecret, finishSecret
+ * (which checks the claim as it moves AWSCURRENT, naming the version it moves from), then
+ * AWSPENDING off the new current version. A run that finds its version current completes what a
+ * stopped finish may have left (ROTATION_IMMEDIATE) and moves nothing else.
+ */
+async function stepsPhase(r: RotationRequest, c: Claimed): Promise<Finished> {
+  const ctx = { client: r.client, secretId: r.secretId, versionId: c.plan.versionId, deps: c.moduleDeps };
+  const mode = r.kind.finishMode(r.strategy);
+  try {
+    if (c.alreadyCurrent) {
+      await finishSecret(ctx, mode, { now: r.now });
+      await dropPendingLabel(ctx);
+      return { claimed: c, toVersionId: ctx.versionId, fromVersionId: undefined, replaced: await readValue(r.client, r.secretId, { stage: AWSPREVIOUS }) };
+    }
+    const pendingCtx = { ...ctx, current: c.current, pending: c.pending };
+    if ((await requireClaim(r.client, r.secretId, ctx.versionId, 'setSecret')) === 'pending') {
+      await applySet(r.kind.module, pendingCtx);
+      await applyTest(r.kind.module, pendingCtx);
+    }
+    const finished = await finishSecret(ctx, mode, { now: r.now });
+    await dropPendingLabel(ctx);
+    return { claimed: c, toVersionId: ctx.versionId, fromVersionId: finished.fromVersionId, replaced: c.current };
+  } catch (err) {
+    throw stopped(err, r, ctx.versionId, c.tokenFile, r.kind.module.handover ? 'handed-over' : 'claimed');
+  }
+}
+
+/** Whether a failed step may still have changed something (an unclear answer), so a re-run must look. */
+function mayHaveLanded(err: unknown): boolean {
+  return err instanceof RotationError ? err.code === 'ROTATION_OUTCOME_UNKNOWN' : !(err instanceof CliError) && isUnclearOutcome(err);
+}
+
 /** One line saying where the rotation stopped, what still holds, and what to run next. */
-function stopped(err: unknown, s: { secretId: string; kind: CliRotationKind<unknown>; strategy: string; versionId: string; tokenFile: TokenFile | undefined; progress: Progress }): CliError {
-  const base = cliErrorOf(err, s.secretId);
-  const kind = s.kind.module.kind;
+function stopped(err: unknown, r: RotationRequest, versionId: string, tokenFile: TokenFile | undefined, reached: Reached): CliError {
+  const base = cliErrorOf(err, r.secretId);
+  const kind = r.kind.module.kind;
   // Only kinds whose labels may move back offer a rollback; a password set at its resource cannot be taken back.
-  const cancel = s.kind.rollback ? `, or "secrets rollback ${kind}" to cancel it` : '';
-  const unknown = err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN';
-  const resume = s.tokenFile === undefined ? `run the same command again to resume version ${s.versionId}` : `run the same command again to resume (${s.tokenFile.path} is reserved for version ${s.versionId})`;
+  const cancel = r.kind.rollback ? `, or "secrets rollback ${kind}" to cancel it` : '';
+  const holder = err instanceof RotationError ? err.claimHolder : undefined;
   let message: string;
-  if (!s.progress.created) message = unknown ? `${base.message}: ${resume}` : `${base.message}; nothing changed`;
-  else if (!s.progress.handedOver) {
-    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current (the old token still works), but its token was not handed over: run the command again with --save-token PATH or --print to get it and finish${cancel}`;
+  if (holder !== undefined) {
+    // Someone else holds the claim (or nobody does): this run did nothing more, and says what to run.
+    const what =
+      holder === null
+        ? `No rotation of ${r.secretId} is in progress now: run "secrets rotate ${kind}" to start a new one`
+        : `Run "secrets rotate ${kind}" to resume version ${holder}${cancel}`;
+    const file = tokenFile === undefined || reached === 'nothing' ? '' : ` The token handed over in ${tokenFile.path} belongs to version ${versionId}, which is not current: do not use it.`;
+    message = `${base.message}. ${what}.${file}`;
+    return new CliError(base.code, message, { cause: err });
+  }
+  // Past the claim, an unclear read is no unclear outcome: only a step that says so (the switch) is.
+  const unknown = reached === 'nothing' ? mayHaveLanded(err) : err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN';
+  const resume = tokenFile === undefined ? `run the same command again to resume version ${versionId}` : `run the same command again to resume (${tokenFile.path} is reserved for version ${versionId})`;
+  if (reached === 'nothing') message = unknown ? `${base.message}: ${resume}` : `${base.message}; nothing changed`;
+  else if (reached === 'claimed' && r.kind.module.handover) {
+    message = `${base.message}. Version ${versionId} of ${r.secretId} is pending, not current (the old token still works), but its token was not handed over: run the command again with --save-token PATH or --print to get it and finish${cancel}`;
   } else if (unknown) {
-    message = `${base.message}: version ${s.versionId} may or may not be current now; run the same command again to settle it`;
+    message = `${base.message}: version ${versionId} may or may not be current now; run the same command again to settle it`;
   } else {
-    const where = s.tokenFile === undefined ? '' : `; its token is in ${s.tokenFile.path}`;
-    const holds = s.kind.pendingNote?.(s.strategy) ?? `the old ${s.kind.module.handover ? 'token' : 'value'} still works`;
-    message = `${base.message}. Version ${s.versionId} of ${s.secretId} is pending, not current: ${holds}${where}. Run the same command again to resume${cancel}`;
+    const where = tokenFile === undefined ? '' : `; its token is in ${tokenFile.path}`;
+    const holds = r.kind.pendingNote?.(r.strategy) ?? `the old ${r.kind.module.handover ? 'token' : 'value'} still works`;
+    message = `${base.message}. Version ${versionId} of ${r.secretId} is pending, not current: ${holds}${where}. Run the same command again to resume${cancel}`;
   }
   return new CliError(base.code, message, { cause: err });
 }
 
-interface Committed {
-  readonly secretId: string;
-  readonly strategy: string;
-  readonly plan: RotationPlan;
-  readonly outcome: RotationOutcome;
-  readonly client: SecretsManagerClient;
-  readonly moduleDeps: unknown;
-  readonly tokenPath: string | undefined;
+/** The notify phase's result. Once AWSCURRENT moved, nothing may fail the command: these only warn. */
+interface NotifyResult {
+  readonly receivers: number | undefined;
+  readonly notified: readonly Notified[];
+  readonly cleanup: 'removed' | 'kept' | undefined;
+  readonly warnings: readonly string[];
 }
 
-/** Once AWSCURRENT moved, nothing may fail the command: the log and notices only warn. */
-async function afterCommit(ctx: CommandContext, kind: CliRotationKind<unknown>, c: Committed): Promise<number> {
-  const { deps, globals, options } = ctx;
-  const { secretId, strategy, outcome } = c;
-  const committed = `the rotation is committed (AWSCURRENT of ${secretId} is now ${outcome.toVersionId})`;
+/** Notify: instances first (until they refresh, a single-user database password refuses their new logins), then the old credential. */
+async function notifyPhase(ctx: CommandContext, r: RotationRequest, f: Finished): Promise<NotifyResult> {
+  const { deps, options } = ctx;
+  const committed = committedNote(r, f);
   const warnings: string[] = [];
-  // Instances first: until they refresh, a single-user database password refuses their new logins.
-  const receivers = kind.announce === true ? await pushNotice(ctx, kind, c, warnings, committed) : undefined;
+  const receivers = r.kind.announce === true ? await pushNotice(ctx, r, f, warnings, committed) : undefined;
   let notified: Notified[] = [];
   if ((options.notify ?? []).length > 0) {
     try {
-      notified = await notifyRefresh(options.notify ?? [], await noticeToken(ctx, kind, c), [kind.module.secretName], deps);
+      notified = await notifyRefresh(options.notify ?? [], await noticeToken(ctx, r, f), [r.kind.module.secretName], deps);
     } catch (err) {
-      warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, secretId).code})`);
+      warnings.push(`${committed}; could not read the admin token to notify instances (${cliErrorOf(err, r.secretId).code})`);
     }
   }
   for (const n of notified.filter((x) => !x.ok)) {
     warnings.push(`${committed}; ${n.url} did not refresh (HTTP ${n.status || 'unreachable'}): refresh instances with POST ${n.url}/admin/refresh-secrets`);
   }
-  const logPath = resolve(deps.cwd, options['rotation-log'] ?? rotationLogPath(kind.module.kind));
-  try {
-    await appendRotationLog(logPath, {
-      at: new Date(deps.now()).toISOString(),
-      action: 'rotate',
-      secretId,
-      fromVersionId: outcome.fromVersionId ?? null,
-      toVersionId: outcome.toVersionId,
-      strategy,
-      ...(c.plan.resume !== undefined && { resumed: true }),
-      caller: await deps.callerArn(globals.aws),
-    });
-  } catch (err) {
-    warnings.push(`${committed}; could not append to ${logPath} (${errorCode(err)})`);
-  }
-  const cleanup = await finishAtResource(ctx, kind, c, notified, warnings, committed);
-  for (const w of warnings) deps.stderr(`warning: ${w}\n`);
-
-  const label = kind.module.kind.replace(/-/g, ' ');
-  const summary = {
-    secretId,
-    strategy,
-    fromVersionId: outcome.fromVersionId ?? null,
-    toVersionId: outcome.toVersionId,
-    resumed: c.plan.resume !== undefined,
-    tokenFile: c.tokenPath ?? null,
-    ...(kind.announce === true && { refreshNoticeReceivers: receivers ?? null }),
-    notified,
-    ...(cleanup !== undefined && { oldCredentialRemoved: cleanup === 'removed' }),
-    warnings,
-  };
-  const head = outcome.alreadyCurrent
-    ? `Version ${outcome.toVersionId} of ${secretId} is already AWSCURRENT; nothing moved`
-    : `${c.plan.resume === undefined ? 'Rotated' : 'Finished the rotation of'} ${secretId} (${strategy}): AWSCURRENT ${outcome.fromVersionId ?? '-'} -> ${outcome.toVersionId}`;
-  const lines = [
-    head,
-    ...(c.tokenPath !== undefined ? [`New ${label} saved to: ${c.tokenPath} (mode 0600)`] : []),
-    ...(receivers !== undefined ? [`Published a refresh notice on Redis (${receivers} listening)`] : []),
-    ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (HTTP ${n.status || 'unreachable'})`}`),
-    ...(cleanup === 'removed' ? ['Removed the old password: only the new one works now'] : []),
-    ...(cleanup === 'kept' ? ['The old password stays valid until the next rotation removes it (pass every instance to --notify to remove it as soon as they have switched)'] : []),
-    '',
-    kind.checklist,
-    '',
-  ];
-  (options.print ? deps.stderr : deps.stdout)(globals.json && !options.print ? `${JSON.stringify(summary, null, 2)}\n` : lines.join('\n'));
-  return EXIT_CODES.OK;
+  const cleanup = await finishAtResource(r, f, notified, warnings, committed);
+  return { receivers, notified, cleanup, warnings };
 }
 
+const committedNote = (r: RotationRequest, f: Finished) => `the rotation is committed (AWSCURRENT of ${r.secretId} is now ${f.toVersionId})`;
+
 /** The Redis push: a notice on the refresh channel, with REDIS_URL's current credentials. Warns on failure. */
-async function pushNotice(ctx: CommandContext, kind: CliRotationKind<unknown>, c: Committed, warnings: string[], committed: string): Promise<number | undefined> {
-  const redisSecretId = ctx.catalog.entry('REDIS_URL')!.awsId;
+async function pushNotice(ctx: CommandContext, r: RotationRequest, f: Finished, warnings: string[], committed: string): Promise<number | undefined> {
   try {
     return await publishRefreshNotice({
-      client: c.client,
-      redisSecretId,
+      client: r.client,
+      redisSecretId: ctx.catalog.entry('REDIS_URL')!.awsId,
       redis: ctx.deps.credentialClients.redis,
       origin: 'secrets-cli',
-      reason: `rotated ${c.secretId}`,
+      reason: `rotated ${r.secretId}`,
       catalog: ctx.catalog,
-      name: kind.module.secretName,
-      versionId: c.outcome.toVersionId,
+      name: r.kind.module.secretName,
+      versionId: f.toVersionId,
       now: ctx.deps.now,
     });
   } catch (err) {
@@ -238,26 +313,25 @@ async function pushNotice(ctx: CommandContext, kind: CliRotationKind<unknown>, c
 /**
  * The module's last step at its resource (the old Redis password removed), once every instance
  * named by --notify has refreshed: before that, one of them might still log in with it. Without
- * --notify, or when one failed, nothing is removed: the next rotation drops it.
+ * --notify, or when one failed, nothing is removed: the next rotation drops it. Like every
+ * effect, it re-checks first: if AWSCURRENT is no longer this version (a rollback since), the
+ * old password may be the current one again, and is kept.
  */
-async function finishAtResource(
-  ctx: CommandContext,
-  kind: CliRotationKind<unknown>,
-  c: Committed,
-  notified: readonly Notified[],
-  warnings: string[],
-  committed: string,
-): Promise<'removed' | 'kept' | undefined> {
-  const { module } = kind;
+async function finishAtResource(r: RotationRequest, f: Finished, notified: readonly Notified[], warnings: string[], committed: string): Promise<'removed' | 'kept' | undefined> {
+  const { module } = r.kind;
   if (module.afterFinish === undefined) return undefined;
   if (notified.length === 0 || notified.some((n) => !n.ok)) return 'kept';
   try {
-    const current = await readValue(c.client, c.secretId, { versionId: c.outcome.toVersionId });
-    if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `Version ${c.outcome.toVersionId} of ${c.secretId} has no value`);
-    await module.afterFinish({ client: c.client, secretId: c.secretId, versionId: c.outcome.toVersionId, deps: c.moduleDeps, current, previous: c.outcome.replaced });
+    if ((await readVersions(r.client, r.secretId)).current?.versionId !== f.toVersionId) {
+      warnings.push(`${committed}, but AWSCURRENT has moved since (a rollback?): the old password was kept`);
+      return 'kept';
+    }
+    const current = await readValue(r.client, r.secretId, { versionId: f.toVersionId });
+    if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `Version ${f.toVersionId} of ${r.secretId} has no value`);
+    await module.afterFinish({ client: r.client, secretId: r.secretId, versionId: f.toVersionId, deps: f.claimed.moduleDeps, current, previous: f.replaced });
     return 'removed';
   } catch (err) {
-    const failure = cliErrorOf(err, c.secretId);
+    const failure = cliErrorOf(err, r.secretId);
     warnings.push(`${committed}; could not remove the old password (${failure.code}: ${failure.message}): it stays valid until the next rotation removes it`);
     return 'kept';
   }
@@ -268,7 +342,62 @@ async function finishAtResource(
  * refresh (an immediate rotation included), so it authenticates the notice; other kinds use the
  * admin token as it is.
  */
-async function noticeToken(ctx: CommandContext, kind: CliRotationKind<unknown>, c: Committed): Promise<string | undefined> {
-  if (kind.module.secretName === 'ADMIN_TOKEN') return c.outcome.replaced?.value;
-  return (await readValue(c.client, ctx.catalog.entry('ADMIN_TOKEN')!.awsId, { stage: 'AWSCURRENT' }))?.value;
+async function noticeToken(ctx: CommandContext, r: RotationRequest, f: Finished): Promise<string | undefined> {
+  if (r.kind.module.secretName === 'ADMIN_TOKEN') return f.replaced?.value;
+  return readAdminToken(r.client, ctx.catalog);
+}
+
+/** Report: the rotation log line, then the summary (JSON with --json). */
+async function reportPhase(ctx: CommandContext, r: RotationRequest, f: Finished, n: NotifyResult): Promise<number> {
+  const { deps, globals, options } = ctx;
+  const { secretId, strategy, kind } = r;
+  const { plan, tokenFile } = f.claimed;
+  const warnings = [...n.warnings];
+  const logPath = resolve(deps.cwd, options['rotation-log'] ?? rotationLogPath(kind.module.kind));
+  try {
+    await appendRotationLog(logPath, {
+      at: new Date(deps.now()).toISOString(),
+      action: 'rotate',
+      secretId,
+      fromVersionId: f.fromVersionId ?? null,
+      toVersionId: f.toVersionId,
+      strategy,
+      ...(plan.resume !== undefined && { resumed: true }),
+      caller: await deps.callerArn(globals.aws),
+    });
+  } catch (err) {
+    warnings.push(`${committedNote(r, f)}; could not append to ${logPath} (${errorCode(err)})`);
+  }
+  for (const w of warnings) deps.stderr(`warning: ${w}\n`);
+
+  const label = kind.module.kind.replace(/-/g, ' ');
+  const summary = {
+    secretId,
+    strategy,
+    fromVersionId: f.fromVersionId ?? null,
+    toVersionId: f.toVersionId,
+    resumed: plan.resume !== undefined,
+    tokenFile: tokenFile?.path ?? null,
+    ...(kind.announce === true && { refreshNoticeReceivers: n.receivers ?? null }),
+    notified: n.notified,
+    ...(n.cleanup !== undefined && { oldCredentialRemoved: n.cleanup === 'removed' }),
+    warnings,
+  };
+  const head =
+    f.fromVersionId === undefined
+      ? `Version ${f.toVersionId} of ${secretId} is already AWSCURRENT; nothing moved`
+      : `${plan.resume === undefined ? 'Rotated' : 'Finished the rotation of'} ${secretId} (${strategy}): AWSCURRENT ${f.fromVersionId} -> ${f.toVersionId}`;
+  const lines = [
+    head,
+    ...(tokenFile !== undefined ? [`New ${label} saved to: ${tokenFile.path} (mode 0600)`] : []),
+    ...(n.receivers !== undefined ? [`Published a refresh notice on Redis (${n.receivers} listening)`] : []),
+    ...n.notified.map((x) => `Notified ${x.url}: ${x.ok ? 'refreshed' : `failed (HTTP ${x.status || 'unreachable'})`}`),
+    ...(n.cleanup === 'removed' ? ['Removed the old password: only the new one works now'] : []),
+    ...(n.cleanup === 'kept' ? ['The old password stays valid until the next rotation removes it (pass every instance to --notify to remove it as soon as they have switched)'] : []),
+    '',
+    kind.checklist,
+    '',
+  ];
+  (options.print ? deps.stderr : deps.stdout)(globals.json && !options.print ? `${JSON.stringify(summary, null, 2)}\n` : lines.join('\n'));
+  return EXIT_CODES.OK;
 }

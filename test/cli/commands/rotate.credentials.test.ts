@@ -158,8 +158,8 @@ describe('secrets rotate database-password', () => {
   });
 
   it('stopped at any call, always leaves a value that logs in, says so without offering a rollback, and finishes when run again', async () => {
-    // The calls of a clean run: plan, createSecret (3), finishSecret (2), AWSPENDING off, the notice's REDIS_URL read.
-    const CALLS = 8;
+    // The calls of a clean run: plan, claim (5), the claim re-checked before setSecret, finishSecret (2), AWSPENDING off, the notice's REDIS_URL read.
+    const CALLS = 12;
     let windows = 0;
     for (const mode of ['before', 'after'] as const) {
       for (let crashAt = 1; crashAt <= CALLS; crashAt++) {

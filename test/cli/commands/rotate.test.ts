@@ -36,10 +36,18 @@ describe('secrets rotate admin-token', () => {
     );
     expect(stderr).toBe('');
     expect(calls).toEqual([
+      // plan
       'ListSecretVersionIdsCommand',
+      // claim: the current value and labels, the put under its own label, AWSPENDING moved to it, that label dropped
       'GetSecretValueCommand',
-      'GetSecretValueCommand',
+      'ListSecretVersionIdsCommand',
       'PutSecretValueCommand',
+      'UpdateSecretVersionStageCommand',
+      'UpdateSecretVersionStageCommand',
+      // the claim re-checked before the hand-over and before setSecret
+      'ListSecretVersionIdsCommand',
+      'ListSecretVersionIdsCommand',
+      // finish: AWSCURRENT, ROTATION_IMMEDIATE, AWSPENDING off
       'ListSecretVersionIdsCommand',
       'UpdateSecretVersionStageCommand', // SWITCHED_AT_<ms>: the grace window starts at the switch
       'UpdateSecretVersionStageCommand',
@@ -142,7 +150,13 @@ describe('secrets rotate admin-token', () => {
 
   it('leaves the rotation pending when Secrets Manager refuses the switch, and rollback cancels it', async () => {
     const { project, secretId, cwd } = await scenario();
-    const denied = await cli.denying(['UpdateSecretVersionStage'], () => secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd }));
+    // The switch (the AWSCURRENT move) is refused; the claim before it is not.
+    const refuse = async (_n: number, name: string, input: Record<string, unknown>) => {
+      if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') {
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+    };
+    const denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refuse } });
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/Access denied to .* \(AccessDeniedException\).*is pending, not current: the old token still works; its token is in .*Run the same command again to resume, or "secrets rollback admin-token" to cancel it/);
     const middle = await stateOf(secretId);
@@ -243,23 +257,26 @@ describe('secrets rotate admin-token: where a stopped rotation stands, said in o
 
     expect(lost.code).toBe(1);
     const middle = await stateOf(secretId);
-    const path = join(cwd, `.admin-token-new-${middle.unfinishedId}.txt`);
+    // The version landed under its own label; it never took the claim.
+    expect(middle.unfinishedId).toBeUndefined();
+    const candidate = middle.candidateId!;
+    const path = join(cwd, `.admin-token-new-${candidate}.txt`);
     expect(lost.stderr.trim()).toBe(
-      `error: Creating version ${middle.unfinishedId} of ${secretId} got no clear answer (TimeoutError); it may exist: run the same command again to resume (${path} is reserved for version ${middle.unfinishedId})`,
+      `error: Creating version ${candidate} of ${secretId} got no clear answer (TimeoutError); it may exist: run the same command again to resume (${path} is reserved for version ${candidate})`,
     );
-    expect((await tokenFiles(cwd)).reserved).toEqual([`.admin-token-new-${middle.unfinishedId}.txt`]);
+    expect((await tokenFiles(cwd)).reserved).toEqual([`.admin-token-new-${candidate}.txt`]);
 
     const asked: string[] = [];
     const rerun = await secretsCli([...argv.filter((a) => a !== '--yes'), '--json'], { cwd, confirm: async (q) => (asked.push(q), true) });
 
     expect(rerun.code).toBe(0);
     expect(asked).toEqual([
-      `Resume the unfinished rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${middle.unfinishedId}? The old token stops working as soon as instances refresh.`,
+      `Resume the unfinished rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${candidate}? The old token stops working as soon as instances refresh.`,
     ]);
-    expect(rerun.stderr).toBe(`Resuming the rotation of ${secretId} to version ${middle.unfinishedId} (found under AWSPENDING)\n`);
-    expect(JSON.parse(rerun.stdout)).toMatchObject({ resumed: true, fromVersionId: middle.currentId, toVersionId: middle.unfinishedId });
+    expect(rerun.stderr).toBe(`Resuming the rotation of ${secretId} to version ${candidate} (found reserved in ${path})\n`);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ resumed: true, fromVersionId: middle.currentId, toVersionId: candidate });
     const end = await stateOf(secretId);
-    expect(end.currentId).toBe(middle.unfinishedId);
+    expect(end.currentId).toBe(candidate);
     expect((await readFile(path, 'utf8')).trim()).toBe(end.value);
     const log = await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8');
     scan.output(log);
@@ -272,17 +289,18 @@ describe('secrets rotate admin-token: where a stopped rotation stands, said in o
     const lost = await secretsCli(argv, { cwd, faults: { crashAt: 4, mode: 'after' } });
 
     const middle = await stateOf(secretId);
+    const candidate = middle.candidateId!;
     expect(lost.stderr.trim()).toBe(
-      `error: Creating version ${middle.unfinishedId} of ${secretId} got no clear answer (TimeoutError); it may exist: run the same command again to resume version ${middle.unfinishedId}`,
+      `error: Creating version ${candidate} of ${secretId} got no clear answer (TimeoutError); it may exist: run the same command again to resume version ${candidate}`,
     );
 
     const rerun = await secretsCli(argv, { cwd });
 
     expect(rerun.code).toBe(0);
-    expect(rerun.stderr.split('\n')[0]).toBe(`Resuming the rotation of ${secretId} to version ${middle.unfinishedId} (found under AWSPENDING)`);
+    expect(rerun.stderr.split('\n')[0]).toBe(`Resuming the rotation of ${secretId} to version ${candidate} (found under its candidate label: a run stopped before claiming it)`);
     const end = await stateOf(secretId);
     expect(rerun.printed).toBe(end.value);
-    expect(rerun.stderr).toContain(`Finished the rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${middle.unfinishedId}`);
+    expect(rerun.stderr).toContain(`Finished the rotation of ${secretId} (immediate): AWSCURRENT ${middle.currentId} -> ${candidate}`);
   });
 
   it('says the switch may or may not have happened when its answer is lost, and the re-run settles it', async () => {
@@ -481,3 +499,36 @@ describe('secrets rotate: more of what it says and reads', () => {
   });
 });
 
+
+/**
+ * Defect 2 of issue 15: the CLI planned before it asked, so two operators answering at about the
+ * same time both started a new rotation and were each handed a token. Now nothing is claimed
+ * before the answer, and of the two claims taken after it exactly one wins.
+ */
+describe('secrets rotate admin-token: two operators confirming at the same time', () => {
+  it('hands exactly one token over, which is AWSCURRENT; the other run changes nothing and names the rotation to resume', async () => {
+    const { project, secretId } = await scenario();
+    const cwds = [await mkdtemp(join(tmpdir(), 'secrets-op1-')), await mkdtemp(join(tmpdir(), 'secrets-op2-'))];
+    // Both are asked (both plans are made) before either answers.
+    let asked = 0;
+    let bothAsked!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothAsked = resolve));
+    const confirm = async () => {
+      if (++asked === 2) bothAsked();
+      await barrier;
+      return true;
+    };
+
+    const runs = await Promise.all(cwds.map((cwd) => secretsCli(['rotate', 'admin-token', '--project', project], { cwd, confirm })));
+
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 1]);
+    const end = await stateOf(secretId);
+    const tokens = [...(await tokenFiles(cwds[0]!)).tokens, ...(await tokenFiles(cwds[1]!)).tokens];
+    expect(tokens).toEqual([end.value]);
+    for (const cwd of cwds) expect((await tokenFiles(cwd)).reserved).toEqual([]);
+    const loser = runs.find((r) => r.code !== 0)!;
+    expect(loser.stderr).toContain(`version ${end.currentId} holds its claim (AWSPENDING)`);
+    expect(loser.stderr).toContain(`Run "secrets rotate admin-token" to resume version ${end.currentId}`);
+    expect(end.unfinishedId).toBeUndefined();
+  });
+});

@@ -40,7 +40,13 @@ describe('secrets verify admin-token', () => {
 
   it('fails while a rotation is unfinished and says how to finish or cancel it', async () => {
     const { project, cwd } = await scenario();
-    expect((await cli.denying(['UpdateSecretVersionStage'], () => secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], cwd))).code).toBe(1);
+    // The switch is refused (the claim before it is not): the rotation stays pending.
+    const refuseSwitch = async (_n: number, name: string, input: Record<string, unknown>) => {
+      if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') {
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+    };
+    expect((await cli.secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], { cwd, faults: { beforeSend: refuseSwitch } })).code).toBe(1);
 
     const { code, stdout } = await secretsCli(['verify', 'admin-token', '--project', project], cwd);
 

@@ -87,7 +87,9 @@ export async function secretStateOf(lsm: LocalSecretsManager, scan: OutputScan, 
     const s = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.VersionId! })).catch(() => undefined);
     if (s?.SecretString !== undefined) scan.secret(s.SecretString);
   }
-  return { currentId, value, unfinishedId: unfinished?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()])) };
+  // A version a run put under its own candidate label and stopped before claiming (AWSPENDING).
+  const candidate = versions.find((v) => v.VersionStages?.some((s) => s === `ROTATION_CANDIDATE_${v.VersionId}`));
+  return { currentId, value, unfinishedId: unfinished?.VersionId, candidateId: candidate?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()])) };
 }
 
 /** Token files in a folder: their tokens (each 0600, each a value `scan` looks for), and any still only reserved. */
