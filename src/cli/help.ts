@@ -101,10 +101,20 @@ the server. After the switch they also publish a refresh notice on Redis (channe
                                 default: the current credentials); only its user and password are used
 redis-password adds the new password beside the old one (ACL SETUSER), switches, and removes the
 old one once every instance named by --notify has refreshed; otherwise the next rotation removes it.
-Neither can be rolled back: a run stopped half way is finished by running it again.
+A run stopped half way is finished by running it again, never cancelled. When AWSCURRENT's password
+no longer logs in (an older release's overlapping rotations), the command repairs it: it finishes
+onto the version (pending or unlabelled) whose password the server takes.
+
+Claim, then act: the new version is put under a label of its own, then AWSPENDING is moved to it
+without RemoveFromVersionId, which Secrets Manager refuses while another rotation holds it; that
+happens only after you confirm. If another rotation (another operator, the rotation function) holds
+it, nothing changes and the message names the version to resume. Every step with an effect outside
+Secrets Manager (handing a token over, ALTER ROLE, ACL SETUSER, the switch) re-checks the claim first.
 `,
   rollback: `Usage: secrets rollback admin-token|meta-verify-token [--graceful] [--force] [--yes]
                    [--notify URL...] [--rotation-log PATH] [--json]
+       secrets rollback database-password|redis-password [--master-secret ID] [--force] [--yes]
+                   [--rotation-log PATH] [--json]
 
 Moves AWSCURRENT back to the AWSPREVIOUS version with UpdateSecretVersionStage, naming the version
 it moves from: if the secret changed meanwhile, nothing happens and it exits 1. Immediate by
@@ -119,6 +129,15 @@ rollback cancels it instead and leaves AWSCURRENT alone.
                         how to refresh the instances
   --yes, -y             roll back without asking to confirm (needed without a terminal)
   --rotation-log PATH   append the audit line here (default: <secret>-rotation.log)
+  --master-secret ID    database-password and redis-password: the login that sets the password back
+                        when the role's own does not (as for rotate)
+
+database-password and redis-password move AWSCURRENT back only to a password the server takes:
+the other role of an alternating pair is switched back to if it still logs in; the same user
+(single-user, Redis) gets the previous password back first (ALTER ROLE, as the role itself or the
+--master-secret login; ACL SETUSER), then the labels move. An unfinished rotation is cancelled only
+while AWSCURRENT's password still logs in; otherwise it says to finish it with "secrets rotate".
+Where it cannot be done safely it says so and changes nothing.
 `,
   verify: `Usage: secrets verify admin-token [--url URL] [--json]
 

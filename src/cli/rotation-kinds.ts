@@ -4,6 +4,8 @@ import {
   databasePasswordRotation,
   masterArnOf,
   metaVerifyTokenRotation,
+  readPostgresSecret,
+  readRedisSecret,
   readValue,
   redisPasswordRotation,
   type DatabaseDeps,
@@ -30,8 +32,13 @@ export interface CliRotationKind<D> {
   effect(strategy: string): string;
   /** Printed after a rotation. */
   readonly checklist: string;
-  /** `secrets rollback <kind>` may move its labels back (a token; never a password already changed at its resource). */
+  /**
+   * `secrets rollback <kind>` takes it: tokens move their labels back; database and Redis
+   * passwords only together with the password at the server (see credential-rollback.ts).
+   */
   readonly rollback: boolean;
+  /** Credentials: the login user of a value, which decides how it is rolled back (same user: set the password back first). */
+  userOf?(value: string, secretId: string): string;
   /**
    * Publish a refresh notice on Redis after the switch (the Redis push, besides --notify):
    * credentials, whose old value the engine does not keep accepting.
@@ -142,7 +149,8 @@ export const CLI_ROTATION_KINDS: readonly CliRotationKind<unknown>[] = [
         ? 'the current role still works'
         : 'the role may already have the new password, so new connections with the old one are refused (instances refresh and retry); finish it now',
     checklist: DATABASE_PASSWORD_CHECKLIST,
-    rollback: false,
+    rollback: true,
+    userOf: (value, secretId) => readPostgresSecret(value, secretId).user,
     announce: true,
   },
   {
@@ -153,7 +161,8 @@ export const CLI_ROTATION_KINDS: readonly CliRotationKind<unknown>[] = [
     effect: () => 'The ACL user gets a second password; the old one is removed once every instance named by --notify has switched.',
     pendingNote: () => 'the old password still works (the new one may work too)',
     checklist: REDIS_PASSWORD_CHECKLIST,
-    rollback: false,
+    rollback: true,
+    userOf: (value, secretId) => readRedisSecret(value, secretId).user,
     announce: true,
   },
 ];

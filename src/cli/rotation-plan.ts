@@ -14,7 +14,9 @@ export interface RotationPlan {
    * Why this run resumes: the version holding the claim (AWSPENDING), one a run put under its
    * candidate label and stopped before claiming, or a token file reserved by a run that stopped.
    */
-  readonly resume: 'pending' | 'candidate' | 'reservation' | undefined;
+  readonly resume: 'pending' | 'candidate' | 'reservation' | 'repair' | undefined;
+  /** A repair: the version holding AWSPENDING it takes the claim from (see credential-repair.ts). */
+  readonly claimFrom?: string;
   /** Where the token is handed over; undefined with --print. */
   readonly tokenPath: string | undefined;
   readonly currentVersionId: string | undefined;

@@ -21,6 +21,11 @@ export interface Faults {
   denySecrets: string[];
   /** Operation names (e.g. `BatchGetSecretValue`) that answer `AccessDeniedException` whole. */
   denyOperations: string[];
+  /**
+   * Staging labels whose UpdateSecretVersionStage answers `AccessDeniedException` (a rotation
+   * refused at its switch, `AWSCURRENT`, while its claim on `AWSPENDING` goes through).
+   */
+  denyStageMoves: string[];
   /** Secret names that land in `Errors[]` of a BatchGetSecretValue with `InternalServiceError`. */
   failInBatch: string[];
   /**
@@ -37,12 +42,13 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   throttle: false,
   denySecrets: [],
   denyOperations: [],
+  denyStageMoves: [],
   failInBatch: [],
   rateLimitPerSecond: 0,
 });
 
 const BOOLEAN_KEYS = ['hang', 'outage', 'throttle'] as const;
-const LIST_KEYS = ['denySecrets', 'denyOperations', 'failInBatch'] as const;
+const LIST_KEYS = ['denySecrets', 'denyOperations', 'denyStageMoves', 'failInBatch'] as const;
 const KNOWN_KEYS: ReadonlySet<string> = new Set<string>(['latencyMs', 'rateLimitPerSecond', ...BOOLEAN_KEYS, ...LIST_KEYS]);
 
 /** The faults in force, changed by merging partial settings. */

@@ -163,9 +163,15 @@ const HANDLERS: Readonly<Record<OperationName, Handler>> = {
     };
   },
 
-  UpdateSecretVersionStage(fields, { store }) {
+  UpdateSecretVersionStage(fields, { store, faults }) {
     const secretId = fields.string('SecretId', SECRET_ID);
     const stage = fields.string('VersionStage', { ...VERSION_STAGE, required: true });
+    if (faults.denyStageMoves.includes(stage)) {
+      throw new AwsServiceError(
+        'AccessDeniedException',
+        `User: ${LOCAL_CALLER_ARN} is not authorized to perform: secretsmanager:UpdateSecretVersionStage because no identity-based policy allows the secretsmanager:UpdateSecretVersionStage action`,
+      );
+    }
     const moveToVersionId = fields.string('MoveToVersionId', VERSION_ID);
     const removeFromVersionId = fields.string('RemoveFromVersionId', VERSION_ID);
     const secret = store.getActive(secretId);

@@ -1,13 +1,11 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import type { PostgresConnection } from '../engine/index.js';
 import { driverErrorCode, withSql, type SqlClient, type SqlClientFactory } from './credential-clients.js';
 import { RotationError } from './errors.js';
+import { asPrivileged, readMasterLogin } from './master-secret.js';
 import { newPassword } from './new-password.js';
 import { masterArnOf, otherUserOf, readPostgresSecret, scramVerifier, withCredentials } from './postgres-secret.js';
 import type { CreateContext, PendingContext, RotationModule } from './rotation-module.js';
-import { AWSCURRENT } from './version-stages.js';
-import { readValue } from './version-value.js';
 
 export const DATABASE_STRATEGIES = ['single-user', 'alternating-users'] as const;
 export type DatabaseStrategy = (typeof DATABASE_STRATEGIES)[number];
@@ -88,6 +86,9 @@ export const databasePasswordRotation: RotationModule<DatabaseDeps> = {
       throw new RotationError('ROTATION_TEST_FAILED', `testSecret: version ${pending.versionId} of ${secretId} does not log in (${driverErrorCode(err)})`, { cause: err });
     });
   },
+  async logsIn(deps, secretId, value) {
+    return logsIn(deps.sql, readPostgresSecret(value, secretId).url, 'testSecret', secretId);
+  },
   async testConfiguration(ctx) {
     const { secretId, current, deps } = ctx;
     const now = readPostgresSecret(current.value, secretId);
@@ -130,29 +131,8 @@ async function masterUrl(ctx: CreateContext<DatabaseDeps> | PendingContext<Datab
   const { client, secretId, current, deps } = ctx;
   if (!required && deps.masterSecretId === undefined && masterArnOf(current.value) === undefined) return undefined;
   const id = masterSecretIdOf(deps, current.value, secretId);
-  const { user, password } = await readMasterCredentials(client, id);
+  const { user, password } = await readMasterLogin(client, id, (raw, masterId) => readPostgresSecret(raw, masterId));
   return withCredentials(now.url, secretId, user, password);
-}
-
-async function readMasterCredentials(client: SecretsManagerClient, id: string): Promise<{ user: string; password: string }> {
-  const value = await readValue(client, id, { stage: AWSCURRENT });
-  if (value === undefined) throw new RotationError('ROTATION_MISCONFIGURED', `The master secret ${id} has no AWSCURRENT value`);
-  const raw = value.value;
-  if (/^\s*\{/.test(raw)) {
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      throw new RotationError('ROTATION_BAD_VALUE', `The master secret ${id} is not valid JSON`);
-    }
-    if (typeof o.username !== 'string' || o.username === '' || typeof o.password !== 'string' || o.password === '') {
-      throw new RotationError('ROTATION_BAD_VALUE', `The master secret ${id} needs string fields username and password`);
-    }
-    return { user: o.username, password: o.password };
-  }
-  const parsed = readPostgresSecret(raw, id);
-  if (parsed.password === undefined) throw new RotationError('ROTATION_BAD_VALUE', `The master secret ${id} has no password`);
-  return { user: parsed.user, password: parsed.password };
 }
 
 /** Whether a login works: false when refused for its credentials; any other failure throws. */
@@ -173,14 +153,11 @@ async function tryAs(sql: SqlClientFactory, url: string, step: string, secretId:
 }
 
 async function asMaster(sql: SqlClientFactory, url: string, secretId: string, fn: (c: SqlClient) => Promise<unknown>): Promise<void> {
-  try {
-    await withSql(sql, url, fn);
-  } catch (err) {
-    if (err instanceof RotationError) throw err;
-    const code = driverErrorCode(err);
-    const why = AUTH_FAILURES.has(code) ? 'the master credentials do not log in' : code === '42501' ? 'the master role lacks CREATEROLE' : 'failed';
-    throw new RotationError('ROTATION_SET_FAILED', `setSecret for ${secretId} as the master role: ${why} (${code})`, { cause: err });
-  }
+  await asPrivileged(() => withSql(sql, url, fn), {
+    code: 'ROTATION_SET_FAILED',
+    what: `setSecret for ${secretId} as the master role`,
+    why: (code) => (AUTH_FAILURES.has(code) ? 'the master credentials do not log in' : code === '42501' ? 'the master role lacks CREATEROLE' : 'failed'),
+  });
 }
 
 /** A role changes its own password: as itself, not as the role its sessions may act as. */

@@ -2,10 +2,9 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { driverErrorCode, withRedis, type RedisClient, type RedisClientFactory } from './credential-clients.js';
 import { newPassword } from './new-password.js';
 import { RotationError } from './errors.js';
+import { asPrivileged, readMasterLogin } from './master-secret.js';
 import { aclPasswordHash, passwordHashesOf, readRedisSecret, withRedisCredentials } from './redis-secret.js';
 import type { RotationModule, StepContext } from './rotation-module.js';
-import { AWSCURRENT } from './version-stages.js';
-import { readValue } from './version-value.js';
 
 export interface RedisDeps {
   /** Opens Redis connections (the composition root's, bounded in time). */
@@ -68,6 +67,17 @@ export const redisPasswordRotation: RotationModule<RedisDeps> = {
       throw new RotationError('ROTATION_TEST_FAILED', `testSecret: version ${pending.versionId} of ${secretId} does not log in as ${next.user} (${driverErrorCode(err)})`, { cause: err });
     }
   },
+  async logsIn(deps, secretId, value) {
+    readRedisSecret(value, secretId);
+    try {
+      await withRedis(deps.redis, value, (c) => c.call('PING'));
+      return true;
+    } catch (err) {
+      const code = driverErrorCode(err);
+      if (code === 'WRONGPASS' || code === 'NOAUTH') return false;
+      throw new RotationError('ROTATION_TEST_FAILED', `Logging in to ${secretId}'s server failed (${code})`, { cause: err });
+    }
+  },
   async testConfiguration(ctx) {
     const { secretId, current, deps } = ctx;
     readRedisSecret(current.value, secretId);
@@ -97,35 +107,16 @@ type AdminContext = StepContext<RedisDeps> & { readonly current: { readonly valu
 async function asAdmin(ctx: AdminContext, step: string, fn: (admin: RedisClient) => Promise<unknown>): Promise<void> {
   const { client, secretId, current, deps } = ctx;
   const url = deps.masterSecretId === undefined ? current.value : await masterUrl(client, deps.masterSecretId, current.value);
-  try {
-    await withRedis(deps.redis, url, fn);
-  } catch (err) {
-    if (err instanceof RotationError) throw err;
-    const code = driverErrorCode(err);
-    const who = deps.masterSecretId === undefined ? 'the current credentials' : `the master secret ${deps.masterSecretId}`;
-    const why = code === 'NOPERM' ? `${who} may not run ACL SETUSER` : code === 'WRONGPASS' ? `${who} do not log in` : 'failed';
-    throw new RotationError(step === 'testSecret' ? 'ROTATION_TEST_FAILED' : 'ROTATION_SET_FAILED', `${step} for ${secretId}: ${why} (${code})`, { cause: err });
-  }
+  const who = deps.masterSecretId === undefined ? 'the current credentials' : `the master secret ${deps.masterSecretId}`;
+  await asPrivileged(() => withRedis(deps.redis, url, fn), {
+    code: step === 'testSecret' ? 'ROTATION_TEST_FAILED' : 'ROTATION_SET_FAILED',
+    what: `${step} for ${secretId}`,
+    why: (code) => (code === 'NOPERM' ? `${who} may not run ACL SETUSER` : code === 'WRONGPASS' ? `${who} do not log in` : 'failed'),
+  });
 }
 
 async function masterUrl(client: SecretsManagerClient, id: string, currentValue: string): Promise<string> {
-  const value = await readValue(client, id, { stage: AWSCURRENT });
-  if (value === undefined) throw new RotationError('ROTATION_MISCONFIGURED', `The master secret ${id} has no AWSCURRENT value`);
-  let user: unknown;
-  let password: unknown;
-  if (/^\s*\{/.test(value.value)) {
-    try {
-      ({ username: user, password } = JSON.parse(value.value) as { username?: unknown; password?: unknown });
-    } catch {
-      throw new RotationError('ROTATION_BAD_VALUE', `The master secret ${id} is not valid JSON`);
-    }
-  } else {
-    const master = readRedisSecret(value.value, id);
-    ({ user, password } = master);
-  }
-  if (typeof user !== 'string' || user === '' || typeof password !== 'string' || password === '') {
-    throw new RotationError('ROTATION_BAD_VALUE', `The master secret ${id} needs a user and a password`);
-  }
+  const { user, password } = await readMasterLogin(client, id, (raw, masterId) => readRedisSecret(raw, masterId));
   return withRedisCredentials(currentValue, password, user);
 }
 

@@ -80,6 +80,13 @@ export interface RotationModule<D> {
    */
   testConfiguration?(ctx: CreateContext<D>): Promise<void>;
   /**
+   * Whether `value` logs in at the resource now (false when refused for its credentials; any
+   * other failure throws). Credentials only: what `secrets rotate` uses to find the version a
+   * server sits on when AWSCURRENT's password no longer logs in (the repair), and `rollback` to
+   * check the value it restores. Changes nothing.
+   */
+  logsIn?(deps: D, secretId: string, value: string): Promise<boolean>;
+  /**
    * After AWSCURRENT moved and (in the CLI) instances were told to refresh: e.g. remove the old
    * password from a Redis ACL user. Optional. The Lambda handler never calls it (no instance is
    * told anything there), so a module must also tidy up in its next setSecret.

@@ -38,10 +38,13 @@ export interface SecretVersions {
   readonly unfinished: VersionView | undefined;
 }
 
-/** The labelled versions of a secret (ListSecretVersionIds, every page). */
-export async function readVersions(client: SecretsManagerClient, secretId: string): Promise<SecretVersions> {
+/**
+ * The labelled versions of a secret (ListSecretVersionIds, every page); with `includeDeprecated`,
+ * the unlabelled ones too (what a repair looks through).
+ */
+export async function readVersions(client: SecretsManagerClient, secretId: string, options: { readonly includeDeprecated?: boolean } = {}): Promise<SecretVersions> {
   const versions: VersionView[] = [];
-  for await (const page of paginateListSecretVersionIds({ client }, { SecretId: secretId })) {
+  for await (const page of paginateListSecretVersionIds({ client }, { SecretId: secretId, ...(options.includeDeprecated === true && { IncludeDeprecated: true }) })) {
     for (const v of page.Versions ?? []) {
       if (v.VersionId === undefined) continue;
       versions.push({ versionId: v.VersionId, stages: [...(v.VersionStages ?? [])], createdMs: v.CreatedDate?.getTime() });

@@ -92,12 +92,12 @@ describe('secrets CLI canary scan', () => {
       expect(await cli(['rotate', 'meta-verify-token', '--yes', '--save-token', 'meta.txt', '--json'])).toBe(0);
       expect(await cli(['rollback', 'meta-verify-token', '--yes'])).toBe(0);
       // A rotation refused at its switch, verified while pending, resumed to the end; another cancelled by rollback.
-      lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
+      lsm.setFaults({ denyStageMoves: ['AWSCURRENT'] });
       expect(await cli(['rotate', 'admin-token', '--yes', '--force', '--url', url])).toBe(1);
       expect(await cli(['verify', 'admin-token', '--json'])).toBe(1);
       lsm.clearFaults();
       expect(await cli(['rotate', 'admin-token', '--yes', '--notify', url])).toBe(0);
-      lsm.setFaults({ denyOperations: ['UpdateSecretVersionStage'] });
+      lsm.setFaults({ denyStageMoves: ['AWSCURRENT'] });
       expect(await cli(['rotate', 'admin-token', '--yes', '--force', '--print'])).toBe(1);
       lsm.clearFaults();
       expect(await cli(['rollback', 'admin-token', '--yes', '--json'])).toBe(0);

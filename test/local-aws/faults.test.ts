@@ -4,6 +4,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -138,6 +139,17 @@ describe('local Secrets Manager fault injection through the AWS SDK', () => {
       name: 'AccessDeniedException',
       message: expect.stringContaining('secretsmanager:BatchGetSecretValue') as unknown,
     });
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).resolves.toMatchObject({ SecretString: 'value of app/a' });
+  });
+
+  it('denies UpdateSecretVersionStage of the labels in denyStageMoves only', async () => {
+    const put = await client.send(new PutSecretValueCommand({ SecretId: 'app/a', SecretString: 'next of app/a', VersionStages: ['OTHER'] }));
+    lsm.setFaults({ denyStageMoves: ['AWSCURRENT'] });
+
+    await expect(client.send(new UpdateSecretVersionStageCommand({ SecretId: 'app/a', VersionStage: 'AWSCURRENT', MoveToVersionId: put.VersionId }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    await expect(client.send(new UpdateSecretVersionStageCommand({ SecretId: 'app/a', VersionStage: 'AWSPENDING', MoveToVersionId: put.VersionId }))).resolves.toBeDefined();
     await expect(client.send(new GetSecretValueCommand({ SecretId: 'app/a' }))).resolves.toMatchObject({ SecretString: 'value of app/a' });
   });
 

@@ -7,7 +7,8 @@ import { readAdminToken } from '../admin-token.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
 import { notifyRefresh, type Notified } from '../notify-refresh.js';
-import { cliRotationKind, cliRotationKinds } from '../rotation-kinds.js';
+import { applyRollbackPassword, planCredentialRollback, type CredentialRollback } from '../credential-rollback.js';
+import { cliRotationKind, cliRotationKinds, type CliRotationKind } from '../rotation-kinds.js';
 import { cliErrorOf } from '../rotation-failure.js';
 import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
 import { defaultTokenPath } from '../token-file.js';
@@ -102,13 +103,36 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
       `${secretId} was already rolled back from version ${plan.toVersionId} (it carries ${ROLLED_BACK}): rolling back again would make it current again. If instances still accept it, they have not refreshed: POST /admin/refresh-secrets on the service (or wait for the cache TTL). To switch back to it anyway: --force. Nothing changed`,
     );
   }
-  const question =
-    plan.action === 'cancel'
-      ? `Cancel the unfinished rotation of ${secretId} (version ${plan.fromVersionId}, never current)? AWSCURRENT stays ${plan.toVersionId}.`
-      : `Roll back ${secretId} (${mode}): AWSCURRENT ${plan.fromVersionId} -> ${plan.toVersionId}? ${mode === 'immediate' ? `The token of ${plan.fromVersionId} is refused as soon as instances refresh.` : `The token of ${plan.fromVersionId} stays accepted for the grace window.`}`;
-  if (!options.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rollback cancelled; nothing changed');
+  // Database and Redis passwords: decided before asking, and built (connections, master secret) before too.
+  const built = kind.module.logsIn === undefined ? undefined : await buildCredentialDeps(ctx, kind, client, secretId);
+  let warnings: string[];
+  try {
+    const credential = built === undefined ? undefined : await credentialPlan(client, secretId, kind, built.deps, plan);
+    const effect =
+      credential === undefined
+        ? mode === 'immediate'
+          ? `The token of ${plan.fromVersionId} is refused as soon as instances refresh.`
+          : `The token of ${plan.fromVersionId} stays accepted for the grace window.`
+        : credential.action === 'set-then-switch'
+          ? `The password of version ${plan.toVersionId} is set back at the server first; new logins with the one rolled away from are refused once it is.`
+          : 'The previous role still logs in; only the labels move.';
+    const question =
+      plan.action === 'cancel'
+        ? `Cancel the unfinished rotation of ${secretId} (version ${plan.fromVersionId}, never current)? AWSCURRENT stays ${plan.toVersionId}.`
+        : `Roll back ${secretId} (${mode}): AWSCURRENT ${plan.fromVersionId} -> ${plan.toVersionId}? ${effect}`;
+    if (!options.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rollback cancelled; nothing changed');
 
-  const warnings = await rollback(client, secretId, plan, mode);
+    if (credential?.action === 'set-then-switch') {
+      try {
+        await applyRollbackPassword(client, secretId, kind.module, built!.deps, credential);
+      } catch (err) {
+        throw cliErrorOf(err, secretId);
+      }
+    }
+    warnings = await rollback(client, secretId, plan, mode);
+  } finally {
+    await built?.close();
+  }
   const committed = plan.action === 'cancel' ? `the rotation to ${plan.fromVersionId} is cancelled` : `the rollback is committed (AWSCURRENT of ${secretId} is now ${plan.toVersionId})`;
   const logPath = resolve(deps.cwd, options['rotation-log'] ?? rotationLogPath(kind.module.kind));
   try {
@@ -153,6 +177,23 @@ export async function rollbackCommand(ctx: CommandContext): Promise<number> {
     [head, ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (HTTP ${n.status || 'unreachable'})`}`), ...nextSteps, ''].join('\n'),
   );
   return EXIT_CODES.OK;
+}
+
+async function buildCredentialDeps(ctx: CommandContext, kind: CliRotationKind<unknown>, client: SecretsManagerClient, secretId: string) {
+  try {
+    return await kind.deps(ctx, client);
+  } catch (err) {
+    throw cliErrorOf(err, secretId);
+  }
+}
+
+async function credentialPlan(client: SecretsManagerClient, secretId: string, kind: CliRotationKind<unknown>, moduleDeps: unknown, plan: RollbackPlan): Promise<CredentialRollback> {
+  const userOf = kind.userOf ?? (() => '');
+  try {
+    return await planCredentialRollback(client, secretId, kind.module, moduleDeps, plan, (a, b) => userOf(a, secretId) === userOf(b, secretId));
+  } catch (err) {
+    throw cliErrorOf(err, secretId);
+  }
 }
 
 /** A cancelled version's token was never current: its default token file can go. */

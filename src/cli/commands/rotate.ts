@@ -18,6 +18,7 @@ import {
 } from '../../rotation/index.js';
 import { errorCode } from '../../engine/index.js';
 import { readAdminToken } from '../admin-token.js';
+import { claimForRepair, findCredentialRepair } from '../credential-repair.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
 import { notifyRefresh, type Notified } from '../notify-refresh.js';
@@ -46,9 +47,9 @@ import { reserveTokenFile, resumeTokenFile, type TokenFile } from '../token-file
  */
 export async function rotateCommand(ctx: CommandContext): Promise<number> {
   const request = rotationRequest(ctx);
-  const plan = await planPhase(ctx, request);
   const built = await buildDeps(ctx, request);
   try {
+    const plan = await planPhase(ctx, request, built.deps);
     await confirmPhase(ctx, request, plan);
     const claimed = await claimPhase(ctx, request, plan, built.deps);
     await handOverPhase(ctx, request, claimed);
@@ -80,10 +81,19 @@ function rotationRequest(ctx: CommandContext): RotationRequest {
   return { kind, secretId, strategy, client: deps.secretsManager(globals.aws), now: deps.now };
 }
 
-/** Plan: reads only (see planRotation). */
-async function planPhase(ctx: CommandContext, r: RotationRequest): Promise<RotationPlan> {
+/**
+ * Plan: reads only (see planRotation). For a database or Redis password whose AWSCURRENT no
+ * longer logs in, the plan is a repair: finish onto the version whose password the server takes
+ * (credential-repair.ts), so an operator is never left without a way back.
+ */
+async function planPhase(ctx: CommandContext, r: RotationRequest, moduleDeps: unknown): Promise<RotationPlan> {
   const { deps, options } = ctx;
   try {
+    const repair = await findCredentialRepair(r.client, r.secretId, r.kind.module, moduleDeps);
+    if (repair !== undefined) {
+      const currentVersionId = (await readVersions(r.client, r.secretId)).current?.versionId;
+      return { versionId: repair.versionId, resume: 'repair', tokenPath: undefined, currentVersionId, ...(repair.claimFrom !== undefined && { claimFrom: repair.claimFrom }) };
+    }
     return await planRotation({
       client: r.client,
       secretId: r.secretId,
@@ -113,7 +123,9 @@ async function confirmPhase(ctx: CommandContext, r: RotationRequest, plan: Rotat
   const from = plan.currentVersionId ?? '-';
   const effect = r.kind.effect(r.strategy);
   const question =
-    plan.resume === undefined
+    plan.resume === 'repair'
+      ? `Repair ${r.secretId}: AWSCURRENT ${from} no longer logs in, version ${plan.versionId} does${plan.claimFrom === undefined ? '' : ` (version ${plan.claimFrom}, pending, does not: its claim is taken)`}. Finish onto it: AWSCURRENT ${from} -> ${plan.versionId}?`
+      : plan.resume === undefined
       ? `Rotate ${r.secretId} (${r.strategy}): AWSCURRENT ${from} -> a new version? ${effect}`
       : `Resume the unfinished rotation of ${r.secretId} (${r.strategy}): AWSCURRENT ${from} -> ${plan.versionId}? ${effect}`;
   if (!ctx.options.yes && !(await ctx.deps.confirm(question))) throw new CliError('CANCELLED', 'Rotation cancelled; nothing changed');
@@ -145,6 +157,7 @@ async function claimPhase(ctx: CommandContext, r: RotationRequest, plan: Rotatio
   const tokenFile = plan.tokenPath === undefined ? undefined : plan.resume === undefined ? await reserveTokenFile(plan.tokenPath, reservation) : await resumeTokenFile(plan.tokenPath, reservation);
   if (plan.resume !== undefined) ctx.deps.stderr(`Resuming the rotation of ${r.secretId} to version ${plan.versionId} (${resumedFrom(plan)})\n`);
   try {
+    if (plan.resume === 'repair') await claimForRepair(r.client, r.secretId, { versionId: plan.versionId, claimFrom: plan.claimFrom });
     const { current, pending, created } = await createSecret(r.kind.module, { client: r.client, secretId: r.secretId, versionId: plan.versionId, deps: moduleDeps });
     return { plan, moduleDeps, tokenFile, current, pending, created, alreadyCurrent: current.versionId === plan.versionId };
   } catch (err) {
@@ -157,6 +170,7 @@ async function claimPhase(ctx: CommandContext, r: RotationRequest, plan: Rotatio
 function resumedFrom(plan: RotationPlan): string {
   if (plan.resume === 'pending') return 'found under AWSPENDING';
   if (plan.resume === 'candidate') return 'found under its candidate label: a run stopped before claiming it';
+  if (plan.resume === 'repair') return 'a repair: the only version whose password logs in';
   return `found reserved in ${plan.tokenPath}`;
 }
 
@@ -228,8 +242,8 @@ function mayHaveLanded(err: unknown): boolean {
 function stopped(err: unknown, r: RotationRequest, versionId: string, tokenFile: TokenFile | undefined, reached: Reached): CliError {
   const base = cliErrorOf(err, r.secretId);
   const kind = r.kind.module.kind;
-  // Only kinds whose labels may move back offer a rollback; a password set at its resource cannot be taken back.
-  const cancel = r.kind.rollback ? `, or "secrets rollback ${kind}" to cancel it` : '';
+  // Only tokens offer to cancel: a password may already be set at its server, and is finished, not cancelled.
+  const cancel = r.kind.rollback && r.kind.module.handover ? `, or "secrets rollback ${kind}" to cancel it` : '';
   const holder = err instanceof RotationError ? err.claimHolder : undefined;
   let message: string;
   if (holder !== undefined) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
@@ -10,7 +10,7 @@ import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src
 import { localClient } from '../../support/local-aws.js';
 import { OutputScan, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
-import { createLoginRole, createPostgresCluster, postgresLogsIn, type PostgresCluster } from '../../service/support/postgres.js';
+import { createLoginRole, createPostgresCluster, postgresLogsIn, setRolePassword, type PostgresCluster } from '../../service/support/postgres.js';
 import { aclUserUrl, redisAdminCommand, redisLogsIn, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../../service/support/redis-server.js';
 
 /**
@@ -148,13 +148,13 @@ describe('secrets rotate database-password', () => {
     expect((await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: s.ids.database }))).Versions).toHaveLength(1);
   });
 
-  it('is never rolled back: rollback names the secrets it takes', async () => {
+  it('is rolled back only where it can be (see rollback.credentials.test.ts): with no previous version, it says so and changes nothing', async () => {
     const s = await scenario();
 
     const { code, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
 
-    expect(code).toBe(2);
-    expect(stderr).toContain('rollback takes exactly one secret: admin-token or meta-verify-token');
+    expect(code).toBe(1);
+    expect(stderr).toContain('has no AWSPREVIOUS version to roll back to; nothing changed');
   });
 
   it('stopped at any call, always leaves a value that logs in, says so without offering a rollback, and finishes when run again', async () => {
@@ -231,5 +231,57 @@ describe('secrets rotate redis-password', () => {
     expect(stderr).toContain('the old password still works');
     expect(stderr).toContain('Run the same command again to resume');
     expect(stderr).not.toContain('rollback');
+  });
+});
+
+/**
+ * The repair (issue 15): what defect 1 left behind under an older release, a server on the
+ * password of an unlabelled version while another version is pending and AWSCURRENT's password
+ * is refused. `secrets rotate` finds the version that logs in and finishes onto it.
+ */
+describe('secrets rotate repairs a credential whose AWSCURRENT no longer logs in', () => {
+  /** Labels as defect 1 left them: A unlabelled (the server's password), B pending (never set), the original current. */
+  async function defectOneState(secretId: string, valueOf: (password: string) => string) {
+    const client = localClient(lsm);
+    const a = `canary-repair-a-${randomBytes(8).toString('hex')}`;
+    const b = `canary-repair-b-${randomBytes(8).toString('hex')}`;
+    for (const v of [a, b]) scan.secret(v);
+    const aId = (await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: valueOf(a), VersionStages: ['LEFT_BEHIND'] }))).VersionId!;
+    await client.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'LEFT_BEHIND', RemoveFromVersionId: aId }));
+    const bId = (await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: valueOf(b), VersionStages: ['AWSPENDING'] }))).VersionId!;
+    return { a, aId, bId };
+  }
+
+  it('database-password: finishes onto the unlabelled version whose password the role has, taking the claim from the pending one', async () => {
+    const s = await scenario();
+    const url = (pw: string) => `postgresql://${s.role}:${pw}@127.0.0.1:${cluster.port}/${s.role}`;
+    const { a, aId, bId } = await defectOneState(s.ids.database, url);
+    await setRolePassword(cluster.serverUrl, s.role, a);
+    expect(await postgresLogsIn(await current(s.ids.database))).toBe(false);
+
+    const { code, stderr } = await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
+
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(`Resuming the rotation of ${s.ids.database} to version ${aId} (a repair: the only version whose password logs in)`);
+    const end = await valuesThatLogIn(s.ids.database);
+    expect(end).toEqual({ current: true, pending: false, unfinished: undefined });
+    const stages = Object.fromEntries(((await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: s.ids.database }))).Versions ?? []).map((v) => [v.VersionId!, v.VersionStages ?? []]));
+    expect(stages[aId]).toContain('AWSCURRENT');
+    expect(stages[bId] ?? []).not.toContain('AWSPENDING');
+  });
+
+  it('redis-password: finishes onto the version whose password the ACL user has', async () => {
+    const s = await scenario();
+    const { a, aId } = await defectOneState(s.ids.redis, (pw) => aclUserUrl(redisServer, s.role, pw));
+    await setAclUser(redisServer, REDIS_ADMIN, s.role, { add: [a], remove: [s.redisPassword] });
+
+    const { code, stderr } = await secretsCli(['rotate', 'redis-password', '--yes', '--project', s.project, '--master-secret', s.ids.redisMaster], { cwd: s.cwd });
+
+    expect(code, stderr).toBe(0);
+    const now = await current(s.ids.redis);
+    expect(await redisLogsIn(now)).toBe(true);
+    expect(decodeURIComponent(new URL(now).password)).toBe(a);
+    const stages = ((await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: s.ids.redis }))).Versions ?? []).find((v) => v.VersionId === aId)!.VersionStages;
+    expect(stages).toContain('AWSCURRENT');
   });
 });

@@ -155,13 +155,16 @@ export async function startCredentialWorld(options: { readonly instances: number
       const c = await cliDeps(lsm, {
         secretsManager: () => {
           const sm = watch(localClient(lsm, { maxAttempts: 2 }));
-          // The first call after createSecret's put: finishSecret's (single-user: setSecret makes
-          // none) or the master secret's read (alternating-users: its new role does not exist yet).
+          // The first call after the claim's re-check before setSecret (the first listing after
+          // createSecret's put): finishSecret's (single-user: setSecret makes none) or the master
+          // secret's read (alternating-users: its new role does not exist yet).
           let put = false;
+          let checked = false;
           sm.middlewareStack.add(
             (next, context) => async (args) => {
               if (context.commandName === 'PutSecretValueCommand') put = true;
-              else if (put && Number.isNaN(moved.setAt)) moved.setAt = performance.now();
+              else if (checked && Number.isNaN(moved.setAt)) moved.setAt = performance.now();
+              else if (put && context.commandName === 'ListSecretVersionIdsCommand') checked = true;
               return next(args);
             },
             { step: 'initialize', name: 'watchSet' },

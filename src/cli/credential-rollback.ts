@@ -1,0 +1,63 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWSCURRENT, readValue, readVersions, type RotationModule, type VersionValue } from '../rotation/index.js';
+import type { RollbackPlan } from './commands/rollback.js';
+import { CliError } from './errors.js';
+
+/**
+ * How a database or Redis password is rolled back, decided before the operator is asked (reads
+ * and logins only). AWSCURRENT may move only to a value the server takes:
+ *
+ * - cancel an unfinished rotation: only while AWSCURRENT's password still logs in (its setSecret
+ *   has not run, or left the old password valid, as Redis does); otherwise it must be finished;
+ * - another user (alternating-users): switch back, if the previous role's password still logs in
+ *   (the rotation after next changes it);
+ * - the same user (single-user, Redis): the role's password is set back to the previous value
+ *   first (the rotation's own setSecret, with AWSPREVIOUS as the value to apply), then the labels
+ *   move; stopped in between, `secrets rotate` repairs onto the version that logs in.
+ */
+export type CredentialRollback =
+  | { readonly action: 'cancel' }
+  | { readonly action: 'switch' }
+  | { readonly action: 'set-then-switch'; readonly current: VersionValue; readonly previous: VersionValue };
+
+export async function planCredentialRollback<D>(
+  client: SecretsManagerClient,
+  secretId: string,
+  module: RotationModule<D>,
+  deps: D,
+  plan: RollbackPlan,
+  sameUser: (a: string, b: string) => boolean,
+): Promise<CredentialRollback> {
+  const logsIn = module.logsIn!;
+  const current = await readValue(client, secretId, { stage: AWSCURRENT });
+  if (current === undefined) throw new CliError('NOT_FOUND', `${secretId} has no AWSCURRENT value`);
+  if (plan.action === 'cancel') {
+    if (await logsIn(deps, secretId, current.value)) return { action: 'cancel' };
+    throw new CliError(
+      'CONFLICT',
+      `Cannot cancel the unfinished rotation of ${secretId}: the server no longer takes AWSCURRENT's password (version ${plan.fromVersionId} was set there), so cancelling would leave a password that does not log in. Finish it instead: secrets rotate ${module.kind}. Nothing changed`,
+    );
+  }
+  const previous = await readValue(client, secretId, { versionId: plan.toVersionId });
+  if (previous === undefined) throw new CliError('NOT_FOUND', `Version ${plan.toVersionId} of ${secretId} has no value`);
+  if (sameUser(current.value, previous.value)) return { action: 'set-then-switch', current, previous };
+  if (await logsIn(deps, secretId, previous.value)) return { action: 'switch' };
+  throw new CliError(
+    'CONFLICT',
+    `Cannot roll ${secretId} back to version ${plan.toVersionId}: its role's password has been changed since (by a later rotation), so it no longer logs in. Rotate instead: secrets rotate ${module.kind}. Nothing changed`,
+  );
+}
+
+/**
+ * The password step of a same-user rollback, right before the labels move: the previous value
+ * applied at the server with the module's setSecret (ALTER ROLE as the role itself or the master;
+ * ACL SETUSER adding it back). Re-checks first that no rotation has claimed the secret since the
+ * plan: a claim holder is never overridden.
+ */
+export async function applyRollbackPassword<D>(client: SecretsManagerClient, secretId: string, module: RotationModule<D>, deps: D, r: Extract<CredentialRollback, { action: 'set-then-switch' }>): Promise<void> {
+  const versions = await readVersions(client, secretId);
+  if (versions.unfinished !== undefined || versions.current?.versionId !== r.current.versionId) {
+    throw new CliError('CONFLICT', `${secretId} changed since the rollback was planned (a rotation or rollback started); nothing changed. Check with: secrets status`);
+  }
+  await module.setSecret({ client, secretId, versionId: r.previous.versionId, deps, current: r.current, pending: r.previous });
+}

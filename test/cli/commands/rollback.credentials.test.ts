@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
+import { localClient } from '../../support/local-aws.js';
+import { OutputScan, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
+import { createLoginRole, createPostgresCluster, postgresLogsIn, setRolePassword, type PostgresCluster } from '../../service/support/postgres.js';
+import { aclUserUrl, redisAdminCommand, redisLogsIn, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../../service/support/redis-server.js';
+
+/**
+ * `secrets rollback database-password` and `redis-password` (issue 15): AWSCURRENT moves back
+ * only to a value the server takes, against a PostgreSQL (scram-sha-256) and a Redis (ACL users)
+ * of their own, through the real SDK on the local Secrets Manager.
+ */
+const ADMIN_TOKEN = 'canary-credrb-admin-Z1x2C3v4B5n6M7q8W9';
+const REDIS_ADMIN = `canary-redis-admin-${randomBytes(6).toString('hex')}`;
+let cluster: PostgresCluster;
+let redisServer: ThrowawayRedis;
+let lsm: LocalSecretsManager;
+let projects = 0;
+const scan = new OutputScan(ADMIN_TOKEN, REDIS_ADMIN);
+
+beforeAll(async () => {
+  cluster = await createPostgresCluster({ auth: 'scram-sha-256' });
+  await cluster.start();
+  redisServer = await startThrowawayRedis({ password: REDIS_ADMIN });
+  lsm = await startLocalSecretsManager({ port: 0 });
+  scan.secret(cluster.superuserPassword!);
+}, 60_000);
+afterAll(async () => {
+  await lsm.close();
+  await redisServer.stop();
+  await cluster.destroy();
+});
+afterEach(() => scan.expectClean());
+
+const secretsCli = (argv: string[], opts: CliRunOptions) => secretsCliOn(lsm, scan, argv, opts);
+
+async function scenario() {
+  const project = `credrb${++projects}`;
+  const catalog = whatsappSaasCatalog({ project });
+  const role = `rb${projects}_${process.pid}`;
+  const dbPassword = `canary-db-${randomBytes(8).toString('hex')}`;
+  const redisPassword = `canary-redis-${randomBytes(8).toString('hex')}`;
+  await createLoginRole(cluster.serverUrl, role, dbPassword);
+  await setAclUser(redisServer, REDIS_ADMIN, role, { add: [redisPassword] });
+  await redisAdminCommand(redisServer, REDIS_ADMIN, 'ACL', 'SETUSER', role, '-@admin');
+  const ids = {
+    database: catalog.entry('DATABASE_URL')!.awsId,
+    redis: catalog.entry('REDIS_URL')!.awsId,
+    databaseMaster: `${project}/mvp/database-master`,
+    redisMaster: `${project}/mvp/redis-master`,
+  };
+  const client = localClient(lsm);
+  const put = (Name: string, SecretString: string) => client.send(new CreateSecretCommand({ Name, SecretString }));
+  await put(catalog.entry('ADMIN_TOKEN')!.awsId, ADMIN_TOKEN);
+  const dbUrl = (user: string, password: string) => `postgresql://${user}:${password}@127.0.0.1:${cluster.port}/${role}`;
+  await put(ids.database, dbUrl(role, dbPassword));
+  await put(ids.redis, aclUserUrl(redisServer, role, redisPassword));
+  await put(ids.databaseMaster, JSON.stringify({ username: 'postgres', password: cluster.superuserPassword }));
+  await put(ids.redisMaster, JSON.stringify({ username: 'default', password: REDIS_ADMIN }));
+  for (const v of [dbPassword, redisPassword]) scan.secret(v);
+  return { project, role, dbPassword, redisPassword, ids, dbUrl, cwd: await mkdtemp(join(tmpdir(), 'secrets-credrb-')) };
+}
+
+async function currentOf(secretId: string): Promise<{ value: string; versionId: string }> {
+  const out = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: secretId }));
+  scan.secret(out.SecretString!);
+  scan.secret(decodeURIComponent(new URL(out.SecretString!).password));
+  return { value: out.SecretString!, versionId: out.VersionId! };
+}
+
+async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
+  const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+}
+
+describe('secrets rollback database-password', () => {
+  it('single-user: sets the role password back, then moves AWSCURRENT back; only the restored password logs in', async () => {
+    const s = await scenario();
+    const before = await currentOf(s.ids.database);
+    expect((await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd })).code).toBe(0);
+    const rotated = await currentOf(s.ids.database);
+
+    const { code, stdout, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
+
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain(`Rolled back ${s.ids.database} (immediate): AWSCURRENT ${rotated.versionId} -> ${before.versionId}`);
+    const after = await currentOf(s.ids.database);
+    expect(after.versionId).toBe(before.versionId);
+    expect(await postgresLogsIn(after.value)).toBe(true);
+    expect(await postgresLogsIn(rotated.value)).toBe(false);
+  });
+
+  it('alternating-users: switches back to the previous role, which still logs in, and changes no password', async () => {
+    const s = await scenario();
+    const before = await currentOf(s.ids.database);
+    const rotate = ['rotate', 'database-password', '--yes', '--strategy', 'alternating-users', '--master-secret', s.ids.databaseMaster, '--project', s.project];
+    expect((await secretsCli(rotate, { cwd: s.cwd })).code).toBe(0);
+    const rotated = await currentOf(s.ids.database);
+
+    const { code, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
+
+    expect(code, stderr).toBe(0);
+    expect((await currentOf(s.ids.database)).versionId).toBe(before.versionId);
+    expect(await postgresLogsIn(before.value)).toBe(true);
+    expect(await postgresLogsIn(rotated.value)).toBe(true);
+  });
+
+  it('alternating-users: refuses, changing nothing, when the previous role no longer logs in', async () => {
+    const s = await scenario();
+    const rotate = ['rotate', 'database-password', '--yes', '--strategy', 'alternating-users', '--master-secret', s.ids.databaseMaster, '--project', s.project];
+    expect((await secretsCli(rotate, { cwd: s.cwd })).code).toBe(0);
+    await setRolePassword(cluster.serverUrl, s.role, `changed-${randomBytes(8).toString('hex')}`);
+    const before = await stagesOf(s.ids.database);
+
+    const { code, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
+
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Cannot roll .* back to version .*: its role's password has been changed since .* Rotate instead: secrets rotate database-password\. Nothing changed/);
+    expect(await stagesOf(s.ids.database)).toEqual(before);
+  });
+
+  it('refuses to cancel an unfinished rotation whose password the server already takes, and says to finish it', async () => {
+    const s = await scenario();
+    const pending = `canary-pending-${randomBytes(8).toString('hex')}`;
+    scan.secret(pending);
+    await localClient(lsm).send(new PutSecretValueCommand({ SecretId: s.ids.database, SecretString: s.dbUrl(s.role, pending), VersionStages: ['AWSPENDING'] }));
+    await setRolePassword(cluster.serverUrl, s.role, pending);
+    const before = await stagesOf(s.ids.database);
+
+    const refused = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Finish it instead: secrets rotate database-password. Nothing changed');
+    expect(await stagesOf(s.ids.database)).toEqual(before);
+    // Finishing it is the way back.
+    expect((await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd })).code).toBe(0);
+    expect(await postgresLogsIn((await currentOf(s.ids.database)).value)).toBe(true);
+  });
+});
+
+describe('secrets rollback redis-password', () => {
+  it('adds the previous password back to the ACL user, then moves AWSCURRENT back', async () => {
+    const s = await scenario();
+    const before = await currentOf(s.ids.redis);
+    const withMaster = ['--master-secret', s.ids.redisMaster, '--project', s.project];
+    expect((await secretsCli(['rotate', 'redis-password', '--yes', ...withMaster], { cwd: s.cwd })).code).toBe(0);
+    // As after a rotation whose --notify instances all refreshed: only the new password is left.
+    await setAclUser(redisServer, REDIS_ADMIN, s.role, { remove: [s.redisPassword] });
+    expect(await redisLogsIn(before.value)).toBe(false);
+
+    const { code, stderr } = await secretsCli(['rollback', 'redis-password', '--yes', ...withMaster], { cwd: s.cwd });
+
+    expect(code, stderr).toBe(0);
+    const after = await currentOf(s.ids.redis);
+    expect(after.versionId).toBe(before.versionId);
+    expect(await redisLogsIn(after.value)).toBe(true);
+  });
+});
