@@ -56,7 +56,7 @@ export async function runRotation<D>(input: RunRotationInput<D>): Promise<Rotati
   if (pending.versionId === current.versionId) {
     await onPending?.(pending, { created, alreadyCurrent: true });
     // Completes ROTATION_IMMEDIATE if a run stopped between finishSecret's two moves.
-    await finishSecret(ctx, mode);
+    await finishSecret(ctx, mode, now === undefined ? {} : { now });
     await dropPendingLabel(ctx);
     return { toVersionId: versionId, fromVersionId: undefined, created, alreadyCurrent: true, replaced: await readValue(client, secretId, { stage: AWSPREVIOUS }) };
   }

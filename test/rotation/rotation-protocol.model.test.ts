@@ -124,9 +124,10 @@ function setup(): Actor {
   };
 }
 
-function rollback(kind: TokenKind): Actor {
+/** `secrets rollback`: tokens move their labels back; passwords only where it is safe (the CLI decides and says so). */
+function rollback(kind: Kind): Actor {
   return async (_m, r) => {
-    const res = await secrets(r.world, r.p, ['rollback', kind, '--yes']);
+    const res = await secrets(r.world, r.p, ['rollback', kind, '--yes', ...(kind === 'redis-password' ? ['--master-secret', r.p.masters.redis] : [])]);
     return { outputs: [res.stdout, res.stderr], handed: [], effect: 'rollback', ok: res.code === 0 };
   };
 }
@@ -289,7 +290,7 @@ function commandsFor(kinds: readonly Kind[]) {
     byFunction,
     advance,
     fc.constant(new ActorCommand('secrets setup --from-env first.env --yes', undefined, setup())),
-    ...(kinds.some(isToken) ? [fc.constantFrom(...kinds.filter(isToken)).map((k) => new ActorCommand(`secrets rollback ${k}`, k, rollback(k)))] : []),
+    kind.map((k) => new ActorCommand(`secrets rollback ${k}`, k, rollback(k))),
     advance,
     ...(WITHOUT.has('overlap') ? [] : [kind.chain((k) =>
       fc
