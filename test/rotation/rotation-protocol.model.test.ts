@@ -186,8 +186,10 @@ function learn(m: Model, k: Kind, b: SecretState, a: SecretState, acted: Acted, 
     else if (revoking) m.unsettled.set(k, { token: b.currentValue, versionId: a.currentId });
     return;
   }
+  // Only a rotation's re-run completes an immediate switch; a rollback that cancels another
+  // unfinished rotation leaves it as it was.
   const unsettled = m.unsettled.get(k);
-  if (unsettled !== undefined && unsettled.versionId === a.currentId && revoking && acted.ok) {
+  if (unsettled !== undefined && unsettled.versionId === a.currentId && effect === 'immediate' && acted.ok) {
     revoked.add(unsettled.token);
     m.unsettled.set(k, undefined);
   }
@@ -236,6 +238,14 @@ async function step(m: Model, r: Real, kind: Kind | undefined, actor: Actor): Pr
   const tokenKinds = m.kinds.filter((k) => isToken(k) && (m.revoked.get(k)!.size > 0 || m.grace.get(k) !== undefined)) as TokenKind[];
   if (tokenKinds.length > 0) {
     const accepted = await timed('engine', () => freshlyAccepted(r.world, r.p, tokenKinds));
+    if (process.env.INTERLEAVING_DEBUG !== undefined && tokenKinds.some((k) => [...m.revoked.get(k)!].some((t) => accepted[NAME_OF[k]]!.includes(t)))) {
+      const { ListSecretVersionIdsCommand } = await import('@aws-sdk/client-secrets-manager');
+      for (const k of tokenKinds) {
+        const vs = (await r.world.client.send(new ListSecretVersionIdsCommand({ SecretId: r.p.ids[k] }))).Versions ?? [];
+        const tag = (v: string) => [...r.values].indexOf(v);
+        console.log(JSON.stringify({ k, out: acted.outputs.join(' | ').slice(0, 600), ok: acted.ok, vs: vs.map((v) => [v.VersionId?.slice(0, 8), v.VersionStages]), revoked: [...m.revoked.get(k)!].map(tag), accepted: accepted[NAME_OF[k]]!.map(tag), cur: tag(after.get(k)!.currentValue) }));
+      }
+    }
     for (const k of tokenKinds) {
       const now = accepted[NAME_OF[k]]!;
       for (const t of m.revoked.get(k)!) expect(now.includes(t), `a freshly started engine accepts a revoked ${k}`).toBe(false);
