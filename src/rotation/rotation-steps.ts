@@ -113,7 +113,9 @@ export async function finishSecret(
   if (!target?.stages.includes(AWSPENDING)) throw lostClaim(secretId, versionId, 'finishSecret', versions);
   const stamp = switchStage(now());
   try {
-    await moveStage(client, secretId, stamp, { to: versionId, from: undefined });
+    // A stamp of the same millisecond on another version (two switches within 1 ms, or a clock
+    // behind the last finisher's) is taken over: a label is on one version at most.
+    await moveStage(client, secretId, stamp, { to: versionId, from: versions.holderOf(stamp)?.versionId });
     await moveStage(client, secretId, AWSCURRENT, { to: versionId, from: current.versionId });
   } catch (err) {
     if (classifyAwsError(err).code === 'InvalidParameterException') {

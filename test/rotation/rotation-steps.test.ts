@@ -433,6 +433,20 @@ describe('the grace window of a graceful rotation', () => {
     const stamps = all.flatMap((v) => (v.VersionStages ?? []).filter((s) => s.startsWith(SWITCH_STAGE_PREFIX)).map((s) => [v.VersionId, s]));
     expect(stamps).toEqual([[second.versionId, 'SWITCHED_AT_3000']]);
   });
+
+  it('takes over a stamp of the same millisecond that another version holds, instead of failing as a conflict', async () => {
+    const secretId = await newSecret();
+    const first = ctxFor(secretId);
+    await createSecret(adminTokenRotation, first);
+    await finishSecret(first, 'immediate', { now: () => 5_000 });
+    const second = ctxFor(secretId);
+    await createSecret(adminTokenRotation, second);
+
+    await finishSecret(second, 'immediate', { now: () => 5_000 });
+
+    const all = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+    expect(all.find((v) => v.VersionId === second.versionId)?.VersionStages).toEqual(expect.arrayContaining(['AWSCURRENT', 'SWITCHED_AT_5000']));
+  });
 });
 
 /**
