@@ -31,18 +31,23 @@ ${GLOBAL_OPTIONS}`;
 
 const COMMANDS: Readonly<Record<string, string>> = {
   setup: `Usage: secrets setup [--from-env FILE] [--terraform-dir DIR] [--yes] [--policies-dir DIR]
-                     [--enable-rotation ARN] [--replica-regions R1[,R2...]] [--json]
+                     [--overwrite NAME]... [--enable-rotation ARN] [--replica-regions R1[,R2...]] [--json]
 
 Checks credentials and reads what is stored (before asking anything), shows the caller identity,
 region and prefix, asks to continue, then for each catalog secret: creates it when missing
 (ADMIN_TOKEN and META_VERIFY_TOKEN generated, URL-safe; others from --from-env or a hidden prompt
 that checks each value as you type it), writes a new version only when the value changed, prints
 a line as each secret is done, writes the IAM policies, and ends with a summary line.
-Re-running it changes nothing.
+A secret rotated since setup wrote it (an unfinished rotation, a version setup did not write, a
+ROTATION_IMMEDIATE label, a rotation-log line) is never reverted to the file's value: it is kept
+and named. Re-running it changes nothing, after rotations too.
 
   --from-env FILE       take values from a dotenv file (CI; with --yes)
   --terraform-dir DIR   build DATABASE_URL from \`terraform output -json\` in DIR
   --yes, -y             do not ask to continue (and, without --from-env, prompt for nothing)
+  --overwrite NAME      replace the rotated secret NAME (e.g. ADMIN_TOKEN) with the given value on
+                        purpose; repeatable; writes a rotation-log line (action "overwrite"), and
+                        is refused within 10 minutes of its last new version unless --force
   --policies-dir DIR    where the IAM policies for your account go (default: .generated/iam-policies,
                         git-ignored; the committed iam-policies/ are written only by "secrets iam")
   --out DIR             older name of --policies-dir

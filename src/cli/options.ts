@@ -24,6 +24,7 @@ const OPTIONS = {
   'env-file': { type: 'string' },
   'rotation-log': { type: 'string' },
   'from-env': { type: 'string' },
+  overwrite: { type: 'string', multiple: true },
   'policies-dir': { type: 'string' },
   'terraform-dir': { type: 'string' },
   'master-secret': { type: 'string' },

@@ -3,8 +3,11 @@ import { appendFile } from 'node:fs/promises';
 /** One line per rotation, rollback or cancelled rotation: who, what, which versions. Never a value. */
 export interface RotationLogEntry {
   readonly at: string;
-  /** `cancel`: a rollback that removed an unfinished rotation's AWSPENDING version. */
-  readonly action: 'rotate' | 'rollback' | 'cancel';
+  /**
+   * `cancel`: a rollback that removed an unfinished rotation's AWSPENDING version. `overwrite`:
+   * `setup --overwrite NAME` replaced a rotated value with the file's value.
+   */
+  readonly action: 'rotate' | 'rollback' | 'cancel' | 'overwrite';
   readonly secretId: string;
   readonly fromVersionId: string | null;
   readonly toVersionId: string;

@@ -15,7 +15,7 @@ export { DeadlineExceededError, withDeadline } from './deadline.js';
 export { MissingSecretsError, SecretsError, SourceError } from './errors.js';
 export type { SecretProblem, SecretsErrorCode } from './errors.js';
 export type { LoadResult, SecretFailure, SecretRecord, SecretSource } from './source.js';
-export { CURRENT_STAGE, IMMEDIATE_ROTATION_STAGE, PREVIOUS_STAGE } from './source.js';
+export { CURRENT_STAGE, IMMEDIATE_ROTATION_STAGE, PREVIOUS_STAGE, SWITCH_STAGE_PREFIX, switchedAtMs, switchStage } from './source.js';
 export { createEnvSource, MAX_ENV_FILE_BYTES } from './env-source.js';
 export type { EnvSourceOptions } from './env-source.js';
 export { BATCH_SIZE, createAwsSource, DEFAULT_BATCH_RETRY_MS, DEFAULT_REGION_TIMEOUT_MS } from './aws-source.js';

@@ -1,6 +1,6 @@
 import type { Catalog, CatalogEntry } from './catalog.js';
 import type { SecretRecord } from './source.js';
-import { IMMEDIATE_ROTATION_STAGE } from './source.js';
+import { IMMEDIATE_ROTATION_STAGE, switchedAtMs } from './source.js';
 
 /** What the grace policy needs to know of the value a snapshot holds for a secret. */
 export interface HeldVersion {
@@ -15,16 +15,19 @@ export interface HeldVersion {
 /**
  * When a version that just replaced `held` became current, which is when the previous value's
  * grace window starts.
- * Normally at the version's creation: an instance that learns of a rotation late (or starts
- * after it) does not stretch the window. But a version older than the one it replaces has become
- * current again: a rollback. Its creation says nothing about when the switch happened, so the
+ * At the switch, as the rotation's finish step recorded it on the version (SWITCHED_AT_<ms>, the
+ * same for every instance): a rotation resumed or retried hours after its version was created
+ * still gives the previous value the whole window, and an instance that learns of the rotation
+ * late (or starts after it) does not stretch it. Without that label (a version made current by
+ * an older release, or by hand), at the version's creation. But a version older than the one it
+ * replaces has become current again: a rollback. Neither says when that switch happened, so the
  * window starts when this process saw it, and running instances keep accepting the value rolled
  * away from for the grace window (unless the rollback was immediate: see previousAccepted).
  */
-export function currentSinceMs(record: Pick<SecretRecord, 'createdAtMs'>, held: HeldVersion | undefined, nowMs: number): number {
+export function currentSinceMs(record: Pick<SecretRecord, 'createdAtMs' | 'stages'>, held: HeldVersion | undefined, nowMs: number): number {
   const createdAtMs = record.createdAtMs ?? nowMs;
   const rollback = held?.createdAtMs !== undefined && createdAtMs < held.createdAtMs;
-  return rollback ? nowMs : createdAtMs;
+  return rollback ? nowMs : (switchedAtMs(record.stages) ?? createdAtMs);
 }
 
 /**
@@ -44,7 +47,8 @@ export function previousAccepted(entry: CatalogEntry | undefined, held: HeldVers
 /**
  * Which loaded secrets need their AWSPREVIOUS value fetched (one GetSecretValue each): those that
  * accept it, whose source did not bring it along, whose current version is new to us, that were
- * not rotated immediately, and whose version is young enough for the window to be open.
+ * not rotated immediately, and whose switch (or, without its label, creation) is recent enough for
+ * the window to be open.
  */
 export function previousWanted(
   catalog: Catalog,
@@ -60,7 +64,7 @@ export function previousWanted(
     const before = held.get(r.name);
     if (before !== undefined && before.versionId === r.versionId) continue;
     if ((r.stages ?? []).includes(IMMEDIATE_ROTATION_STAGE)) continue;
-    if ((r.createdAtMs ?? nowMs) + graceMs <= nowMs) continue;
+    if ((switchedAtMs(r.stages) ?? r.createdAtMs ?? nowMs) + graceMs <= nowMs) continue;
     want.push(entry);
   }
   return want;

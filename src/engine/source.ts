@@ -61,3 +61,28 @@ export const PREVIOUS_STAGE = 'AWSPREVIOUS';
 
 /** The version stage the operator CLI adds on an immediate rotation: the previous version is refused at once. */
 export const IMMEDIATE_ROTATION_STAGE = 'ROTATION_IMMEDIATE';
+
+/**
+ * The label a rotation's finish step puts on a version right before it moves AWSCURRENT there:
+ * `SWITCHED_AT_<epoch ms>`. Every instance reads the same labels with the value (GetSecretValue
+ * and BatchGetSecretValue return them), so the previous value's grace window starts at the switch
+ * on every instance, with no clock of its own, however late the rotation was resumed or retried.
+ */
+export const SWITCH_STAGE_PREFIX = 'SWITCHED_AT_';
+
+export function switchStage(atMs: number): string {
+  return `${SWITCH_STAGE_PREFIX}${Math.trunc(atMs)}`;
+}
+
+/** The switch time a version's labels carry (the latest, if a resumed finish left two), or undefined. */
+export function switchedAtMs(stages: readonly string[] | undefined): number | undefined {
+  let latest: number | undefined;
+  for (const stage of stages ?? []) {
+    if (!stage.startsWith(SWITCH_STAGE_PREFIX)) continue;
+    const digits = stage.slice(SWITCH_STAGE_PREFIX.length);
+    if (!/^\d{1,15}$/.test(digits)) continue;
+    const at = Number(digits);
+    if (latest === undefined || at > latest) latest = at;
+  }
+  return latest;
+}

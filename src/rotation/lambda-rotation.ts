@@ -73,7 +73,7 @@ export async function handleRotationEvent(event: unknown, deps: LambdaRotationDe
   if (stages === undefined) throw new RotationError('ROTATION_UNKNOWN_VERSION', `Version ${versionId} has no stage for rotation of ${secretId}`);
   if (stages.includes(AWSCURRENT)) {
     // An immediate finish stopped between its two moves: the label is completed, nothing else.
-    if (step === 'finishSecret' && finishMode === 'immediate') await finishSecret({ client, secretId, versionId }, finishMode);
+    if (step === 'finishSecret' && finishMode === 'immediate') await finishSecret({ client, secretId, versionId }, finishMode, { now });
     logger.info({ event: 'rotation.already_current', secretId, versionId, step }, 'Version already AWSCURRENT; nothing to do');
     return;
   }
@@ -89,7 +89,7 @@ export async function handleRotationEvent(event: unknown, deps: LambdaRotationDe
     if (step === 'createSecret') await createSecret(target.module, ctx);
     else if (step === 'setSecret') await setSecret(target.module, ctx);
     else if (step === 'testSecret') await testSecret(target.module, ctx);
-    else await finishSecret(ctx, finishMode);
+    else await finishSecret(ctx, finishMode, { now });
   } finally {
     await close();
   }

@@ -1,4 +1,4 @@
-import { classifyAwsError } from '../engine/index.js';
+import { classifyAwsError, SWITCH_STAGE_PREFIX, switchStage } from '../engine/index.js';
 import { RotationError } from './errors.js';
 import type { FinishMode, PendingContext, RotationModule, StepContext, VersionValue } from './rotation-module.js';
 import { isUnclearOutcome } from './unclear-outcome.js';
@@ -87,12 +87,20 @@ export interface Finished {
  * first would have taken it off the current version while that still was current, re-admitting
  * its AWSPREVIOUS. A re-run finds the version current and still under AWSPENDING, and completes
  * the label.
+ *
+ * Right before the AWSCURRENT move, the version gets SWITCHED_AT_<now> (see the engine's
+ * source.ts): the previous value's grace window starts there on every instance. A finish that
+ * stops before the move and is resumed later stamps again, so the window is always counted from
+ * the move (to within one call), never from the version's creation. Stamps on other versions are
+ * taken off once the move is done, so a secret never collects them (AWS limits labels).
  */
 export async function finishSecret(
   ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>,
   mode: FinishMode,
+  options: { readonly now?: () => number } = {},
 ): Promise<Finished> {
   const { client, secretId, versionId } = ctx;
+  const now = options.now ?? Date.now;
   const versions = await readVersions(client, secretId);
   const current = versions.current;
   if (current === undefined) throw new RotationError('ROTATION_NO_CURRENT', `${secretId} has no AWSCURRENT version`);
@@ -103,10 +111,15 @@ export async function finishSecret(
   }
   const target = versions.versions.find((v) => v.versionId === versionId);
   if (!target?.stages.includes(AWSPENDING)) throw lostClaim(secretId, versionId, 'finishSecret', versions);
+  const stamp = switchStage(now());
   try {
+    // A stamp of the same millisecond on another version (two switches within 1 ms, or a clock
+    // behind the last finisher's) is taken over: a label is on one version at most.
+    await moveStage(client, secretId, stamp, { to: versionId, from: versions.holderOf(stamp)?.versionId });
     await moveStage(client, secretId, AWSCURRENT, { to: versionId, from: current.versionId });
   } catch (err) {
     if (classifyAwsError(err).code === 'InvalidParameterException') {
+      await dropStamps(ctx, [{ versionId, stages: [stamp] }], undefined);
       throw new RotationError('ROTATION_CONFLICT', `The labels of ${secretId} changed while finishing version ${versionId} (another rotation or rollback); AWSCURRENT was not moved here`, {
         cause: err,
       });
@@ -117,7 +130,25 @@ export async function finishSecret(
     }
   }
   if (mode === 'immediate') await labelImmediate(ctx, versions);
+  await dropStamps(ctx, versions.versions, stamp);
   return { fromVersionId: current.versionId, alreadyCurrent: false };
+}
+
+/** Best effort: every switch stamp but `keep` off the given versions (a failure leaves a stale, harmless label). */
+async function dropStamps(
+  ctx: Pick<StepContext<unknown>, 'client' | 'secretId'>,
+  versions: readonly { readonly versionId: string; readonly stages: readonly string[] }[],
+  keep: string | undefined,
+): Promise<void> {
+  for (const v of versions) {
+    for (const stage of v.stages.filter((s) => s.startsWith(SWITCH_STAGE_PREFIX) && s !== keep)) {
+      try {
+        await moveStage(ctx.client, ctx.secretId, stage, { to: undefined, from: v.versionId });
+      } catch {
+        // Left in place: the engine reads the stamp of the current version only.
+      }
+    }
+  }
 }
 
 /** ROTATION_IMMEDIATE onto the (now current) version, from whichever version had it. */

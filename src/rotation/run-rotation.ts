@@ -21,6 +21,8 @@ export interface RunRotationInput<D> {
   readonly onPending?: (pending: VersionValue, info: { readonly created: boolean; readonly alreadyCurrent: boolean }) => Promise<void>;
   /** Told after each step, for progress lines. */
   readonly onStep?: (step: RotationStep) => void;
+  /** The clock finishSecret stamps the switch with (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface RotationOutcome {
@@ -47,14 +49,14 @@ export interface RotationOutcome {
  * this again with the same version id after any failure resumes where it stopped.
  */
 export async function runRotation<D>(input: RunRotationInput<D>): Promise<RotationOutcome> {
-  const { module, client, secretId, versionId, deps, mode, onPending, onStep } = input;
+  const { module, client, secretId, versionId, deps, mode, onPending, onStep, now } = input;
   const ctx = { client, secretId, versionId, deps };
   const { current, pending, created } = await createSecret(module, ctx);
   onStep?.('createSecret');
   if (pending.versionId === current.versionId) {
     await onPending?.(pending, { created, alreadyCurrent: true });
     // Completes ROTATION_IMMEDIATE if a run stopped between finishSecret's two moves.
-    await finishSecret(ctx, mode);
+    await finishSecret(ctx, mode, now === undefined ? {} : { now });
     await dropPendingLabel(ctx);
     return { toVersionId: versionId, fromVersionId: undefined, created, alreadyCurrent: true, replaced: await readValue(client, secretId, { stage: AWSPREVIOUS }) };
   }
@@ -65,7 +67,7 @@ export async function runRotation<D>(input: RunRotationInput<D>): Promise<Rotati
   onStep?.('setSecret');
   await applyTest(module, { ...ctx, current, pending });
   onStep?.('testSecret');
-  const finished = await finishSecret(ctx, mode);
+  const finished = await finishSecret(ctx, mode, now === undefined ? {} : { now });
   onStep?.('finishSecret');
   await dropPendingLabel(ctx);
   return {

@@ -11,6 +11,8 @@ import { createAwsSource, createSecretsEngine, createSecretsManagerClient } from
 import type { LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createAll, localClient, startBackdatedLocalAws } from '../support/local-aws.js';
 import { cliDeps } from './support.js';
+// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
 const DAY = 86_400_000;
 const catalog = whatsappSaasCatalog();
@@ -51,7 +53,7 @@ async function cli(argv: string[], overrides = {}) {
 
 async function stages(secretId: string) {
   const out = await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }));
-  return Object.fromEntries((out.Versions ?? []).map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+  return Object.fromEntries((out.Versions ?? []).map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()]));
 }
 
 /**

@@ -36,6 +36,10 @@ async function versionCounts(): Promise<Record<string, number>> {
   return out;
 }
 
+async function currentVersionId(name: string): Promise<string | undefined> {
+  return (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: `whatsapp-saas/mvp/${name}` }))).VersionId;
+}
+
 describe('secrets setup', () => {
   it('creates the catalog from an env file with generated tokens and tags, and a re-run changes nothing', async () => {
     const c = await cliDeps(lsm);
@@ -77,6 +81,63 @@ describe('secrets setup', () => {
     const rows = (JSON.parse(c.stdout()) as { secrets: { name: string; action: string }[] }).secrets;
 
     expect(rows.filter((r) => r.action === 'updated').map((r) => r.name)).toEqual(['OPENAI_MAX_TOKENS']);
+  });
+
+  it('leaves a secret rotated since setup alone and names it: a re-run after a rotation changes nothing', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-9z8y7x6w5v4u3t2s1r0q`);
+    await run(['setup', '--from-env', 'prod.env', '--yes'], c.deps);
+    expect(await run(['rotate', 'admin-token', '--yes'], c.deps)).toBe(0);
+    const rotatedId = await currentVersionId('admin-token');
+    const before = await versionCounts();
+    c.clear();
+
+    const code = await run(['setup', '--from-env', 'prod.env', '--yes', '--json'], c.deps);
+    const rows = (JSON.parse(c.stdout()) as { secrets: { name: string; action: string }[] }).secrets;
+
+    expect(code).toBe(0);
+    expect(rows.find((r) => r.name === 'ADMIN_TOKEN')).toMatchObject({ action: 'kept' });
+    expect(await currentVersionId('admin-token')).toBe(rotatedId);
+    expect(await versionCounts()).toEqual(before);
+    expect(c.stderr()).toContain('ADMIN_TOKEN was rotated since setup wrote it');
+    expect(c.stderr()).toContain('--overwrite ADMIN_TOKEN');
+    expect(c.stdout() + c.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9_-]{60,}/);
+  });
+
+  it('overwrites a rotated secret with --overwrite NAME, after the cooldown, with a rotation-log line', async () => {
+    const t0 = Date.now();
+    let now = t0;
+    const c = await cliDeps(lsm, { now: () => now });
+    await writeFile(join(c.cwd, 'prod.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-9z8y7x6w5v4u3t2s1r0q`);
+    await run(['setup', '--from-env', 'prod.env', '--yes'], c.deps);
+    await run(['rotate', 'admin-token', '--yes'], c.deps);
+    const rotatedId = await currentVersionId('admin-token');
+    c.clear();
+
+    const early = await run(['setup', '--from-env', 'prod.env', '--yes', '--overwrite', 'ADMIN_TOKEN'], c.deps);
+    expect(early).toBe(1);
+    expect(c.stderr()).toContain('less than 10 minutes ago');
+    expect(await currentVersionId('admin-token')).toBe(rotatedId);
+
+    now = t0 + 11 * 60_000;
+    c.clear();
+    const code = await run(['setup', '--from-env', 'prod.env', '--yes', '--json', '--overwrite', 'ADMIN_TOKEN'], c.deps);
+    const rows = (JSON.parse(c.stdout()) as { secrets: { name: string; action: string }[] }).secrets;
+
+    expect(code).toBe(0);
+    expect(rows.find((r) => r.name === 'ADMIN_TOKEN')).toMatchObject({ action: 'updated' });
+    const stored = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }));
+    expect(stored.SecretString).toBe('canary-setup-admin-9z8y7x6w5v4u3t2s1r0q');
+    const log = (await readFile(join(c.cwd, 'admin-token-rotation.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(log.at(-1)).toMatchObject({ action: 'overwrite', secretId: 'whatsapp-saas/mvp/admin-token', fromVersionId: rotatedId, toVersionId: stored.VersionId });
+    expect(c.stdout() + c.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9_-]{60,}/);
+  });
+
+  it('refuses --overwrite with a name outside the catalog', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), ENV);
+    expect(await run(['setup', '--from-env', 'prod.env', '--yes', '--overwrite', 'NOT_A_SECRET'], c.deps)).toBe(2);
+    expect(lsm.counts().CreateSecret ?? 0).toBe(0);
   });
 
   it('refuses an invalid value by name without echoing it, before writing anything', async () => {

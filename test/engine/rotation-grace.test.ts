@@ -33,6 +33,20 @@ describe('currentSinceMs', () => {
   });
 });
 
+describe('currentSinceMs with the switch stamp', () => {
+  it('starts the window at the switch the finish step stamped, not at the version’s creation', () => {
+    expect(currentSinceMs({ createdAtMs: NOW - 7_200_000, stages: ['AWSCURRENT', `SWITCHED_AT_${NOW - 5_000}`] }, held({ createdAtMs: NOW - 9_000_000 }), NOW)).toBe(NOW - 5_000);
+    expect(currentSinceMs({ createdAtMs: NOW - 7_200_000, stages: ['AWSCURRENT', `SWITCHED_AT_${NOW - 5_000}`] }, undefined, NOW)).toBe(NOW - 5_000);
+    expect(currentSinceMs({ createdAtMs: NOW - 7_200_000, stages: ['AWSCURRENT', 'SWITCHED_AT_', 'SWITCHED_AT_x1'] }, undefined, NOW)).toBe(NOW - 7_200_000);
+  });
+
+  it('fetches the previous value of a version created long ago but switched to within the window', () => {
+    const records: SecretRecord[] = [{ name: 'TOKEN', raw: 'new', versionId: 'v2', createdAtMs: NOW - 7_200_000, stages: ['AWSCURRENT', `SWITCHED_AT_${NOW - 1_000}`] }];
+    expect(previousWanted(catalog, records, new Map(), GRACE, NOW).map((e) => e.name)).toEqual(['TOKEN']);
+    expect(previousWanted(catalog, records, new Map(), GRACE, NOW - 1_000 + GRACE).map((e) => e.name)).toEqual([]);
+  });
+});
+
 describe('previousAccepted', () => {
   const token = catalog.entry('TOKEN');
 

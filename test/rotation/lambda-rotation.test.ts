@@ -22,6 +22,8 @@ import { runRotation } from '../../src/rotation/run-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { localClient } from '../support/local-aws.js';
 import { OutputScan, secretsCli } from './support/rotation-cli.js';
+// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:secrets-rotation';
 const T0 = 'canary-lambda-original-P4o3I2u1';
@@ -58,7 +60,7 @@ async function scenario(name: 'ADMIN_TOKEN' | 'META_VERIFY_TOKEN' | 'OPENAI_API_
 
 async function stagesOf(client: SecretsManagerClient, secretId: string): Promise<Record<string, string[]>> {
   const versions = (await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()]));
 }
 
 async function rotate(client: SecretsManagerClient, secretId: string, more: { RotateImmediately?: boolean } = {}) {

@@ -6,6 +6,8 @@ import { adminTokenRotation } from '../../src/rotation/admin-token.js';
 import { candidateStage, putCandidate, requireClaim, takeClaim } from '../../src/rotation/rotation-claim.js';
 import { createSecret, finishSecret } from '../../src/rotation/rotation-steps.js';
 import { localClient } from '../support/local-aws.js';
+// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
 let lsm: LocalSecretsManager;
 let n = 0;
@@ -25,7 +27,7 @@ async function newSecret(): Promise<string> {
 
 async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
   const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()]));
 }
 
 const ctxFor = (secretId: string, versionId = randomUUID()) => ({ client: localClient(lsm), secretId, versionId, deps: {} });

@@ -6,8 +6,15 @@ import { RotationError } from '../../src/rotation/errors.js';
 import type { RotationModule } from '../../src/rotation/rotation-module.js';
 import { createSecret, dropPendingLabel, finishSecret, setSecret, testSecret } from '../../src/rotation/rotation-steps.js';
 import { adminTokenRotation } from '../../src/rotation/admin-token.js';
+import { defineCatalog } from '../../src/engine/catalog.js';
+import { createAwsSource } from '../../src/engine/aws-source.js';
+import { createSecretsEngine } from '../../src/engine/secrets-engine.js';
+import { text } from '../../src/engine/value-kinds.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { localClient } from '../support/local-aws.js';
 import { crashError, injectFaults } from './support/faulty-client.js';
+// The switch stamp (grace from the switch) is asserted below; the other tests look at the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
 let lsm: LocalSecretsManager;
 let n = 0;
@@ -27,7 +34,7 @@ async function newSecret(value = 'canary-steps-current-A1s2') {
 
 async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
   const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()]));
 }
 
 const ctxFor = (secretId: string, versionId = randomUUID(), client = localClient(lsm)) => ({ client, secretId, versionId, deps: {} });
@@ -369,6 +376,79 @@ describe('the steps at their edges', () => {
   });
 });
 
+describe('the grace window of a graceful rotation', () => {
+  const HOUR = 3_600_000;
+  const OLD = 'canary-grace-old-token-Q1w2E3r4T5y6U7i8O9p0';
+
+  it('starts when AWSCURRENT moves, not when the pending version was created: a rotation finished two hours late keeps the old token for the whole window', async () => {
+    const clock = new FakeClock(Date.now());
+    const local = await startLocalSecretsManager({ port: 0, clock });
+    try {
+      const client = localClient(local);
+      const catalog = defineCatalog({ ADMIN_TOKEN: { kind: text(), required: true, description: 'admin', acceptsPrevious: true } }, { project: 'steps-grace' });
+      const secretId = catalog.entry('ADMIN_TOKEN')!.awsId;
+      await client.send(new CreateSecretCommand({ Name: secretId, SecretString: OLD }));
+      const ctx = ctxFor(secretId, randomUUID(), client);
+      await createSecret(adminTokenRotation, ctx);
+      await clock.advance(2 * HOUR);
+      await finishSecret(ctx, 'graceful', { now: () => clock.now() });
+      // A freshly started instance: no memory of when it saw the switch.
+      const oldAccepted = async () => {
+        const engine = createSecretsEngine({ catalog, source: createAwsSource({ client, region: 'us-east-1', clock }), clock, graceMs: HOUR, autoRefresh: false });
+        await engine.initialize();
+        const accepted = engine.accepted('ADMIN_TOKEN').includes(OLD);
+        engine.close();
+        return accepted;
+      };
+
+      await clock.advance(HOUR - 60_000);
+      expect(await oldAccepted()).toBe(true);
+      await clock.advance(60_000);
+      expect(await oldAccepted()).toBe(false);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('stamps the switch right before AWSCURRENT moves, stamps again when a stopped finish is resumed, and leaves one stamp on the secret', async () => {
+    const secretId = await newSecret();
+    const first = ctxFor(secretId);
+    await createSecret(adminTokenRotation, first);
+    await finishSecret(first, 'graceful', { now: () => 1_000 });
+    const second = ctxFor(secretId);
+    await createSecret(adminTokenRotation, second);
+    // The AWSCURRENT move of the second rotation is refused once: its stamp is taken back.
+    const refusing = localClient(lsm);
+    injectFaults(refusing, {
+      beforeSend: async (_n, name, input) => {
+        if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') throw Object.assign(new Error('refused'), { name: 'InvalidParameterException' });
+      },
+    });
+    await expect(finishSecret({ ...second, client: refusing }, 'graceful', { now: () => 2_000 })).rejects.toMatchObject({ code: 'ROTATION_CONFLICT' });
+    expect((await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions?.flatMap((v) => v.VersionStages ?? [])).not.toContain('SWITCHED_AT_2000');
+
+    await finishSecret(second, 'graceful', { now: () => 3_000 });
+
+    const all = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+    const stamps = all.flatMap((v) => (v.VersionStages ?? []).filter((s) => s.startsWith(SWITCH_STAGE_PREFIX)).map((s) => [v.VersionId, s]));
+    expect(stamps).toEqual([[second.versionId, 'SWITCHED_AT_3000']]);
+  });
+
+  it('takes over a stamp of the same millisecond that another version holds, instead of failing as a conflict', async () => {
+    const secretId = await newSecret();
+    const first = ctxFor(secretId);
+    await createSecret(adminTokenRotation, first);
+    await finishSecret(first, 'immediate', { now: () => 5_000 });
+    const second = ctxFor(secretId);
+    await createSecret(adminTokenRotation, second);
+
+    await finishSecret(second, 'immediate', { now: () => 5_000 });
+
+    const all = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+    expect(all.find((v) => v.VersionId === second.versionId)?.VersionStages).toEqual(expect.arrayContaining(['AWSCURRENT', 'SWITCHED_AT_5000']));
+  });
+});
+
 /**
  * Defect 5 of issue 15: an immediate finish stopped between its two label moves. It used to move
  * ROTATION_IMMEDIATE first, so stopped there the current version lost the label while its
@@ -388,7 +468,8 @@ describe('finishSecret, immediate, stopped between its two label moves', () => {
     let moves = 0;
     injectFaults(client, {
       beforeSend: async (_n, name) => {
-        if (name === 'UpdateSecretVersionStageCommand' && ++moves === 2) throw crashError();
+        // The first move is the switch stamp (SWITCHED_AT_), then AWSCURRENT, then ROTATION_IMMEDIATE.
+        if (name === 'UpdateSecretVersionStageCommand' && ++moves === 3) throw crashError();
       },
     });
 

@@ -6,6 +6,8 @@ import { adminTokenRotation } from '../../src/rotation/admin-token.js';
 import type { RotationModule } from '../../src/rotation/rotation-module.js';
 import { runRotation } from '../../src/rotation/run-rotation.js';
 import { localClient } from '../support/local-aws.js';
+// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
 const T0 = 'canary-run-rotation-original-R4t5';
 let lsm: LocalSecretsManager;
@@ -26,7 +28,7 @@ async function newSecret() {
 
 async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
   const versions = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()]));
 }
 
 /** The admin token's module, recording each step it is asked to run. */

@@ -79,6 +79,8 @@ interface RotationRequest {
   readonly secretId: string;
   readonly strategy: string;
   readonly client: SecretsManagerClient;
+  /** The clock finishSecret stamps the switch with (the grace window starts there). */
+  readonly now: () => number;
 }
 
 function rotationRequest(ctx: CommandContext): RotationRequest {
@@ -88,7 +90,7 @@ function rotationRequest(ctx: CommandContext): RotationRequest {
   const strategy = options.strategy ?? kind.strategies[0]!;
   if (!kind.strategies.includes(strategy)) throw new CliError('USAGE', `--strategy must be ${kind.strategies.join(' or ')}`);
   if (options.print && options['save-token'] !== undefined) throw new CliError('USAGE', 'use --print or --save-token, not both');
-  return { kind, secretId, strategy, client: deps.secretsManager(globals.aws) };
+  return { kind, secretId, strategy, client: deps.secretsManager(globals.aws), now: deps.now };
 }
 
 /**
@@ -226,7 +228,7 @@ async function stepsPhase(r: RotationRequest, c: Claimed): Promise<Finished> {
   const mode = r.kind.finishMode(r.strategy);
   try {
     if (c.alreadyCurrent) {
-      await finishSecret(ctx, mode);
+      await finishSecret(ctx, mode, { now: r.now });
       await dropPendingLabel(ctx);
       return { claimed: c, toVersionId: ctx.versionId, fromVersionId: undefined, replaced: await readValue(r.client, r.secretId, { stage: AWSPREVIOUS }) };
     }
@@ -235,7 +237,7 @@ async function stepsPhase(r: RotationRequest, c: Claimed): Promise<Finished> {
       await applySet(r.kind.module, pendingCtx);
       await applyTest(r.kind.module, pendingCtx);
     }
-    const finished = await finishSecret(ctx, mode);
+    const finished = await finishSecret(ctx, mode, { now: r.now });
     await dropPendingLabel(ctx);
     return { claimed: c, toVersionId: ctx.versionId, fromVersionId: finished.fromVersionId, replaced: c.current };
   } catch (err) {

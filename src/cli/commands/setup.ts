@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readVersions, ROTATION_IMMEDIATE, type SecretVersions } from '../../rotation/index.js';
 import { parse as parseDotenv } from 'dotenv';
 import { classifyAwsError, errorCode, parseReplicaRegions, type Catalog, type SecretSpec } from '../../engine/index.js';
 import { generateToken } from '../../provisioning/generate-token.js';
@@ -9,19 +11,27 @@ import { EXIT_CODES, CliError, fromAwsError } from '../errors.js';
 import { enableRotation, rotationFunctionArn, scheduleLines } from '../enable-rotation.js';
 import { invalidReason } from '../invalid-reason.js';
 import { assertPrimaryRegion, replicateSecrets, writeRegionLine, type ReplicationRow } from '../replication.js';
+import { appendRotationLog, rotationLogPath } from '../rotation-log.js';
+import { MIN_ROTATION_INTERVAL_MS } from '../rotation-plan.js';
+import { CLI_ROTATION_KINDS } from '../rotation-kinds.js';
 import type { Style } from '../style.js';
 import { columnWidths, formatRow, type Cell } from '../table.js';
 import { databaseUrlFromTerraform } from '../terraform-database-url.js';
 import { writePolicies } from './iam.js';
 import { isLocalEndpoint, isPlaceholder } from '../../provisioning/placeholder.js';
 
-export type SetupAction = 'created' | 'updated' | 'unchanged' | 'missing' | 'skipped';
+/** `kept`: the file's value differs, but the secret was rotated since setup wrote it (see rotatedSinceSetup). */
+export type SetupAction = 'created' | 'updated' | 'unchanged' | 'kept' | 'missing' | 'skipped';
 
 export interface SetupRow {
   readonly name: string;
   readonly secretId: string;
   readonly action: SetupAction;
   readonly generated: boolean;
+  /** With `kept`: why the secret counts as rotated. With an overwrite: the version replaced. */
+  readonly reason?: string;
+  readonly fromVersionId?: string;
+  readonly toVersionId?: string;
 }
 
 /** Each catalog secret's stored value (undefined: not created yet). Held in memory only, never shown. */
@@ -41,6 +51,61 @@ export interface SetupInput {
   readonly onStart?: (name: string) => void;
   /** Replica regions a created secret gets at once (CreateSecret's AddReplicaRegions). */
   readonly replicaRegions?: readonly string[];
+  /** --overwrite: catalog names whose rotated value the file's value replaces on purpose. */
+  readonly overwrite?: ReadonlySet<string>;
+  /** --force: an overwrite within the 10-minute cooldown. */
+  readonly force?: boolean;
+  /** For the cooldown. */
+  readonly nowMs?: number;
+  /** The rotation log of a rotatable secret's kind (read for rotation lines); undefined: none. */
+  readonly rotationLog?: (name: string) => string | undefined;
+}
+
+/**
+ * The versions `setup` writes carry this prefix in their id (the ClientRequestToken), so that a
+ * later run can tell a value it wrote from one a rotation wrote without any other state.
+ */
+export const SETUP_VERSION_PREFIX = 'setup-';
+
+/** Catalog names a rotation (CLI or the rotation function) may change: the only ones setup can revert. */
+const ROTATABLE = new Set(CLI_ROTATION_KINDS.map((k) => k.module.secretName));
+const KIND_OF = new Map(CLI_ROTATION_KINDS.map((k) => [k.module.secretName, k.module.kind]));
+
+/** The rotation kind (`admin-token`) of a catalog name, for its rotation log; undefined if it does not rotate. */
+export function rotationKindOf(name: string): string | undefined {
+  return KIND_OF.get(name);
+}
+
+/**
+ * Why a secret counts as rotated since setup last wrote it, or undefined. Only secrets a rotation
+ * can change are checked. Rotated: a rotation is unfinished (a version under AWSPENDING that is
+ * not current); AWSCURRENT is a version setup did not write while older versions exist (a
+ * rotation, a rollback, or a hand-made version: a single version is the one an older setup
+ * created); AWSCURRENT carries ROTATION_IMMEDIATE; or the kind's rotation log names the current
+ * version. No value is read.
+ */
+export async function rotatedSinceSetup(client: SecretsManagerClient, secretId: string, logLines: readonly string[]): Promise<string | undefined> {
+  return rotationEvidence(await readVersions(client, secretId), secretId, logLines);
+}
+
+function rotationEvidence(versions: SecretVersions, secretId: string, logLines: readonly string[]): string | undefined {
+  const current = versions.current;
+  if (versions.unfinished !== undefined) return `a rotation is unfinished (version ${versions.unfinished.versionId} is AWSPENDING)`;
+  if (current === undefined) return undefined;
+  if (current.stages.includes(ROTATION_IMMEDIATE)) return `AWSCURRENT ${current.versionId} was made current by an immediate rotation`;
+  const logged = logLines.some((l) => l.includes(`"secretId":${JSON.stringify(secretId)}`) && l.includes(`"toVersionId":${JSON.stringify(current.versionId)}`));
+  if (logged) return `the rotation log names AWSCURRENT ${current.versionId}`;
+  if (!current.versionId.startsWith(SETUP_VERSION_PREFIX) && versions.versions.length > 1) return `AWSCURRENT ${current.versionId} is a version setup did not write`;
+  return undefined;
+}
+
+async function readLines(path: string | undefined): Promise<string[]> {
+  if (path === undefined) return [];
+  try {
+    return (await readFile(path, 'utf8')).split('\n');
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -81,12 +146,36 @@ export function checkValue(spec: SecretSpec<unknown>, value: string): true | str
  * 100 versions, and an unchanged value must not cost one. Re-running changes nothing.
  */
 export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
-  const { client, catalog, provided, stored, tags, onRow, onStart, replicaRegions = [] } = input;
+  const { client, catalog, provided, stored, tags, onRow, onStart, replicaRegions = [], overwrite = new Set<string>() } = input;
+  for (const name of overwrite) {
+    if (catalog.entry(name) === undefined) throw new CliError('USAGE', `--overwrite ${JSON.stringify(name.slice(0, 40))} is not a secret of the catalog`);
+  }
   for (const { name, spec } of catalog.entries) {
     const value = provided[name];
     if (value === undefined || value === '') continue;
     const checked = checkValue(spec, value);
     if (checked !== true) throw new CliError('USAGE', `Value given for ${name} is invalid: ${checked}`);
+  }
+  // Every decision before the first write: a refused overwrite leaves everything as it was.
+  const rotated = new Map<string, { readonly reason: string; readonly fromVersionId: string | undefined }>();
+  for (const { name, awsId } of catalog.entries) {
+    const existing = stored.get(name);
+    const value = provided[name];
+    if (!ROTATABLE.has(name) || existing === undefined || value === undefined || value === '' || value === existing) continue;
+    const versions = await readVersions(client, awsId).catch((err: unknown) => {
+      throw fromAwsError(err, awsId);
+    });
+    const reason = rotationEvidence(versions, awsId, await readLines(input.rotationLog?.(name)));
+    if (reason === undefined) continue;
+    rotated.set(name, { reason, fromVersionId: versions.current?.versionId });
+    if (!overwrite.has(name)) continue;
+    if (versions.unfinished !== undefined) {
+      throw new CliError('CONFLICT', `${name}: ${reason}; finish it (secrets rotate ${rotationKindOf(name) ?? ''}) or roll it back before --overwrite ${name}. Nothing changed`);
+    }
+    const newest = versions.versions[0];
+    if (!(input.force ?? false) && newest?.createdMs !== undefined && (input.nowMs ?? Date.now()) - newest.createdMs < MIN_ROTATION_INTERVAL_MS) {
+      throw new CliError('CONFLICT', `${awsId} got a new version less than 10 minutes ago; AWS advises against changing it that often. Use --force to overwrite ${name} anyway. Nothing changed`);
+    }
   }
   const rows: SetupRow[] = [];
   for (const { name, awsId, spec } of catalog.entries) {
@@ -98,7 +187,8 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
       value = generateToken(spec.generate.bytes);
       generated = true;
     }
-    let action: SetupAction;
+    const evidence = rotated.get(name);
+    let row: SetupRow;
     try {
       if (existing === undefined && value !== undefined) {
         await client.send(
@@ -106,6 +196,7 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
             Name: awsId,
             Description: spec.description,
             SecretString: value,
+            ClientRequestToken: setupVersionId(),
             Tags: [
               { Key: 'Project', Value: tags.project },
               { Key: 'Environment', Value: tags.environment },
@@ -113,22 +204,32 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
             ...(replicaRegions.length > 0 && { AddReplicaRegions: replicaRegions.map((Region) => ({ Region })) }),
           }),
         );
-        action = 'created';
+        row = { name, secretId: awsId, action: 'created', generated };
+      } else if (existing !== undefined && value !== undefined && value !== existing && evidence !== undefined && !overwrite.has(name)) {
+        row = { name, secretId: awsId, action: 'kept', generated, reason: evidence.reason };
       } else if (existing !== undefined && value !== undefined && value !== existing) {
-        await client.send(new PutSecretValueCommand({ SecretId: awsId, SecretString: value }));
-        action = 'updated';
+        const toVersionId = setupVersionId();
+        await client.send(new PutSecretValueCommand({ SecretId: awsId, SecretString: value, ClientRequestToken: toVersionId }));
+        row = {
+          name,
+          secretId: awsId,
+          action: 'updated',
+          generated,
+          ...(evidence !== undefined && { reason: evidence.reason, toVersionId, ...(evidence.fromVersionId !== undefined && { fromVersionId: evidence.fromVersionId }) }),
+        };
       } else {
-        action = existing !== undefined ? 'unchanged' : spec.required ? 'missing' : 'skipped';
+        row = { name, secretId: awsId, action: existing !== undefined ? 'unchanged' : spec.required ? 'missing' : 'skipped', generated };
       }
     } catch (err) {
       throw fromAwsError(err, awsId);
     }
-    const row = { name, secretId: awsId, action, generated };
     rows.push(row);
     onRow?.(row);
   }
   return rows;
 }
+
+const setupVersionId = () => `${SETUP_VERSION_PREFIX}${randomUUID()}`;
 
 /** The question for one secret, worded for what is stored: the first run has nothing to keep. */
 export function promptFor(name: string, spec: SecretSpec<unknown>, isStored: boolean): string {
@@ -146,7 +247,7 @@ export function answerCheck(name: string, spec: SecretSpec<unknown>, isStored: b
   };
 }
 
-const ACTION_STYLE: Readonly<Record<SetupAction, keyof Style>> = { created: 'ok', updated: 'ok', unchanged: 'dim', missing: 'bad', skipped: 'dim' };
+const ACTION_STYLE: Readonly<Record<SetupAction, keyof Style>> = { created: 'ok', updated: 'ok', unchanged: 'dim', kept: 'warn', missing: 'bad', skipped: 'dim' };
 const actionText = (r: Pick<SetupRow, 'action' | 'generated'>) => `${r.action}${r.generated ? ' (generated)' : ''}`;
 
 /** One line of the summary: how many secrets got each outcome. */
@@ -158,6 +259,7 @@ export function setupSummary(rows: readonly SetupRow[], policiesDir: string): st
     `${count('created')} created${generated > 0 ? ` (${generated} generated)` : ''}`,
     `${count('updated')} updated`,
     `${count('unchanged')} unchanged`,
+    ...(count('kept') > 0 ? [`${count('kept')} kept (rotated since setup)`] : []),
     `${count('skipped')} optional skipped`,
   ];
   const head = missing.length > 0 ? `Setup incomplete: ${missing.length} required missing (${missing.join(', ')}); ` : 'Setup done: ';
@@ -249,11 +351,22 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     provided,
     stored,
     tags: { project: globals.project, environment: globals.environment },
+    overwrite: new Set(options.overwrite ?? []),
+    force: options.force === true,
+    nowMs: deps.now(),
+    rotationLog: (name) => {
+      const kind = rotationKindOf(name);
+      return kind === undefined ? undefined : resolve(deps.cwd, options['rotation-log'] ?? rotationLogPath(kind));
+    },
     onStart: (name) => progress.working(`${name}...`),
     onRow: (r) => progress.done(formatRow([r.name, { text: actionText(r), style: style[ACTION_STYLE[r.action]] }, r.secretId] satisfies Cell[], widths)),
     replicaRegions,
   });
   progress.finish();
+  for (const r of rows.filter((x) => x.action === 'kept')) {
+    deps.stderr(`${r.name} was rotated since setup wrote it (${r.reason ?? 'rotated'}): kept; --overwrite ${r.name} replaces it with the file's value on purpose\n`);
+  }
+  await logOverwrites(ctx, rows);
   const replication: ReplicationRow[] = replicaRegions.length === 0 ? [] : await replicateSecrets(client, catalog, replicaRegions);
   const replicated = replication.filter((r) => r.added.length > 0);
   const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
@@ -273,4 +386,26 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
     `${scheduleLines(schedules, rotationArn ?? '')}${replicationLine(replicaRegions, replicated.length, replication.length)}${rows.some((r) => r.action === 'missing') ? style.bad(summary) : summary}\n`,
   );
   return rows.some((r) => r.action === 'missing') ? EXIT_CODES.FAILED : EXIT_CODES.OK;
+}
+
+/** One rotation-log line per rotated secret that --overwrite replaced; a failure only warns (the write is done). */
+async function logOverwrites(ctx: CommandContext, rows: readonly SetupRow[]): Promise<void> {
+  const { deps, globals, options } = ctx;
+  for (const r of rows) {
+    const kind = rotationKindOf(r.name);
+    if (r.action !== 'updated' || r.toVersionId === undefined || kind === undefined) continue;
+    const logPath = resolve(deps.cwd, options['rotation-log'] ?? rotationLogPath(kind));
+    try {
+      await appendRotationLog(logPath, {
+        at: new Date(deps.now()).toISOString(),
+        action: 'overwrite',
+        secretId: r.secretId,
+        fromVersionId: r.fromVersionId ?? null,
+        toVersionId: r.toVersionId,
+        caller: await deps.callerArn(globals.aws),
+      });
+    } catch (err) {
+      deps.stderr(`warning: ${r.name} was overwritten (AWSCURRENT is now ${r.toVersionId}); could not append to ${logPath} (${errorCode(err)})\n`);
+    }
+  }
 }

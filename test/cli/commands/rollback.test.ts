@@ -7,6 +7,8 @@ import { localClient } from '../../support/local-aws.js';
 import { rotationCliFixture } from '../../rotation/support/rotation-cli.js';
 import type { FaultPlan } from '../../rotation/support/faulty-client.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
+// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../../src/engine/source.js';
 
 const T0 = 'canary-rollback-original-H3j4K5l6';
 
@@ -17,7 +19,7 @@ const secretsCli = (argv: string[], cwd: string, confirm?: (q: string) => Promis
 
 async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
   const versions = (await localClient(cli.lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
-  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()]));
+  return Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()]));
 }
 
 const holder = (stages: Record<string, string[]>, stage: string) => Object.keys(stages).find((id) => stages[id]!.includes(stage));

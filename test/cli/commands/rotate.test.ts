@@ -49,6 +49,7 @@ describe('secrets rotate admin-token', () => {
       'ListSecretVersionIdsCommand',
       // finish: AWSCURRENT, ROTATION_IMMEDIATE, AWSPENDING off
       'ListSecretVersionIdsCommand',
+      'UpdateSecretVersionStageCommand', // SWITCHED_AT_<ms>: the grace window starts at the switch
       'UpdateSecretVersionStageCommand',
       'UpdateSecretVersionStageCommand',
       'UpdateSecretVersionStageCommand',

@@ -9,6 +9,8 @@ import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src
 import { cliDeps } from '../../cli/support.js';
 import { localClient } from '../../support/local-aws.js';
 import { injectFaults, type FaultPlan } from './faulty-client.js';
+// The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
+import { SWITCH_STAGE_PREFIX } from '../../../src/engine/source.js';
 
 /** Every output of a test's commands, and the values none of them may show. */
 export class OutputScan {
@@ -87,7 +89,7 @@ export async function secretStateOf(lsm: LocalSecretsManager, scan: OutputScan, 
   }
   // A version a run put under its own candidate label and stopped before claiming (AWSPENDING).
   const candidate = versions.find((v) => v.VersionStages?.some((s) => s === `ROTATION_CANDIDATE_${v.VersionId}`));
-  return { currentId, value, unfinishedId: unfinished?.VersionId, candidateId: candidate?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].sort()])) };
+  return { currentId, value, unfinishedId: unfinished?.VersionId, candidateId: candidate?.VersionId, stages: Object.fromEntries(versions.map((v) => [v.VersionId!, [...(v.VersionStages ?? [])].filter((s) => !s.startsWith(SWITCH_STAGE_PREFIX)).sort()])) };
 }
 
 /** Token files in a folder: their tokens (each 0600, each a value `scan` looks for), and any still only reserved. */
