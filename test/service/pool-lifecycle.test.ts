@@ -136,7 +136,7 @@ describe('drainPool', () => {
 
 describe('targetOf', () => {
   it('keeps host, port and database and drops the credentials', () => {
-    expect(targetOf('postgresql://app:secret-pw@db.internal:6432/app')).toBe('db.internal:6432/app');
-    expect(targetOf('postgresql://app:other-pw@db.internal:6432/app')).toBe(targetOf('postgresql://app:secret-pw@db.internal:6432/app'));
+    expect(targetOf('postgresql://app:planted-pw@db.internal:6432/app')).toBe('db.internal:6432/app');
+    expect(targetOf('postgresql://app:planted-other-pw@db.internal:6432/app')).toBe(targetOf('postgresql://app:planted-pw@db.internal:6432/app'));
   });
 });
