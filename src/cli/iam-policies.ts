@@ -112,6 +112,8 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
             'secretsmanager:PutSecretValue',
             'secretsmanager:GetSecretValue',
             'secretsmanager:DescribeSecret',
+            // setup reads the versions' labels, so a secret rotated since it wrote it is never reverted.
+            'secretsmanager:ListSecretVersionIds',
             'secretsmanager:RotateSecret',
             // setup --replica-regions (and CreateSecret with AddReplicaRegions).
             ...(replicaRegions.length > 0 ? ['secretsmanager:ReplicateSecretToRegions'] : []),

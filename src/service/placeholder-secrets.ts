@@ -1,16 +1,18 @@
 import type { WhatsappSaasSpec } from '../catalog/whatsapp-saas.js';
 import type { SecretName } from '../engine/index.js';
-import { isLocalEndpoint, isPlaceholder } from '../provisioning/placeholder.js';
+import { isLocalEndpoint, isPlaceholder, PLACEHOLDER_FOR } from '../provisioning/placeholder.js';
 import type { ServiceEngine } from './service-engine.js';
 
 /**
  * The catalog names whose value in use is a generated placeholder (`META_APP_SECRET` and
  * `OPENAI_API_KEY` of a fresh .env): shown by /healthz, the admin view and the status page, so a
  * local set-up that works is not mistaken for one that can talk to Meta or OpenAI. Names only;
- * reads through `accepted`, which does not count as a read.
+ * reads through `accepted`, which does not count as a read, and only the names a placeholder
+ * stands in for (never ADMIN_TOKEN: admin auth alone reads it).
  */
 export function placeholderSecrets(engine: Pick<ServiceEngine, 'status' | 'accepted'>): string[] {
-  return Object.keys(engine.status().secrets).filter((name) => isPlaceholder(engine.accepted(name as SecretName<WhatsappSaasSpec>)[0]));
+  const loaded = engine.status().secrets;
+  return Object.keys(PLACEHOLDER_FOR).filter((name) => name in loaded && isPlaceholder(engine.accepted(name as SecretName<WhatsappSaasSpec>)[0]));
 }
 
 /**

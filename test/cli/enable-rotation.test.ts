@@ -88,7 +88,7 @@ describe('secrets setup --enable-rotation', () => {
     expect(admin.rotationEnabled).toBe(true);
     expect(Date.parse(admin.nextRotationDate!)).toBeGreaterThan(Date.now() + 88 * DAY);
     expect((await secrets(['status'], cwd)).stdout).toMatch(new RegExp(`ADMIN_TOKEN .*90 days \\(ok\\)\\s+on, next ${admin.nextRotationDate!.slice(0, 10)}`));
-    expect((await secrets(['status'], cwd)).stdout).toMatch(/OPENAI_API_KEY .* off\n/);
+    expect((await secrets(['status'], cwd)).stdout).toMatch(/OPENAI_API_KEY .* off +-\n/);
 
     const before = (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: ADMIN_ID }))).VersionId;
     setOffsetMs(90 * DAY);

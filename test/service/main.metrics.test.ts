@@ -59,10 +59,13 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** The service's only region here: every Secrets Manager call is counted with it. */
+const REGION = 'us-east-1';
+
 function awsEnv(): Record<string, string> {
   return {
     USE_AWS_SECRETS: 'true',
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: REGION,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: lsm.url,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -86,7 +89,7 @@ function callsSince(before: Readonly<Record<string, number>>): Record<string, nu
 
 /** The AWS call samples that the endpoint's own counts say must have moved, every one with `outcome`. */
 function awsCallSamples(calls: Readonly<Record<string, number>>, outcome: string): Record<string, number> {
-  return Object.fromEntries(Object.entries(calls).map(([operation, n]) => [sample('secrets_aws_calls_total', { operation, outcome }), n]));
+  return Object.fromEntries(Object.entries(calls).map(([operation, n]) => [sample('secrets_aws_calls_total', { operation, outcome, region: REGION }), n]));
 }
 
 /**
@@ -96,8 +99,8 @@ function awsCallSamples(calls: Readonly<Record<string, number>>, outcome: string
 function perSecretReads(calls: Readonly<Record<string, number>>): Record<string, number> {
   expect(calls.GetSecretValue).toBe(CATALOG_SIZE);
   return {
-    [sample('secrets_aws_calls_total', { operation: 'GetSecretValue', outcome: 'ok' })]: Object.keys(secrets).length,
-    [sample('secrets_aws_calls_total', { operation: 'GetSecretValue', outcome: 'ResourceNotFoundException' })]: CATALOG_SIZE - Object.keys(secrets).length,
+    [sample('secrets_aws_calls_total', { operation: 'GetSecretValue', outcome: 'ok', region: REGION })]: Object.keys(secrets).length,
+    [sample('secrets_aws_calls_total', { operation: 'GetSecretValue', outcome: 'ResourceNotFoundException', region: REGION })]: CATALOG_SIZE - Object.keys(secrets).length,
   };
 }
 
@@ -131,7 +134,7 @@ describe('GET /metrics after a scripted scenario (AWS mode, real PostgreSQL and 
     const s = await scrape();
 
     expect(lsm.counts()).toMatchObject({ BatchGetSecretValue: 1 });
-    expect(s.get(sample('secrets_aws_calls_total', { operation: 'BatchGetSecretValue', outcome: 'ok' }))).toBe(1);
+    expect(s.get(sample('secrets_aws_calls_total', { operation: 'BatchGetSecretValue', outcome: 'ok', region: REGION }))).toBe(1);
     expect(s.get(sample('secrets_refreshes_total', { reason: 'startup', outcome: 'ok' }))).toBe(1);
     for (const secret of ['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']) {
       expect(s.get(sample('secrets_rotation_overdue', { secret }))).toBe(0);
@@ -190,7 +193,7 @@ describe('GET /metrics after a scripted scenario (AWS mode, real PostgreSQL and 
       [sample('secrets_refresh_notices_total', { result: 'coalesced' })]: 1,
       [refreshed]: 1,
       // Only the secret the notices name, one GetSecretValue.
-      [sample('secrets_aws_calls_total', { operation: 'GetSecretValue', outcome: 'ok' })]: 1,
+      [sample('secrets_aws_calls_total', { operation: 'GetSecretValue', outcome: 'ok', region: REGION })]: 1,
     });
     expect(calls).toEqual({ GetSecretValue: 1 });
   });
