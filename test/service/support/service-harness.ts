@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { whatsappSaasCatalog, type WhatsappSaasSpec } from '../../../src/catalog/whatsapp-saas.js';
 import { randomBytes } from 'node:crypto';
-import { createEnvSource, createSecretsEngine, type Clock, type SecretsEngine, type SecretSource } from '../../../src/engine/index.js';
+import { createEnvSource, createSecretsEngine, refreshChannel, type Clock, type SecretsEngine, type SecretSource } from '../../../src/engine/index.js';
 import { buildApp, type AppOptions } from '../../../src/service/app.js';
 import { createCoalescedRefresh } from '../../../src/service/credential-refresh.js';
 import { Database, pgPoolConfig } from '../../../src/service/database.js';
@@ -89,9 +89,10 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     destination: logs.stream,
     secretValues: () => ref.engine?.catalog.entries.flatMap((e) => ref.engine!.accepted(e.name as keyof WhatsappSaasSpec)) ?? [],
   });
+  const source = opts.source ?? createEnvSource({ env, envFilePath: null });
   const engine = createSecretsEngine({
     catalog: whatsappSaasCatalog(),
-    source: opts.source ?? createEnvSource({ env, envFilePath: null }),
+    source,
     logger: logger.child({ component: 'secrets' }),
     ...(opts.clock !== undefined && { clock: opts.clock }),
     ...(opts.graceMs !== undefined && { graceMs: opts.graceMs }),
@@ -114,7 +115,15 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
           followRedisCredentials(subscriber, 'subscriber', { url: redisUrl, credentials: redisCredentials, logger }),
         ];
   const liveBroadcast =
-    subscriber === undefined ? undefined : createRefreshBroadcast({ publisher: redis, subscriber, engine, instanceId: randomBytes(8).toString('hex'), logger });
+    subscriber === undefined ? undefined : createRefreshBroadcast({
+          publisher: redis,
+          subscriber,
+          engine,
+          instanceId: randomBytes(8).toString('hex'),
+          // As the entry: the channel of the catalog's prefix and the source's kind (the rotation function publishes on the aws one).
+          channel: refreshChannel(engine.catalog, source.kind),
+          logger,
+        });
   await liveBroadcast?.start();
   // As the entry wires it: credentials read per connection, asked again after a refusal.
   const appPools: pg.Pool[] = [];
