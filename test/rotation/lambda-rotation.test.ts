@@ -14,23 +14,21 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPolicies } from '../../src/cli/iam-policies.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { handleRotationEvent, parseRotationEvent } from '../../src/rotation/lambda-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { OutputScan, secretsCli } from './support/rotation-cli.js';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:secrets-rotation';
 const T0 = 'canary-lambda-original-P4o3I2u1';
 
-let lsm: LocalSecretsManager;
 let projects = 0;
 const logger = captureLogger();
 /** When set, the registered function fails this step once (as a Lambda that timed out would). */
 let failOnce: string | undefined;
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   lsm.registerRotationFunction(FUNCTION_ARN, async (event) => {
     const project = /^arn:.*:secret:([a-z0-9-]+)\//.exec(String((event as { SecretId: string }).SecretId))![1]!;
     if ((event as { Step: string }).Step === failOnce) {
@@ -41,7 +39,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await lsm.close();
   expect(logger.text()).not.toContain(T0);
 });
 

@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { describe, expect, it } from 'vitest';
 import { RotationError } from '../../src/rotation/errors.js';
 import type { RotationModule } from '../../src/rotation/rotation-module.js';
 import { createSecret, dropPendingLabel, finishSecret, setSecret, testSecret } from '../../src/rotation/rotation-steps.js';
 import { adminTokenRotation } from '../../src/rotation/admin-token.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { injectFaults } from './support/faulty-client.js';
 
-let lsm: LocalSecretsManager;
 let n = 0;
 
-beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterAll(async () => {
-  await lsm.close();
-});
+const lsm = useLocalAws();
 
 async function newSecret(value = 'canary-steps-current-A1s2') {
   const secretId = `steps/${++n}/admin-token`;
