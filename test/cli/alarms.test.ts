@@ -10,23 +10,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { buildAlarmPlan, DEFAULT_SERVICE_LOG_GROUP } from '../../src/cli/alarm-plan.js';
 import { run } from '../../src/cli/run.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { TEST_CREDENTIALS } from '../support/local-aws.js';
+import { TEST_CREDENTIALS, useLocalAws } from '../support/local-aws.js';
 import { startCloudWatchStub, type CloudWatchStub } from './cloudwatch-stub.js';
 import { cliDeps } from './support.js';
 
 const TRAIL = 'CloudTrail/management';
 const BASE = ['alarms', '--cloudtrail-log-group', TRAIL];
 let stub: CloudWatchStub;
-let lsm: LocalSecretsManager;
 
+const lsm = useLocalAws({ each: true });
 beforeEach(async () => {
   stub = await startCloudWatchStub({ logGroups: [TRAIL, DEFAULT_SERVICE_LOG_GROUP] });
-  lsm = await startLocalSecretsManager({ port: 0 });
 });
 afterEach(async () => {
   await stub.close();
-  await lsm.close();
 });
 
 /** CLI deps whose CloudWatch clients are the real SDK pointed at the stub. */

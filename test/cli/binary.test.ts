@@ -5,25 +5,20 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_CREDENTIALS } from '../../src/cli/errors.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 
 const exec = promisify(execFile);
 const MAIN = resolve('src/cli/main.ts');
 // The loader by absolute path: the binary runs in a temp folder with no node_modules.
 const TSX = pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href;
-let lsm: LocalSecretsManager;
 let cwd: string;
 const outputs: string[] = [];
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   cwd = await mkdtemp(join(tmpdir(), 'secrets-bin-'));
-});
-afterAll(async () => {
-  await lsm.close();
 });
 
 /** The real bin, as an operator runs it: env credentials, no terminal. */

@@ -2,14 +2,13 @@ import { once } from 'node:events';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { run } from '../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { handleRotationEvent } from '../../src/rotation/lambda-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
-import { localClient } from '../support/local-aws.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { cliDeps } from './support.js';
 
 /** A unique value in every text secret, so any leak into output is found by a plain search. */
@@ -27,17 +26,10 @@ const CANARIES: Readonly<Record<string, string>> = {
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:secrets-rotation';
 
-let lsm: LocalSecretsManager;
-
 async function currentAdminVersion(): Promise<string | undefined> {
   return (await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }))).VersionId;
 }
-beforeEach(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterEach(async () => {
-  await lsm.close();
-});
+const lsm = useLocalAws({ each: true });
 
 describe('secrets CLI canary scan', () => {
   it('prints no planted or generated value from any command, stopped rotation, resume, rollback, or rotation function, nor writes one to a rotation log, except the --print token on stdout', async () => {

@@ -6,11 +6,10 @@ import { buildPolicies, rotationFunctionName, type PolicyDocument } from '../../
 import { run } from '../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { createAwsSource, createSecretsEngine } from '../../src/engine/index.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
 import { handleRotationEvent } from '../../src/rotation/lambda-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { startStandInService } from '../rotation/support/stand-in-service.js';
 import { createLoginRole, createPostgresCluster, type PostgresCluster } from '../service/support/postgres.js';
 import { aclUserUrl, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../service/support/redis-server.js';
@@ -119,13 +118,12 @@ const VERIFY_TOKEN = 'planted-verify-token-0123456789';
 const VALUES = (db: string, redis: string) =>
   `META_APP_SECRET=planted-app-secret-0123456789abcdefghij\nDATABASE_URL=${db}\nREDIS_URL=${redis}\nOPENAI_API_KEY=sk-planted-0123456789\n`;
 
-let lsm: LocalSecretsManager;
 let cluster: PostgresCluster;
 let redis: ThrowawayRedis;
 const REDIS_ADMIN = 'iam-paths-redis-admin';
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   cluster = await createPostgresCluster();
   await cluster.start();
   await createLoginRole(cluster.serverUrl, 'app', 'unused-with-trust');
@@ -134,7 +132,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await lsm.close();
   await redis.stop();
   await cluster.destroy();
 });

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 
 /**
  * `secrets setup` typed into by a person: the real bin and @inquirer/prompts on a pseudo-terminal
@@ -15,15 +14,13 @@ import { localClient } from '../support/local-aws.js';
 const REPO = resolve(import.meta.dirname, '../..');
 const ESC = String.fromCharCode(27);
 const SGR = new RegExp(`${ESC}\\[[0-9;]*m`);
-let lsm: LocalSecretsManager;
 let dir: string;
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   dir = await mkdtemp(join(tmpdir(), 'setup-tty-'));
 });
 afterAll(async () => {
-  await lsm.close();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,17 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { createAll, localClient } from '../support/local-aws.js';
+import { createAll, localClient, useLocalAws } from '../support/local-aws.js';
 import { cliDeps } from './support.js';
 
-let lsm: LocalSecretsManager;
+const lsm = useLocalAws({ each: true });
 beforeEach(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   await createAll(localClient(lsm), whatsappSaasCatalog(), { ADMIN_TOKEN: 'canary-status-admin-1a2b', OPENAI_MODEL: 'gpt-4o' });
-});
-afterEach(async () => {
-  await lsm.close();
 });
 
 const ESC = '\u001b[';

@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { GetSecretValueCommand, ListSecretsCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { localClient } from '../support/local-aws.js';
+import type { LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { awsSyntaxProblems, findAwsCli } from './support/aws-syntax.js';
 import { checkCommand, type CliDefinition, type ProjectFacts, type Strictness } from './support/command-check.js';
 import { guideParts, type GuideBlock } from './support/guide-blocks.js';
@@ -123,20 +123,18 @@ describe('docs/SECRETS_MANAGEMENT.md', () => {
       WHATSAPP_ACCESS_TOKEN: `guide-canary-wa-${randomBytes(12).toString('hex')}`,
     };
     const runnable = shellBlocks.filter((b): b is GuideBlock & { marker: { kind: 'run'; exit: number } } => b.marker.kind === 'run');
-    let lsm: LocalSecretsManager;
     let ws: GuideWorkspace;
     // The guide's steps happen at different times: the endpoint's clock runs behind, catching up a
     // step per block, so a version made in one block is older than the CLI's 10-minute rotation
     // guard by the next one, as it would be for an operator following the guide over a day.
     let behindMs = 0;
 
+    const lsm = useLocalAws({ clock: { now: () => Date.now() - behindMs } });
     beforeAll(async () => {
-      lsm = await startLocalSecretsManager({ port: 0, clock: { now: () => Date.now() - behindMs } });
       ws = await createGuideWorkspace(REPO, { planted, endpointUrl: lsm.url });
     });
     afterAll(async () => {
       await ws?.close();
-      await lsm?.close();
     });
 
     it('runs every local block with the exit code it is marked with, printing no secret value', async () => {

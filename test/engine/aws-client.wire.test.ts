@@ -1,17 +1,10 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSecretsManagerClient } from '../../src/engine/aws-client.js';
 import { classifyAwsError } from '../../src/engine/aws-error.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { TEST_CREDENTIALS } from '../support/local-aws.js';
+import { TEST_CREDENTIALS, useLocalAws } from '../support/local-aws.js';
 
-let lsm: LocalSecretsManager;
-beforeEach(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterEach(async () => {
-  await lsm.close();
-});
+const lsm = useLocalAws({ each: true });
 
 const get = (client: ReturnType<typeof createSecretsManagerClient>) =>
   client.send(new GetSecretValueCommand({ SecretId: 'app/missing' })).then(

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { describe, expect, it } from 'vitest';
+import { useLocalAws } from '../support/local-aws.js';
 
 const run = promisify(execFile);
 const SKIP_NOTE = 'the aws CLI is not on PATH (apt-get install awscli) - skipping the CLI wire test';
@@ -24,15 +24,9 @@ function findOnPath(command: string): string | undefined {
 const awsCli = findOnPath('aws');
 
 describe('the aws CLI against the local Secrets Manager', () => {
-  let lsm: LocalSecretsManager;
 
-  beforeAll(async () => {
-    lsm = await startLocalSecretsManager();
-  });
+  const lsm = useLocalAws();
 
-  afterAll(async () => {
-    await lsm.close();
-  });
 
   /** Runs `aws --endpoint-url <lsm> ...args` with dummy credentials and no ambient AWS settings. */
   async function aws(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {

@@ -1,21 +1,19 @@
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NO_FAULTS } from '../../src/local-aws/faults.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { secretsManagerClient } from './sdk-client.js';
+import { useLocalAws } from '../support/local-aws.js';
 
 describe('local Secrets Manager HTTP control plane', () => {
-  let lsm: LocalSecretsManager;
   let client: SecretsManagerClient;
 
+  const lsm = useLocalAws();
   beforeAll(async () => {
-    lsm = await startLocalSecretsManager();
     client = secretsManagerClient(lsm.url);
   });
 
   afterAll(async () => {
     client.destroy();
-    await lsm.close();
   });
 
   beforeEach(() => {

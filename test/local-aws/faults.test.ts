@@ -9,8 +9,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FaultSettings, NO_FAULTS, parseFaults, RateWindow } from '../../src/local-aws/faults.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { secretsManagerClient } from './sdk-client.js';
+import { useLocalAws } from '../support/local-aws.js';
 
 describe('FaultSettings', () => {
   it('merges partial settings into the faults in force', () => {
@@ -40,17 +41,15 @@ describe('FaultSettings', () => {
 });
 
 describe('local Secrets Manager fault injection through the AWS SDK', () => {
-  let lsm: LocalSecretsManager;
   let client: SecretsManagerClient;
 
+  const lsm = useLocalAws();
   beforeAll(async () => {
-    lsm = await startLocalSecretsManager();
     client = secretsManagerClient(lsm.url);
   });
 
   afterAll(async () => {
     client.destroy();
-    await lsm.close();
   });
 
   beforeEach(async () => {
@@ -172,11 +171,10 @@ describe('local Secrets Manager fault injection through the AWS SDK', () => {
 });
 
 describe('local Secrets Manager hang fault', () => {
-  let lsm: LocalSecretsManager;
   let client: SecretsManagerClient | undefined;
 
+  const lsm = useLocalAws({ each: true });
   beforeEach(async () => {
-    lsm = await startLocalSecretsManager();
     const setup = secretsManagerClient(lsm.url);
     await setup.send(new CreateSecretCommand({ Name: 'app/a', SecretString: 'v' }));
     setup.destroy();
@@ -186,7 +184,6 @@ describe('local Secrets Manager hang fault', () => {
 
   afterEach(async () => {
     client?.destroy();
-    await lsm.close();
   });
 
   it('never answers, so an SDK abortSignal ends the call, and close() still resolves', async () => {

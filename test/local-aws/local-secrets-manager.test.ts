@@ -7,8 +7,9 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { secretsManagerClient } from './sdk-client.js';
+import { useLocalAws } from '../support/local-aws.js';
 
 const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/secretsmanager/aws4_request, Signature=x' };
 
@@ -40,17 +41,15 @@ describe('startLocalSecretsManager', () => {
 });
 
 describe('local Secrets Manager wire protocol', () => {
-  let lsm: LocalSecretsManager;
   let client: SecretsManagerClient;
 
+  const lsm = useLocalAws();
   beforeAll(async () => {
-    lsm = await startLocalSecretsManager();
     client = secretsManagerClient(lsm.url);
   });
 
   afterAll(async () => {
     client.destroy();
-    await lsm.close();
   });
 
   beforeEach(() => {

@@ -16,25 +16,23 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { secretsManagerClient } from './sdk-client.js';
+import { useLocalAws } from '../support/local-aws.js';
 
 const START_MS = Date.UTC(2026, 2, 1, 12, 0, 0, 250);
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('local Secrets Manager operations through the AWS SDK', () => {
   const clock = { nowMs: START_MS, now(): number { return this.nowMs; } };
-  let lsm: LocalSecretsManager;
   let client: SecretsManagerClient;
 
+  const lsm = useLocalAws({ clock });
   beforeAll(async () => {
-    lsm = await startLocalSecretsManager({ port: 0, clock });
     client = secretsManagerClient(lsm.url);
   });
 
   afterAll(async () => {
     client.destroy();
-    await lsm.close();
   });
 
   beforeEach(() => {

@@ -13,9 +13,10 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager, type RotationEvent } from '../../src/local-aws/local-secrets-manager.js';
+import type { RotationEvent } from '../../src/local-aws/local-secrets-manager.js';
 import { secretsManagerClient } from './sdk-client.js';
 import { waitFor } from '../service/support/wait-for.js';
+import { useLocalAws } from '../support/local-aws.js';
 
 const START_MS = Date.UTC(2026, 2, 1, 12, 0, 0);
 const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:rotate-test';
@@ -55,17 +56,15 @@ function templateFunction(client: SecretsManagerClient, events: RotationEvent[],
 
 describe('rotation on the local Secrets Manager, through the AWS SDK', () => {
   const clock = { nowMs: START_MS, now(): number { return this.nowMs; } };
-  let lsm: LocalSecretsManager;
   let client: SecretsManagerClient;
 
+  const lsm = useLocalAws({ clock });
   beforeAll(async () => {
-    lsm = await startLocalSecretsManager({ port: 0, clock });
     client = secretsManagerClient(lsm.url);
   });
 
   afterAll(async () => {
     client.destroy();
-    await lsm.close();
   });
 
   beforeEach(async () => {
@@ -278,15 +277,14 @@ describe('rotation on the local Secrets Manager, through the AWS SDK', () => {
 });
 
 describe('a rotation function over HTTP', () => {
-  let lsm: LocalSecretsManager;
   let client: SecretsManagerClient;
   let server: Server;
   let functionUrl: string;
   const received: RotationEvent[] = [];
   let failStep: string | undefined;
 
+  const lsm = useLocalAws();
   beforeAll(async () => {
-    lsm = await startLocalSecretsManager({ port: 0 });
     client = secretsManagerClient(lsm.url);
     // The shape of Lambda's Runtime Interface Emulator: a function error is still HTTP 200.
     server = createServer((req, res) => {
@@ -310,7 +308,6 @@ describe('a rotation function over HTTP', () => {
 
   afterAll(async () => {
     client.destroy();
-    await lsm.close();
     await new Promise((resolve) => server.close(resolve));
   });
 

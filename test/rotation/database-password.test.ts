@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
 import { databasePasswordRotation, type DatabaseDeps } from '../../src/rotation/database-password.js';
 import { RotationError } from '../../src/rotation/errors.js';
 import { applySet, createSecret, testSecret } from '../../src/rotation/rotation-steps.js';
 import { runRotation } from '../../src/rotation/run-rotation.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { adminQuery, createLoginRole, createPostgresCluster, postgresLogsIn, type PostgresCluster } from '../service/support/postgres.js';
 
 /**
@@ -16,20 +15,18 @@ import { adminQuery, createLoginRole, createPostgresCluster, postgresLogsIn, typ
  * authentication (as on RDS), through the real SDK on the local Secrets Manager endpoint.
  */
 let cluster: PostgresCluster;
-let lsm: LocalSecretsManager;
 let n = 0;
 const { sql } = createCredentialClients();
 /** Every password a test planted or read: none may appear in an error message. */
 const seen = new Set<string>();
 
+const lsm = useLocalAws();
 beforeAll(async () => {
   cluster = await createPostgresCluster({ auth: 'scram-sha-256' });
   await cluster.start();
-  lsm = await startLocalSecretsManager({ port: 0 });
 }, 60_000);
 
 afterAll(async () => {
-  await lsm.close();
   await cluster.destroy();
 });
 

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 
 const exec = promisify(execFile);
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:bundle-rotation';
@@ -15,20 +14,16 @@ const T0 = 'canary-bundle-original-W3e4R5t6';
 /** Imports the bundle as Lambda's Node.js runtime does and calls its handler with one event. */
 const INVOKE = 'const { handler } = await import(process.env.BUNDLE); await handler(JSON.parse(process.env.EVENT));';
 
-let lsm: LocalSecretsManager;
 let bundle: string;
 const logs: string[] = [];
 
+const lsm = useLocalAws();
 beforeAll(async () => {
   // The deployable artifact exactly as `npm run build` makes it, copied so a later build cannot change it under the test.
   await exec('npm', ['run', '--silent', 'build:rotation-lambda'], { cwd: resolve('.') });
   bundle = join(await mkdtemp(join(tmpdir(), 'rotation-lambda-')), 'index.mjs');
   await copyFile(resolve('dist/rotation-lambda/index.mjs'), bundle);
-  lsm = await startLocalSecretsManager({ port: 0 });
 }, 120_000);
-afterAll(async () => {
-  await lsm?.close();
-});
 
 /** One invocation of the bundle in its own Node process, configured as the Lambda function would be. */
 async function invoke(event: unknown, project: string): Promise<{ code: number; output: string }> {

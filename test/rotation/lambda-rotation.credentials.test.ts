@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
 import { handleRotationEvent } from '../../src/rotation/lambda-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { freePort } from '../service/support/free-port.js';
 
 /** The rotation function's credential kinds: what it does after finishSecret (the Redis push). */
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:noop';
-let lsm: LocalSecretsManager;
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   // Only to turn rotation on (RotateImmediately false runs its configuration test here).
   lsm.registerRotationFunction(FUNCTION_ARN, async () => {});
-});
-afterAll(async () => {
-  await lsm.close();
 });
 
 describe('the rotation function after finishing a credential', () => {

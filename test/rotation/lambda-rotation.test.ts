@@ -14,13 +14,12 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPolicies } from '../../src/cli/iam-policies.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { adminTokenRotation } from '../../src/rotation/admin-token.js';
 import { handleRotationEvent, parseRotationEvent } from '../../src/rotation/lambda-rotation.js';
 import { createSecret } from '../../src/rotation/rotation-steps.js';
 import { runRotation } from '../../src/rotation/run-rotation.js';
 import { captureLogger } from '../support/capture-logger.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { OutputScan, secretsCli } from './support/rotation-cli.js';
 // The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
 import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
@@ -28,14 +27,13 @@ import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:secrets-rotation';
 const T0 = 'canary-lambda-original-P4o3I2u1';
 
-let lsm: LocalSecretsManager;
 let projects = 0;
 const logger = captureLogger();
 /** When set, the registered function fails this step once (as a Lambda that timed out would). */
 let failOnce: string | undefined;
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   lsm.registerRotationFunction(FUNCTION_ARN, async (event) => {
     const project = /^arn:.*:secret:([a-z0-9-]+)\//.exec(String((event as { SecretId: string }).SecretId))![1]!;
     if ((event as { Step: string }).Step === failOnce) {
@@ -46,7 +44,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await lsm.close();
   expect(logger.text()).not.toContain(T0);
 });
 

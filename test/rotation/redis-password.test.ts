@@ -2,29 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
 import { redisPasswordRotation, type RedisDeps } from '../../src/rotation/redis-password.js';
 import { aclPasswordHash } from '../../src/rotation/redis-secret.js';
 import { applySet, createSecret, testSecret } from '../../src/rotation/rotation-steps.js';
 import { runRotation } from '../../src/rotation/run-rotation.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { aclUserUrl, redisAdminCommand, redisLogsIn, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../service/support/redis-server.js';
 
 /** The Redis password module against a redis-server of its own with ACL users. */
 const ADMIN_PASSWORD = `redis-admin-${randomUUID()}`;
 let server: ThrowawayRedis;
-let lsm: LocalSecretsManager;
 let n = 0;
 const { redis } = createCredentialClients();
 
+const lsm = useLocalAws();
 beforeAll(async () => {
   server = await startThrowawayRedis({ password: ADMIN_PASSWORD });
-  lsm = await startLocalSecretsManager({ port: 0 });
 }, 30_000);
 
 afterAll(async () => {
-  await lsm.close();
   await server.stop();
 });
 

@@ -1,24 +1,21 @@
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createCredentialClients } from '../../src/rotation/create-credential-clients.js';
 import { publishRefreshNotice, REFRESH_CHANNEL } from '../../src/rotation/refresh-notice.js';
 import { refreshChannel } from '../../src/engine/index.js';
 import { REFRESH_CHANNEL as SERVICE_CHANNEL } from '../../src/service/refresh-broadcast.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../service/support/redis-server.js';
 
-let lsm: LocalSecretsManager;
 let redis: ThrowawayRedis;
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   redis = await startThrowawayRedis();
 });
 afterAll(async () => {
-  await lsm.close();
   await redis.stop();
 });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { describe, expect, it } from 'vitest';
+import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { RotationError } from '../../src/rotation/errors.js';
 import type { RotationModule } from '../../src/rotation/rotation-module.js';
 import { createSecret, dropPendingLabel, finishSecret, setSecret, testSecret } from '../../src/rotation/rotation-steps.js';
@@ -11,20 +11,14 @@ import { createAwsSource } from '../../src/engine/aws-source.js';
 import { createSecretsEngine } from '../../src/engine/secrets-engine.js';
 import { text } from '../../src/engine/value-kinds.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 import { crashError, injectFaults } from './support/faulty-client.js';
 // The switch stamp (grace from the switch) is asserted below; the other tests look at the rotation's own labels.
 import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
-let lsm: LocalSecretsManager;
 let n = 0;
 
-beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterAll(async () => {
-  await lsm.close();
-});
+const lsm = useLocalAws();
 
 async function newSecret(value = 'canary-steps-current-A1s2') {
   const secretId = `steps/${++n}/admin-token`;

@@ -1,24 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { describe, expect, it } from 'vitest';
 import { adminTokenRotation } from '../../src/rotation/admin-token.js';
 import type { RotationModule } from '../../src/rotation/rotation-module.js';
 import { runRotation } from '../../src/rotation/run-rotation.js';
-import { localClient } from '../support/local-aws.js';
+import { localClient, useLocalAws } from '../support/local-aws.js';
 // The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
 import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
 
 const T0 = 'canary-run-rotation-original-R4t5';
-let lsm: LocalSecretsManager;
 let n = 0;
 
-beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
-});
-afterAll(async () => {
-  await lsm.close();
-});
+const lsm = useLocalAws();
 
 async function newSecret() {
   const secretId = `run-rotation/${++n}/admin-token`;

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { createAwsSource } from '../../src/engine/index.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
-import { createAll, localClient, putValue } from '../support/local-aws.js';
+import { createAll, localClient, putValue, useLocalAws } from '../support/local-aws.js';
 import { adminQuery, createLoginRole, createPostgresCluster, setRolePassword, type PostgresCluster } from './support/postgres.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { startHarness, testSecrets, type Harness } from './support/service-harness.js';
@@ -84,15 +83,9 @@ describe('a database authentication failure', () => {
 });
 
 describe('an outside change followed by an authentication failure', () => {
-  let lsm: LocalSecretsManager;
 
-  beforeAll(async () => {
-    lsm = await startLocalSecretsManager({ port: 0 });
-  });
+  const lsm = useLocalAws();
 
-  afterAll(async () => {
-    await lsm.close();
-  });
 
   it.each([
     ['a URL', roleUrl],

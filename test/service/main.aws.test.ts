@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
-import { createAll, localClient, putValue } from '../support/local-aws.js';
+import { createAll, localClient, putValue, useLocalAws } from '../support/local-aws.js';
 import { freePort } from './support/free-port.js';
 import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './support/redis-server.js';
@@ -9,7 +8,6 @@ import { spawnService, type ServiceProcess } from './support/service-process.js'
 import { testSecrets } from './support/service-harness.js';
 import { waitFor } from './support/wait-for.js';
 
-let lsm: LocalSecretsManager;
 let db: ThrowawayDatabase;
 // Redis of its own: throttle counters and refresh notices from other tests never reach these processes.
 let redis: ThrowawayRedis;
@@ -33,15 +31,14 @@ async function start(project: string): Promise<ServiceProcess> {
   return svc;
 }
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   db = await throwawayDatabase('svc_main_aws');
   redis = await startThrowawayRedis();
 });
 
 afterAll(async () => {
   for (const svc of running) await svc.stop();
-  await lsm.close();
   await redis.stop();
   await db.drop();
 });

@@ -7,10 +7,9 @@ import { parse } from 'dotenv';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { probeTcp } from '../../src/service/tcp-probe.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
-import { createAll, localClient } from '../support/local-aws.js';
+import { createAll, localClient, useLocalAws } from '../support/local-aws.js';
 import { freePort } from './support/free-port.js';
 import { REPO, spawnService, type ServiceProcess } from './support/service-process.js';
 import { testSecrets } from './support/service-harness.js';
@@ -186,13 +185,7 @@ describe('npm run dev with nothing but Node', () => {
   });
 
   describe('in AWS mode', () => {
-    let lsm: LocalSecretsManager;
-    beforeAll(async () => {
-      lsm = await startLocalSecretsManager({ port: 0 });
-    });
-    afterAll(async () => {
-      await lsm.close();
-    });
+    const lsm = useLocalAws();
 
     it('never embeds anything, even under --dev with default-looking URLs', async () => {
       const ports = { postgres: await freePort(), redis: await freePort() };

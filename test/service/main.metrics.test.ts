@@ -1,10 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { refreshChannel } from '../../src/engine/index.js';
 import { signWebhookBody } from '../../src/service/webhook-signature.js';
-import { createAll, localClient } from '../support/local-aws.js';
+import { createAll, localClient, useLocalAws } from '../support/local-aws.js';
 import { freePort } from './support/free-port.js';
 import { throwawayDatabase, type ThrowawayDatabase } from './support/postgres.js';
 import { deltas, parseSamples, sample, type Samples } from './support/prometheus-text.js';
@@ -27,7 +26,6 @@ const PROJECT = 'svc-metrics';
 const CATALOG_SIZE = whatsappSaasCatalog({ project: PROJECT }).entries.length;
 /** The refresh channel the service under test listens on: AWS mode, this test's project. */
 const CHANNEL = refreshChannel(whatsappSaasCatalog({ project: PROJECT }), 'aws');
-let lsm: LocalSecretsManager;
 let db: ThrowawayDatabase;
 // A Redis of its own: the refresh channel and the throttle's keys are this test's alone.
 let redis: ThrowawayRedis;
@@ -36,8 +34,8 @@ let svc: ServiceProcess;
 let metricsUrl: string;
 let secrets: Record<string, string>;
 
+const lsm = useLocalAws();
 beforeAll(async () => {
-  lsm = await startLocalSecretsManager({ port: 0 });
   db = await throwawayDatabase('svc_metrics');
   redis = await startThrowawayRedis();
   publisher = new Redis(redis.url, { maxRetriesPerRequest: 1 });
@@ -54,7 +52,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await svc?.stop();
   publisher?.disconnect();
-  await lsm?.close();
   await redis?.stop();
   await db?.drop();
 });

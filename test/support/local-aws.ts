@@ -1,7 +1,8 @@
 import { CreateSecretCommand, PutSecretValueCommand, ReplicateSecretToRegionsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerClient } from '../../src/engine/aws-client.js';
 import type { Catalog } from '../../src/engine/catalog.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { startLocalSecretsManager, type LocalSecretsManager, type LocalSecretsManagerOptions } from '../../src/local-aws/local-secrets-manager.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -40,4 +41,29 @@ export async function replicateAll(client: SecretsManagerClient, catalog: Catalo
   for (const { awsId } of catalog.entries) {
     await client.send(new ReplicateSecretToRegionsCommand({ SecretId: awsId, AddReplicaRegions: regions.map((Region) => ({ Region })) }));
   }
+}
+
+/**
+ * The local Secrets Manager for the tests around the call (a file or a describe block): started on
+ * a free port before all of them (before each, with `each`) and closed after. What it returns
+ * stands for the endpoint running at the time, so a test uses it as the endpoint itself; outside
+ * a test there is none, and touching it throws.
+ */
+export function useLocalAws(options: LocalSecretsManagerOptions & { readonly each?: boolean } = {}): LocalSecretsManager {
+  const { each = false, ...start } = options;
+  let current: LocalSecretsManager | undefined;
+  (each ? beforeEach : beforeAll)(async () => {
+    current = await startLocalSecretsManager({ port: 0, ...start });
+  });
+  (each ? afterEach : afterAll)(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as LocalSecretsManager, {
+    get(_, property) {
+      if (current === undefined) throw new Error('The local Secrets Manager of useLocalAws() runs only inside the tests around it');
+      const value: unknown = Reflect.get(current, property, current);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
+    },
+  });
 }

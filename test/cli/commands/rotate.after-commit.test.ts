@@ -7,8 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_PASSWORD_CHECKLIST } from '../../../src/cli/rotation-kinds.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { refreshChannel } from '../../../src/engine/index.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
-import { localClient } from '../../support/local-aws.js';
+import { localClient, useLocalAws } from '../../support/local-aws.js';
 import { OutputScan, secretScenario, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 import { aclUserUrl, redisAdminCommand, redisLogsIn, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../../service/support/redis-server.js';
@@ -23,17 +22,15 @@ const ADMIN_TOKEN = 'canary-aftercommit-admin-P0o9I8u7';
 const REDIS_ADMIN = `canary-aftercommit-redis-admin-${randomBytes(6).toString('hex')}`;
 const NOW = Date.parse('2026-11-29T12:00:00.000Z');
 
-let lsm: LocalSecretsManager;
 let redisServer: ThrowawayRedis;
 let projects = 0;
 const scan = new OutputScan(ADMIN_TOKEN, REDIS_ADMIN);
 
+const lsm = useLocalAws();
 beforeAll(async () => {
   redisServer = await startThrowawayRedis({ password: REDIS_ADMIN });
-  lsm = await startLocalSecretsManager({ port: 0 });
 }, 60_000);
 afterAll(async () => {
-  await lsm.close();
   await redisServer.stop();
 });
 afterEach(() => scan.expectClean());

@@ -7,8 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { refreshChannel } from '../../../src/engine/index.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
-import { localClient } from '../../support/local-aws.js';
+import { localClient, useLocalAws } from '../../support/local-aws.js';
 import { OutputScan, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
 import { startStandInService } from '../../rotation/support/stand-in-service.js';
 import { createLoginRole, createPostgresCluster, postgresLogsIn, setRolePassword, type PostgresCluster } from '../../service/support/postgres.js';
@@ -22,19 +21,17 @@ const ADMIN_TOKEN = 'canary-credrot-admin-Q1w2E3r4T5y6U7i8O9';
 const REDIS_ADMIN = `canary-redis-admin-${randomBytes(6).toString('hex')}`;
 let cluster: PostgresCluster;
 let redisServer: ThrowawayRedis;
-let lsm: LocalSecretsManager;
 let projects = 0;
 const scan = new OutputScan(ADMIN_TOKEN, REDIS_ADMIN);
 
+const lsm = useLocalAws();
 beforeAll(async () => {
   cluster = await createPostgresCluster({ auth: 'scram-sha-256' });
   await cluster.start();
   redisServer = await startThrowawayRedis({ password: REDIS_ADMIN });
-  lsm = await startLocalSecretsManager({ port: 0 });
   scan.secret(cluster.superuserPassword!);
 }, 60_000);
 afterAll(async () => {
-  await lsm.close();
   await redisServer.stop();
   await cluster.destroy();
 });

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
-import { createAll, localClient, putValue } from '../../support/local-aws.js';
+import { createAll, localClient, putValue, useLocalAws } from '../../support/local-aws.js';
 import { freePort } from '../support/free-port.js';
 import { throwawayDatabase, type ThrowawayDatabase } from '../support/postgres.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../support/redis-server.js';
@@ -34,7 +33,6 @@ const PROJECT = 'svc-admin-ui';
 const SCREENSHOT = join(REPO, 'artifacts', 'admin-ui.png');
 const ROTATED_OPENAI_KEY = 'sk-canary-rotated-openai-8f1e3d5b7a';
 
-let lsm: LocalSecretsManager;
 let db: ThrowawayDatabase;
 // Redis of its own: the wrong tokens typed here count against 127.0.0.1, in no one else's Redis.
 let redis: ThrowawayRedis;
@@ -43,11 +41,11 @@ let profile: string;
 let context: BrowserContext;
 let secrets: Record<string, string>;
 
+const lsm = useLocalAws();
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: the status page is tested in it. Install Debian's package: apt-get install -y chromium (scripts/install-test-deps.sh does, as root).`);
   }
-  lsm = await startLocalSecretsManager({ port: 0 });
   db = await throwawayDatabase('svc_admin_ui_browser', { create: false });
   redis = await startThrowawayRedis();
   // META_APP_SECRET as a fresh .env has it: the local endpoint takes the placeholder, the page names it.
@@ -75,7 +73,6 @@ afterAll(async () => {
   await context?.close();
   if (profile !== undefined) await rm(profile, { recursive: true, force: true });
   await svc?.stop();
-  await lsm?.close();
   await redis?.stop();
   await db?.drop();
 });
