@@ -241,7 +241,20 @@ async function stepsPhase(r: RotationRequest, c: Claimed): Promise<Finished> {
     await dropPendingLabel(ctx);
     return { claimed: c, toVersionId: ctx.versionId, fromVersionId: finished.fromVersionId, replaced: c.current };
   } catch (err) {
-    throw stopped(err, r, ctx.versionId, c.tokenFile, r.kind.module.handover ? 'handed-over' : 'claimed');
+    throw stopped(err, r, ctx.versionId, c.tokenFile, r.kind.module.handover ? 'handed-over' : 'claimed', await switchedNow(r, ctx.versionId));
+  }
+}
+
+/**
+ * After a failed step: whether this run's version is AWSCURRENT now (the switch landed, a later
+ * label did not), read afresh; undefined when that read fails too, so the message says nothing it
+ * does not know.
+ */
+async function switchedNow(r: RotationRequest, versionId: string): Promise<boolean | undefined> {
+  try {
+    return (await readVersions(r.client, r.secretId)).current?.versionId === versionId;
+  } catch {
+    return undefined;
   }
 }
 
@@ -251,7 +264,7 @@ function mayHaveLanded(err: unknown): boolean {
 }
 
 /** One line saying where the rotation stopped, what still holds, and what to run next. */
-function stopped(err: unknown, r: RotationRequest, versionId: string, tokenFile: TokenFile | undefined, reached: Reached): CliError {
+function stopped(err: unknown, r: RotationRequest, versionId: string, tokenFile: TokenFile | undefined, reached: Reached, switched: boolean | undefined = false): CliError {
   const base = cliErrorOf(err, r.secretId);
   const kind = r.kind.module.kind;
   // Only tokens offer to cancel: a password may already be set at its server, and is finished, not cancelled.
@@ -269,9 +282,14 @@ function stopped(err: unknown, r: RotationRequest, versionId: string, tokenFile:
     return new CliError(base.code, message, { cause: err });
   }
   // Past the claim, an unclear read is no unclear outcome: only a step that says so (the switch) is.
-  const unknown = reached === 'nothing' ? mayHaveLanded(err) : err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN';
+  const unknown = reached === 'nothing' ? mayHaveLanded(err) : switched === undefined || (err instanceof RotationError && err.code === 'ROTATION_OUTCOME_UNKNOWN' && switched !== true);
   const resume = tokenFile === undefined ? `run the same command again to resume version ${versionId}` : `run the same command again to resume (${tokenFile.path} is reserved for version ${versionId})`;
   if (reached === 'nothing') message = unknown ? `${base.message}: ${resume}` : `${base.message}; nothing changed`;
+  else if (switched === true) {
+    // The switch landed and a later label did not (ROTATION_IMMEDIATE): the new value is in use.
+    const where = tokenFile === undefined ? '' : `; its token is in ${tokenFile.path}`;
+    message = `${base.message}. Version ${versionId} of ${r.secretId} is AWSCURRENT${where}`;
+  }
   else if (reached === 'claimed' && r.kind.module.handover) {
     message = `${base.message}. Version ${versionId} of ${r.secretId} is pending, not current (the old token still works), but its token was not handed over: run the command again with --save-token PATH or --print to get it and finish${cancel}`;
   } else if (unknown) {

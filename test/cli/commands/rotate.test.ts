@@ -174,6 +174,22 @@ describe('secrets rotate admin-token', () => {
     await tokenFiles(cwd);
   });
 
+  it('says the new version is current, never pending, when the switch lands and the immediate label after it is refused', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const refuse = async (_n: number, name: string, input: Record<string, unknown>) => {
+      if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'ROTATION_IMMEDIATE') {
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+    };
+    const stopped = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refuse } });
+
+    const end = await stateOf(secretId);
+    expect(stopped.code).toBe(1);
+    expect(end.value).not.toBe(T0);
+    expect(stopped.stderr).toContain(`Version ${end.currentId} of ${secretId} is AWSCURRENT; its token is in`);
+    expect(stopped.stderr).not.toMatch(/pending, not current|old token still works/);
+  });
+
   it('warns, exits 0 and names the committed version when the log cannot be written or a notice fails', async () => {
     const { project, secretId, cwd } = await scenario();
     await mkdir(join(cwd, 'log-is-a-folder'));
