@@ -16,6 +16,15 @@ const UUID = /^[0-9a-f-]{36}$/;
 const cli = rotationCliFixture(T0, 'rot');
 const { scan, scenario, secretsCli, stateOf, tokenFiles } = cli;
 
+/** A client fault: Secrets Manager answers AccessDeniedException to moving `stage`, and to nothing else. */
+function refusingStageMove(stage: string) {
+  return async (_n: number, name: string, input: Record<string, unknown>) => {
+    if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === stage) {
+      throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    }
+  };
+}
+
 describe('secrets rotate admin-token', () => {
   it('creates the pending version, hands the token to a 0600 file named for it, and finishes by moving AWSCURRENT', async () => {
     const { secretId, cwd } = await scenario();
@@ -151,12 +160,7 @@ describe('secrets rotate admin-token', () => {
   it('leaves the rotation pending when Secrets Manager refuses the switch, and rollback cancels it', async () => {
     const { project, secretId, cwd } = await scenario();
     // The switch (the AWSCURRENT move) is refused; the claim before it is not.
-    const refuse = async (_n: number, name: string, input: Record<string, unknown>) => {
-      if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') {
-        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-      }
-    };
-    const denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refuse } });
+    const denied = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refusingStageMove('AWSCURRENT') } });
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/Access denied to .* \(AccessDeniedException\).*is pending, not current: the old token still works; its token is in .*Run the same command again to resume, or "secrets rollback admin-token" to cancel it/);
     const middle = await stateOf(secretId);
@@ -176,12 +180,7 @@ describe('secrets rotate admin-token', () => {
 
   it('says the new version is current, never pending, when the switch lands and the immediate label after it is refused', async () => {
     const { project, secretId, cwd } = await scenario();
-    const refuse = async (_n: number, name: string, input: Record<string, unknown>) => {
-      if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'ROTATION_IMMEDIATE') {
-        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-      }
-    };
-    const stopped = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refuse } });
+    const stopped = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refusingStageMove('ROTATION_IMMEDIATE') } });
 
     const end = await stateOf(secretId);
     expect(stopped.code).toBe(1);
