@@ -328,10 +328,15 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
    * Redis's decision, or undefined when it gave none in time. A wrong credential waits up to
    * `guessTimeoutMs` in slices of `redisTimeoutMs`, sending the same (idempotent) script again
    * only when the client gave up on the previous one; any other failure (disconnected) ends it.
+   * A client that Redis's last word (or this instance's own answers) already locked out is
+   * answered as fast for a wrong credential as for a right one: a longer wait for wrong ones
+   * would tell a locked-out guesser which of its tokens is right.
    */
   async function ask(client: string, wrong: boolean, id: string): Promise<Reply | undefined> {
     const args = [windowMs, maxFailures, wrong ? 1 : 0, id, ...presenceArgs(client, id)];
-    const slices = wrong ? Math.max(1, Math.ceil(guessTimeoutMs / redisTimeoutMs)) : 1;
+    const known = live(client);
+    const lockedOut = known !== undefined && known.redis + known.unsettled.size >= maxFailures;
+    const slices = wrong && !lockedOut ? Math.max(1, Math.ceil(guessTimeoutMs / redisTimeoutMs)) : 1;
     let inFlight: { reply: Promise<unknown>; failed: boolean } | undefined;
     for (let slice = 0; slice < slices; slice++) {
       if (inFlight === undefined || inFlight.failed) {

@@ -223,6 +223,23 @@ describe('createFailureThrottle with Redis down', () => {
     expect(right).toMatchObject({ blocked: false, store: 'redis', attempts: 1, remaining: 1 });
   });
 
+  it('answers a client Redis last showed locked out in the same time whether its token is right or wrong: no timing tell while Redis is silent', async () => {
+    const clock = new FakeClock();
+    let silent = false;
+    // Redis's last word: 10 wrong credentials in the window. Then it stops answering.
+    const stand = { eval: () => (silent ? new Promise<unknown>(() => {}) : Promise.resolve([10, 60_000, 0])) } as unknown as Pick<Redis, 'eval'>;
+    const throttle = createFailureThrottle({ redis: stand, maxFailures: 10, windowMs: 60_000, redisTimeoutMs: 250, guessTimeoutMs: 2_000, clock });
+    expect((await throttle.decide('9.9.9.9', 'right')).blocked).toBe(true);
+    silent = true;
+
+    const answeredAt: Record<string, number> = {};
+    const started = clock.now();
+    for (const credential of ['right', 'wrong'] as const) void throttle.decide('9.9.9.9', credential).then((d) => (answeredAt[credential] = d.blocked ? clock.now() - started : -1));
+    await clock.advance(250);
+
+    expect(answeredAt).toEqual({ right: 250, wrong: 250 });
+  });
+
   it('answers a right credential from memory within its deadline when Redis accepts connections but never answers', async () => {
     await up();
     server.pause();
