@@ -50,14 +50,16 @@ export interface FailureThrottleOptions {
   readonly maxFailures?: number;
   readonly windowMs?: number;
   /**
-   * How long a right credential (or none) waits for Redis before this instance's memory answers:
-   * a right token is never held up longer by a slow Redis.
+   * One slice of waiting for Redis: what a request without a credential, a client memory already
+   * knows to be locked out, and each give-back or settlement waits before memory answers.
    */
   readonly redisTimeoutMs?: number;
   /**
-   * How long a wrong credential waits for Redis's count before memory decides. Longer than
-   * `redisTimeoutMs` on purpose: while Redis answers within it, only Redis grants wrong guesses,
-   * so the fleet's limit holds however slow Redis is; past it Redis counts as down.
+   * How long a compared credential, right or wrong alike (so the wait tells nothing), waits for
+   * Redis before memory decides. Longer than `redisTimeoutMs` on purpose: while Redis answers
+   * within it, only Redis grants wrong guesses, so the fleet's limit holds however slow Redis is;
+   * past it Redis counts as down. A right token is never refused for Redis's sake: at worst it
+   * waits this long and memory answers.
    */
   readonly guessTimeoutMs?: number;
   readonly keyPrefix?: string;
@@ -328,15 +330,18 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
    * Redis's decision, or undefined when it gave none in time. A wrong credential waits up to
    * `guessTimeoutMs` in slices of `redisTimeoutMs`, sending the same (idempotent) script again
    * only when the client gave up on the previous one; any other failure (disconnected) ends it.
-   * A client that Redis's last word (or this instance's own answers) already locked out is
-   * answered as fast for a wrong credential as for a right one: a longer wait for wrong ones
-   * would tell a locked-out guesser which of its tokens is right.
+   * A compared credential waits the same, right or wrong: were a right one answered from memory
+   * sooner, a client Redis locked out (unknown to this memory) would get 200 for its right token
+   * and 429 for wrong ones while Redis is slow, which tells a guesser which token is right. A
+   * client that Redis's last word (or this instance's own answers) already locked out gets one
+   * slice either way: memory refuses it right or wrong. `patient: false` (no credential, nothing
+   * compared) gets one slice too.
    */
-  async function ask(client: string, wrong: boolean, id: string): Promise<Reply | undefined> {
+  async function ask(client: string, wrong: boolean, id: string, patient: boolean): Promise<Reply | undefined> {
     const args = [windowMs, maxFailures, wrong ? 1 : 0, id, ...presenceArgs(client, id)];
     const known = live(client);
     const lockedOut = known !== undefined && known.redis + known.unsettled.size >= maxFailures;
-    const slices = wrong && !lockedOut ? Math.max(1, Math.ceil(guessTimeoutMs / redisTimeoutMs)) : 1;
+    const slices = patient && !lockedOut ? Math.max(1, Math.ceil(guessTimeoutMs / redisTimeoutMs)) : 1;
     let inFlight: { reply: Promise<unknown>; failed: boolean } | undefined;
     for (let slice = 0; slice < slices; slice++) {
       if (inFlight === undefined || inFlight.failed) {
@@ -357,14 +362,14 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     return undefined;
   }
 
-  async function decide(client: string, credential: Credential): Promise<Decision> {
+  async function decide(client: string, credential: Credential, patient = true): Promise<Decision> {
     const wrong = credential === 'wrong';
     const id = wrong ? newId() : '';
-    if (!wrong) return decideWith(client, false, id, await ask(client, false, id));
+    if (!wrong) return decideWith(client, false, id, await ask(client, false, id, patient));
     const mine = waiting.get(client) ?? new Set<string>();
     waiting.set(client, mine.add(id));
     try {
-      return decideWith(client, true, id, await ask(client, true, id));
+      return decideWith(client, true, id, await ask(client, true, id, patient));
     } finally {
       mine.delete(id);
       if (mine.size === 0 && waiting.get(client) === mine) waiting.delete(client);
@@ -421,7 +426,8 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
   return {
     decide,
     async peek(client) {
-      const { blocked, retryAfterSeconds } = await decide(client, 'right');
+      // Nothing was compared, so nothing to hide: Redis's quick word, else memory's.
+      const { blocked, retryAfterSeconds } = await decide(client, 'right', false);
       return { blocked, retryAfterSeconds };
     },
     forget(client) {

@@ -223,6 +223,23 @@ describe('createFailureThrottle with Redis down', () => {
     expect(right).toMatchObject({ blocked: false, store: 'redis', attempts: 1, remaining: 1 });
   });
 
+  it('makes a right and a wrong token wait for a slow Redis alike, so a client Redis locked out learns nothing from 200 against 429', async () => {
+    const clock = new FakeClock();
+    let answer: ((reply: unknown) => void)[] = [];
+    // Redis has this client locked out (10 counted elsewhere) and answers late: after 1 s.
+    const stand = { eval: () => new Promise<unknown>((resolve) => answer.push(resolve)) } as unknown as Pick<Redis, 'eval'>;
+    const throttle = createFailureThrottle({ redis: stand, maxFailures: 10, windowMs: 60_000, redisTimeoutMs: 250, guessTimeoutMs: 2_000, clock });
+
+    const decisions = Promise.all([throttle.decide('8.8.8.8', 'right'), throttle.decide('8.8.8.8', 'wrong')]);
+    await clock.advance(1_000);
+    for (const resolve of answer) resolve([10, 59_000, 0]);
+    answer = [];
+    const [right, wrong] = await decisions;
+
+    expect([right.blocked, right.store]).toEqual([true, 'redis']);
+    expect([wrong.blocked, wrong.store]).toEqual([true, 'redis']);
+  });
+
   it('answers a client Redis last showed locked out in the same time whether its token is right or wrong: no timing tell while Redis is silent', async () => {
     const clock = new FakeClock();
     let silent = false;
