@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,18 @@ describe('secrets setup --replica-regions', () => {
     expect(lsm.counts().ReplicateSecretToRegions).toBeUndefined();
     expect((await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: ADMIN_ID }))).Versions?.length).toBe(versionsBefore);
     expect(c.stdout() + c.stderr()).not.toContain('canary-replica-');
+  });
+
+  it('keeps the replica regions in the IAM policies it writes when a later run leaves out --replica-regions', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), ENV);
+    await run(['setup', '--from-env', 'prod.env', '--replica-regions', 'us-west-2', '--yes'], c.deps);
+
+    const code = await run(['setup', '--from-env', 'prod.env', '--yes'], c.deps);
+    const readOnly = await readFile(join(c.cwd, '.generated/iam-policies/secrets-read-only-policy.json'), 'utf8');
+
+    expect(code).toBe(0);
+    expect(readOnly).toContain(':us-west-2:');
   });
 
   it('replicates secrets that exist already, adding only the missing regions, and says where writes go', async () => {

@@ -305,7 +305,9 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
   );
   const storedCount = [...stored.values()].filter((v) => v !== undefined).length;
   deps.stderr(`Project: ${globals.project}\nEnvironment: ${globals.environment}\nAWS Region: ${region}\nSecret prefix: ${catalog.prefix}\nCaller: ${caller}\n`);
-  deps.stderr(writeRegionLine(region, [...new Set([...replicasNow, ...replicaRegions])]));
+  // Every region that holds (or is about to hold) replicas: the policies must cover them all, not only this run's flag.
+  const allReplicaRegions = [...new Set([...replicasNow, ...replicaRegions])];
+  deps.stderr(writeRegionLine(region, allReplicaRegions));
   if (caller === 'unknown') deps.stderr('warning: could not read the caller identity (sts get-caller-identity); IAM policies get the placeholder account\n');
   // The file first: the announcement says which tokens it gives and which are generated.
   let provided: Record<string, string | undefined> = {};
@@ -371,7 +373,7 @@ export async function setupCommand(ctx: CommandContext): Promise<number> {
   const replicated = replication.filter((r) => r.added.length > 0);
   const account = /^arn:aws[a-z-]*:[^:]+::(\d{12}):/.exec(caller)?.[1] ?? '123456789012';
   const policiesDir = resolve(deps.cwd, options['policies-dir'] ?? options.out ?? DEFAULT_SETUP_POLICIES_DIR);
-  const written = await writePolicies({ account, region, prefix: catalog.prefix, ...(replicaRegions.length > 0 && { replicaRegions }) }, policiesDir);
+  const written = await writePolicies({ account, region, prefix: catalog.prefix, ...(allReplicaRegions.length > 0 && { replicaRegions: allReplicaRegions }) }, policiesDir);
   const schedules = rotationArn === undefined ? [] : await enableRotation(client, catalog, rotationArn);
   const summary = setupSummary(rows, policiesDir);
   out(
