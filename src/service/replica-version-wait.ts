@@ -57,21 +57,23 @@ export function createReplicaVersionWait(options: ReplicaVersionWaitOptions): Re
     },
 
     settled(names, outcome) {
-      if (closed) return;
+      // A refresh that failed says nothing of the replica's lag: the notice path retries failures
+      // itself, within its budget; asking again here too would add to a throttled store's load.
+      if (closed || !outcome.ok) return;
       const missing: string[] = [];
       for (const name of names) {
         const wanted = awaited.get(name);
         if (wanted === undefined) continue;
-        const have = outcome.ok ? (outcome.changed.find((c) => c.name === name)?.versionId ?? held(name)) : held(name);
+        const have = outcome.changed.find((c) => c.name === name)?.versionId ?? held(name);
         // Found, or answered by the primary (a version it no longer calls current was superseded).
-        if (have === wanted.versionId || (outcome.ok && outcome.servedByReplica !== true)) {
+        if (have === wanted.versionId || outcome.servedByReplica !== true) {
           awaited.delete(name);
           continue;
         }
         if (clock.now() - wanted.sinceMs >= boundMs) {
           awaited.delete(name);
           logger.warn(
-            { event: 'secrets.replica_version_missing', name, versionId: wanted.versionId, region: outcome.ok ? (outcome.region ?? null) : null, waitedMs: clock.now() - wanted.sinceMs },
+            { event: 'secrets.replica_version_missing', name, versionId: wanted.versionId, region: outcome.region ?? null, waitedMs: clock.now() - wanted.sinceMs },
             'The replica region still lacks the version a notice named; it arrives with a later refresh',
           );
           continue;

@@ -34,6 +34,18 @@ function world() {
 }
 
 describe('createReplicaVersionWait', () => {
+  it('leaves a failed refresh to the notice path\'s own retries: a throttled store gets no extra calls from here', async () => {
+    const w = world();
+    w.wait.expect({ ADMIN_TOKEN: NEW });
+
+    w.wait.settled(['ADMIN_TOKEN'], { ok: false, reason: 'notice', names: ['ADMIN_TOKEN'], code: 'ThrottlingException', transient: true });
+    await w.clock.advance(10_000);
+    w.wait.settled(['ADMIN_TOKEN'], fromReplica());
+    await w.clock.advance(1_000);
+
+    expect(w.retries).toEqual([['ADMIN_TOKEN']]);
+  });
+
   it('asks again, with growing delays, while the replica serves without the notice version', async () => {
     const w = world();
     w.wait.expect({ ADMIN_TOKEN: NEW });
