@@ -98,7 +98,7 @@ reserved token file) instead of starting another; "secrets rollback" cancels it 
 After the switch, a failing log or notice is a warning (exit 0) naming the committed version.
 
 database-password and redis-password never show the password: it goes from Secrets Manager to
-the server. After the switch they also publish a refresh notice on Redis (channel secrets:refresh).
+the server. After the switch they also publish a refresh notice on Redis (channel secrets:refresh:<project>/<environment>:aws).
   --strategy single-user        the role's own password changes (ALTER ROLE ... PASSWORD, sent as
                                 its SCRAM verifier); new logins with the old one are refused until
                                 instances refresh, which they do at once with --notify (default)
