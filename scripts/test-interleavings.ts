@@ -2,21 +2,30 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * `npm run test:interleavings -- --runs N [--seed S] [--path P]`: the rotation protocol's
- * model-based test (test/rotation/rotation-protocol.model.test.ts) with N runs in all instead of
- * the 1,000 of every `npm test`; --seed and --path replay a failure as it printed them.
+ * `npm run test:interleavings -- --runs N [--only tokens|passwords] [--seed S] [--path P]
+ * [--replay-path R]`: the rotation protocol's model-based test
+ * (test/rotation/rotation-protocol.model.test.ts) with N runs in all instead of the 1,000 of every
+ * `npm test`. A failure prints the command that replays it: --only names the property that
+ * failed, --seed and --path the run and its shrinking, --replay-path the shrunk commands.
  */
 export const MODEL_TEST = 'test/rotation/rotation-protocol.model.test.ts';
 
 export function interleavingEnv(argv: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
-  const names: Readonly<Record<string, string>> = { '--runs': 'INTERLEAVING_RUNS', '--seed': 'INTERLEAVING_SEED', '--path': 'INTERLEAVING_PATH' };
+  const names: Readonly<Record<string, string>> = {
+    '--runs': 'INTERLEAVING_RUNS',
+    '--only': 'INTERLEAVING_ONLY',
+    '--seed': 'INTERLEAVING_SEED',
+    '--path': 'INTERLEAVING_PATH',
+    '--replay-path': 'INTERLEAVING_REPLAY_PATH',
+  };
   const args = argv[0] === '--' ? argv.slice(1) : argv;
   for (let i = 0; i < args.length; i += 2) {
     const name = names[args[i]!];
     const value = args[i + 1];
-    if (name === undefined || value === undefined) throw new Error(`usage: npm run test:interleavings -- --runs N [--seed S] [--path P] (got ${JSON.stringify(args[i])})`);
-    if (name !== 'INTERLEAVING_PATH' && !/^-?\d+$/.test(value)) throw new Error(`${args[i]!} takes an integer`);
+    if (name === undefined || value === undefined) throw new Error(`usage: npm run test:interleavings -- --runs N [--only tokens|passwords] [--seed S] [--path P] [--replay-path R] (got ${JSON.stringify(args[i])})`);
+    if (name === 'INTERLEAVING_ONLY' && value !== 'tokens' && value !== 'passwords') throw new Error('--only takes tokens or passwords');
+    if ((name === 'INTERLEAVING_RUNS' || name === 'INTERLEAVING_SEED') && !/^-?\d+$/.test(value)) throw new Error(`${args[i]!} takes an integer`);
     if (name === 'INTERLEAVING_RUNS' && Number(value) < 1) throw new Error('--runs takes a positive integer');
     env[name] = value;
   }

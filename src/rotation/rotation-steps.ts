@@ -119,7 +119,7 @@ export async function finishSecret(
     await moveStage(client, secretId, AWSCURRENT, { to: versionId, from: current.versionId });
   } catch (err) {
     if (classifyAwsError(err).code === 'InvalidParameterException') {
-      await dropStamps(ctx, [{ versionId, stages: [stamp] }], undefined);
+      await takeBackStamp(ctx, stamp);
       throw new RotationError('ROTATION_CONFLICT', `The labels of ${secretId} changed while finishing version ${versionId} (another rotation or rollback); AWSCURRENT was not moved here`, {
         cause: err,
       });
@@ -132,6 +132,21 @@ export async function finishSecret(
   if (mode === 'immediate') await labelImmediate(ctx, versions);
   await dropStamps(ctx, versions.versions, stamp);
   return { fromVersionId: current.versionId, alreadyCurrent: false };
+}
+
+/**
+ * After a refused AWSCURRENT move: the stamp this run put on its version comes off, unless another
+ * run finished onto the same version meanwhile and this stamp is the one its switch is read by.
+ * Two runs resuming one rotation can stamp in the same millisecond: the stamp is then one label
+ * they share, and the loser taking it back would leave the winner's switch unstamped, its grace
+ * window counted from the version's creation (hours early for a resumed rotation). A later stamp
+ * of the loser beside the winner's own comes off as before.
+ */
+async function takeBackStamp(ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>, stamp: string): Promise<void> {
+  const after = await readVersions(ctx.client, ctx.secretId).catch(() => undefined);
+  const target = after?.versions.find((v) => v.versionId === ctx.versionId);
+  const onlyStampOfTheSwitch = after?.current?.versionId === ctx.versionId && target !== undefined && target.stages.every((s) => !s.startsWith(SWITCH_STAGE_PREFIX) || s === stamp);
+  if (!onlyStampOfTheSwitch) await dropStamps(ctx, [{ versionId: ctx.versionId, stages: [stamp] }], undefined);
 }
 
 /** Best effort: every switch stamp but `keep` off the given versions (a failure leaves a stale, harmless label). */

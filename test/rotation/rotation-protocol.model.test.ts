@@ -35,9 +35,14 @@ import {
 const TOTAL_RUNS = Number(process.env.INTERLEAVING_RUNS ?? 1_000);
 const CREDENTIAL_RUNS = Math.max(1, Math.round(TOTAL_RUNS * 0.15));
 const TOKEN_RUNS = Math.max(1, TOTAL_RUNS - CREDENTIAL_RUNS);
-/** A failure prints its seed and path: INTERLEAVING_SEED=... INTERLEAVING_PATH=... replays it. */
+/** A failure prints the command that replays it (INTERLEAVING_ONLY, _SEED, _PATH and _REPLAY_PATH). */
 const SEED = process.env.INTERLEAVING_SEED === undefined ? undefined : Number(process.env.INTERLEAVING_SEED);
 const PATH = process.env.INTERLEAVING_PATH;
+/** The commands' own replay path (printed as replayPath="..." after the counterexample): a shrunk path replays only with it. */
+const REPLAY_PATH = process.env.INTERLEAVING_REPLAY_PATH;
+/** One property only (`tokens` or `passwords`): a seed and path replay the property that printed them. */
+const ONLY = process.env.INTERLEAVING_ONLY;
+if (ONLY !== undefined && ONLY !== 'tokens' && ONLY !== 'passwords') throw new Error('INTERLEAVING_ONLY is tokens or passwords');
 /** Actors left out (comma-separated; `overlap`: two rotations at once), to look past a known failure. */
 const WITHOUT = new Set((process.env.INTERLEAVING_WITHOUT ?? '').split(',').filter((x) => x !== ''));
 const PROFILE = new Map<string, number>();
@@ -314,9 +319,9 @@ function commandsFor(kinds: readonly Kind[]) {
 }
 
 /** Each run takes one of `kindSets` (one token per run keeps a run short), and up to `maxCommands` actors. */
-async function runModel(kindSets: readonly (readonly Kind[])[], numRuns: number, maxCommands: number): Promise<void> {
-  const runs = fc.constantFrom(...kindSets).chain((kinds) => fc.tuple(fc.constant(kinds), fc.commands(commandsFor(kinds), { maxCommands })));
-  await fc.assert(
+async function runModel(property: 'tokens' | 'passwords', kindSets: readonly (readonly Kind[])[], numRuns: number, maxCommands: number): Promise<void> {
+  const runs = fc.constantFrom(...kindSets).chain((kinds) => fc.tuple(fc.constant(kinds), fc.commands(commandsFor(kinds), { maxCommands, ...(REPLAY_PATH !== undefined && { replayPath: REPLAY_PATH }) })));
+  const out = await fc.check(
     fc.asyncProperty(runs, async ([kinds, cmds]) => {
       const p = await timed('project', () => world.newProject(kinds));
       const model: Model = { kinds, revoked: new Map(kinds.map((k) => [k, new Set<string>()])), grace: new Map(), unsettled: new Map() };
@@ -324,14 +329,22 @@ async function runModel(kindSets: readonly (readonly Kind[])[], numRuns: number,
     }),
     { numRuns, ...(SEED !== undefined && { seed: SEED }), ...(PATH !== undefined && { path: PATH }) },
   );
+  if (!out.failed) return;
+  // The command that replays exactly this shrunk counterexample: the commands' replay path is
+  // printed inside it, and without it a shrunk path does not replay.
+  const replayPath = /replayPath="([^"]*)"/.exec(String(out.counterexample))?.[1];
+  const replay = `npm run test:interleavings -- --only ${property} --seed ${out.seed} --path ${out.counterexamplePath ?? ''}${replayPath === undefined ? '' : ` --replay-path ${replayPath}`}`;
+  throw new Error(`${fc.defaultReportMessage(out) ?? 'the property failed'}\n\nReplay it: ${replay}`, { cause: out.errorInstance });
 }
 
+const only = (property: 'tokens' | 'passwords') => (ONLY === undefined || ONLY === property ? it : it.skip);
+
 describe('the rotation protocol under interleavings of its actors', () => {
-  it(`holds every invariant after every step of ${TOKEN_RUNS} runs over the tokens`, async () => {
-    await runModel(TOKEN_KINDS.map((k) => [k]), TOKEN_RUNS, 4);
+  only('tokens')(`holds every invariant after every step of ${TOKEN_RUNS} runs over the tokens`, async () => {
+    await runModel('tokens', TOKEN_KINDS.map((k) => [k]), TOKEN_RUNS, 4);
   }, TIMEOUT_MS);
 
-  it(`holds every invariant after every step of ${CREDENTIAL_RUNS} runs over the database and Redis passwords`, async () => {
-    await runModel([CREDENTIAL_KINDS], CREDENTIAL_RUNS, 3);
+  only('passwords')(`holds every invariant after every step of ${CREDENTIAL_RUNS} runs over the database and Redis passwords`, async () => {
+    await runModel('passwords', [CREDENTIAL_KINDS], CREDENTIAL_RUNS, 3);
   }, TIMEOUT_MS);
 });

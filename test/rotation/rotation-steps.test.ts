@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { startLocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { RotationError } from '../../src/rotation/errors.js';
@@ -440,6 +441,51 @@ describe('the grace window of a graceful rotation', () => {
 
     const all = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
     expect(all.find((v) => v.VersionId === second.versionId)?.VersionStages).toEqual(expect.arrayContaining(['AWSCURRENT', 'SWITCHED_AT_5000']));
+  });
+});
+
+/**
+ * Two runs resuming one rotation both reach finishSecret with the same version: one moves
+ * AWSCURRENT, the other's move is refused. Found by the interleaving model (seed -444614658): in
+ * the same millisecond their stamps are one label, and the loser took it back, so the switch was
+ * read by the version's creation and the old token lost its grace window an hour early.
+ */
+describe('finishSecret, two runs finishing one version at once', () => {
+  it('leaves the winner\'s stamp, and only it, on the new current version, in every order of their calls', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.constantFrom([7_000, 7_000], [7_000, 7_001], [7_001, 7_000]), async (s, [atA, atB]) => {
+        const secretId = await newSecret();
+        const ctx = ctxFor(secretId);
+        await createSecret(adminTokenRotation, ctx);
+        const scheduled = (who: string) => {
+          const client = localClient(lsm);
+          client.middlewareStack.add(
+            (next, context) => async (args) => {
+              await s.schedule(Promise.resolve(), `${who}: ${context.commandName ?? ''}`);
+              return next(args);
+            },
+            { step: 'initialize', name: 'stepsScheduler' },
+          );
+          return client;
+        };
+        const runs = [
+          finishSecret({ ...ctx, client: scheduled('A') }, 'graceful', { now: () => atA }).then(() => atA, () => undefined),
+          finishSecret({ ...ctx, client: scheduled('B') }, 'graceful', { now: () => atB }).then(() => atB, () => undefined),
+        ];
+        const settled = Promise.all(runs);
+        await s.waitFor(settled);
+        const won = (await settled).filter((at) => at !== undefined);
+
+        const all = (await localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: secretId }))).Versions ?? [];
+        const stamps = all.flatMap((v) => (v.VersionStages ?? []).filter((st) => st.startsWith(SWITCH_STAGE_PREFIX)).map((st) => [v.VersionId, st]));
+        expect(all.find((v) => v.VersionId === ctx.versionId)?.VersionStages).toContain('AWSCURRENT');
+        // Both may succeed (the second finds the version current and moves nothing): the switch is the first's.
+        expect(won.length).toBeGreaterThan(0);
+        expect(stamps).toHaveLength(1);
+        expect(won.map((at) => [ctx.versionId, `${SWITCH_STAGE_PREFIX}${at}`])).toContainEqual(stamps[0]);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 
