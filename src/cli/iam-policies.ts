@@ -112,8 +112,10 @@ export function buildPolicies(scope: PolicyScope): Record<keyof typeof POLICY_FI
             'secretsmanager:PutSecretValue',
             'secretsmanager:GetSecretValue',
             'secretsmanager:DescribeSecret',
-            // setup reads the versions' labels, so a secret rotated since it wrote it is never reverted.
+            // setup reads the versions' labels, so a secret rotated since it wrote it is never reverted,
+            // and makes a new value of a rotatable secret current only from the version it decided on.
             'secretsmanager:ListSecretVersionIds',
+            'secretsmanager:UpdateSecretVersionStage',
             'secretsmanager:RotateSecret',
             // setup --replica-regions (and CreateSecret with AddReplicaRegions).
             ...(replicaRegions.length > 0 ? ['secretsmanager:ReplicateSecretToRegions'] : []),

@@ -75,8 +75,10 @@ describe('IAM policies under an IAM policy simulator', () => {
         return Object.keys(lsm.counts());
       };
       await writeFile(join(c.cwd, 'prod.env'), 'META_APP_SECRET=iam-test-app-secret-0123456789abcdef\nDATABASE_URL=postgresql://h/db\nREDIS_URL=redis://h:6379\nOPENAI_API_KEY=k\n');
-      const setupCalls = await operationsOf(['setup', '--yes', '--from-env', 'prod.env']);
-      expect(setupCalls).toEqual(expect.arrayContaining(['CreateSecret', 'GetSecretValue']));
+      // A second run with a changed token writes it as setup does a rotatable secret: under its own label, then a compare-and-set.
+      await writeFile(join(c.cwd, 'prod2.env'), 'ADMIN_TOKEN=iam-test-admin-token-0123456789abcdefABCDEF\n');
+      const setupCalls = [...(await operationsOf(['setup', '--yes', '--from-env', 'prod.env'])), ...(await operationsOf(['setup', '--yes', '--from-env', 'prod2.env']))];
+      expect(setupCalls).toEqual(expect.arrayContaining(['CreateSecret', 'GetSecretValue', 'PutSecretValue', 'UpdateSecretVersionStage']));
       for (const op of setupCalls) {
         for (const id of CATALOG_IDS) expect(await decide(policies.cicd, `secretsmanager:${op}`, secretArn(id))).toBe('Allowed');
       }

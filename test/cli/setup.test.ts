@@ -104,6 +104,55 @@ describe('secrets setup', () => {
     expect(c.stdout() + c.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9_-]{60,}/);
   });
 
+  it('keeps a rotation that finishes between its look and its write, and leaves no label of its own after a write', async () => {
+    const c = await cliDeps(lsm);
+    await writeFile(join(c.cwd, 'prod.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-9z8y7x6w5v4u3t2s1r0q`);
+    await run(['setup', '--from-env', 'prod.env', '--yes'], c.deps);
+    // An operator changes the token in the file while another rotates it: the rotation lands right before setup's write.
+    await writeFile(join(c.cwd, 'prod.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-changed-1q2w3e4r5t6y7u8i`);
+    const rotator = await cliDeps(lsm);
+    let handed = '';
+    const racing = c.deps.secretsManager;
+    c.deps.secretsManager = (o) => {
+      const client = racing(o);
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { SecretId?: string };
+          if (context.commandName === 'PutSecretValueCommand' && input.SecretId === 'whatsapp-saas/mvp/admin-token' && handed === '') {
+            expect(await run(['rotate', 'admin-token', '--yes', '--force', '--print'], rotator.deps)).toBe(0);
+            handed = rotator.stdout().split('\n')[0]!;
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'rotationBeforeTheWrite' },
+      );
+      return client;
+    };
+    c.clear();
+
+    const code = await run(['setup', '--from-env', 'prod.env', '--yes', '--json'], c.deps);
+    const rows = (JSON.parse(c.stdout()) as { secrets: { name: string; action: string; reason?: string }[] }).secrets;
+
+    expect(code).toBe(0);
+    expect(rows.find((r) => r.name === 'ADMIN_TOKEN')).toMatchObject({ action: 'kept', reason: expect.stringContaining('while setup ran') });
+    const current = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }));
+    expect(handed).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(current.SecretString).toBe(handed);
+    expect(c.stdout() + c.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9_-]{60,}/);
+
+    // Without a rotation in between, the same write goes through, and its own label is gone after.
+    c.deps.secretsManager = racing;
+    await writeFile(join(c.cwd, 'prod.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-third-9o8i7u6y5t4r3e2w`);
+    const versions = () => localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }));
+    const rotatedId = current.VersionId;
+    const written = await run(['setup', '--from-env', 'prod.env', '--yes', '--overwrite', 'ADMIN_TOKEN', '--force'], c.deps);
+    expect(written).toBe(0);
+    const after = (await versions()).Versions ?? [];
+    expect(after.flatMap((v) => v.VersionStages ?? [])).not.toContain('SETUP_WRITE');
+    expect(after.find((v) => v.VersionStages?.includes('AWSPREVIOUS'))?.VersionId).toBe(rotatedId);
+    expect((await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }))).SecretString).toBe('canary-setup-admin-third-9o8i7u6y5t4r3e2w');
+  });
+
   it('overwrites a rotated secret with --overwrite NAME, after the cooldown, with a rotation-log line', async () => {
     const t0 = Date.now();
     let now = t0;

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -43,7 +46,7 @@ const REPLAY_PATH = process.env.INTERLEAVING_REPLAY_PATH;
 /** One property only (`tokens` or `passwords`): a seed and path replay the property that printed them. */
 const ONLY = process.env.INTERLEAVING_ONLY;
 if (ONLY !== undefined && ONLY !== 'tokens' && ONLY !== 'passwords') throw new Error('INTERLEAVING_ONLY is tokens or passwords');
-/** Actors left out (comma-separated; `overlap`: two rotations at once), to look past a known failure. */
+/** Actors left out (comma-separated; `overlap`: two rotations at once; `setup-overlap`: setup beside a rotation), to look past a known failure. */
 const WITHOUT = new Set((process.env.INTERLEAVING_WITHOUT ?? '').split(',').filter((x) => x !== ''));
 const PROFILE = new Map<string, number>();
 const timed = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
@@ -92,8 +95,10 @@ interface Real {
 interface Acted {
   readonly outputs: readonly string[];
   readonly handed: readonly { readonly token: string; readonly code: number }[];
-  /** How a move of AWSCURRENT by this actor treats the value it moved from. */
-  readonly effect: 'immediate' | 'graceful' | 'rollback' | 'setup' | 'none';
+  /** How a move of AWSCURRENT by this actor treats the value it moved from (`setup-write`: setup wrote a changed value). */
+  readonly effect: 'immediate' | 'graceful' | 'rollback' | 'setup' | 'setup-write' | 'none';
+  /** The value the switch moved from, when it is not the one current before the step (setup wrote it in between). */
+  readonly replaced?: string;
   /** It reported success (exit 0; the function's rotation succeeded). */
   readonly ok: boolean;
 }
@@ -159,6 +164,47 @@ function concurrently(kind: Kind, strategy: string, second: 'cli' | 'function', 
   };
 }
 
+/**
+ * `secrets setup --from-env` with a changed token (an operator replacing it on purpose) while a
+ * rotation of it runs, their AWS calls interleaved. Setup moves AWSCURRENT to its value only from
+ * the version it looked at: a rotation that finished first is `kept`, never reverted (the handed
+ * token stays AWSCURRENT); a setup that wrote first makes the rotation's finish fail as a
+ * conflict, or the rotation starts from setup's value and replaces it.
+ */
+function setupBesideRotate(kind: TokenKind, strategy: string, s: fc.Scheduler): Actor {
+  return async (m, r) => {
+    const changed = `model-changed-${kind}-${randomBytes(24).toString('base64url')}`;
+    r.values.add(changed);
+    const file = `changed-${randomBytes(4).toString('hex')}.env`;
+    await writeFile(join(r.p.cwd, file), `${NAME_OF[kind]}=${changed}\n`);
+    const before = await stateOf(r.world, r.p.ids[kind]);
+    const rotation = cliRotate(kind, strategy, undefined, s)(m, r);
+    const setupRun = secrets(r.world, r.p, ['setup', '--from-env', file, '--yes', '--json', '--policies-dir', 'policies'], { scheduler: s });
+    let settled = false;
+    const both = Promise.all([rotation, setupRun]).finally(() => (settled = true));
+    while (!settled) {
+      if (s.count() > 0) await s.waitOne();
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+    const [rot, set] = await both;
+    const row = (JSON.parse(set.stdout) as { secrets: { name: string; action: string }[] }).secrets.find((x) => x.name === NAME_OF[kind]);
+    expect(['updated', 'kept'], `setup beside a rotation: ${set.stderr.split('\n').slice(-3).join(' ')}`).toContain(row?.action);
+    const after = await stateOf(r.world, r.p.ids[kind]);
+    // Kept: setup wrote nothing over what is current. Updated and the rotation failed: setup's value is current.
+    if (row?.action === 'kept') expect(after.currentValue, 'setup reported kept but its value is current').not.toBe(changed);
+    if (row?.action === 'updated' && !rot.ok) expect(after.currentValue, 'setup reported updated, the rotation failed, and setup\'s value is not current').toBe(changed);
+    const wrote = row?.action === 'updated';
+    // Both succeeded: setup's write came first and the rotation replaced it.
+    return {
+      outputs: [...rot.outputs, set.stderr],
+      handed: rot.handed,
+      effect: rot.ok ? rot.effect : wrote ? 'setup-write' : 'none',
+      ok: rot.ok,
+      ...(rot.ok && wrote && after.currentValue !== before.currentValue && { replaced: changed }),
+    };
+  };
+}
+
 async function states(r: Real, kinds: readonly Kind[]): Promise<Map<Kind, SecretState>> {
   const out = new Map<Kind, SecretState>();
   const read = await Promise.all(kinds.map((k) => stateOf(r.world, r.p.ids[k])));
@@ -183,15 +229,16 @@ async function states(r: Real, kinds: readonly Kind[]): Promise<Map<Kind, Secret
  */
 function learn(m: Model, k: Kind, b: SecretState, a: SecretState, acted: Acted, nowMs: number): void {
   const revoked = m.revoked.get(k)!;
+  const from = acted.replaced ?? b.currentValue;
   // A resumed rotation keeps the strategy it was begun with (its version carries ROTATION_IMMEDIATE).
   const effect = acted.effect === 'graceful' && b.unfinishedId === a.currentId && b.unfinishedStages.includes('ROTATION_IMMEDIATE') ? 'immediate' : acted.effect;
   const revoking = effect === 'immediate' || effect === 'rollback';
   if (a.currentId !== b.currentId) {
     revoked.delete(a.currentValue);
     m.unsettled.set(k, undefined);
-    m.grace.set(k, effect === 'graceful' ? { token: b.currentValue, switchAtMs: nowMs } : undefined);
-    if (revoking && acted.ok) revoked.add(b.currentValue);
-    else if (revoking) m.unsettled.set(k, { token: b.currentValue, versionId: a.currentId });
+    m.grace.set(k, effect === 'graceful' ? { token: from, switchAtMs: nowMs } : undefined);
+    if (revoking && acted.ok) revoked.add(from);
+    else if (revoking) m.unsettled.set(k, { token: from, versionId: a.currentId });
     return;
   }
   // Only a rotation's re-run completes an immediate switch; a rollback that cancels another
@@ -315,6 +362,11 @@ function commandsFor(kinds: readonly Kind[]) {
         .tuple(strategyOf(k), fc.constantFrom('cli' as const, 'function' as const), fc.scheduler())
         .map(([s, second, sched]) => new ActorCommand(`two at once: secrets rotate ${k} --strategy ${s} and ${second === 'cli' ? 'another secrets rotate' : 'RotateSecret'}`, k, concurrently(k, s, second, sched), sched)),
     )]),
+    ...(WITHOUT.has('setup-overlap') ? [] : kinds.filter(isToken).map((k) =>
+      fc
+        .tuple(strategyOf(k), fc.scheduler())
+        .map(([s, sched]) => new ActorCommand(`at once: secrets setup --from-env a file with a changed ${k} and secrets rotate ${k} --strategy ${s}`, k, setupBesideRotate(k, s, sched), sched)),
+    )),
   ];
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { readVersions, ROTATION_IMMEDIATE, type SecretVersions } from '../../rotation/index.js';
+import { AWSCURRENT, moveStage, readVersions, ROTATION_IMMEDIATE, type SecretVersions } from '../../rotation/index.js';
 import { parse as parseDotenv } from 'dotenv';
 import { classifyAwsError, errorCode, parseReplicaRegions, type Catalog, type SecretSpec } from '../../engine/index.js';
 import { generateToken } from '../../provisioning/generate-token.js';
@@ -66,6 +66,14 @@ export interface SetupInput {
  * later run can tell a value it wrote from one a rotation wrote without any other state.
  */
 export const SETUP_VERSION_PREFIX = 'setup-';
+
+/**
+ * The label a new value of a rotatable secret is put under before setup makes it current with a
+ * compare-and-set (UpdateSecretVersionStage naming the AWSCURRENT version it decided on): a
+ * rotation or rollback that moves AWSCURRENT between setup's look and its write wins, and setup
+ * reports the secret `kept` instead of reverting it. Taken off once the move is done.
+ */
+export const SETUP_WRITE_STAGE = 'SETUP_WRITE';
 
 /** Catalog names a rotation (CLI or the rotation function) may change: the only ones setup can revert. */
 const ROTATABLE = new Set(CLI_ROTATION_KINDS.map((k) => k.module.secretName));
@@ -158,6 +166,8 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
   }
   // Every decision before the first write: a refused overwrite leaves everything as it was.
   const rotated = new Map<string, { readonly reason: string; readonly fromVersionId: string | undefined }>();
+  // The AWSCURRENT version each rotatable secret's write is decided on: the write moves AWSCURRENT only from it.
+  const decidedOn = new Map<string, string>();
   for (const { name, awsId } of catalog.entries) {
     const existing = stored.get(name);
     const value = provided[name];
@@ -165,6 +175,7 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
     const versions = await readVersions(client, awsId).catch((err: unknown) => {
       throw fromAwsError(err, awsId);
     });
+    if (versions.current !== undefined) decidedOn.set(name, versions.current.versionId);
     const reason = rotationEvidence(versions, awsId, await readLines(input.rotationLog?.(name)));
     if (reason === undefined) continue;
     rotated.set(name, { reason, fromVersionId: versions.current?.versionId });
@@ -209,7 +220,13 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
         row = { name, secretId: awsId, action: 'kept', generated, reason: evidence.reason };
       } else if (existing !== undefined && value !== undefined && value !== existing) {
         const toVersionId = setupVersionId();
-        await client.send(new PutSecretValueCommand({ SecretId: awsId, SecretString: value, ClientRequestToken: toVersionId }));
+        const moved = await writeCurrent(client, awsId, value, toVersionId, decidedOn.get(name));
+        if (moved !== undefined) {
+          row = { name, secretId: awsId, action: 'kept', generated, reason: moved };
+          rows.push(row);
+          onRow?.(row);
+          continue;
+        }
         row = {
           name,
           secretId: awsId,
@@ -230,6 +247,30 @@ export async function setupSecrets(input: SetupInput): Promise<SetupRow[]> {
 }
 
 const setupVersionId = () => `${SETUP_VERSION_PREFIX}${randomUUID()}`;
+
+/**
+ * Writes a new current value. Without `decidedOn` (a secret no rotation changes), PutSecretValue
+ * makes it current at once. With it, the value goes under SETUP_WRITE_STAGE and AWSCURRENT moves
+ * to it only from `decidedOn`: Secrets Manager refuses the move once AWSCURRENT is elsewhere, and
+ * the answer is why the secret is kept (the version put stays unlabelled; AWS deprecates it).
+ */
+async function writeCurrent(client: SecretsManagerClient, awsId: string, value: string, toVersionId: string, decidedOn: string | undefined): Promise<string | undefined> {
+  if (decidedOn === undefined) {
+    await client.send(new PutSecretValueCommand({ SecretId: awsId, SecretString: value, ClientRequestToken: toVersionId }));
+    return undefined;
+  }
+  await client.send(new PutSecretValueCommand({ SecretId: awsId, SecretString: value, ClientRequestToken: toVersionId, VersionStages: [SETUP_WRITE_STAGE] }));
+  try {
+    await moveStage(client, awsId, AWSCURRENT, { to: toVersionId, from: decidedOn });
+  } catch (err) {
+    if (classifyAwsError(err).code !== 'InvalidParameterException') throw err;
+    await moveStage(client, awsId, SETUP_WRITE_STAGE, { to: undefined, from: toVersionId }).catch(() => undefined);
+    const now = await readVersions(client, awsId).catch(() => undefined);
+    return `AWSCURRENT moved from ${decidedOn} to ${now?.current?.versionId ?? 'another version'} while setup ran (a rotation or rollback); nothing written over it`;
+  }
+  await moveStage(client, awsId, SETUP_WRITE_STAGE, { to: undefined, from: toVersionId }).catch(() => undefined);
+  return undefined;
+}
 
 /** The question for one secret, worded for what is stored: the first run has nothing to keep. */
 export function promptFor(name: string, spec: SecretSpec<unknown>, isStored: boolean): string {
