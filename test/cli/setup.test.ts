@@ -112,36 +112,37 @@ describe('secrets setup', () => {
     await writeFile(join(c.cwd, 'prod.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-changed-1q2w3e4r5t6y7u8i`);
     const rotator = await cliDeps(lsm);
     let handed = '';
-    const racing = c.deps.secretsManager;
-    c.deps.secretsManager = (o) => {
-      const client = racing(o);
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          const input = args.input as { SecretId?: string };
-          if (context.commandName === 'PutSecretValueCommand' && input.SecretId === 'whatsapp-saas/mvp/admin-token' && handed === '') {
-            expect(await run(['rotate', 'admin-token', '--yes', '--force', '--print'], rotator.deps)).toBe(0);
-            handed = rotator.stdout().split('\n')[0]!;
-          }
-          return next(args);
-        },
-        { step: 'initialize', name: 'rotationBeforeTheWrite' },
-      );
-      return client;
-    };
+    const racing = await cliDeps(lsm, {
+      cwd: c.cwd,
+      secretsManager: (o) => {
+        const client = c.deps.secretsManager(o);
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const input = args.input as { SecretId?: string };
+            if (context.commandName === 'PutSecretValueCommand' && input.SecretId === 'whatsapp-saas/mvp/admin-token' && handed === '') {
+              expect(await run(['rotate', 'admin-token', '--yes', '--force', '--print'], rotator.deps)).toBe(0);
+              handed = rotator.stdout().split('\n')[0]!;
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'rotationBeforeTheWrite' },
+        );
+        return client;
+      },
+    });
     c.clear();
 
-    const code = await run(['setup', '--from-env', 'prod.env', '--yes', '--json'], c.deps);
-    const rows = (JSON.parse(c.stdout()) as { secrets: { name: string; action: string; reason?: string }[] }).secrets;
+    const code = await run(['setup', '--from-env', 'prod.env', '--yes', '--json'], racing.deps);
+    const rows = (JSON.parse(racing.stdout()) as { secrets: { name: string; action: string; reason?: string }[] }).secrets;
 
     expect(code).toBe(0);
     expect(rows.find((r) => r.name === 'ADMIN_TOKEN')).toMatchObject({ action: 'kept', reason: expect.stringContaining('while setup ran') });
     const current = await localClient(lsm).send(new GetSecretValueCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }));
     expect(handed).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(current.SecretString).toBe(handed);
-    expect(c.stdout() + c.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9_-]{60,}/);
+    expect(racing.stdout() + racing.stderr()).not.toMatch(/canary-setup-|[A-Za-z0-9_-]{60,}/);
 
     // Without a rotation in between, the same write goes through, and its own label is gone after.
-    c.deps.secretsManager = racing;
     await writeFile(join(c.cwd, 'prod.env'), `${ENV}\nADMIN_TOKEN=canary-setup-admin-third-9o8i7u6y5t4r3e2w`);
     const versions = () => localClient(lsm).send(new ListSecretVersionIdsCommand({ SecretId: 'whatsapp-saas/mvp/admin-token' }));
     const rotatedId = current.VersionId;
