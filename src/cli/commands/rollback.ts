@@ -61,6 +61,12 @@ export async function rollback(client: SecretsManagerClient, secretId: string, p
   try {
     if (plan.action === 'cancel') {
       await moveStage(client, secretId, AWSPENDING, { to: undefined, from });
+      // The rotation may have made its version current after this plan was read, its AWSPENDING
+      // still on it (Secrets Manager takes it off after the function's finish; the CLI right after
+      // its own): then nothing was cancelled, and saying so is the only honest answer.
+      if ((await readVersions(client, secretId)).current?.versionId === from) {
+        throw new CliError('CONFLICT', `The rotation of ${secretId} to version ${from} finished before the cancel reached it: AWSCURRENT is ${from}, nothing was cancelled. Rolling back again rolls it back`);
+      }
       // An immediate rotation that stopped before its switch took the label off the current
       // version: put it back, in the direction that refuses more rather than less.
       if (immediateHolder === from) await moveStage(client, secretId, ROTATION_IMMEDIATE, { to, from });
@@ -82,6 +88,28 @@ export async function rollback(client: SecretsManagerClient, secretId: string, p
   } catch (err) {
     return [`the rollback is committed (AWSCURRENT of ${secretId} is now ${to}); could not label version ${from} ${ROLLED_BACK} (${classifyAwsError(err).code}), so rolling back again will not be noticed`];
   }
+}
+
+/**
+ * Read again after the operator confirmed: a rotation, a cancel or another rollback that moved a
+ * label while the question was open makes the confirmed plan stale, and a stale plan's label
+ * moves (ROTATION_IMMEDIATE, AWSPENDING) would land on a state nobody was asked about. Nothing
+ * has changed yet when this refuses.
+ */
+async function samePlanStill(client: SecretsManagerClient, secretId: string, plan: RollbackPlan): Promise<void> {
+  let now: RollbackPlan;
+  try {
+    now = await planRollback(client, secretId);
+  } catch (err) {
+    throw cliErrorOf(err, secretId);
+  }
+  const keys = Object.keys(plan) as (keyof RollbackPlan)[];
+  const changed = keys.filter((k) => plan[k] !== now[k]);
+  if (changed.length === 0) return;
+  throw new CliError(
+    'CONFLICT',
+    `The labels of ${secretId} changed while you confirmed (${now.action === 'cancel' ? `version ${now.fromVersionId} is now pending` : `AWSCURRENT is now ${now.fromVersionId}`}; another rotation or rollback): nothing changed. Run secrets rollback again to see what it would do now`,
+  );
 }
 
 /** `secrets rollback <kind>`. */
@@ -133,6 +161,7 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
         ? `Cancel the unfinished rotation of ${secretId} (version ${plan.fromVersionId}, never current)? AWSCURRENT stays ${plan.toVersionId}.`
         : `Roll back ${secretId} (${mode}): AWSCURRENT ${plan.fromVersionId} -> ${plan.toVersionId}? ${effect}`;
     if (!options.yes && !(await deps.confirm(question))) throw new CliError('CANCELLED', 'Rollback cancelled; nothing changed');
+    await samePlanStill(client, secretId, plan);
 
     if (credential?.action === 'set-then-switch') {
       try {

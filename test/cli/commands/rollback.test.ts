@@ -223,6 +223,48 @@ describe('secrets rollback of an unfinished rotation', () => {
   });
 });
 
+describe('secrets rollback beside a rotation', () => {
+  it('refuses, changing nothing, when a rotation finished while the operator was asked', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const { original, pending } = await pendingRotation(secretId);
+    const client = localClient(cli.lsm);
+    const before = await stagesOf(secretId);
+
+    // The rotation (the function's finish: AWSCURRENT moves, AWSPENDING stays on) lands while the cancel question is open.
+    const { code, stderr } = await secretsCli(['rollback', 'admin-token', '--project', project], cwd, async () => {
+      await client.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: pending, RemoveFromVersionId: original }));
+      return true;
+    });
+
+    expect(code).toBe(1);
+    expect(stderr).toContain('changed while you confirmed');
+    expect(stderr).toContain('nothing changed');
+    const after = await stagesOf(secretId);
+    expect(after).toEqual({ ...before, [pending]: ['AWSCURRENT', 'AWSPENDING'], [original]: ['AWSPREVIOUS'] });
+    expect(await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8').catch(() => '')).not.toContain('"action":"cancel"');
+  });
+
+  it('says nothing was cancelled when the rotation made its version current between the last look and the cancel', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const { original, pending } = await pendingRotation(secretId);
+    const client = localClient(cli.lsm);
+
+    // The rotation function's finish lands right before the cancel's label move (it leaves AWSPENDING on, as AWS's templates do).
+    const { code, stderr } = await secretsCli(['rollback', 'admin-token', '--yes', '--project', project], cwd, undefined, {
+      beforeSend: async (_n, name, input) => {
+        if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSPENDING') {
+          await client.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: pending, RemoveFromVersionId: original }));
+        }
+      },
+    });
+
+    expect(code).toBe(1);
+    expect(stderr).toContain(`finished before the cancel reached it: AWSCURRENT is ${pending}, nothing was cancelled`);
+    expect(holder(await stagesOf(secretId), 'AWSCURRENT')).toBe(pending);
+    expect(await readFile(join(cwd, 'admin-token-rotation.log'), 'utf8').catch(() => '')).not.toContain('"action":"cancel"');
+  });
+});
+
 describe('secrets rollback, labels and warnings', () => {
   it('takes AWSPENDING off the version it rolls away from when AWS left it there, so it does not look unfinished', async () => {
     const { project, secretId, cwd } = await scenario();
