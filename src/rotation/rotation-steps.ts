@@ -186,13 +186,17 @@ async function labelImmediate(ctx: Pick<StepContext<unknown>, 'client' | 'secret
  * committed (Secrets Manager does its own bookkeeping after a Lambda's finishSecret, so the step
  * itself leaves the label, as AWS's templates do). Best effort: readers treat AWSPENDING on
  * AWSCURRENT (or on AWSPREVIOUS) as finished; failing here must not report a committed rotation
- * as failed.
+ * as failed. `gone`: the label was already off the version (Secrets Manager refused to remove it
+ * from there): after this run's own switch, a cancel (`secrets rollback`) that ran as the switch
+ * landed took it (and may have reported success), or another run resuming the same rotation.
  */
-export async function dropPendingLabel(ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>): Promise<void> {
+export async function dropPendingLabel(ctx: Pick<StepContext<unknown>, 'client' | 'secretId' | 'versionId'>): Promise<'dropped' | 'gone' | 'failed'> {
   try {
     await moveStage(ctx.client, ctx.secretId, AWSPENDING, { to: undefined, from: ctx.versionId });
-  } catch {
+    return 'dropped';
+  } catch (err) {
     // Left in place: see above.
+    return classifyAwsError(err).code === 'InvalidParameterException' ? 'gone' : 'failed';
   }
 }
 

@@ -215,6 +215,8 @@ interface Finished {
   readonly fromVersionId: string | undefined;
   /** The value the new version replaced (AWSPREVIOUS now). Never logged. */
   readonly replaced: VersionValue | undefined;
+  /** AWSPENDING was off this run's version right after its switch: a cancel (or another run of it) ran as the switch landed. */
+  readonly cancelRaced?: boolean;
 }
 
 /**
@@ -238,8 +240,8 @@ async function stepsPhase(r: RotationRequest, c: Claimed): Promise<Finished> {
       await applyTest(r.kind.module, pendingCtx);
     }
     const finished = await finishSecret(ctx, mode, { now: r.now });
-    await dropPendingLabel(ctx);
-    return { claimed: c, toVersionId: ctx.versionId, fromVersionId: finished.fromVersionId, replaced: c.current };
+    const pendingLabel = await dropPendingLabel(ctx);
+    return { claimed: c, toVersionId: ctx.versionId, fromVersionId: finished.fromVersionId, replaced: c.current, cancelRaced: pendingLabel === 'gone' };
   } catch (err) {
     throw stopped(err, r, ctx.versionId, c.tokenFile, r.kind.module.handover ? 'handed-over' : 'claimed', await switchedNow(r, ctx.versionId));
   }
@@ -315,6 +317,9 @@ async function notifyPhase(ctx: CommandContext, r: RotationRequest, f: Finished)
   const { deps, options } = ctx;
   const committed = committedNote(r, f);
   const warnings: string[] = [];
+  if (f.cancelRaced === true) {
+    warnings.push(`${committed}; AWSPENDING was already off version ${f.toVersionId} right after the switch: another run of this rotation or a cancel (secrets rollback) took it as the switch landed. A cancel that reported success cancelled nothing; to undo the rotation: secrets rollback ${r.kind.module.kind}`);
+  }
   const receivers = r.kind.announce === true ? await pushNotice(ctx, r, f, warnings, committed) : undefined;
   let notified: Notified[] = [];
   if ((options.notify ?? []).length > 0) {

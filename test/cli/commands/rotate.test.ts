@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN_CHECKLIST } from '../../../src/cli/rotation-kinds.js';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
@@ -187,6 +187,28 @@ describe('secrets rotate admin-token', () => {
     expect(end.value).not.toBe(T0);
     expect(stopped.stderr).toContain(`Version ${end.currentId} of ${secretId} is AWSCURRENT; its token is in`);
     expect(stopped.stderr).not.toMatch(/pending, not current|old token still works/);
+  });
+
+  it('warns that a cancel which ran as its switch landed cancelled nothing, and still exits 0', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const cancel = localClient(cli.lsm);
+    // `secrets rollback` cancelling this rotation: its AWSPENDING removal lands after finishSecret looked, before AWSCURRENT moves.
+    const raced = await secretsCli(['rotate', 'admin-token', '--yes', '--print', '--project', project], {
+      cwd,
+      faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') {
+            await cancel.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: input.MoveToVersionId as string }));
+          }
+        },
+      },
+    });
+
+    const end = await stateOf(secretId);
+    expect(raced.code).toBe(0);
+    expect(end.value).toBe(raced.printed);
+    expect(raced.stderr).toContain(`warning: the rotation is committed (AWSCURRENT of ${secretId} is now ${end.currentId}); AWSPENDING was already off version ${end.currentId} right after the switch`);
+    expect(raced.stderr).toContain('A cancel that reported success cancelled nothing; to undo the rotation: secrets rollback admin-token');
   });
 
   it('warns, exits 0 and names the committed version when the log cannot be written or a notice fails', async () => {
