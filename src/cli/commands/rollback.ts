@@ -112,6 +112,21 @@ async function samePlanStill(client: SecretsManagerClient, secretId: string, pla
   );
 }
 
+/**
+ * A same-user rollback whose label move lost to a rotation or another rollback after it had set
+ * the role's password back: the server may now refuse the password AWSCURRENT holds. Says which,
+ * and how to repair (rotate finishes onto the version whose password logs in).
+ */
+async function passwordSetButNotSwitched(client: SecretsManagerClient, secretId: string, kind: CliRotationKind<unknown>, deps: unknown, plan: RollbackPlan, err: CliError): Promise<CliError> {
+  const current = await readValue(client, secretId, { stage: AWSCURRENT }).catch(() => undefined);
+  const logsIn = current === undefined ? undefined : await kind.module.logsIn!(deps, secretId, current.value).catch(() => undefined);
+  const state =
+    logsIn === true
+      ? `AWSCURRENT (${current!.versionId}) still logs in`
+      : `the server ${logsIn === false ? 'no longer takes' : 'may no longer take'} AWSCURRENT's password${current === undefined ? '' : ` (version ${current.versionId})`}: repair it with secrets rotate ${kind.module.kind}, which finishes onto the version whose password logs in`;
+  return new CliError('CONFLICT', `${err.message}. The role's password had already been set back to version ${plan.toVersionId}'s; ${state}`, { cause: err });
+}
+
 /** `secrets rollback <kind>`. */
 /** Writes stay in the primary region: a write refused because the region holds a replica names the primary. */
 export async function rollbackCommand(ctx: CommandContext): Promise<number> {
@@ -170,7 +185,12 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
         throw cliErrorOf(err, secretId);
       }
     }
-    warnings = await rollback(client, secretId, plan, mode);
+    try {
+      warnings = await rollback(client, secretId, plan, mode);
+    } catch (err) {
+      if (credential?.action !== 'set-then-switch' || !(err instanceof CliError) || err.code !== 'CONFLICT') throw err;
+      throw await passwordSetButNotSwitched(client, secretId, kind, built!.deps, plan, err);
+    }
   } finally {
     await built?.close();
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
@@ -94,6 +94,38 @@ describe('secrets rollback database-password', () => {
     expect(after.versionId).toBe(before.versionId);
     expect(await postgresLogsIn(after.value)).toBe(true);
     expect(await postgresLogsIn(rotated.value)).toBe(false);
+  });
+
+  it('single-user: says the role has the restored password, and how to repair, when its label move loses to another switch', async () => {
+    const s = await scenario();
+    const before = await currentOf(s.ids.database);
+    expect((await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd })).code).toBe(0);
+    const client = localClient(lsm);
+    // Another rotation wins the switch after the rollback set the password back: its password is no longer the role's.
+    const lost = s.dbUrl(s.role, `canary-db-lost-${randomBytes(8).toString('hex')}`);
+    scan.secret(lost);
+    scan.secret(decodeURIComponent(new URL(lost).password));
+    const other = (await client.send(new PutSecretValueCommand({ SecretId: s.ids.database, SecretString: lost, VersionStages: ['OTHER_ROTATION'] }))).VersionId!;
+
+    const { code, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], {
+      cwd: s.cwd,
+      faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSCURRENT') {
+            const from = (await currentOf(s.ids.database)).versionId;
+            await client.send(new UpdateSecretVersionStageCommand({ SecretId: s.ids.database, VersionStage: 'AWSCURRENT', MoveToVersionId: other, RemoveFromVersionId: from }));
+          }
+        },
+      },
+    });
+
+    expect(code).toBe(1);
+    expect(stderr).toContain(`The role's password had already been set back to version ${before.versionId}'s; the server no longer takes AWSCURRENT's password (version ${other}): repair it with secrets rotate database-password`);
+    expect(await postgresLogsIn(before.value)).toBe(true);
+
+    const repaired = await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(await postgresLogsIn((await currentOf(s.ids.database)).value)).toBe(true);
   });
 
   it('alternating-users: switches back to the previous role, which still logs in, and changes no password', async () => {
