@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AWSCURRENT, readValue, readVersions, type RotationModule, type VersionValue } from '../rotation/index.js';
+import { AWSCURRENT, readValue, type RotationModule, type VersionValue } from '../rotation/index.js';
 import type { RollbackPlan } from './commands/rollback.js';
 import { CliError } from './errors.js';
 
@@ -11,9 +11,10 @@ import { CliError } from './errors.js';
  *   has not run, or left the old password valid, as Redis does); otherwise it must be finished;
  * - another user (alternating-users): switch back, if the previous role's password still logs in
  *   (the rotation after next changes it);
- * - the same user (single-user, Redis): the role's password is set back to the previous value
- *   first (the rotation's own setSecret, with AWSPREVIOUS as the value to apply), then the labels
- *   move; stopped in between, `secrets rotate` repairs onto the version that logs in.
+ * - the same user (single-user, Redis): a rotation whose new value is AWSPREVIOUS's (see
+ *   rollBackSameUser in commands/rollback.ts): claimed first, the password set back at the
+ *   server while the claim holds, then AWSCURRENT moves; stopped in between, it is an unfinished
+ *   rotation that `secrets rotate` finishes.
  */
 export type CredentialRollback =
   | { readonly action: 'cancel' }
@@ -46,18 +47,4 @@ export async function planCredentialRollback<D>(
     'CONFLICT',
     `Cannot roll ${secretId} back to version ${plan.toVersionId}: its role's password has been changed since (by a later rotation), so it no longer logs in. Rotate instead: secrets rotate ${module.kind}. Nothing changed`,
   );
-}
-
-/**
- * The password step of a same-user rollback, right before the labels move: the previous value
- * applied at the server with the module's setSecret (ALTER ROLE as the role itself or the master;
- * ACL SETUSER adding it back). Re-checks first that no rotation has claimed the secret since the
- * plan: a claim holder is never overridden.
- */
-export async function applyRollbackPassword<D>(client: SecretsManagerClient, secretId: string, module: RotationModule<D>, deps: D, r: Extract<CredentialRollback, { action: 'set-then-switch' }>): Promise<void> {
-  const versions = await readVersions(client, secretId);
-  if (versions.unfinished !== undefined || versions.current?.versionId !== r.current.versionId) {
-    throw new CliError('CONFLICT', `${secretId} changed since the rollback was planned (a rotation or rollback started); nothing changed. Check with: secrets status`);
-  }
-  await module.setSecret({ client, secretId, versionId: r.previous.versionId, deps, current: r.current, pending: r.previous });
 }

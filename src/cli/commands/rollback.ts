@@ -1,13 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError, errorCode } from '../../engine/index.js';
-import { AWSCURRENT, AWSPENDING, moveStage, readValue, readVersions, ROLLED_BACK, ROTATION_IMMEDIATE, type FinishMode } from '../../rotation/index.js';
+import { AWSCURRENT, AWSPENDING, moveStage, readValue, readVersions, ROLLED_BACK, RotationError, ROTATION_IMMEDIATE, runRotation, type FinishMode, type RotationModule, type VersionValue } from '../../rotation/index.js';
 import { readAdminToken } from '../admin-token.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
 import { notifyRefresh, type Notified } from '../notify-refresh.js';
-import { applyRollbackPassword, planCredentialRollback, type CredentialRollback } from '../credential-rollback.js';
+import { planCredentialRollback, type CredentialRollback } from '../credential-rollback.js';
 import { cliRotationKind, cliRotationKinds, type CliRotationKind } from '../rotation-kinds.js';
 import { cliErrorOf } from '../rotation-failure.js';
 import { replicaWriteRefusal } from '../replication.js';
@@ -82,12 +83,55 @@ export async function rollback(client: SecretsManagerClient, secretId: string, p
     }
     throw cliErrorOf(err, secretId);
   }
+  return labelRolledBack(client, secretId, plan, to);
+}
+
+/** ROLLED_BACK onto the version rolled away from; a failure only warns (AWSCURRENT has moved). */
+async function labelRolledBack(client: SecretsManagerClient, secretId: string, plan: RollbackPlan, restoredTo: string): Promise<string[]> {
   try {
-    await moveStage(client, secretId, ROLLED_BACK, { to: from, from: plan.rolledBackHolder });
+    await moveStage(client, secretId, ROLLED_BACK, { to: plan.fromVersionId, from: plan.rolledBackHolder });
     return [];
   } catch (err) {
-    return [`the rollback is committed (AWSCURRENT of ${secretId} is now ${to}); could not label version ${from} ${ROLLED_BACK} (${classifyAwsError(err).code}), so rolling back again will not be noticed`];
+    return [`the rollback is committed (AWSCURRENT of ${secretId} is now ${restoredTo}); could not label version ${plan.fromVersionId} ${ROLLED_BACK} (${classifyAwsError(err).code}), so rolling back again will not be noticed`];
   }
+}
+
+/**
+ * A same-user rollback (single-user database password, Redis) changes the server, so it runs as
+ * a rotation whose new value is the previous version's: a new version holding that password is
+ * claimed (AWSPENDING, arbitrated by Secrets Manager), the password is set back at the server
+ * only while the claim holds, and AWSCURRENT moves naming the version it moves from. A rotation
+ * running at the same time either holds the claim (this stops before any effect) or loses it
+ * (it stops before its own); stopped half way, the rollback is an unfinished rotation that
+ * `secrets rotate` finishes, or `secrets rollback` cancels while AWSCURRENT still logs in.
+ */
+async function rollBackSameUser(input: {
+  readonly client: SecretsManagerClient;
+  readonly secretId: string;
+  readonly kind: CliRotationKind<unknown>;
+  readonly deps: unknown;
+  readonly plan: RollbackPlan;
+  readonly mode: FinishMode;
+  readonly previous: VersionValue;
+  readonly now: () => number;
+}): Promise<{ readonly versionId: string; readonly warnings: string[] }> {
+  const { client, secretId, kind, deps, plan, mode, previous, now } = input;
+  const versionId = randomUUID();
+  const module: RotationModule<unknown> = { ...kind.module, newValue: async () => previous.value };
+  let setBack = false;
+  try {
+    await runRotation({ module, client, secretId, versionId, deps, mode, now, onStep: (step) => (setBack ||= step === 'setSecret') });
+  } catch (err) {
+    const base = cliErrorOf(err, secretId);
+    if (base.code === 'CONFLICT' && setBack) throw await passwordSetButNotSwitched(client, secretId, kind, deps, plan, base);
+    const where = setBack
+      ? `; the role's password is set back, the labels are not: finish with secrets rotate ${kind.module.kind} (it resumes version ${versionId})`
+      : err instanceof RotationError && err.code === 'ROTATION_IN_PROGRESS'
+        ? ''
+        : `; version ${versionId} may be pending: secrets rotate ${kind.module.kind} finishes it, secrets rollback ${kind.module.kind} cancels it`;
+    throw new CliError(base.code, `${base.message}${where}`, { cause: err });
+  }
+  return { versionId, warnings: await labelRolledBack(client, secretId, plan, versionId) };
 }
 
 /**
@@ -161,6 +205,8 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
   // Database and Redis passwords: decided before asking, and built (connections, master secret) before too.
   const built = kind.module.logsIn === undefined ? undefined : await buildCredentialDeps(ctx, kind, client, secretId);
   let warnings: string[];
+  // The version made current: AWSPREVIOUS, or for the same user a new version holding its password (see rollBackSameUser).
+  let restoredTo = plan.toVersionId;
   try {
     const credential = built === undefined ? undefined : await credentialPlan(client, secretId, kind, built.deps, plan);
     const effect =
@@ -179,22 +225,16 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
     await samePlanStill(client, secretId, plan);
 
     if (credential?.action === 'set-then-switch') {
-      try {
-        await applyRollbackPassword(client, secretId, kind.module, built!.deps, credential);
-      } catch (err) {
-        throw cliErrorOf(err, secretId);
-      }
-    }
-    try {
+      const restored = await rollBackSameUser({ client, secretId, kind, deps: built!.deps, plan, mode, previous: credential.previous, now: deps.now });
+      restoredTo = restored.versionId;
+      warnings = restored.warnings;
+    } else {
       warnings = await rollback(client, secretId, plan, mode);
-    } catch (err) {
-      if (credential?.action !== 'set-then-switch' || !(err instanceof CliError) || err.code !== 'CONFLICT') throw err;
-      throw await passwordSetButNotSwitched(client, secretId, kind, built!.deps, plan, err);
     }
   } finally {
     await built?.close();
   }
-  const committed = plan.action === 'cancel' ? `the rotation to ${plan.fromVersionId} is cancelled` : `the rollback is committed (AWSCURRENT of ${secretId} is now ${plan.toVersionId})`;
+  const committed = plan.action === 'cancel' ? `the rotation to ${plan.fromVersionId} is cancelled` : `the rollback is committed (AWSCURRENT of ${secretId} is now ${restoredTo})`;
   const logPath = resolve(deps.cwd, options['rotation-log'] ?? rotationLogPath(kind.module.kind));
   try {
     await appendRotationLog(logPath, {
@@ -202,7 +242,8 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
       action: plan.action,
       secretId,
       fromVersionId: plan.fromVersionId,
-      toVersionId: plan.toVersionId,
+      toVersionId: restoredTo,
+      ...(restoredTo !== plan.toVersionId && { restoredFromVersionId: plan.toVersionId }),
       ...(plan.action === 'rollback' && { strategy: mode }),
       caller: await deps.callerArn(globals.aws),
     });
@@ -232,9 +273,20 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
   const head =
     plan.action === 'cancel'
       ? `Cancelled the unfinished rotation of ${secretId}: version ${plan.fromVersionId} is no longer AWSPENDING; AWSCURRENT stays ${plan.toVersionId}`
-      : `Rolled back ${secretId} (${mode}): AWSCURRENT ${plan.fromVersionId} -> ${plan.toVersionId}`;
+      : `Rolled back ${secretId} (${mode}): AWSCURRENT ${plan.fromVersionId} -> ${restoredTo}${restoredTo === plan.toVersionId ? '' : ` (version ${plan.toVersionId}'s password, set back at the server)`}`;
   ctx.out(
-    { secretId, action: plan.action, strategy: mode, fromVersionId: plan.fromVersionId, toVersionId: plan.toVersionId, notified, refreshed, nextSteps, warnings },
+    {
+      secretId,
+      action: plan.action,
+      strategy: mode,
+      fromVersionId: plan.fromVersionId,
+      toVersionId: restoredTo,
+      ...(restoredTo !== plan.toVersionId && { restoredFromVersionId: plan.toVersionId }),
+      notified,
+      refreshed,
+      nextSteps,
+      warnings,
+    },
     [head, ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (HTTP ${n.status || 'unreachable'})`}`), ...nextSteps, ''].join('\n'),
   );
   return EXIT_CODES.OK;

@@ -80,18 +80,22 @@ async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
 }
 
 describe('secrets rollback database-password', () => {
-  it('single-user: sets the role password back, then moves AWSCURRENT back; only the restored password logs in', async () => {
+  it('single-user: a rotation back to the previous password (claimed, set at the server, switched); only the restored password logs in', async () => {
     const s = await scenario();
     const before = await currentOf(s.ids.database);
     expect((await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd })).code).toBe(0);
     const rotated = await currentOf(s.ids.database);
 
-    const { code, stdout, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
+    const { code, stdout, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project, '--json'], { cwd: s.cwd });
 
     expect(code, stderr).toBe(0);
-    expect(stdout).toContain(`Rolled back ${s.ids.database} (immediate): AWSCURRENT ${rotated.versionId} -> ${before.versionId}`);
     const after = await currentOf(s.ids.database);
-    expect(after.versionId).toBe(before.versionId);
+    // A new version holds the previous password: the claim needs a version that is neither current nor previous.
+    expect(after.value).toBe(before.value);
+    expect(JSON.parse(stdout)).toMatchObject({ action: 'rollback', fromVersionId: rotated.versionId, toVersionId: after.versionId, restoredFromVersionId: before.versionId });
+    const stages = await stagesOf(s.ids.database);
+    expect(stages[after.versionId]).toEqual(['AWSCURRENT', 'ROTATION_IMMEDIATE', expect.stringMatching(/^SWITCHED_AT_/)]);
+    expect(stages[rotated.versionId]).toEqual(['AWSPREVIOUS', 'ROLLED_BACK']);
     expect(await postgresLogsIn(after.value)).toBe(true);
     expect(await postgresLogsIn(rotated.value)).toBe(false);
   });
@@ -126,6 +130,43 @@ describe('secrets rollback database-password', () => {
     const repaired = await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
     expect(repaired.code, repaired.stderr).toBe(0);
     expect(await postgresLogsIn((await currentOf(s.ids.database)).value)).toBe(true);
+  });
+
+  it('single-user: stops before any effect when a rotation claims the secret first, and that rotation finishes', async () => {
+    const s = await scenario();
+    expect((await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd })).code).toBe(0);
+    const rotated = await currentOf(s.ids.database);
+    const client = localClient(lsm);
+    const theirs = s.dbUrl(s.role, `canary-db-theirs-${randomBytes(8).toString('hex')}`);
+    scan.secret(theirs);
+    scan.secret(decodeURIComponent(new URL(theirs).password));
+    let claimed: string | undefined;
+
+    // Another rotation claims AWSPENDING right before the rollback's own version is put (after its confirmation and re-read).
+    const { code, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], {
+      cwd: s.cwd,
+      faults: {
+        beforeSend: async (_n, name) => {
+          if (claimed === undefined && name === 'PutSecretValueCommand') {
+            claimed = (await client.send(new PutSecretValueCommand({ SecretId: s.ids.database, SecretString: theirs, VersionStages: ['AWSPENDING'] }))).VersionId!;
+          }
+        },
+      },
+    });
+
+    expect(code).toBe(1);
+    expect(stderr).toContain(`version ${claimed} holds it`);
+    expect(stderr).toContain('nothing changed');
+    const stages = await stagesOf(s.ids.database);
+    expect(stages[rotated.versionId]).toContain('AWSCURRENT');
+    expect(stages[claimed!]).toEqual(['AWSPENDING']);
+    expect(Object.values(stages).flat().filter((l) => l.startsWith('ROTATION_CANDIDATE_'))).toEqual([]);
+    expect(await postgresLogsIn(rotated.value)).toBe(true);
+    // The rotation that won goes on: a re-run resumes it.
+    const finished = await secretsCli(['rotate', 'database-password', '--yes', '--force', '--project', s.project], { cwd: s.cwd });
+    expect(finished.code, finished.stderr).toBe(0);
+    expect((await currentOf(s.ids.database)).versionId).toBe(claimed);
+    expect(await postgresLogsIn(theirs)).toBe(true);
   });
 
   it('alternating-users: switches back to the previous role, which still logs in, and changes no password', async () => {
@@ -190,7 +231,7 @@ describe('secrets rollback redis-password', () => {
 
     expect(code, stderr).toBe(0);
     const after = await currentOf(s.ids.redis);
-    expect(after.versionId).toBe(before.versionId);
+    expect(after.value).toBe(before.value);
     expect(await redisLogsIn(after.value)).toBe(true);
   });
 });
