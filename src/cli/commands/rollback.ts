@@ -86,6 +86,33 @@ export async function rollback(client: SecretsManagerClient, secretId: string, p
   return labelRolledBack(client, secretId, plan, to);
 }
 
+/**
+ * Cancels an unfinished rotation of a database or Redis password only while AWSCURRENT's password
+ * logs in: checked again right before the cancel (the rotation may have set its password at the
+ * server while the operator was asked), and after it, since the rotation's setSecret may land
+ * between that check and the cancel. Found taken after the cancel, the claim is given back to the
+ * rotation's version (the move Secrets Manager refuses if anyone else claimed meanwhile), so the
+ * rotation can be finished: a cancel never leaves AWSCURRENT on a password the server refuses.
+ */
+async function cancelCredentialRotation(client: SecretsManagerClient, secretId: string, kind: CliRotationKind<unknown>, deps: unknown, plan: RollbackPlan, mode: FinishMode): Promise<string[]> {
+  const currentLogsIn = async () => {
+    const current = await readValue(client, secretId, { stage: AWSCURRENT });
+    return current !== undefined && (await kind.module.logsIn!(deps, secretId, current.value));
+  };
+  const finishIt = `finish it instead: secrets rotate ${kind.module.kind}`;
+  try {
+    if (!(await currentLogsIn())) {
+      throw new CliError('CONFLICT', `Cannot cancel the unfinished rotation of ${secretId}: the server took version ${plan.fromVersionId}'s password while you were asked, so AWSCURRENT's no longer logs in; ${finishIt}. Nothing changed`);
+    }
+    const warnings = await rollback(client, secretId, plan, mode);
+    if (await currentLogsIn()) return warnings;
+    await moveStage(client, secretId, AWSPENDING, { to: plan.fromVersionId, from: undefined });
+  } catch (err) {
+    throw cliErrorOf(err, secretId);
+  }
+  throw new CliError('CONFLICT', `The rotation of ${secretId} set version ${plan.fromVersionId}'s password at the server as the cancel landed, so AWSCURRENT's no longer logs in: the cancel is undone (version ${plan.fromVersionId} holds AWSPENDING again); ${finishIt}`);
+}
+
 /** ROLLED_BACK onto the version rolled away from; a failure only warns (AWSCURRENT has moved). */
 async function labelRolledBack(client: SecretsManagerClient, secretId: string, plan: RollbackPlan, restoredTo: string): Promise<string[]> {
   try {
@@ -228,6 +255,8 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
       const restored = await rollBackSameUser({ client, secretId, kind, deps: built!.deps, plan, mode, previous: credential.previous, now: deps.now });
       restoredTo = restored.versionId;
       warnings = restored.warnings;
+    } else if (credential?.action === 'cancel') {
+      warnings = await cancelCredentialRotation(client, secretId, kind, built!.deps, plan, mode);
     } else {
       warnings = await rollback(client, secretId, plan, mode);
     }

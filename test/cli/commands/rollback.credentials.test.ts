@@ -217,6 +217,57 @@ describe('secrets rollback database-password', () => {
   });
 });
 
+describe('secrets rollback cancelling a password rotation as its password reaches the server', () => {
+  async function stoppedRotation() {
+    const s = await scenario();
+    const pending = `canary-pending-${randomBytes(8).toString('hex')}`;
+    scan.secret(pending);
+    const versionId = (await localClient(lsm).send(new PutSecretValueCommand({ SecretId: s.ids.database, SecretString: s.dbUrl(s.role, pending), VersionStages: ['AWSPENDING'] }))).VersionId!;
+    return { s, pending, versionId };
+  }
+
+  it('looks again after the question: the rotation set its password meanwhile, so it refuses and changes nothing', async () => {
+    const { s, pending, versionId } = await stoppedRotation();
+    const before = await stagesOf(s.ids.database);
+
+    const refused = await secretsCli(['rollback', 'database-password', '--project', s.project], {
+      cwd: s.cwd,
+      confirm: async () => {
+        await setRolePassword(cluster.serverUrl, s.role, pending);
+        return true;
+      },
+    });
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`the server took version ${versionId}'s password while you were asked`);
+    expect(refused.stderr).toContain('finish it instead: secrets rotate database-password. Nothing changed');
+    expect(await stagesOf(s.ids.database)).toEqual(before);
+  });
+
+  it('gives the claim back when the password reached the server as the cancel landed, so the rotation can be finished', async () => {
+    const { s, pending, versionId } = await stoppedRotation();
+    const before = await stagesOf(s.ids.database);
+
+    const undone = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], {
+      cwd: s.cwd,
+      faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSPENDING' && input.MoveToVersionId === undefined) {
+            await setRolePassword(cluster.serverUrl, s.role, pending);
+          }
+        },
+      },
+    });
+
+    expect(undone.code).toBe(1);
+    expect(undone.stderr).toContain(`the cancel is undone (version ${versionId} holds AWSPENDING again); finish it instead: secrets rotate database-password`);
+    expect(await stagesOf(s.ids.database)).toEqual(before);
+    expect((await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd })).code).toBe(0);
+    expect((await currentOf(s.ids.database)).versionId).toBe(versionId);
+    expect(await postgresLogsIn((await currentOf(s.ids.database)).value)).toBe(true);
+  });
+});
+
 describe('secrets rollback redis-password', () => {
   it('adds the previous password back to the ACL user, then moves AWSCURRENT back', async () => {
     const s = await scenario();
