@@ -181,12 +181,12 @@ describe('createFailureThrottle with Redis down', () => {
     const fromMemory = [];
     for (let i = 0; i < 5; i++) fromMemory.push(await throttle.decide('m3', 'wrong'));
 
-    expect(fromMemory.map((d) => [d.blocked, d.store])).toEqual([
-      [false, 'memory'],
-      [false, 'memory'],
-      [false, 'memory'],
-      [true, 'memory'],
-      [true, 'memory'],
+    expect(fromMemory.map((d) => [d.blocked, d.attempts, d.remaining, d.store])).toEqual([
+      [false, 8, 2, 'memory'],
+      [false, 9, 1, 'memory'],
+      [false, 10, 0, 'memory'],
+      [true, 10, 0, 'memory'],
+      [true, 10, 0, 'memory'],
     ]);
     await up();
   });
@@ -203,7 +203,8 @@ describe('createFailureThrottle with Redis down', () => {
     await until(async () => (await redis.hget(`${keyPrefix}s`, 'n')) === '3');
     const settled = await throttle.decide('s', 'right');
 
-    expect(next.store).toBe('redis');
+    // Before the settlements land, Redis's count (0) plus what memory answered: still locked out.
+    expect(next).toMatchObject({ blocked: true, store: 'redis', attempts: 3 });
     expect(settled).toMatchObject({ blocked: true, store: 'redis', attempts: 3 });
     expect(await redis.hlen(`${keyPrefix}s`)).toBe(4); // n and the three reservations
   });
@@ -277,11 +278,12 @@ describe('createFailureThrottle with Redis down', () => {
     }
   });
 
-  it('forgets a client on unlock: its memory count and what it owed Redis', async () => {
+  it('forgets a client on unlock: its memory count and what it owed Redis, and only that client\'s', async () => {
     await server.stop();
     const keyPrefix = prefix();
     const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix });
     await throttle.decide('203.0.113.5', 'wrong');
+    await throttle.decide('203.0.113.6', 'wrong');
     await throttle.decide('203.0.113.5', 'wrong');
     expect((await throttle.peek('203.0.113.5')).blocked).toBe(true);
 
@@ -290,7 +292,41 @@ describe('createFailureThrottle with Redis down', () => {
     expect((await throttle.peek('203.0.113.5')).blocked).toBe(false);
     await up();
     await throttle.decide('203.0.113.5', 'right');
+    // What 203.0.113.6 was owed is paid after the reply; 203.0.113.5's, before it in line, was dropped.
+    await until(async () => (await redis.hget(`${keyPrefix}203.0.113.6`, 'n')) === '1');
     expect(await redis.exists(`${keyPrefix}203.0.113.5`)).toBe(0);
+  });
+
+  it('owes Redis at most maxOwed calls while it does not answer, dropping the oldest', async () => {
+    await server.stop();
+    const keyPrefix = prefix();
+    let n = 0;
+    const throttle = createFailureThrottle({ redis, maxFailures: 5, windowMs: 60_000, keyPrefix, maxOwed: 2, newId: () => `owed-${++n}` });
+    for (let i = 0; i < 3; i++) await throttle.decide('o', 'wrong');
+    await up();
+
+    await throttle.decide('o', 'right');
+    // Paid in order: by the time the last is in Redis, any older one still owed would be too.
+    await until(async () => (await redis.hexists(`${keyPrefix}o`, 'owed-3')) === 1);
+
+    expect(await redis.hmget(`${keyPrefix}o`, 'n', 'owed-1', 'owed-2')).toEqual(['2', null, '1']);
+  });
+
+  it('drops what it owed Redis for a window that has ended: an old typo is not counted in a new window', async () => {
+    await server.stop();
+    const clock = new FakeClock();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 3, windowMs: 60_000, keyPrefix, clock });
+    await throttle.decide('e', 'wrong');
+    await throttle.decide('e', 'wrong');
+    await clock.advance(60_000);
+    await up();
+
+    // Anything paid after this reply is sent on this connection before the next command.
+    const right = await throttle.decide('e', 'right');
+
+    expect(right).toMatchObject({ blocked: false, attempts: 0, store: 'redis' });
+    expect(await redis.exists(`${keyPrefix}e`)).toBe(0);
   });
 
   it('keeps a bounded table of clients', async () => {
@@ -300,7 +336,7 @@ describe('createFailureThrottle with Redis down', () => {
     for (const c of ['a', 'b', 'c', 'd']) await throttle.decide(c, 'wrong');
 
     expect((await throttle.peek('a')).blocked).toBe(false);
-    expect((await throttle.peek('d')).blocked).toBe(true);
+    expect(await Promise.all(['b', 'c', 'd'].map(async (c) => (await throttle.peek(c)).blocked))).toEqual([true, true, true]);
     await up();
   });
 });
