@@ -72,8 +72,10 @@ describe('unlockAddress', () => {
     await redis.pexpire(`${keyPrefix}203.0.113.7`, 300_000);
     await redis.set(`${keyPrefix}::ffff:203.0.113.7`, '4', 'PX', 100_000);
     const received: string[] = [];
-    listener.on('message', (ch: string, m: string) => ch === UNLOCK_CHANNEL && received.push(m));
-    await listener.subscribe(UNLOCK_CHANNEL);
+    // The documented channel, spelled out: instances and CLIs of other versions listen and publish there.
+    expect(UNLOCK_CHANNEL).toBe('admin-auth:unlock');
+    listener.on('message', (ch: string, m: string) => ch === 'admin-auth:unlock' && received.push(m));
+    await listener.subscribe('admin-auth:unlock');
 
     const result = await unlockAddress(redis, { address: '203.0.113.7', by: 'ops@host', now: () => Date.parse('2026-01-01T00:00:00Z'), keyPrefix });
 

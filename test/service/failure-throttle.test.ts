@@ -225,6 +225,26 @@ describe('createFailureThrottle with Redis down', () => {
     expect(right).toMatchObject({ blocked: false, store: 'redis', attempts: 1, remaining: 1 });
   });
 
+  it('gives back a wrong credential memory refused whose script reached Redis late and was counted there', async () => {
+    await up();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix, redisTimeoutMs: 100, guessTimeoutMs: 100 });
+    await throttle.decide('gb', 'wrong');
+    await throttle.decide('gb', 'wrong');
+    // An operator clears the key by hand (no unlock notice): memory still holds the lockout.
+    await redis.del(`${keyPrefix}gb`);
+    server.pause();
+    const refused = await throttle.decide('gb', 'wrong'); // memory refuses; its script waits in the socket
+    server.resume();
+    await until(async () => (await redis.hget(`${keyPrefix}gb`, 'n')) === '1'); // the late script ran, with room to count it
+
+    const right = await throttle.decide('gb', 'right'); // Redis answers: the give-back is sent after it
+
+    expect(refused).toMatchObject({ blocked: true, store: 'memory' });
+    expect(right).toMatchObject({ blocked: false, store: 'redis' });
+    expect(await redis.exists(`${keyPrefix}gb`)).toBe(0);
+  });
+
   it('makes a right and a wrong token wait for a slow Redis alike, so a client Redis locked out learns nothing from 200 against 429', async () => {
     const clock = new FakeClock();
     let answer: ((reply: unknown) => void)[] = [];
