@@ -629,6 +629,26 @@ describe('createFailureThrottle against a stand-in for Redis that answers when t
     expect(r.calls.filter((c) => c.script === 'settle').map((c) => c.client)).toEqual(['203.0.113.4']);
   });
 
+  it('keeps owing a settlement whose call failed, and sends it again after Redis\'s next reply', async () => {
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, clock: new FakeClock(), newId: () => 'typo' });
+    r.refusing = true;
+    await throttle.decide('203.0.113.10', 'wrong'); // answered from memory: a settlement is owed
+    r.refusing = false;
+    const answeredOnce = async () => {
+      const decision = throttle.decide('203.0.113.11', 'right');
+      r.open('decide')[0]!.answer([0, -2, 0]);
+      await decision;
+    };
+
+    await answeredOnce();
+    r.open('settle')[0]!.fail(Object.assign(new Error('Connection is closed.'), { code: 'ECONNRESET' }));
+    await settle();
+    await answeredOnce();
+
+    expect(r.open('settle').map((c) => [c.client, c.argv[3]])).toEqual([['203.0.113.10', 'typo']]);
+  });
+
   it('goes on paying other clients\' settlements when an unlock drops the one in flight', async () => {
     const r = standIn();
     let n = 0;
