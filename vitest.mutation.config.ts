@@ -2,12 +2,16 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The tests StrykerJS runs against each mutant (`npm run mutation`): the engine's own, the CLI's
- * in-process tests for rotate and rollback, and the rotation protocol's (src/rotation) that they
- * delegate to. Left out: the 300-instance fleet scenario (seconds per run, and every rule it
- * relies on has a unit test), rotate's fault-injection loops (some 200 CLI runs per mutant; each
- * rule they prove has a single-run test), tests that spawn processes, which run unmutated code,
- * and rotate.credentials.test.ts, which starts a PostgreSQL cluster (rotate.after-commit.test.ts
- * covers the same paths of rotate.ts against a Redis of its own).
+ * in-process tests for rotate and rollback, the rotation protocol's (src/rotation) that they
+ * delegate to, and the admin throttle's and unlock's (src/service/failure-throttle.ts,
+ * src/admin-lockout/unlock.ts). Left out: the 300-instance fleet scenario (seconds per run, and
+ * every rule it relies on has a unit test), rotate's fault-injection loops (some 200 CLI runs per
+ * mutant; each rule they prove has a single-run test), tests that spawn processes, which run
+ * unmutated code, rotate.credentials.test.ts, which starts a PostgreSQL cluster
+ * (rotate.after-commit.test.ts covers the same paths of rotate.ts against a Redis of its own), and
+ * admin-auth.redis-faults.test.ts (two minutes a run, most of it two load scenarios through a
+ * Redis pause, and nearly every throttle mutant is covered by them; the throttle's own tests
+ * drive the same pauses, refusals and late replies one request at a time).
  */
 const ALL_TESTS = [
   'test/engine/**/*.test.ts',
@@ -25,6 +29,12 @@ const ALL_TESTS = [
   'test/rotation/url-safe-token.test.ts',
   'test/rotation/unclear-outcome.test.ts',
   'test/rotation/lambda-rotation.test.ts',
+  'test/service/failure-throttle.test.ts',
+  'test/service/failure-throttle.model.test.ts',
+  'test/service/admin-auth.test.ts',
+  'test/service/unlock-listener.test.ts',
+  'test/admin-lockout/unlock.test.ts',
+  'test/cli/commands/unlock.test.ts',
 ];
 
 /**

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFailureThrottle } from '../../src/service/failure-throttle.js';
+import { createFailureThrottle, DEFAULT_THROTTLE_KEY_PREFIX, THROTTLE_SCRIPTS, type Decision } from '../../src/service/failure-throttle.js';
 import { REDIS_CLIENT_OPTIONS } from '../../src/service/redis-connection.js';
-import { FakeClock } from '../support/fake-clock.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { FakeClock, settle } from '../support/fake-clock.js';
 import { waitFor } from './support/wait-for.js';
 import { SHARED_REDIS_URL, startThrowawayRedis, whenRedisReady, type ThrowawayRedis } from './support/redis-server.js';
 
@@ -181,12 +182,12 @@ describe('createFailureThrottle with Redis down', () => {
     const fromMemory = [];
     for (let i = 0; i < 5; i++) fromMemory.push(await throttle.decide('m3', 'wrong'));
 
-    expect(fromMemory.map((d) => [d.blocked, d.store])).toEqual([
-      [false, 'memory'],
-      [false, 'memory'],
-      [false, 'memory'],
-      [true, 'memory'],
-      [true, 'memory'],
+    expect(fromMemory.map((d) => [d.blocked, d.attempts, d.remaining, d.store])).toEqual([
+      [false, 8, 2, 'memory'],
+      [false, 9, 1, 'memory'],
+      [false, 10, 0, 'memory'],
+      [true, 10, 0, 'memory'],
+      [true, 10, 0, 'memory'],
     ]);
     await up();
   });
@@ -203,7 +204,8 @@ describe('createFailureThrottle with Redis down', () => {
     await until(async () => (await redis.hget(`${keyPrefix}s`, 'n')) === '3');
     const settled = await throttle.decide('s', 'right');
 
-    expect(next.store).toBe('redis');
+    // Before the settlements land, Redis's count (0) plus what memory answered: still locked out.
+    expect(next).toMatchObject({ blocked: true, store: 'redis', attempts: 3 });
     expect(settled).toMatchObject({ blocked: true, store: 'redis', attempts: 3 });
     expect(await redis.hlen(`${keyPrefix}s`)).toBe(4); // n and the three reservations
   });
@@ -221,6 +223,26 @@ describe('createFailureThrottle with Redis down', () => {
 
     expect(typo).toMatchObject({ blocked: false, store: 'memory' });
     expect(right).toMatchObject({ blocked: false, store: 'redis', attempts: 1, remaining: 1 });
+  });
+
+  it('gives back a wrong credential memory refused whose script reached Redis late and was counted there', async () => {
+    await up();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix, redisTimeoutMs: 100, guessTimeoutMs: 100 });
+    await throttle.decide('gb', 'wrong');
+    await throttle.decide('gb', 'wrong');
+    // An operator clears the key by hand (no unlock notice): memory still holds the lockout.
+    await redis.del(`${keyPrefix}gb`);
+    server.pause();
+    const refused = await throttle.decide('gb', 'wrong'); // memory refuses; its script waits in the socket
+    server.resume();
+    await until(async () => (await redis.hget(`${keyPrefix}gb`, 'n')) === '1'); // the late script ran, with room to count it
+
+    const right = await throttle.decide('gb', 'right'); // Redis answers: the give-back is sent after it
+
+    expect(refused).toMatchObject({ blocked: true, store: 'memory' });
+    expect(right).toMatchObject({ blocked: false, store: 'redis' });
+    expect(await redis.exists(`${keyPrefix}gb`)).toBe(0);
   });
 
   it('makes a right and a wrong token wait for a slow Redis alike, so a client Redis locked out learns nothing from 200 against 429', async () => {
@@ -277,11 +299,12 @@ describe('createFailureThrottle with Redis down', () => {
     }
   });
 
-  it('forgets a client on unlock: its memory count and what it owed Redis', async () => {
+  it('forgets a client on unlock: its memory count and what it owed Redis, and only that client\'s', async () => {
     await server.stop();
     const keyPrefix = prefix();
     const throttle = createFailureThrottle({ redis, maxFailures: 2, windowMs: 60_000, keyPrefix });
     await throttle.decide('203.0.113.5', 'wrong');
+    await throttle.decide('203.0.113.6', 'wrong');
     await throttle.decide('203.0.113.5', 'wrong');
     expect((await throttle.peek('203.0.113.5')).blocked).toBe(true);
 
@@ -290,7 +313,41 @@ describe('createFailureThrottle with Redis down', () => {
     expect((await throttle.peek('203.0.113.5')).blocked).toBe(false);
     await up();
     await throttle.decide('203.0.113.5', 'right');
+    // What 203.0.113.6 was owed is paid after the reply; 203.0.113.5's, before it in line, was dropped.
+    await until(async () => (await redis.hget(`${keyPrefix}203.0.113.6`, 'n')) === '1');
     expect(await redis.exists(`${keyPrefix}203.0.113.5`)).toBe(0);
+  });
+
+  it('owes Redis at most maxOwed calls while it does not answer, dropping the oldest', async () => {
+    await server.stop();
+    const keyPrefix = prefix();
+    let n = 0;
+    const throttle = createFailureThrottle({ redis, maxFailures: 5, windowMs: 60_000, keyPrefix, maxOwed: 2, newId: () => `owed-${++n}` });
+    for (let i = 0; i < 3; i++) await throttle.decide('o', 'wrong');
+    await up();
+
+    await throttle.decide('o', 'right');
+    // Paid in order: by the time the last is in Redis, any older one still owed would be too.
+    await until(async () => (await redis.hexists(`${keyPrefix}o`, 'owed-3')) === 1);
+
+    expect(await redis.hmget(`${keyPrefix}o`, 'n', 'owed-1', 'owed-2')).toEqual(['2', null, '1']);
+  });
+
+  it('drops what it owed Redis for a window that has ended: an old typo is not counted in a new window', async () => {
+    await server.stop();
+    const clock = new FakeClock();
+    const keyPrefix = prefix();
+    const throttle = createFailureThrottle({ redis, maxFailures: 3, windowMs: 60_000, keyPrefix, clock });
+    await throttle.decide('e', 'wrong');
+    await throttle.decide('e', 'wrong');
+    await clock.advance(60_000);
+    await up();
+
+    // Anything paid after this reply is sent on this connection before the next command.
+    const right = await throttle.decide('e', 'right');
+
+    expect(right).toMatchObject({ blocked: false, attempts: 0, store: 'redis' });
+    expect(await redis.exists(`${keyPrefix}e`)).toBe(0);
   });
 
   it('keeps a bounded table of clients', async () => {
@@ -300,8 +357,328 @@ describe('createFailureThrottle with Redis down', () => {
     for (const c of ['a', 'b', 'c', 'd']) await throttle.decide(c, 'wrong');
 
     expect((await throttle.peek('a')).blocked).toBe(false);
-    expect((await throttle.peek('d')).blocked).toBe(true);
+    expect(await Promise.all(['b', 'c', 'd'].map(async (c) => (await throttle.peek(c)).blocked))).toEqual([true, true, true]);
     await up();
+  });
+});
+
+/** One script call a stand-in for Redis received; it waits until the test answers or fails it. */
+interface Call {
+  readonly script: 'decide' | 'settle' | 'giveBack';
+  readonly client: string;
+  /** What follows the key: window, limit, '1' for a wrong credential, reservation id, then the ids Redis is asked about. */
+  readonly argv: readonly string[];
+  open: boolean;
+  /** Redis's reply: the count, the window left (ms), whether this one was counted, then the ids it holds. */
+  answer(reply: unknown[]): void;
+  fail(err: Error): void;
+}
+
+/**
+ * A stand-in for the throttle's Redis connection that answers when the test says: each script call
+ * waits, or is refused at once while `refusing` is set (as ioredis refuses while disconnected).
+ */
+function standIn(): { redis: Pick<Redis, 'eval'>; calls: Call[]; open(script?: Call['script']): Call[]; refusing: boolean } {
+  const names = new Map<string, Call['script']>([
+    [THROTTLE_SCRIPTS.decide, 'decide'],
+    [THROTTLE_SCRIPTS.settle, 'settle'],
+    [THROTTLE_SCRIPTS.giveBack, 'giveBack'],
+  ]);
+  const calls: Call[] = [];
+  const stand = {
+    calls,
+    refusing: false,
+    open: (script?: Call['script']) => calls.filter((c) => c.open && (script === undefined || c.script === script)),
+    redis: {
+      eval: (script: string, _keys: number, key: string, ...args: (string | number)[]) =>
+        new Promise<unknown>((resolve, reject) => {
+          const call: Call = {
+            script: names.get(script)!,
+            client: key.slice(DEFAULT_THROTTLE_KEY_PREFIX.length),
+            argv: args.map(String),
+            open: true,
+            answer: (reply) => ((call.open = false), resolve(reply)),
+            fail: (err) => ((call.open = false), reject(err)),
+          };
+          calls.push(call);
+          if (stand.refusing) call.fail(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
+        }),
+    } as unknown as Pick<Redis, 'eval'>,
+  };
+  return stand;
+}
+
+describe('createFailureThrottle against a stand-in for Redis that answers when the test says', () => {
+  it('logs once that it cannot reach Redis, with the driver code, and once that it counts in Redis again; a refused call is not sent again', async () => {
+    const r = standIn();
+    const logger = captureLogger();
+    const throttle = createFailureThrottle({ redis: r.redis, logger, clock: new FakeClock() });
+    r.refusing = true;
+
+    // Refused: answered from memory at once (the fake clock never moves here).
+    const refused = [await throttle.decide('1.1.1.1', 'right'), await throttle.decide('1.1.1.1', 'right')];
+    expect(r.calls).toHaveLength(2);
+    r.refusing = false;
+    for (let i = 0; i < 2; i++) {
+      const decision = throttle.decide('1.1.1.1', 'right');
+      r.open()[0]!.answer([0, -2, 0]);
+      await decision;
+    }
+
+    expect(refused.map((d) => d.store)).toEqual(['memory', 'memory']);
+    expect(logger.lines.map((l) => [l.level, l.obj, l.msg])).toEqual([
+      ['warn', { event: 'throttle.redis_unavailable', code: 'ECONNREFUSED' }, expect.stringMatching(/cannot reach Redis/)],
+      ['info', { event: 'throttle.redis_recovered' }, expect.stringMatching(/counting in Redis again/)],
+    ]);
+  });
+
+  it('waits for a silent Redis on one script call, then answers from memory and logs Redis unavailable (Timeout)', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    const logger = captureLogger();
+    const throttle = createFailureThrottle({ redis: r.redis, logger, clock, redisTimeoutMs: 250, guessTimeoutMs: 2_000 });
+
+    let decision: Decision | undefined;
+    void throttle.decide('1.1.1.2', 'right').then((d) => (decision = d));
+    await clock.advance(1_999);
+    expect(decision).toBeUndefined();
+    await clock.advance(1);
+
+    expect(decision?.store).toBe('memory');
+    expect(r.calls).toHaveLength(1);
+    expect(logger.lines.map((l) => [l.level, l.obj])).toEqual([['warn', { event: 'throttle.redis_unavailable', code: 'Timeout' }]]);
+  });
+
+  it('sends the script again when ioredis gave up on it (its commandTimeout), and takes that answer', async () => {
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, clock: new FakeClock() });
+
+    const decision = throttle.decide('1.1.1.3', 'wrong');
+    r.calls[0]!.fail(new Error('Command timed out'));
+    await settle();
+    expect(r.calls).toHaveLength(2);
+    r.calls[1]!.answer([1, 600_000, 1]);
+
+    expect(await decision).toMatchObject({ blocked: false, attempts: 1, store: 'redis' });
+  });
+
+  it('answers a request without a credential after one slice of a silent Redis: nothing was compared, so nothing to hide', async () => {
+    const clock = new FakeClock();
+    const throttle = createFailureThrottle({ redis: standIn().redis, clock, redisTimeoutMs: 250, guessTimeoutMs: 2_000 });
+
+    let answeredAt = -1;
+    void throttle.peek('1.1.1.4').then(() => (answeredAt = clock.now() - started));
+    const started = clock.now();
+    await clock.advance(2_000);
+
+    expect(answeredAt).toBe(250);
+  });
+
+  it('makes a client with failures counted, but not locked out, wait for a slow Redis the full time, right token or wrong', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 10, windowMs: 60_000, redisTimeoutMs: 250, guessTimeoutMs: 2_000, clock });
+    const first = throttle.decide('8.8.4.4', 'wrong');
+    r.calls[0]!.answer([9, 60_000, 1]);
+    expect(await first).toMatchObject({ blocked: false, remaining: 1 });
+
+    // Redis answers late (after 1 s): another instance spent the last attempt meanwhile.
+    const decisions = Promise.all([throttle.decide('8.8.4.4', 'right'), throttle.decide('8.8.4.4', 'wrong')]);
+    await clock.advance(1_000);
+    for (const call of r.open()) call.answer([10, 59_000, 0]);
+    const [right, wrong] = await decisions;
+
+    expect([right.blocked, right.store, wrong.blocked, wrong.store]).toEqual([true, 'redis', true, 'redis']);
+  });
+
+  it('answers a client its own memory locked out (Redis refused, now silent) after one slice, right token or wrong', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 2, windowMs: 60_000, redisTimeoutMs: 250, guessTimeoutMs: 2_000, clock });
+    r.refusing = true;
+    await throttle.decide('9.9.4.4', 'wrong');
+    await throttle.decide('9.9.4.4', 'wrong');
+    r.refusing = false;
+
+    const answeredAt: Record<string, number> = {};
+    const started = clock.now();
+    for (const credential of ['right', 'wrong'] as const) void throttle.decide('9.9.4.4', credential).then((d) => (answeredAt[credential] = d.blocked ? clock.now() - started : -1));
+    await clock.advance(2_000);
+
+    expect(answeredAt).toEqual({ right: 250, wrong: 250 });
+  });
+
+  it('asks about a right token with no reservation, and reports a client without a count with a window that ends now', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, clock });
+
+    const decision = throttle.decide('7.7.4.4', 'right');
+    r.calls[0]!.answer([0, -2, 0]);
+
+    expect(await decision).toEqual({ blocked: false, retryAfterSeconds: 0, attempts: 0, remaining: 10, store: 'redis', windowEndsAtMs: clock.now() });
+    expect(r.calls[0]!.argv).toEqual(['600000', '10', '0', '', '0']);
+  });
+
+  it('ends the window it reports from Redis no sooner than that of a wrong token memory answered', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 10, windowMs: 60_000, clock });
+    const t0 = clock.now();
+    r.refusing = true;
+    await throttle.decide('6.6.4.4', 'wrong'); // memory's window ends at t0 + 60 s
+    r.refusing = false;
+    await clock.advance(10_000);
+
+    const decision = throttle.decide('6.6.4.4', 'right');
+    r.open('decide')[0]!.answer([1, 30_000, 0]); // another instance's count, its window ends at t0 + 40 s
+
+    expect(await decision).toMatchObject({ attempts: 2, store: 'redis', windowEndsAtMs: t0 + 60_000 });
+  });
+
+  it('keeps a client locked out in memory until Redis\'s window ends, when that is later than its own', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 2, windowMs: 60_000, clock });
+    r.refusing = true;
+    await throttle.decide('6.6.5.5', 'wrong'); // memory: 1 of 2, its window ends at t0 + 60 s
+    r.refusing = false;
+    await clock.advance(30_000);
+    const second = throttle.decide('6.6.5.5', 'wrong');
+    r.open('decide')[0]!.answer([1, 60_000, 1]); // Redis's window starts now: it ends at t0 + 90 s
+    expect(await second).toMatchObject({ blocked: false, attempts: 2, remaining: 0 });
+
+    // Redis is gone again after memory's own window ended: what Redis last said still holds.
+    await clock.advance(40_000);
+    r.refusing = true;
+
+    expect(await throttle.decide('6.6.5.5', 'right')).toMatchObject({ blocked: true, retryAfterSeconds: 20, store: 'memory' });
+  });
+
+  it('forgets a client\'s window once Redis says its count is gone (the key deleted): a later count in memory starts a window of its own', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 2, windowMs: 60_000, clock });
+    const t0 = clock.now();
+    const first = throttle.decide('6.6.6.5', 'wrong');
+    r.calls[0]!.answer([1, 60_000, 1]);
+    await first;
+    await clock.advance(30_000);
+    const right = throttle.decide('6.6.6.5', 'right');
+    r.calls[1]!.answer([0, -2, 0]);
+    expect(await right).toMatchObject({ attempts: 0 });
+    r.refusing = true;
+
+    expect(await throttle.decide('6.6.6.5', 'wrong')).toMatchObject({ blocked: false, attempts: 1, store: 'memory', windowEndsAtMs: t0 + 90_000 });
+  });
+
+  it('makes room in its bounded table by dropping ended windows first, then the least recently seen', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 1, windowMs: 60_000, maxLocalClients: 2, clock });
+    const lockedOutByRedis = async (client: string, windowLeftMs: number) => {
+      const decision = throttle.decide(client, 'wrong');
+      r.open('decide')[0]!.answer([1, windowLeftMs, 1]);
+      await decision;
+    };
+    await lockedOutByRedis('a', 60_000);
+    await lockedOutByRedis('b', 1_000);
+    await clock.advance(1_000); // b's window has ended
+    await lockedOutByRedis('c', 60_000);
+    r.refusing = true;
+
+    expect([(await throttle.peek('a')).blocked, (await throttle.peek('c')).blocked]).toEqual([true, true]);
+  });
+
+  it('grants a wrong token whose own answer was lost once a later reply shows Redis counted it, and counts it once', async () => {
+    const clock = new FakeClock();
+    const r = standIn();
+    let n = 0;
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 5, windowMs: 60_000, redisTimeoutMs: 250, guessTimeoutMs: 500, clock, newId: () => `r${n++}` });
+    const t0 = clock.now();
+    r.refusing = true;
+    await throttle.decide('5.5.4.4', 'wrong'); // r0: answered from memory, not settled yet
+    r.refusing = false;
+    const a = throttle.decide('5.5.4.4', 'wrong'); // r1
+    const lost = throttle.decide('5.5.4.4', 'wrong'); // r2: its reply never comes
+    r.open('decide')[0]!.answer([1, 60_000, 1]);
+    expect(await a).toMatchObject({ blocked: false, attempts: 2 });
+
+    const later = throttle.decide('5.5.4.4', 'wrong'); // r3
+    const asked = r.open('decide').at(-1)!;
+    // It asks about r0 (answered from memory, not settled) and r2 (still waiting), and nothing else.
+    expect(asked.argv).toEqual(['60000', '5', '1', 'r3', '1', 'r0', 'r2']);
+    asked.answer([3, 60_000, 1, 'r2']); // Redis holds r1, r2 and r3
+    expect(await later).toMatchObject({ blocked: false, attempts: 4, remaining: 1 });
+    await clock.advance(500);
+
+    expect(await lost).toEqual({ blocked: false, retryAfterSeconds: 0, attempts: 4, remaining: 1, store: 'redis', windowEndsAtMs: t0 + 60_000 });
+  });
+
+  it('pays what it owes once, however many replies arrive while it pays', async () => {
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, clock: new FakeClock() });
+    r.refusing = true;
+    await throttle.decide('203.0.113.4', 'wrong');
+    r.refusing = false;
+
+    const both = [throttle.decide('203.0.113.9', 'right'), throttle.decide('203.0.113.9', 'right')];
+    for (const call of r.open('decide')) call.answer([0, -2, 0]);
+    await Promise.all(both);
+
+    expect(r.calls.filter((c) => c.script === 'settle').map((c) => c.client)).toEqual(['203.0.113.4']);
+  });
+
+  it('keeps owing a settlement whose call failed, and sends it again after Redis\'s next reply', async () => {
+    const r = standIn();
+    const throttle = createFailureThrottle({ redis: r.redis, clock: new FakeClock(), newId: () => 'typo' });
+    r.refusing = true;
+    await throttle.decide('203.0.113.10', 'wrong'); // answered from memory: a settlement is owed
+    r.refusing = false;
+    const answeredOnce = async () => {
+      const decision = throttle.decide('203.0.113.11', 'right');
+      r.open('decide')[0]!.answer([0, -2, 0]);
+      await decision;
+    };
+
+    await answeredOnce();
+    r.open('settle')[0]!.fail(Object.assign(new Error('Connection is closed.'), { code: 'ECONNRESET' }));
+    await settle();
+    await answeredOnce();
+
+    expect(r.open('settle').map((c) => [c.client, c.argv[3]])).toEqual([['203.0.113.10', 'typo']]);
+  });
+
+  it('goes on paying other clients\' settlements when an unlock drops the one in flight', async () => {
+    const r = standIn();
+    let n = 0;
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 3, clock: new FakeClock(), newId: () => `u${n++}` });
+    r.refusing = true;
+    await throttle.decide('203.0.113.1', 'wrong'); // u0
+    await throttle.decide('203.0.113.2', 'wrong'); // u1
+    r.refusing = false;
+    const other = throttle.decide('203.0.113.3', 'right');
+    r.open('decide')[0]!.answer([0, -2, 0]);
+    await other;
+    const inFlight = r.open('settle');
+    expect(inFlight.map((c) => [c.client, c.argv[3]])).toEqual([['203.0.113.1', 'u0']]);
+
+    expect(throttle.forget('203.0.113.1')).toBe(true);
+    inFlight[0]!.answer([1, 600_000, 1, 'u0']);
+    await settle();
+
+    expect(r.open('settle').map((c) => [c.client, c.argv[3]])).toEqual([['203.0.113.2', 'u1']]);
+  });
+
+  it('forgets an IPv4 client in both its forms, and a client that is not an IP address by its name', async () => {
+    const r = standIn();
+    r.refusing = true;
+    const throttle = createFailureThrottle({ redis: r.redis, maxFailures: 1, clock: new FakeClock() });
+    await throttle.decide('::ffff:203.0.113.8', 'wrong');
+    await throttle.decide('unknown', 'wrong');
+
+    expect([throttle.forget('203.0.113.8'), throttle.forget('unknown')]).toEqual([true, true]);
+    expect([(await throttle.peek('::ffff:203.0.113.8')).blocked, (await throttle.peek('unknown')).blocked]).toEqual([false, false]);
   });
 });
 
