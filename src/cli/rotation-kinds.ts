@@ -37,7 +37,7 @@ export interface CliRotationKind<D> {
    * passwords only together with the password at the server (see credential-rollback.ts).
    */
   readonly rollback: boolean;
-  /** Credentials: the login user of a value, which decides how it is rolled back (same user: set the password back first). */
+  /** Credentials: the login user of a value, which decides how it is rolled back (same user: a rotation back to the previous password). */
   userOf?(value: string, secretId: string): string;
   /**
    * Publish a refresh notice on Redis after the switch (the Redis push, besides --notify):
