@@ -145,18 +145,23 @@ function rollback(kind: Kind): Actor {
   };
 }
 
+/** Two actors at once: their scheduled AWS calls released one at a time, in the order the scheduler draws, until both settle. */
+async function together<A, B>(s: fc.Scheduler, a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  let settled = false;
+  const both = Promise.all([a, b]).finally(() => (settled = true));
+  while (!settled) {
+    if (s.count() > 0) await s.waitOne();
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+  return both;
+}
+
 /** Two rotations of one secret at once, their AWS calls released in an order the scheduler draws. */
 function concurrently(kind: Kind, strategy: string, second: 'cli' | 'function', s: fc.Scheduler): Actor {
   return async (m, r) => {
     const a = cliRotate(kind, strategy, undefined, s)(m, r);
     const b = second === 'cli' ? cliRotate(kind, strategy, undefined, s)(m, r) : functionRotate(kind, undefined)(m, r);
-    let settled = false;
-    const both = Promise.all([a, b]).finally(() => (settled = true));
-    while (!settled) {
-      if (s.count() > 0) await s.waitOne();
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
-    const [x, y] = await both;
+    const [x, y] = await together(s, a, b);
     // Whose switch it was: a CLI run that succeeded applied its strategy (it finished, or found
     // the other's version current and completed its label); otherwise the function's, graceful.
     const effect = x.ok || (second === 'cli' && y.ok) ? x.effect : 'graceful';
@@ -180,13 +185,7 @@ function setupBesideRotate(kind: TokenKind, strategy: string, s: fc.Scheduler): 
     const before = await stateOf(r.world, r.p.ids[kind]);
     const rotation = cliRotate(kind, strategy, undefined, s)(m, r);
     const setupRun = secrets(r.world, r.p, ['setup', '--from-env', file, '--yes', '--json', '--policies-dir', 'policies'], { scheduler: s });
-    let settled = false;
-    const both = Promise.all([rotation, setupRun]).finally(() => (settled = true));
-    while (!settled) {
-      if (s.count() > 0) await s.waitOne();
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
-    const [rot, set] = await both;
+    const [rot, set] = await together(s, rotation, setupRun);
     const row = (JSON.parse(set.stdout) as { secrets: { name: string; action: string }[] }).secrets.find((x) => x.name === NAME_OF[kind]);
     expect(['updated', 'kept'], `setup beside a rotation: ${set.stderr.split('\n').slice(-3).join(' ')}`).toContain(row?.action);
     const after = await stateOf(r.world, r.p.ids[kind]);
@@ -215,13 +214,7 @@ function rollbackBesideRotate(kind: CredentialKind, strategy: string, s: fc.Sche
   return async (m, r) => {
     const rotation = cliRotate(kind, strategy, undefined, s)(m, r);
     const rolling = secrets(r.world, r.p, ['rollback', kind, '--yes', ...(kind === 'redis-password' ? ['--master-secret', r.p.masters.redis] : [])], { scheduler: s });
-    let settled = false;
-    const both = Promise.all([rotation, rolling]).finally(() => (settled = true));
-    while (!settled) {
-      if (s.count() > 0) await s.waitOne();
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
-    const [rot, rb] = await both;
+    const [rot, rb] = await together(s, rotation, rolling);
     return { outputs: [...rot.outputs, rb.stdout, rb.stderr], handed: [], effect: 'none', ok: rot.ok || rb.code === 0 };
   };
 }
