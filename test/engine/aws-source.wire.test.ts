@@ -25,10 +25,12 @@ const CANARIES: Record<string, string> = {
   WHATSAPP_PHONE_NUMBER_ID: 'canary-phone-X1c2V3b4',
   WHATSAPP_ACCESS_TOKEN: 'canary-wa-N5m6Q7w8',
   OPENAI_MODEL: 'canary-model-E9r0T1y2',
-  OPENAI_MAX_TOKENS: '4242',
-  OPENAI_TEMPERATURE: '0.4242',
+  OPENAI_MAX_TOKENS: '73915286',
+  OPENAI_TEMPERATURE: '0.73915286',
 };
-const canaryPieces = ['canary-', '4242', 'Q1w2E3r4'];
+// The numbers are long enough that a random version id (hex digits) cannot contain them by chance:
+// '4242' once matched inside a fresh UUID and failed CI.
+const canaryPieces = ['canary-', '73915286', 'Q1w2E3r4'];
 
 let lsm: LocalSecretsManager;
 let logger: ReturnType<typeof captureLogger>;
@@ -73,8 +75,8 @@ describe('AWS source over the wire', () => {
     await engine.initialize();
 
     expect(lsm.counts()).toEqual({ BatchGetSecretValue: 1 });
-    expect(engine.get('OPENAI_MAX_TOKENS')).toBe(4242);
-    expect(engine.get('OPENAI_TEMPERATURE')).toBe(0.4242);
+    expect(engine.get('OPENAI_MAX_TOKENS')).toBe(73915286);
+    expect(engine.get('OPENAI_TEMPERATURE')).toBe(0.73915286);
     expect(engine.status()).toMatchObject({ secretsLoaded: 11, requiredSecretsOk: true, source: 'aws', region: 'us-east-1' });
     engine.close();
   });
