@@ -3,7 +3,7 @@
  * notices) and the CLI (`secrets unlock`), which must not import each other: the Redis key of a
  * client address's count, the channel of unlock notices, the notice's format and the unlock itself.
  */
-import { isIP } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 
 /** `admin-auth-failures:<address>`: a hash holding the window's count (`n`) and its reservations. */
 export const ADMIN_LOCKOUT_KEY_PREFIX = 'admin-auth-failures:';
@@ -25,17 +25,29 @@ export interface UnlockNotice {
 }
 
 /**
+ * The address in the form a socket reports it (RFC 5952: lower case, zeros compressed, an
+ * IPv4-mapped address with its IPv4 part dotted), so every spelling of one client is one key:
+ * an address a proxy wrote in X-Forwarded-For, or one an operator typed, may be spelled any way.
+ * Undefined when it is not an IP address. A zone (`%eth0`) is kept: it names another interface.
+ */
+export function canonicalAddress(address: string): string | undefined {
+  const a = address.trim();
+  const family = isIP(a);
+  if (family === 4) return a;
+  if (family !== 6) return undefined;
+  if (a.includes('%')) return a.toLowerCase();
+  return new SocketAddress({ address: a, family: 'ipv6' }).address;
+}
+
+/**
  * The forms one client address takes: a dual-stack listener sees an IPv4 client as
  * `::ffff:a.b.c.d`, so unlocking `a.b.c.d` clears both. Undefined when it is not an IP address.
  */
 export function addressForms(address: string): string[] | undefined {
-  const a = address.trim();
-  if (isIP(a) === 4) return [a, `::ffff:${a}`];
-  if (isIP(a) === 6) {
-    const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(a)?.[1];
-    return mapped !== undefined ? [mapped, `::ffff:${mapped}`] : [a.toLowerCase()];
-  }
-  return undefined;
+  const a = canonicalAddress(address);
+  if (a === undefined) return undefined;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a)?.[1] ?? (isIP(a) === 4 ? a : undefined);
+  return mapped !== undefined ? [mapped, `::ffff:${mapped}`] : [a];
 }
 
 export function unlockNoticeMessage(notice: Omit<UnlockNotice, 'v'>): string {

@@ -206,7 +206,8 @@ namespace has only ResourceCount.)
 Ends the admin lockout of one client address (as in the service's admin.lockout line) on every
 instance: deletes its failure count in Redis and publishes a notice on which every instance
 forgets the count it kept in memory while Redis was down, logging admin.unlocked with who ran
-this (user@host). IPv4 addresses also clear their ::ffff: form. Needs no AWS credentials.
+this (user@host). Any spelling of an address unlocks it (2001:DB8:0::7 is 2001:db8::7), and
+IPv4 addresses also clear their ::ffff: form. Needs no AWS credentials.
 
   --redis-url URL       the Redis the instances share (default: REDIS_URL); never printed
 `,

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { canonicalAddress } from '../admin-lockout/unlock.js';
 import type { Clock, Logger } from '../engine/index.js';
 import { silentLogger, systemClock } from '../engine/index.js';
 import type { AuditLog, AuditOutcome } from './audit-log.js';
@@ -54,7 +55,8 @@ export function createAdminAuth(options: AdminAuthOptions): AdminAuth {
 
   return {
     async onRequest(request) {
-      const client = request.ip;
+      // One key per client, however a proxy spelled its address: `secrets unlock` takes any spelling.
+      const client = canonicalAddress(request.ip) ?? request.ip;
       const header = request.headers[ADMIN_TOKEN_HEADER];
       if (header === undefined) {
         const state = await throttle.peek(client);

@@ -16,7 +16,18 @@ describe('addressForms', () => {
   it('takes an address with spaces around it as the address, and maps only the IPv4-mapped prefix to IPv4', () => {
     expect(addressForms(' 203.0.113.7\n')).toEqual(['203.0.113.7', '::ffff:203.0.113.7']);
     // An IPv6 address that merely ends like a mapped one is another host.
-    expect(addressForms('2001:db8::ffff:203.0.113.7')).toEqual(['2001:db8::ffff:203.0.113.7']);
+    expect(addressForms('2001:db8::ffff:203.0.113.7')).toEqual(['2001:db8::ffff:cb00:7107']);
+  });
+
+  it('gives every spelling of one IPv6 address the form a socket reports (RFC 5952), so any of them unlocks it', () => {
+    for (const spelling of ['2001:DB8:0:0::1', '2001:db8::0:1', '2001:0db8:0000:0000:0000:0000:0000:0001']) {
+      expect(addressForms(spelling)).toEqual(['2001:db8::1']);
+    }
+    for (const spelling of ['0::ffff:203.0.113.7', '0:0:0:0:0:ffff:203.0.113.7', '::ffff:cb00:7107', '::FFFF:CB00:7107']) {
+      expect(addressForms(spelling)).toEqual(['203.0.113.7', '::ffff:203.0.113.7']);
+    }
+    // A zone names an interface: the same digits on another interface are another client.
+    expect(addressForms('FE80::1%eth0')).toEqual(['fe80::1%eth0']);
   });
 });
 

@@ -224,6 +224,20 @@ describe('TRUST_PROXY behind one load balancer', () => {
     for (const line of audit) expect(line.clientAddress).toBe(realPeer);
   });
 
+  it('counts every spelling of one IPv6 client as that one client, under the key a socket would give it', async () => {
+    const keyPrefix = prefix();
+    const a = await instance(up, keyPrefix, '1');
+    const spellings = ['2001:DB8::7', '2001:db8:0:0::7', '2001:0db8:0000:0000:0000:0000:0000:0007'];
+
+    const codes: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      codes.push((await health(a.app, '10.0.0.5', { 'x-admin-token': `wrong-guess-${i}`, 'x-forwarded-for': spellings[i % 3]! })).statusCode);
+    }
+
+    expect(codes).toEqual([...Array(10).fill(401), ...Array(5).fill(429)]);
+    expect(await up.redis.exists(`${keyPrefix}2001:db8::7`)).toBe(1);
+  });
+
   it('trusts only the listed proxy addresses', async () => {
     const a = await instance(up, prefix(), '10.0.0.0/8');
 
