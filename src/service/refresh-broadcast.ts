@@ -89,7 +89,11 @@ export interface RefreshBroadcastOptions<C extends CatalogSpec = CatalogSpec> {
   readonly engine: NoticeEngine<C>;
   /** This instance's id, so it ignores its own notices (it has refreshed already). */
   readonly instanceId: string;
-  readonly channel?: string;
+  /**
+   * The channel to listen and publish on: `refreshChannel(catalog, source kind)`, as the entry
+   * wires it. Required: a default shared by every project and source would let one refresh another.
+   */
+  readonly channel: string;
   /** At most one notice-driven refresh per this interval; notices meanwhile join one trailing refresh. */
   readonly minIntervalMs?: number;
   /** The floor of the spread: a random delay in [0, at least this] before each notice-driven fetch. */
@@ -133,7 +137,7 @@ export function createRefreshBroadcast<C extends CatalogSpec>(options: RefreshBr
     subscriber,
     engine,
     instanceId,
-    channel = REFRESH_CHANNEL,
+    channel,
     minIntervalMs = DEFAULT_NOTICE_INTERVAL_MS,
     spreadMs = DEFAULT_NOTICE_SPREAD_MS,
     budgetPerSecond = DEFAULT_GET_SECRET_VALUE_BUDGET_PER_SECOND,

@@ -77,6 +77,7 @@ function world(options: Partial<RefreshBroadcastOptions<WhatsappSaasSpec>> = {})
     subscriber: subscriber as never,
     engine,
     instanceId: 'me',
+    channel: CHANNEL,
     clock,
     random: () => randomValue,
     onNotice: (r) => results.push(r),

@@ -115,6 +115,7 @@ export async function runFleetSim(options: FleetSimOptions) {
           subscriber: hub.subscriber() as never,
           engine: instance.engine,
           instanceId: `sim-${i}`,
+          channel: REFRESH_CHANNEL,
           clock,
           random: seeded(seed * 7_000_003 + i),
           budgetPerSecond,
