@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { candidateStage, readValue, readVersions } from '../rotation/index.js';
+import { isResumableCandidate, readValue, readVersions } from '../rotation/index.js';
 import { CliError } from './errors.js';
 import { defaultTokenPath, findReservations, readReservation } from './token-file.js';
 
@@ -65,14 +65,14 @@ export async function planRotation(input: PlanInput): Promise<RotationPlan> {
   for (const candidate of candidates) {
     const version = versions.versions.find((v) => v.versionId === candidate.versionId);
     const known = version !== undefined || (await readValue(client, secretId, { versionId: candidate.versionId })) !== undefined;
-    const unclaimed = version?.stages.includes(candidateStage(candidate.versionId)) === true;
+    const unclaimed = version !== undefined && isResumableCandidate(version, versions);
     if (!known || unclaimed || candidate.versionId === currentVersionId) return { versionId: candidate.versionId, resume: 'reservation', tokenPath: candidate.path, currentVersionId };
     if (reserved !== undefined) {
       throw new CliError('CONFLICT', `${savePath} is reserved for version ${candidate.versionId}, which is no longer pending (a rollback cancelled it); choose another --save-token. Nothing changed`);
     }
   }
   // A run stopped between its put and its claim: nothing was handed over or set, and resuming keeps the version it made.
-  const orphan = versions.versions.find((v) => v.stages.includes(candidateStage(v.versionId)));
+  const orphan = versions.versions.find((v) => isResumableCandidate(v, versions));
   if (orphan !== undefined && reserved === undefined) {
     return { versionId: orphan.versionId, resume: 'candidate', tokenPath: fileFor(orphan.versionId), currentVersionId };
   }

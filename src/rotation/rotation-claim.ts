@@ -2,7 +2,7 @@ import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { classifyAwsError } from '../engine/index.js';
 import { RotationError } from './errors.js';
 import { isUnclearOutcome } from './unclear-outcome.js';
-import { AWSCURRENT, AWSPENDING, moveStage, readVersions, type SecretVersions } from './version-stages.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, moveStage, readVersions, type SecretVersions, type VersionView } from './version-stages.js';
 
 /**
  * Claim, then act. A rotation owns a secret only while its version holds AWSPENDING, and the
@@ -33,6 +33,20 @@ export function candidateStage(versionId: string): string {
 
 export function isCandidateStage(stage: string): boolean {
   return stage.startsWith(CANDIDATE_PREFIX);
+}
+
+/**
+ * A version a run put under its candidate label and stopped before claiming, which a new run may
+ * resume: not current or previous, and newer than the current version. A candidate label on any
+ * other version is a leftover (its best-effort drop failed): that version was current once, or
+ * was passed over by a rotation that finished after it, and resuming it would bring an old value
+ * back. Leftovers are dropped by the next claim (`takeClaim`).
+ */
+export function isResumableCandidate(v: VersionView, versions: SecretVersions): boolean {
+  if (!v.stages.includes(candidateStage(v.versionId))) return false;
+  if (v.stages.includes(AWSCURRENT) || v.stages.includes(AWSPREVIOUS)) return false;
+  const current = versions.current;
+  return current === undefined || (v.createdMs !== undefined && current.createdMs !== undefined && v.createdMs > current.createdMs);
 }
 
 /** The version holding AWSPENDING as an unfinished rotation (not current, not previous), if any. */
@@ -103,6 +117,12 @@ export async function takeClaim(client: SecretsManagerClient, secretId: string, 
     }
   }
   await dropCandidate(client, secretId, versionId);
+  // Every other candidate label is a leftover or a run that lost (it cannot claim while this one
+  // holds AWSPENDING): dropped, so labels do not pile up (a secret holds at most 20) and no old
+  // version is ever resumed.
+  for (const v of versions.versions) {
+    if (v.versionId !== versionId && v.stages.includes(candidateStage(v.versionId))) await dropCandidate(client, secretId, v.versionId);
+  }
 }
 
 /**

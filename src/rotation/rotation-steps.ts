@@ -2,7 +2,7 @@ import { classifyAwsError, SWITCH_STAGE_PREFIX, switchStage } from '../engine/in
 import { RotationError } from './errors.js';
 import type { FinishMode, PendingContext, RotationModule, StepContext, VersionValue } from './rotation-module.js';
 import { isUnclearOutcome } from './unclear-outcome.js';
-import { candidateStage, claimHolderOf, inProgress, lostClaim, putCandidate, requireClaim, takeClaim } from './rotation-claim.js';
+import { claimHolderOf, inProgress, isResumableCandidate, lostClaim, putCandidate, requireClaim, takeClaim } from './rotation-claim.js';
 import { AWSCURRENT, AWSPENDING, moveStage, readVersions, ROTATION_IMMEDIATE, type SecretVersions } from './version-stages.js';
 import { readValue } from './version-value.js';
 
@@ -35,7 +35,7 @@ export async function createSecret<D>(module: RotationModule<D>, ctx: StepContex
   const holder = claimHolderOf(versions);
   if (holder !== undefined && holder !== versionId) throw inProgress(secretId, versionId, holder);
   const mine = versions.versions.find((v) => v.versionId === versionId);
-  if (mine !== undefined && !mine.stages.includes(AWSPENDING) && !mine.stages.includes(candidateStage(versionId))) {
+  if (mine !== undefined && !mine.stages.includes(AWSPENDING) && !isResumableCandidate(mine, versions)) {
     throw lostClaim(secretId, versionId, 'createSecret', versions);
   }
   const existing = mine === undefined ? undefined : await readValue(client, secretId, { versionId });

@@ -178,6 +178,50 @@ describe('secrets rotate admin-token', () => {
     await tokenFiles(cwd);
   });
 
+  it('starts a new rotation after one whose candidate label was left behind, and clears such leftovers', async () => {
+    const { project, secretId, cwd } = await scenario();
+    // The claim lands, then taking the candidate label off is refused (it is best effort).
+    const refuseDrop = async (_n: number, name: string, input: Record<string, unknown>) => {
+      if (name === 'UpdateSecretVersionStageCommand' && String(input.VersionStage).startsWith('ROTATION_CANDIDATE_') && input.MoveToVersionId === undefined) {
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+    };
+    const first = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refuseDrop } });
+    expect(first.code).toBe(0);
+    const after1 = await stateOf(secretId);
+    expect(after1.stages[after1.currentId]).toContain(`ROTATION_CANDIDATE_${after1.currentId}`);
+
+    const second = await secretsCli(['rotate', 'admin-token', '--yes', '--force', '--project', project], { cwd });
+
+    expect(second.code).toBe(0);
+    const after2 = await stateOf(secretId);
+    expect(after2.currentId).not.toBe(after1.currentId);
+    expect(after2.value).not.toBe(after1.value);
+    expect(after2.stages[after1.currentId]).toEqual(['AWSPREVIOUS']);
+    expect(Object.values(after2.stages).flat().filter((stage) => stage.startsWith('ROTATION_CANDIDATE_'))).toEqual([]);
+    await tokenFiles(cwd);
+  });
+
+  it('never resumes a version that was current once, however many candidate labels were left behind', async () => {
+    const { project, secretId, cwd } = await scenario();
+    const refuseDrops = async (_n: number, name: string, input: Record<string, unknown>) => {
+      if (name === 'UpdateSecretVersionStageCommand' && String(input.VersionStage).startsWith('ROTATION_CANDIDATE_') && input.MoveToVersionId === undefined) {
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      }
+    };
+    const seen = [T0];
+    for (let i = 0; i < 4; i++) {
+      const run = await secretsCli(['rotate', 'admin-token', '--yes', '--force', '--project', project], { cwd, faults: i < 3 ? { beforeSend: refuseDrops } : {} });
+      expect(run.code).toBe(0);
+      const now = await stateOf(secretId);
+      expect(seen).not.toContain(now.value);
+      seen.push(now.value);
+    }
+    const end = await stateOf(secretId);
+    expect(Object.values(end.stages).flat().filter((stage) => stage.startsWith('ROTATION_CANDIDATE_'))).toEqual([]);
+    await tokenFiles(cwd);
+  });
+
   it('says the new version is current, never pending, when the switch lands and the immediate label after it is refused', async () => {
     const { project, secretId, cwd } = await scenario();
     const stopped = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refusingStageMove('ROTATION_IMMEDIATE') } });
