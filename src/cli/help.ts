@@ -146,7 +146,9 @@ the other role of an alternating pair is switched back to if it still logs in; t
 (single-user, Redis) is rolled back as a rotation to the previous password: a new version holding
 it takes the claim (AWSPENDING), the password is set back at the server (ALTER ROLE, as the role
 itself or the --master-secret login; ACL SETUSER) while the claim holds, then AWSCURRENT moves to
-it. Stopped half way, "secrets rotate" finishes it. An unfinished rotation is cancelled only while
+it. After the move, a refresh notice on Redis (channel secrets:refresh:<project>/<environment>:aws),
+as after a rotation. Stopped half way, "secrets rotate" finishes it. An unfinished rotation is
+cancelled only while
 AWSCURRENT's password still logs in, checked right before the cancel and after it; otherwise it
 says to finish it with "secrets rotate". The labels are read again once you confirm: changed
 meanwhile, it stops. Where it cannot be done safely it says so and changes nothing.

@@ -1,3 +1,6 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { driverErrorCode, publishRefreshNotice, RotationError } from '../rotation/index.js';
+import type { CommandContext } from './command-context.js';
 import type { CliDeps } from './deps.js';
 import { createProgress } from './progress.js';
 
@@ -44,5 +47,36 @@ export async function notifyRefresh(urls: readonly string[], token: string | und
     );
   } finally {
     progress.finish();
+  }
+}
+
+/**
+ * The Redis push after a credential's AWSCURRENT moved (rotate, rollback): a notice on the aws
+ * refresh channel naming the secret and its new version, published with REDIS_URL's current
+ * credentials. The number of listening connections, or undefined with a warning (never fails the
+ * command: the move is committed).
+ */
+export async function pushRefreshNotice(
+  ctx: CommandContext,
+  moved: { readonly client: SecretsManagerClient; readonly secretId: string; readonly name: string; readonly versionId: string; readonly reason: string },
+  warnings: string[],
+  committed: string,
+): Promise<number | undefined> {
+  try {
+    return await publishRefreshNotice({
+      client: moved.client,
+      redisSecretId: ctx.catalog.entry('REDIS_URL')!.awsId,
+      redis: ctx.deps.credentialClients.redis,
+      origin: 'secrets-cli',
+      reason: moved.reason,
+      catalog: ctx.catalog,
+      name: moved.name,
+      versionId: moved.versionId,
+      now: ctx.deps.now,
+    });
+  } catch (err) {
+    const code = err instanceof RotationError ? err.code : driverErrorCode(err);
+    warnings.push(`${committed}; could not publish a refresh notice on Redis (${code}): instances switch at their next refresh, or refresh them with --notify`);
+    return undefined;
   }
 }

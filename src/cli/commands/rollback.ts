@@ -7,7 +7,7 @@ import { AWSCURRENT, AWSPENDING, moveStage, readValue, readVersions, ROLLED_BACK
 import { readAdminToken } from '../admin-token.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
-import { notifyRefresh, type Notified } from '../notify-refresh.js';
+import { notifyRefresh, pushRefreshNotice, type Notified } from '../notify-refresh.js';
 import { planCredentialRollback, type CredentialRollback } from '../credential-rollback.js';
 import { cliRotationKind, cliRotationKinds, type CliRotationKind } from '../rotation-kinds.js';
 import { cliErrorOf } from '../rotation-failure.js';
@@ -279,6 +279,9 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
   } catch (err) {
     warnings.push(`${committed}; could not append to ${logPath} (${errorCode(err)})`);
   }
+  // Credentials: instances holding the password rolled away from learn of the move at once, as after a rotation.
+  const announce = plan.action === 'rollback' && kind.announce === true;
+  const receivers = announce ? await pushRefreshNotice(ctx, { client, secretId, name: kind.module.secretName, versionId: restoredTo, reason: `rolled back ${secretId}` }, warnings, committed) : undefined;
   let notified: Notified[] = [];
   if (plan.action === 'rollback' && (options.notify ?? []).length > 0) {
     try {
@@ -311,12 +314,13 @@ async function rollbackCommandInRegion(ctx: CommandContext): Promise<number> {
       fromVersionId: plan.fromVersionId,
       toVersionId: restoredTo,
       ...(restoredTo !== plan.toVersionId && { restoredFromVersionId: plan.toVersionId }),
+      ...(announce && { refreshNoticeReceivers: receivers ?? null }),
       notified,
       refreshed,
       nextSteps,
       warnings,
     },
-    [head, ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (HTTP ${n.status || 'unreachable'})`}`), ...nextSteps, ''].join('\n'),
+    [head, ...(receivers !== undefined ? [`Published a refresh notice on Redis (${receivers} listening)`] : []), ...notified.map((n) => `Notified ${n.url}: ${n.ok ? 'refreshed' : `failed (HTTP ${n.status || 'unreachable'})`}`), ...nextSteps, ''].join('\n'),
   );
   return EXIT_CODES.OK;
 }

@@ -6,10 +6,8 @@ import {
   AWSPREVIOUS,
   createSecret,
   dropPendingLabel,
-  driverErrorCode,
   finishSecret,
   isUnclearOutcome,
-  publishRefreshNotice,
   readValue,
   readVersions,
   requireClaim,
@@ -21,7 +19,7 @@ import { readAdminToken } from '../admin-token.js';
 import { claimForRepair, findCredentialRepair } from '../credential-repair.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
-import { notifyRefresh, type Notified } from '../notify-refresh.js';
+import { notifyRefresh, pushRefreshNotice, type Notified } from '../notify-refresh.js';
 import { cliRotationKind, cliRotationKinds, type CliRotationKind } from '../rotation-kinds.js';
 import { cliErrorOf } from '../rotation-failure.js';
 import { replicaWriteRefusal } from '../replication.js';
@@ -320,7 +318,7 @@ async function notifyPhase(ctx: CommandContext, r: RotationRequest, f: Finished)
   if (f.cancelRaced === true) {
     warnings.push(`${committed}; AWSPENDING was already off version ${f.toVersionId} right after the switch: another run of this rotation or a cancel (secrets rollback) took it as the switch landed. A cancel that reported success cancelled nothing; to undo the rotation: secrets rollback ${r.kind.module.kind}`);
   }
-  const receivers = r.kind.announce === true ? await pushNotice(ctx, r, f, warnings, committed) : undefined;
+  const receivers = r.kind.announce === true ? await pushRefreshNotice(ctx, { client: r.client, secretId: r.secretId, name: r.kind.module.secretName, versionId: f.toVersionId, reason: `rotated ${r.secretId}` }, warnings, committed) : undefined;
   let notified: Notified[] = [];
   if ((options.notify ?? []).length > 0) {
     try {
@@ -337,27 +335,6 @@ async function notifyPhase(ctx: CommandContext, r: RotationRequest, f: Finished)
 }
 
 const committedNote = (r: RotationRequest, f: Finished) => `the rotation is committed (AWSCURRENT of ${r.secretId} is now ${f.toVersionId})`;
-
-/** The Redis push: a notice on the refresh channel, with REDIS_URL's current credentials. Warns on failure. */
-async function pushNotice(ctx: CommandContext, r: RotationRequest, f: Finished, warnings: string[], committed: string): Promise<number | undefined> {
-  try {
-    return await publishRefreshNotice({
-      client: r.client,
-      redisSecretId: ctx.catalog.entry('REDIS_URL')!.awsId,
-      redis: ctx.deps.credentialClients.redis,
-      origin: 'secrets-cli',
-      reason: `rotated ${r.secretId}`,
-      catalog: ctx.catalog,
-      name: r.kind.module.secretName,
-      versionId: f.toVersionId,
-      now: ctx.deps.now,
-    });
-  } catch (err) {
-    const code = err instanceof RotationError ? err.code : driverErrorCode(err);
-    warnings.push(`${committed}; could not publish a refresh notice on Redis (${code}): instances switch at their next refresh, or refresh them with --notify`);
-    return undefined;
-  }
-}
 
 /**
  * The module's last step at its resource (the old Redis password removed), once every instance

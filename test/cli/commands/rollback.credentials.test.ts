@@ -3,8 +3,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
+import { refreshChannel } from '../../../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { localClient } from '../../support/local-aws.js';
 import { OutputScan, secretsCli as secretsCliOn, type CliRunOptions } from '../../rotation/support/rotation-cli.js';
@@ -85,11 +87,21 @@ describe('secrets rollback database-password', () => {
     const before = await currentOf(s.ids.database);
     expect((await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd })).code).toBe(0);
     const rotated = await currentOf(s.ids.database);
+    const listener = new Redis(aclUserUrl(redisServer, s.role, s.redisPassword));
+    const notices: string[] = [];
+    listener.on('message', (_channel, message: string) => notices.push(message));
+    await listener.subscribe(refreshChannel(whatsappSaasCatalog({ project: s.project }), 'aws'));
 
     const { code, stdout, stderr } = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project, '--json'], { cwd: s.cwd });
 
     expect(code, stderr).toBe(0);
     const after = await currentOf(s.ids.database);
+    // Instances on the password rolled away from are told at once, as after a rotation.
+    expect(JSON.parse(stdout)).toMatchObject({ refreshNoticeReceivers: 1, warnings: [] });
+    await vi.waitFor(() => expect(notices).toHaveLength(1));
+    expect(JSON.parse(notices[0]!)).toMatchObject({ v: 1, origin: 'secrets-cli', reason: `rolled back ${s.ids.database}`, names: ['DATABASE_URL'], versions: { DATABASE_URL: after.versionId } });
+    scan.output(notices.join('\n'));
+    listener.disconnect();
     // A new version holds the previous password: the claim needs a version that is neither current nor previous.
     expect(after.value).toBe(before.value);
     expect(JSON.parse(stdout)).toMatchObject({ action: 'rollback', fromVersionId: rotated.versionId, toVersionId: after.versionId, restoredFromVersionId: before.versionId });
