@@ -13,28 +13,17 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { BENCH_POSTGRES, BENCH_QUICK, BENCH_REDIS } from './support/quick.js';
+import { freePort } from '../test/service/support/free-port.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (BENCH_QUICK ? 1 : 3));
 const REPO = new URL('..', import.meta.url).pathname;
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SHARED_PG = BENCH_POSTGRES;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function folder(root: string, databaseUrl: string, redisUrl: string): Promise<string> {
   const dir = await mkdtemp(join(root, 'work-'));

@@ -14,13 +14,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
 import { whatsappSaasCatalog } from '../src/catalog/whatsapp-saas.js';
 import { createAwsSource, createSecretsManagerClient, REFRESH_CHANNEL, refreshNoticeMessage } from '../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../src/local-aws/local-secrets-manager.js';
 import { benchDatabase, benchSecrets } from './support/bench-service.js';
+import { freePort } from '../test/service/support/free-port.js';
 
 const PRIMARY = 'us-east-1';
 const REPLICA = 'us-west-2';
@@ -46,15 +46,6 @@ export interface RegionFigures {
     readonly backOnPrimaryMs: number;
   };
   readonly attemptMs: { readonly primaryUp: number; readonly primaryDown: number; readonly primaryHanging: number };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
 }
 
 function median(values: number[]): number {

@@ -24,7 +24,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
@@ -33,6 +32,7 @@ import { createSecretsManagerClient, IMMEDIATE_ROTATION_STAGE } from '../src/eng
 import { startLocalSecretsManager } from '../src/local-aws/local-secrets-manager.js';
 import { runCredentialScenarios } from './credential-rotation.js';
 import { BENCH_POSTGRES, BENCH_QUICK, BENCH_REDIS } from './support/quick.js';
+import { freePort } from '../test/service/support/free-port.js';
 import { printRegionFigures, runRegionScenarios } from './region-failover.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -48,15 +48,6 @@ const LOAD_INTERVAL_MS = 20; // per instance: 50 requests a second each
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const token = () => randomBytes(48).toString('base64');
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

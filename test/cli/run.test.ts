@@ -10,6 +10,7 @@ import { whatsappSaasCatalog } from '../../src/catalog/whatsapp-saas.js';
 import { createAwsSource, createSecretsEngine, createSecretsManagerClient } from '../../src/engine/index.js';
 import type { LocalSecretsManager } from '../../src/local-aws/local-secrets-manager.js';
 import { createAll, localClient, startBackdatedLocalAws } from '../support/local-aws.js';
+import { freePort } from '../service/support/free-port.js';
 import { cliDeps } from './support.js';
 // The switch stamp (grace from the switch) is asserted in rotation-steps.test.ts; here only the rotation's own labels.
 import { SWITCH_STAGE_PREFIX } from '../../src/engine/source.js';
@@ -263,11 +264,8 @@ describe('secrets CLI', () => {
   });
 
   it('says Secrets Manager cannot be reached, naming the endpoint options, when nothing listens', async () => {
-    const closed = createServer();
-    closed.listen(0, '127.0.0.1');
-    await once(closed, 'listening');
-    const port = (closed.address() as { port: number }).port;
-    closed.close();
+    // Not a port the OS picked and took back: the next listen on port 0 anywhere could get it.
+    const port = await freePort();
     const unreachable = () => createSecretsManagerClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
     const { code, stderr } = await cli(['verify', 'admin-token'], { secretsManager: unreachable });
     expect(code).toBe(1);

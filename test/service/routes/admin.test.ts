@@ -154,7 +154,10 @@ describe('brute-force throttling', () => {
 
     expect(codes).toEqual(Array(10).fill(401));
     expect(blocked.statusCode).toBe(429);
-    expect(Number(blocked.headers['retry-after'])).toBe(600);
+    // The window runs from the first failure on the real clock: 600 only if the 429 came within a
+    // second of it, which a loaded machine does not promise (the same bounds as with Redis up).
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(590);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(600);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
