@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,23 @@ const RESERVATIONS = join(tmpdir(), 'whatsapp-saas-secrets-test-ports');
 const HELD_MS = 15 * 60_000;
 const handedOut = new Set<number>();
 
+let swept = false;
+
+/** Once per process: reservations past HELD_MS are deleted, so the folder holds only live ones. */
+function sweepStale(): void {
+  swept = true;
+  try {
+    for (const name of readdirSync(RESERVATIONS)) {
+      const path = join(RESERVATIONS, name);
+      if (Date.now() - statSync(path).mtimeMs >= HELD_MS) rmSync(path, { force: true });
+    }
+  } catch {
+    // Missing folder, or a file another process swept first: nothing to do.
+  }
+}
+
 function reserve(port: number): boolean {
+  if (!swept) sweepStale();
   if (handedOut.has(port)) return false;
   const path = join(RESERVATIONS, String(port));
   try {
