@@ -338,13 +338,15 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
    * compared) gets one slice too.
    */
   async function ask(client: string, wrong: boolean, id: string, patient: boolean): Promise<Reply | undefined> {
-    const args = [windowMs, maxFailures, wrong ? 1 : 0, id, ...presenceArgs(client, id)];
     const known = live(client);
     const lockedOut = known !== undefined && known.redis + known.unsettled.size >= maxFailures;
     const slices = patient && !lockedOut ? Math.max(1, Math.ceil(guessTimeoutMs / redisTimeoutMs)) : 1;
     let inFlight: { reply: Promise<unknown>; failed: boolean } | undefined;
     for (let slice = 0; slice < slices; slice++) {
       if (inFlight === undefined || inFlight.failed) {
+        // The ids as they are now, not as at the first send: a re-sent script runs after the
+        // scripts of this instance's wrong credentials sent meanwhile, and its count holds them.
+        const args = [windowMs, maxFailures, wrong ? 1 : 0, id, ...presenceArgs(client, id)];
         const reply = redis.eval(DECIDE_SCRIPT, 1, keyPrefix + client, ...args);
         const tracked = { reply, failed: false };
         reply.catch(() => (tracked.failed = true));
