@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
 import { whatsappSaasCatalog } from '../src/catalog/whatsapp-saas.js';
-import { createAwsSource, createSecretsManagerClient, REFRESH_CHANNEL, refreshNoticeMessage } from '../src/engine/index.js';
+import { createAwsSource, createSecretsManagerClient, refreshChannel, refreshNoticeMessage } from '../src/engine/index.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../src/local-aws/local-secrets-manager.js';
 import { benchDatabase, benchSecrets } from './support/bench-service.js';
 import { freePort } from '../test/service/support/free-port.js';
@@ -27,13 +27,14 @@ const REPLICA = 'us-west-2';
 const INSTANCES = 3;
 const LOAD_INTERVAL_MS = 20;
 const STARTUP_DEADLINE_MS = 30_000;
-const TTL_MS = 15_000;
+/** The instances' TTL: 15 s, as parts 1-2; the quick mode's is the least the service takes. */
+const ttlMsOf = (quick: boolean) => (quick ? 10_000 : 15_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface RegionFigures {
   readonly startupMs: { readonly outage: number[]; readonly hang: number[] };
-  readonly rotation: { readonly lagMs: number; readonly adoptMs: number[] }[];
+  readonly rotation: { readonly lagMs: number; readonly adoptMs: number[]; readonly noticesApplied: number[] }[];
   readonly outage: {
     readonly durationMs: number;
     readonly sent: number;
@@ -70,8 +71,16 @@ async function healthOf(url: string): Promise<SecretsHealth | undefined> {
   );
 }
 
+/** An instance's `secrets_refresh_notices_total{result="applied"}`: notices it acted on (so far). */
+async function noticesApplied(url: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const line = text.split('\n').find((l) => l.startsWith('secrets_refresh_notices_total{') && l.includes('result="applied"'));
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
 export async function runRegionScenarios(options: { quick: boolean }): Promise<RegionFigures> {
-  const outageMs = options.quick ? 20_000 : 180_000;
+  const outageMs = options.quick ? 12_000 : 180_000;
+  const ttlMs = ttlMsOf(options.quick);
   const lsm = await startLocalSecretsManager({ port: 0 });
   const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
   const primary = createSecretsManagerClient({ region: PRIMARY, endpoint: lsm.url, credentials, maxAttempts: 1 });
@@ -103,7 +112,7 @@ export async function runRegionScenarios(options: { quick: boolean }): Promise<R
         ENV_FILE: `/nonexistent/bench-${process.pid}.env`,
         PORT: String(port),
         // Refreshes during the outage (15 s, as parts 1-2): an instance fails over when it reads.
-        SECRETS_TTL_MS: String(TTL_MS),
+        SECRETS_TTL_MS: String(ttlMs),
         SECRETS_GRACE_MS: String(30 * 60_000),
         LOG_LEVEL: 'error',
         TRUST_PROXY: 'loopback',
@@ -177,7 +186,7 @@ export async function runRegionScenarios(options: { quick: boolean }): Promise<R
 
     // --- b. a rotation just before the primary fails, without and with replication lag ----
     const adminId = catalog.entry('ADMIN_TOKEN')!.awsId;
-    const rotations: { lagMs: number; adoptMs: number[] }[] = [];
+    const rotations: { lagMs: number; adoptMs: number[]; noticesApplied: number[] }[] = [];
     for (const lagMs of [0, 5_000]) {
       lsm.setFaults({ replicationLagMs: lagMs }, REPLICA);
       const newToken = randomBytes(48).toString('base64url');
@@ -186,7 +195,7 @@ export async function runRegionScenarios(options: { quick: boolean }): Promise<R
       const t0 = performance.now();
       // What `secrets rotate` publishes: the secret and its new version.
       await publisher.publish(
-        REFRESH_CHANNEL,
+        refreshChannel(catalog, 'aws'),
         refreshNoticeMessage(catalog, { origin: 'bench', reason: 'rotated', names: ['ADMIN_TOKEN'], versions: { ADMIN_TOKEN: newVersion! }, at: new Date().toISOString() }),
       );
       const adoptMs = await Promise.all(
@@ -202,7 +211,7 @@ export async function runRegionScenarios(options: { quick: boolean }): Promise<R
           }
         }),
       );
-      rotations.push({ lagMs, adoptMs });
+      rotations.push({ lagMs, adoptMs, noticesApplied: await Promise.all(fleet.map(({ url }) => noticesApplied(url))) });
       adminToken = newToken;
       lsm.clearFaults(PRIMARY);
       lsm.clearFaults(REPLICA);
@@ -257,7 +266,7 @@ export async function runRegionScenarios(options: { quick: boolean }): Promise<R
     const primaryDown = await timeLoads(20);
     lsm.clearFaults(PRIMARY);
     lsm.setFaults({ hang: true }, PRIMARY);
-    const primaryHanging = await timeLoads(3);
+    const primaryHanging = await timeLoads(options.quick ? 1 : 3);
     lsm.clearFaults(PRIMARY);
 
     return {
@@ -291,11 +300,14 @@ export function printRegionFigures(r: RegionFigures, quick: boolean): void {
   const f = (n: number) => n.toFixed(0);
   const list = (ms: number[]) => ms.map(f).join(', ');
   console.log('');
-  console.log(`## regional outage: primary ${PRIMARY}, replica ${REPLICA}, ${INSTANCES} instances, TTL ${TTL_MS} ms (${quick ? 'quick' : 'full'}, node ${process.version})`);
+  console.log(`## regional outage: primary ${PRIMARY}, replica ${REPLICA}, ${INSTANCES} instances, TTL ${ttlMsOf(quick)} ms (${quick ? 'quick' : 'full'}, node ${process.version})`);
   console.log(`start-up, primary in outage: every instance up from the replica after ${list(r.startupMs.outage)} ms (deadline ${STARTUP_DEADLINE_MS})`);
   console.log(`start-up, primary hanging: every instance up from the replica after ${list(r.startupMs.hang)} ms (deadline ${STARTUP_DEADLINE_MS})`);
-  for (const { lagMs, adoptMs } of r.rotation) {
-    console.log(`rotation just before the primary failed, replication lag ${lagMs} ms: new version in use on every instance after ${list(adoptMs)} ms`);
+  for (const { lagMs, adoptMs, noticesApplied } of r.rotation) {
+    console.log(
+      `rotation just before the primary failed, replication lag ${lagMs} ms: new version in use on every instance after ${list(adoptMs)} ms ` +
+        `(refresh notices applied so far per instance: ${noticesApplied.join(', ')})`,
+    );
   }
   const o = r.outage;
   console.log(`primary failing ${o.durationMs / 1000} s under load: ${o.sent} requests, ${o.failed} failed ${JSON.stringify(o.statuses)}`);

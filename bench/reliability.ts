@@ -13,7 +13,7 @@
  * Loopback only; every loop is bounded in count and time.
  *
  * Usage: npm run bench:reliability        (BENCH_ONLY=tokens or BENCH_ONLY=credentials: parts 1-2
- *        or part 3 alone; BENCH_ONLY=regions: part 4 alone, a 180 s primary failure, 20 s with
+ *        or part 3 alone; BENCH_ONLY=regions: part 4 alone, a 180 s primary failure, 12 s with
  *        BENCH_QUICK=1)
  * BENCH_QUICK=1: a smoke run of about 30 s whose figures mean nothing: 2 rotations unspaced, a 1 s
  * outage (shorter than the TTL, so usually no refresh attempt falls in it), part 3 by the CLI path
