@@ -288,7 +288,14 @@ function stopped(err: unknown, r: RotationRequest, versionId: string, tokenFile:
   else if (switched === true) {
     // The switch landed and a later label did not (ROTATION_IMMEDIATE): the new value is in use.
     const where = tokenFile === undefined ? '' : `; its token is in ${tokenFile.path}`;
-    message = `${base.message}. Version ${versionId} of ${r.secretId} is AWSCURRENT${where}`;
+    // Immediate asked for, not done: the token replaced is still accepted. Nothing durable tells this state from a finished
+    // graceful rotation (whose token may be the leaked one), so a re-run does not guess: a new rotation revokes both.
+    const immediate =
+      r.kind.finishMode(r.strategy) === 'immediate' && r.kind.module.handover
+        ? `, but it is not labelled ROTATION_IMMEDIATE: instances still accept the token it replaced for their grace window. ` +
+          `To revoke that token now: secrets rotate ${kind} --force (a new immediate rotation; the token of version ${versionId} is then refused too)`
+        : '';
+    message = `${base.message}. Version ${versionId} of ${r.secretId} is AWSCURRENT${immediate === '' ? where : `${where}${immediate}`}`;
   }
   else if (reached === 'claimed' && r.kind.module.handover) {
     message = `${base.message}. Version ${versionId} of ${r.secretId} is pending, not current (the old token still works), but its token was not handed over: run the command again with --save-token PATH or --print to get it and finish${cancel}`;

@@ -231,6 +231,17 @@ describe('secrets rotate admin-token', () => {
     expect(end.value).not.toBe(T0);
     expect(stopped.stderr).toContain(`Version ${end.currentId} of ${secretId} is AWSCURRENT; its token is in`);
     expect(stopped.stderr).not.toMatch(/pending, not current|old token still works/);
+    // Immediate was asked for and did not happen: said, with what revokes the token replaced.
+    expect(stopped.stderr).toContain(
+      `, but it is not labelled ROTATION_IMMEDIATE: instances still accept the token it replaced for their grace window. To revoke that token now: secrets rotate admin-token --force (a new immediate rotation; the token of version ${end.currentId} is then refused too)`,
+    );
+
+    const revoked = await secretsCli(['rotate', 'admin-token', '--yes', '--force', '--project', project], { cwd });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const after = await stateOf(secretId);
+    expect(after.currentId).not.toBe(end.currentId);
+    expect(after.stages[after.currentId]).toEqual(['AWSCURRENT', 'ROTATION_IMMEDIATE']);
+    await tokenFiles(cwd);
   });
 
   it('warns that a cancel which ran as its switch landed cancelled nothing, and still exits 0', async () => {
