@@ -45,7 +45,7 @@ describe('start-up messages', () => {
     const port = await freePort();
     const svc = spawnService({
       port: await freePort(),
-      env: { USE_AWS_SECRETS: 'true', AWS_REGION: 'eu-west-3', AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ENV_FILE: '/nonexistent/.env' },
+      env: { USE_AWS_SECRETS: 'true', AWS_REGION: 'eu-west-3', AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ENV_FILE: '/nonexistent/.env', SECRETS_STARTUP_TIMEOUT_MS: '3000' },
     });
 
     expect(await svc.exited).toBe(1);
