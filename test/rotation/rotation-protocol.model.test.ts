@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,6 +22,7 @@ import {
   type SecretState,
   type TokenKind,
 } from './support/protocol-world.js';
+import { Interleaving, type Turns } from './support/interleaving.js';
 
 /**
  * The rotation protocol, proven over interleavings rather than examples (issue 15). fast-check
@@ -30,7 +32,8 @@ import {
  * (crashed at any AWS call, before or after it lands), the rotation function through RotateSecret
  * (dying before any step), a resume (any later rotate finds the unfinished version), `setup
  * --from-env` with the file it was first run with, `rollback`, the clock moving, and two rotations
- * at once with their AWS calls interleaved by fc.scheduler.
+ * at once with their calls interleaved by fc.scheduler: Secrets Manager calls, and the logins, SQL
+ * statements and Redis commands of their credential clients (support/interleaving.ts).
  *
  * INTERLEAVING_RUNS (npm run test:interleavings -- --runs N) sets the number of runs of each
  * property; the default keeps the file near a minute on a quiet machine with 1,000 in all.
@@ -111,11 +114,11 @@ const printed = (res: CliResult): { token: string; code: number }[] => {
 };
 
 /** The CLI's rotate, crashed at AWS call `crashAt` (the call is lost before it is sent, or lands and its answer is lost). */
-function cliRotate(kind: Kind, strategy: string, crash: { at: number; mode: 'before' | 'after' } | undefined, scheduler?: fc.Scheduler): Actor {
+function cliRotate(kind: Kind, strategy: string, crash: { at: number; mode: 'before' | 'after' } | undefined, turns?: Turns): Actor {
   return async (_m, r) => {
-    const alone = crash === undefined && scheduler === undefined;
+    const alone = crash === undefined && turns === undefined;
     const argv = ['rotate', kind, '--yes', '--force', '--strategy', strategy, ...(isToken(kind) ? ['--print'] : ['--master-secret', kind === 'database-password' ? r.p.masters.database : r.p.masters.redis])];
-    const res = await secrets(r.world, r.p, argv, { ...(crash !== undefined && { faults: { crashAt: crash.at, mode: crash.mode } }), ...(scheduler !== undefined && { scheduler }) });
+    const res = await secrets(r.world, r.p, argv, { ...(crash !== undefined && { faults: { crashAt: crash.at, mode: crash.mode } }), ...(turns !== undefined && { turns }) });
     const handed = isToken(kind) ? printed(res) : [];
     // Alone and uncrashed, a rotation always gets through: whatever an earlier run left, it resumes or repairs it.
     expect(alone ? res.code : 0, `secrets rotate ${kind} alone: ${res.stderr.split('\n')[0] ?? ''}`).toBe(0);
@@ -145,27 +148,43 @@ function rollback(kind: Kind): Actor {
   };
 }
 
-/** Two actors at once: their scheduled AWS calls released one at a time, in the order the scheduler draws, until both settle. */
-async function together<A, B>(s: fc.Scheduler, a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  let settled = false;
-  const both = Promise.all([a, b]).finally(() => (settled = true));
-  while (!settled) {
-    if (s.count() > 0) await s.waitOne();
-    else await new Promise((resolve) => setImmediate(resolve));
-  }
-  return both;
+/**
+ * Two actors at once (see support/interleaving.ts): their Secrets Manager calls and their
+ * credential clients' logins, SQL statements and Redis commands released one at a time, in the
+ * order the scheduler draws, until both settle. `b` may be a run already started whose calls are
+ * not scheduled (the rotation function behind RotateSecret): it runs free, beside `a`'s calls.
+ */
+async function together<A, B>(s: fc.Scheduler, a: (turns: Turns) => Promise<A>, b: ((turns: Turns) => Promise<B>) | Promise<B>): Promise<[A, B]> {
+  const interleaving = new Interleaving(s);
+  const first = interleaving.start(a);
+  return interleaving.until(Promise.all([first, typeof b === 'function' ? interleaving.start(b) : b]));
 }
 
-/** Two rotations of one secret at once, their AWS calls released in an order the scheduler draws. */
+/** Two rotations of one secret at once, their calls released in an order the scheduler draws. */
 function concurrently(kind: Kind, strategy: string, second: 'cli' | 'function', s: fc.Scheduler): Actor {
   return async (m, r) => {
-    const a = cliRotate(kind, strategy, undefined, s)(m, r);
-    const b = second === 'cli' ? cliRotate(kind, strategy, undefined, s)(m, r) : functionRotate(kind, undefined)(m, r);
-    const [x, y] = await together(s, a, b);
+    const [x, y] = await together(
+      s,
+      (turns) => cliRotate(kind, strategy, undefined, turns)(m, r),
+      second === 'cli' ? (turns) => cliRotate(kind, strategy, undefined, turns)(m, r) : functionRotate(kind, undefined)(m, r),
+    );
+    const outputs = [...x.outputs, ...y.outputs];
+    const ok = x.ok || y.ok;
+    if (x.ok && y.ok && isToken(kind)) {
+      // Both succeeded: they finished one version (one resumed the other's), or one ran whole
+      // after the other had finished, and its switch replaced the value the first handed over.
+      // The step is then the later switch, from AWSPREVIOUS: the earlier run's token is that
+      // value, and what is held to AWSCURRENT is what the later run handed over.
+      const after = await stateOf(r.world, r.p.ids[kind]);
+      const replaced = (await r.world.client.send(new GetSecretValueCommand({ SecretId: r.p.ids[kind], VersionStage: 'AWSPREVIOUS' }))).SecretString;
+      const xLast = second === 'cli' || x.handed.some((h) => h.token === after.currentValue);
+      const handed = [...x.handed, ...y.handed].filter((h) => h.token === after.currentValue || h.token !== replaced);
+      return { outputs, handed, effect: xLast ? x.effect : 'graceful', ok, ...(replaced !== undefined && { replaced }) };
+    }
     // Whose switch it was: a CLI run that succeeded applied its strategy (it finished, or found
     // the other's version current and completed its label); otherwise the function's, graceful.
     const effect = x.ok || (second === 'cli' && y.ok) ? x.effect : 'graceful';
-    return { outputs: [...x.outputs, ...y.outputs], handed: [...x.handed, ...y.handed], effect, ok: x.ok || y.ok };
+    return { outputs, handed: [...x.handed, ...y.handed], effect, ok };
   };
 }
 
@@ -183,9 +202,11 @@ function setupBesideRotate(kind: TokenKind, strategy: string, s: fc.Scheduler): 
     const file = `changed-${randomBytes(4).toString('hex')}.env`;
     await writeFile(join(r.p.cwd, file), `${NAME_OF[kind]}=${changed}\n`);
     const before = await stateOf(r.world, r.p.ids[kind]);
-    const rotation = cliRotate(kind, strategy, undefined, s)(m, r);
-    const setupRun = secrets(r.world, r.p, ['setup', '--from-env', file, '--yes', '--json', '--policies-dir', 'policies'], { scheduler: s });
-    const [rot, set] = await together(s, rotation, setupRun);
+    const [rot, set] = await together(
+      s,
+      (turns) => cliRotate(kind, strategy, undefined, turns)(m, r),
+      (turns) => secrets(r.world, r.p, ['setup', '--from-env', file, '--yes', '--json', '--policies-dir', 'policies'], { turns }),
+    );
     const row = (JSON.parse(set.stdout) as { secrets: { name: string; action: string }[] }).secrets.find((x) => x.name === NAME_OF[kind]);
     expect(['updated', 'kept'], `setup beside a rotation: ${set.stderr.split('\n').slice(-3).join(' ')}`).toContain(row?.action);
     const after = await stateOf(r.world, r.p.ids[kind]);
@@ -205,16 +226,19 @@ function setupBesideRotate(kind: TokenKind, strategy: string, s: fc.Scheduler): 
 }
 
 /**
- * `secrets rollback` of a database or Redis password while a rotation of it runs, their AWS calls
- * interleaved. A same-user rollback changes the server too (it is a rotation back to the previous
- * password), so the two must never both reach the server: whichever claims the secret first goes
- * on, and the AWSCURRENT password (or the pending one) still logs in after.
+ * `secrets rollback` of a database or Redis password while a rotation of it runs, their calls
+ * interleaved (Secrets Manager's, and each login, ALTER ROLE and ACL SETUSER at the server). A
+ * same-user rollback changes the server too (it is a rotation back to the previous password), so
+ * the two must never both reach the server: whichever claims the secret first goes on, and the
+ * AWSCURRENT password (or the pending one) still logs in after.
  */
 function rollbackBesideRotate(kind: CredentialKind, strategy: string, s: fc.Scheduler): Actor {
   return async (m, r) => {
-    const rotation = cliRotate(kind, strategy, undefined, s)(m, r);
-    const rolling = secrets(r.world, r.p, ['rollback', kind, '--yes', ...(kind === 'redis-password' ? ['--master-secret', r.p.masters.redis] : [])], { scheduler: s });
-    const [rot, rb] = await together(s, rotation, rolling);
+    const [rot, rb] = await together(
+      s,
+      (turns) => cliRotate(kind, strategy, undefined, turns)(m, r),
+      (turns) => secrets(r.world, r.p, ['rollback', kind, '--yes', ...(kind === 'redis-password' ? ['--master-secret', r.p.masters.redis] : [])], { turns }),
+    );
     return { outputs: [...rot.outputs, rb.stdout, rb.stderr], handed: [], effect: 'none', ok: rot.ok || rb.code === 0 };
   };
 }
@@ -333,7 +357,7 @@ class ActorCommand implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = (m: Readonly<Model>) => this.kind === undefined || m.kinds.includes(this.kind);
   run = (m: Model, r: Real) => step(m, r, this.kind, this.actor);
-  // The scheduler's report lists the AWS calls of both actors in the order it released them.
+  // The scheduler's report lists the calls of both actors (#1, #2) in the order it released them.
   toString = () => (this.scheduler === undefined ? this.label : `${this.label} ${String(this.scheduler)}`);
 }
 

@@ -3,7 +3,6 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Scheduler } from 'fast-check';
 import { whatsappSaasCatalog } from '../../../src/catalog/whatsapp-saas.js';
 import { run } from '../../../src/cli/run.js';
 import { defineCatalog } from '../../../src/engine/catalog.js';
@@ -11,6 +10,7 @@ import { createAwsSource } from '../../../src/engine/aws-source.js';
 import { createSecretsEngine } from '../../../src/engine/secrets-engine.js';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../../src/local-aws/local-secrets-manager.js';
 import { createCredentialClients } from '../../../src/rotation/create-credential-clients.js';
+import type { CredentialClients } from '../../../src/rotation/credential-clients.js';
 import { handleRotationEvent } from '../../../src/rotation/lambda-rotation.js';
 import type { CliDeps } from '../../../src/cli/deps.js';
 import { captureLogger } from '../../support/capture-logger.js';
@@ -19,6 +19,7 @@ import { localClient } from '../../support/local-aws.js';
 import { adminQuery, createPostgresCluster, postgresLogsIn, type PostgresCluster } from '../../service/support/postgres.js';
 import { aclUserUrl, redisAdminCommand, redisLogsIn, setAclUser, startThrowawayRedis, type ThrowawayRedis } from '../../service/support/redis-server.js';
 import { crashError, type FaultPlan } from './faulty-client.js';
+import { scheduledCredentialClients, type Turns } from './interleaving.js';
 
 /**
  * The rotation protocol's world for the model-based test (rotation-protocol.model.test.ts), shared
@@ -198,22 +199,24 @@ export function passwordOf(value: string): string {
   return decodeURIComponent(new URL(value).password);
 }
 
-/** One `secrets` run of the CLI against the world, as an operator runs it; faults crash it at an AWS call. */
-export async function secrets(world: ProtocolWorld, p: Project, argv: readonly string[], opts: { faults?: FaultPlan; scheduler?: Scheduler } = {}): Promise<CliResult> {
+/**
+ * One `secrets` run of the CLI against the world, as an operator runs it; faults crash it at an AWS
+ * call. With `turns` (an actor of an Interleaving), each of its Secrets Manager calls and each
+ * login, SQL statement and Redis command of its credential clients waits for its turn.
+ */
+export async function secrets(world: ProtocolWorld, p: Project, argv: readonly string[], opts: { faults?: FaultPlan; turns?: Turns } = {}): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
   let client = world.cliClient;
-  if (opts.scheduler !== undefined) {
+  let credentialClients: CredentialClients = world.credentialClients;
+  const scheduled = opts.turns !== undefined;
+  if (opts.turns !== undefined) {
     // Runs at once need clients of their own: each call waits for the scheduler to release it.
-    const s = opts.scheduler;
+    const turns = opts.turns;
+    const who = argv.slice(0, 2).join(' ');
     client = localClient(world.lsm);
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        await s.schedule(Promise.resolve(), `${argv.slice(0, 2).join(' ')}: ${context.commandName ?? ''}`);
-        return next(args);
-      },
-      { step: 'initialize', name: 'modelScheduler' },
-    );
+    client.middlewareStack.add((next, context) => (args) => turns.call(`${who}: ${context.commandName ?? ''}`, () => next(args)), { step: 'initialize', name: 'modelScheduler' });
+    credentialClients = scheduledCredentialClients(world.credentialClients, turns, who);
   }
   const deps: CliDeps = {
     stdout: (t) => out.push(t),
@@ -224,7 +227,7 @@ export async function secrets(world: ProtocolWorld, p: Project, argv: readonly s
     secretsManager: () => client,
     callerArn: async () => 'arn:aws:iam::000000000000:user/model-operator',
     fetch,
-    credentialClients: world.credentialClients,
+    credentialClients,
     confirm: async () => true,
     promptSecret: async () => '',
     terraformOutputs: async () => ({}),
@@ -235,12 +238,12 @@ export async function secrets(world: ProtocolWorld, p: Project, argv: readonly s
       throw new Error('the model gives the CLI no CloudWatch Logs endpoint');
     },
   };
-  if (opts.scheduler === undefined) world.crash(opts.faults);
+  if (!scheduled) world.crash(opts.faults);
   try {
     const code = await run([...argv, '--project', p.project], deps);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
-    if (opts.scheduler === undefined) world.crash(undefined);
+    if (!scheduled) world.crash(undefined);
   }
 }
 
