@@ -123,6 +123,16 @@ export async function takeClaim(client: SecretsManagerClient, secretId: string, 
   for (const v of versions.versions) {
     if (v.versionId !== versionId && v.stages.includes(candidateStage(v.versionId))) await dropCandidate(client, secretId, v.versionId);
   }
+  // Setting marks of other versions are stale too (their rotation finished, was cancelled before it set, or stopped).
+  await dropSettingMarks(client, secretId, versions, versionId);
+}
+
+/** Best effort: the setting marks off every version but `keep` (a failure leaves a stale, harmless label). */
+export async function dropSettingMarks(client: SecretsManagerClient, secretId: string, versions: SecretVersions, keep: string | undefined): Promise<void> {
+  for (const v of versions.versions) {
+    if (v.versionId === keep || !v.stages.includes(settingStage(v.versionId))) continue;
+    await moveStage(client, secretId, settingStage(v.versionId), { to: undefined, from: v.versionId }).catch(() => {});
+  }
 }
 
 /**
@@ -135,6 +145,38 @@ export async function dropCandidate(client: SecretsManagerClient, secretId: stri
 }
 
 export type ClaimState = 'pending' | 'current';
+
+const SETTING_PREFIX = 'ROTATION_SETTING_';
+
+/**
+ * The mark a rotation puts on its version right before it sets a password at the server: a
+ * cancel that lands after the rotation's claim check cannot see that check, but sees the mark.
+ */
+export function settingStage(versionId: string): string {
+  return `${SETTING_PREFIX}${versionId}`;
+}
+
+export function isSettingStage(stage: string): boolean {
+  return stage.startsWith(SETTING_PREFIX);
+}
+
+/** Whether the version carries its setting mark (a rotation began setting its password). */
+export function isBeingSet(versions: SecretVersions, versionId: string): boolean {
+  return versions.versions.find((v) => v.versionId === versionId)?.stages.includes(settingStage(versionId)) === true;
+}
+
+/**
+ * `requireClaim` before an effect at a credential's server (ALTER ROLE, ACL SETUSER), with the
+ * version marked first (`settingStage`). A cancel takes AWSPENDING off and then looks for the
+ * mark, so of the two at least one sees the other: this check finds the claim gone (nothing is
+ * set), or the cancel finds the mark and gives the claim back (the rotation is finished, not
+ * cancelled). Without the mark, a cancel landing between this check and ALTER ROLE reported
+ * success while the server took the cancelled version's password, which no label then held.
+ */
+export async function requireClaimToSet(client: SecretsManagerClient, secretId: string, versionId: string): Promise<ClaimState> {
+  await moveStage(client, secretId, settingStage(versionId), { to: versionId, from: undefined });
+  return requireClaim(client, secretId, versionId, 'setSecret');
+}
 
 /**
  * Right before an effect outside Secrets Manager: `versionId` still holds the claim (`pending`),

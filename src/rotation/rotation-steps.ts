@@ -2,7 +2,7 @@ import { classifyAwsError, SWITCH_STAGE_PREFIX, switchStage } from '../engine/in
 import { RotationError } from './errors.js';
 import type { FinishMode, PendingContext, RotationModule, StepContext, VersionValue } from './rotation-module.js';
 import { isUnclearOutcome } from './unclear-outcome.js';
-import { claimHolderOf, inProgress, isResumableCandidate, lostClaim, putCandidate, requireClaim, takeClaim } from './rotation-claim.js';
+import { claimHolderOf, dropSettingMarks, inProgress, isResumableCandidate, lostClaim, putCandidate, requireClaim, requireClaimToSet, takeClaim, type ClaimState } from './rotation-claim.js';
 import { AWSCURRENT, AWSPENDING, moveStage, readVersions, ROTATION_IMMEDIATE, type SecretVersions } from './version-stages.js';
 import { readValue } from './version-value.js';
 
@@ -49,9 +49,17 @@ export async function createSecret<D>(module: RotationModule<D>, ctx: StepContex
   return { current, pending: { versionId, value }, created: true };
 }
 
+/**
+ * The claim check right before setSecret's effect: credentials (whose set changes a server) mark
+ * the version first, so a cancel landing after the check sees it (`requireClaimToSet`).
+ */
+export function claimToSet<D>(module: RotationModule<D>, ctx: Pick<StepContext<D>, 'client' | 'secretId' | 'versionId'>): Promise<ClaimState> {
+  return module.logsIn !== undefined ? requireClaimToSet(ctx.client, ctx.secretId, ctx.versionId) : requireClaim(ctx.client, ctx.secretId, ctx.versionId, 'setSecret');
+}
+
 /** setSecret: the module applies the pending value at its resource. */
 export async function setSecret<D>(module: RotationModule<D>, ctx: StepContext<D>): Promise<void> {
-  if ((await requireClaim(ctx.client, ctx.secretId, ctx.versionId, 'setSecret')) === 'current') return;
+  if ((await claimToSet(module, ctx)) === 'current') return;
   await applySet(module, await pendingContext(ctx));
 }
 
@@ -131,6 +139,8 @@ export async function finishSecret(
   }
   if (mode === 'immediate') await labelImmediate(ctx, versions);
   await dropStamps(ctx, versions.versions, stamp);
+  // Current now: no cancel applies, so the setting marks (this version's, and any stale one) come off.
+  await dropSettingMarks(client, secretId, versions, undefined);
   return { fromVersionId: current.versionId, alreadyCurrent: false };
 }
 

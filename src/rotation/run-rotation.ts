@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FinishMode, RotationModule, RotationStep, VersionValue } from './rotation-module.js';
-import { applySet, applyTest, createSecret, dropPendingLabel, finishSecret } from './rotation-steps.js';
+import { applySet, applyTest, claimToSet, createSecret, dropPendingLabel, finishSecret } from './rotation-steps.js';
 import { requireClaim } from './rotation-claim.js';
 import { AWSPREVIOUS } from './version-stages.js';
 import { readValue } from './version-value.js';
@@ -62,7 +62,7 @@ export async function runRotation<D>(input: RunRotationInput<D>): Promise<Rotati
   }
   await requireClaim(client, secretId, versionId, 'the hand-over');
   await onPending?.(pending, { created, alreadyCurrent: false });
-  await requireClaim(client, secretId, versionId, 'setSecret');
+  await claimToSet(module, ctx);
   await applySet(module, { ...ctx, current, pending });
   onStep?.('setSecret');
   await applyTest(module, { ...ctx, current, pending });

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError, errorCode } from '../../engine/index.js';
-import { AWSCURRENT, AWSPENDING, moveStage, readValue, readVersions, ROLLED_BACK, RotationError, ROTATION_IMMEDIATE, runRotation, type FinishMode, type RotationModule, type VersionValue } from '../../rotation/index.js';
+import { AWSCURRENT, AWSPENDING, isBeingSet, moveStage, readValue, readVersions, ROLLED_BACK, RotationError, ROTATION_IMMEDIATE, runRotation, settingStage, type FinishMode, type RotationModule, type VersionValue } from '../../rotation/index.js';
 import { readAdminToken } from '../admin-token.js';
 import type { CommandContext } from '../command-context.js';
 import { CliError, EXIT_CODES } from '../errors.js';
@@ -99,18 +99,28 @@ async function cancelCredentialRotation(client: SecretsManagerClient, secretId: 
     const current = await readValue(client, secretId, { stage: AWSCURRENT });
     return current !== undefined && (await kind.module.logsIn!(deps, secretId, current.value));
   };
+  // The rotation marks its version before its last claim check and then sets the password (see
+  // requireClaimToSet); this takes the claim first and then looks for the mark, so a rotation
+  // that passed its check is always seen.
+  const beingSet = async () => isBeingSet(await readVersions(client, secretId), plan.fromVersionId);
   const finishIt = `finish it instead: secrets rotate ${kind.module.kind}`;
+  let why: string;
   try {
+    if (await beingSet()) {
+      throw new CliError('CONFLICT', `Cannot cancel the unfinished rotation of ${secretId}: it began setting version ${plan.fromVersionId}'s password at the server (the version carries ${settingStage(plan.fromVersionId)}); ${finishIt}. Nothing changed`);
+    }
     if (!(await currentLogsIn())) {
       throw new CliError('CONFLICT', `Cannot cancel the unfinished rotation of ${secretId}: the server took version ${plan.fromVersionId}'s password while you were asked, so AWSCURRENT's no longer logs in; ${finishIt}. Nothing changed`);
     }
     const warnings = await rollback(client, secretId, plan, mode);
-    if (await currentLogsIn()) return warnings;
+    if (await beingSet()) why = `began setting version ${plan.fromVersionId}'s password at the server as the cancel landed`;
+    else if (!(await currentLogsIn())) why = `set version ${plan.fromVersionId}'s password at the server as the cancel landed, so AWSCURRENT's no longer logs in`;
+    else return warnings;
     await moveStage(client, secretId, AWSPENDING, { to: plan.fromVersionId, from: undefined });
   } catch (err) {
     throw cliErrorOf(err, secretId);
   }
-  throw new CliError('CONFLICT', `The rotation of ${secretId} set version ${plan.fromVersionId}'s password at the server as the cancel landed, so AWSCURRENT's no longer logs in: the cancel is undone (version ${plan.fromVersionId} holds AWSPENDING again); ${finishIt}`);
+  throw new CliError('CONFLICT', `The rotation of ${secretId} ${why}: the cancel is undone (version ${plan.fromVersionId} holds AWSPENDING again); ${finishIt}`);
 }
 
 /** ROLLED_BACK onto the version rolled away from; a failure only warns (AWSCURRENT has moved). */

@@ -4,6 +4,7 @@ import {
   applySet,
   applyTest,
   AWSPREVIOUS,
+  claimToSet,
   createSecret,
   dropPendingLabel,
   finishSecret,
@@ -233,7 +234,7 @@ async function stepsPhase(r: RotationRequest, c: Claimed): Promise<Finished> {
       return { claimed: c, toVersionId: ctx.versionId, fromVersionId: undefined, replaced: await readValue(r.client, r.secretId, { stage: AWSPREVIOUS }) };
     }
     const pendingCtx = { ...ctx, current: c.current, pending: c.pending };
-    if ((await requireClaim(r.client, r.secretId, ctx.versionId, 'setSecret')) === 'pending') {
+    if ((await claimToSet(r.kind.module, ctx)) === 'pending') {
       await applySet(r.kind.module, pendingCtx);
       await applyTest(r.kind.module, pendingCtx);
     }

@@ -280,6 +280,74 @@ describe('secrets rollback cancelling a password rotation as its password reache
   });
 });
 
+describe('secrets rollback cancelling a password rotation that is about to set its password', () => {
+  it('sees the rotation that passed its claim check before the cancel: the cancel is undone and the rotation finishes', async () => {
+    const s = await scenario();
+    const pending = `canary-pending-${randomBytes(8).toString('hex')}`;
+    scan.secret(pending);
+    const versionId = (await localClient(lsm).send(new PutSecretValueCommand({ SecretId: s.ids.database, SecretString: s.dbUrl(s.role, pending), VersionStages: ['AWSPENDING'] }))).VersionId!;
+    // The interleaving: the cancel looks (nothing set yet); the rotation marks its version and
+    // passes its claim check; the cancel takes AWSPENDING off and looks again; then the
+    // rotation runs ALTER ROLE. Without the mark the cancel reported success here and the
+    // server ended on a password no label held.
+    let checked!: () => void;
+    const rotationChecked = new Promise<void>((r) => (checked = r));
+    let cancelDone!: () => void;
+    const rollbackDone = new Promise<void>((r) => (cancelDone = r));
+    let marked = false;
+    const rotation = secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], {
+      cwd: s.cwd,
+      faults: {
+        afterSend: async (_n, name, input) => {
+          if (name === 'UpdateSecretVersionStageCommand' && String(input.VersionStage).startsWith('ROTATION_SETTING_')) marked = true;
+          else if (marked && name === 'ListSecretVersionIdsCommand') {
+            marked = false;
+            checked();
+            await rollbackDone;
+          }
+        },
+      },
+    });
+    const cancel = secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], {
+      cwd: s.cwd,
+      faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSPENDING' && input.MoveToVersionId === undefined) await rotationChecked;
+        },
+      },
+    }).finally(() => cancelDone());
+
+    const [rotated, undone] = await Promise.all([rotation, cancel]);
+
+    expect(undone.code).toBe(1);
+    expect(undone.stderr).toContain(`began setting version ${versionId}'s password at the server as the cancel landed: the cancel is undone (version ${versionId} holds AWSPENDING again)`);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const now = await currentOf(s.ids.database);
+    expect(now.versionId).toBe(versionId);
+    expect(await postgresLogsIn(now.value)).toBe(true);
+    expect(Object.values(await stagesOf(s.ids.database)).flat().filter((stage) => stage.startsWith('ROTATION_SETTING_'))).toEqual([]);
+  });
+
+  it('refuses, changing nothing, to cancel a rotation that began setting its password', async () => {
+    const s = await scenario();
+    const pending = `canary-pending-${randomBytes(8).toString('hex')}`;
+    scan.secret(pending);
+    const client = localClient(lsm);
+    const versionId = (await client.send(new PutSecretValueCommand({ SecretId: s.ids.database, SecretString: s.dbUrl(s.role, pending), VersionStages: ['AWSPENDING'] }))).VersionId!;
+    // A rotation that marked its version and stopped (or runs on elsewhere): it may set the password at any moment.
+    await client.send(new UpdateSecretVersionStageCommand({ SecretId: s.ids.database, VersionStage: `ROTATION_SETTING_${versionId}`, MoveToVersionId: versionId }));
+    const before = await stagesOf(s.ids.database);
+
+    const refused = await secretsCli(['rollback', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd });
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Cannot cancel the unfinished rotation of ${s.ids.database}: it began setting version ${versionId}'s password at the server (the version carries ROTATION_SETTING_${versionId}); finish it instead: secrets rotate database-password. Nothing changed`);
+    expect(await stagesOf(s.ids.database)).toEqual(before);
+    expect((await secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], { cwd: s.cwd })).code).toBe(0);
+    expect((await currentOf(s.ids.database)).versionId).toBe(versionId);
+  });
+});
+
 describe('secrets rollback redis-password', () => {
   it('adds the previous password back to the ACL user, then moves AWSCURRENT back', async () => {
     const s = await scenario();

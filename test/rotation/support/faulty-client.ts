@@ -11,6 +11,8 @@ export interface FaultPlan {
   readonly mode?: 'before' | 'after';
   /** Runs before a call is sent (after its number is counted): to change the world under it. */
   readonly beforeSend?: (call: number, commandName: string, input: Record<string, unknown>) => Promise<void>;
+  /** Runs once a call has been answered, before the caller sees the answer: to act between two of its calls. */
+  readonly afterSend?: (call: number, commandName: string, input: Record<string, unknown>) => Promise<void>;
 }
 
 export interface Recorded {
@@ -30,7 +32,11 @@ export function injectFaults(client: SecretsManagerClient, plan: FaultPlan = {})
       calls.push(context.commandName ?? 'unknown');
       const n = calls.length;
       await plan.beforeSend?.(n, context.commandName ?? 'unknown', args.input as Record<string, unknown>);
-      if (plan.crashAt === undefined || n < plan.crashAt) return next(args);
+      if (plan.crashAt === undefined || n < plan.crashAt) {
+        const out = await next(args);
+        await plan.afterSend?.(n, context.commandName ?? 'unknown', args.input as Record<string, unknown>);
+        return out;
+      }
       if (n === plan.crashAt && plan.mode === 'after') await next(args);
       throw crashError();
     },
