@@ -149,7 +149,8 @@ itself or the --master-secret login; ACL SETUSER) while the claim holds, then AW
 it. After the move, a refresh notice on Redis (channel secrets:refresh:<project>/<environment>:aws),
 as after a rotation. Stopped half way, "secrets rotate" finishes it. An unfinished rotation is
 cancelled only while
-AWSCURRENT's password still logs in, checked right before the cancel and after it; otherwise it
+AWSCURRENT's password still logs in and the rotation has not begun setting its password (its
+version labelled ROTATION_SETTING_<id>), checked right before the cancel and after it; otherwise it
 says to finish it with "secrets rotate". The labels are read again once you confirm: changed
 meanwhile, it stops. Where it cannot be done safely it says so and changes nothing.
 `,
