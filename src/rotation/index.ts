@@ -5,7 +5,7 @@ export type { CreateContext, FinishedContext, FinishMode, PendingContext, Rotati
 export { applySet, applyTest, claimToSet, createSecret, dropPendingLabel, finishSecret, setSecret, testSecret } from './rotation-steps.js';
 export type { Created, Finished } from './rotation-steps.js';
 export { runRotation } from './run-rotation.js';
-export { candidateStage, isBeingSet, isCandidateStage, isResumableCandidate, isSettingStage, requireClaim, settingStage, takeClaim } from './rotation-claim.js';
+export { candidateStage, isBeingSet, isCandidateStage, isResumableCandidate, requireClaim, settingStage, takeClaim } from './rotation-claim.js';
 export type { ClaimState } from './rotation-claim.js';
 export type { RotationOutcome, RunRotationInput } from './run-rotation.js';
 export { AWSCURRENT, AWSPENDING, AWSPREVIOUS, moveStage, readVersions, ROLLED_BACK, ROTATION_IMMEDIATE, versionsOf } from './version-stages.js';

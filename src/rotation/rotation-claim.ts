@@ -156,10 +156,6 @@ export function settingStage(versionId: string): string {
   return `${SETTING_PREFIX}${versionId}`;
 }
 
-export function isSettingStage(stage: string): boolean {
-  return stage.startsWith(SETTING_PREFIX);
-}
-
 /** Whether the version carries its setting mark (a rotation began setting its password). */
 export function isBeingSet(versions: SecretVersions, versionId: string): boolean {
   return versions.versions.find((v) => v.versionId === versionId)?.stages.includes(settingStage(versionId)) === true;
