@@ -19,11 +19,16 @@ const { scan, scenario, secretsCli, stateOf, tokenFiles } = cli;
 /** A client fault: Secrets Manager answers AccessDeniedException to moving `stage`, and to nothing else. */
 function refusingStageMove(stage: string) {
   return async (_n: number, name: string, input: Record<string, unknown>) => {
-    if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === stage) {
-      throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-    }
+    if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === stage) throw denied();
   };
 }
+
+/** A client fault: taking a version's ROTATION_CANDIDATE_ label off is refused (the claim before it is not). */
+async function refusingCandidateDrop(_n: number, name: string, input: Record<string, unknown>) {
+  if (name === 'UpdateSecretVersionStageCommand' && String(input.VersionStage).startsWith('ROTATION_CANDIDATE_') && input.MoveToVersionId === undefined) throw denied();
+}
+
+const denied = () => Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
 
 describe('secrets rotate admin-token', () => {
   it('creates the pending version, hands the token to a 0600 file named for it, and finishes by moving AWSCURRENT', async () => {
@@ -181,12 +186,7 @@ describe('secrets rotate admin-token', () => {
   it('starts a new rotation after one whose candidate label was left behind, and clears such leftovers', async () => {
     const { project, secretId, cwd } = await scenario();
     // The claim lands, then taking the candidate label off is refused (it is best effort).
-    const refuseDrop = async (_n: number, name: string, input: Record<string, unknown>) => {
-      if (name === 'UpdateSecretVersionStageCommand' && String(input.VersionStage).startsWith('ROTATION_CANDIDATE_') && input.MoveToVersionId === undefined) {
-        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-      }
-    };
-    const first = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refuseDrop } });
+    const first = await secretsCli(['rotate', 'admin-token', '--yes', '--project', project], { cwd, faults: { beforeSend: refusingCandidateDrop } });
     expect(first.code).toBe(0);
     const after1 = await stateOf(secretId);
     expect(after1.stages[after1.currentId]).toContain(`ROTATION_CANDIDATE_${after1.currentId}`);
@@ -204,14 +204,9 @@ describe('secrets rotate admin-token', () => {
 
   it('never resumes a version that was current once, however many candidate labels were left behind', async () => {
     const { project, secretId, cwd } = await scenario();
-    const refuseDrops = async (_n: number, name: string, input: Record<string, unknown>) => {
-      if (name === 'UpdateSecretVersionStageCommand' && String(input.VersionStage).startsWith('ROTATION_CANDIDATE_') && input.MoveToVersionId === undefined) {
-        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-      }
-    };
     const seen = [T0];
     for (let i = 0; i < 4; i++) {
-      const run = await secretsCli(['rotate', 'admin-token', '--yes', '--force', '--project', project], { cwd, faults: i < 3 ? { beforeSend: refuseDrops } : {} });
+      const run = await secretsCli(['rotate', 'admin-token', '--yes', '--force', '--project', project], { cwd, faults: i < 3 ? { beforeSend: refusingCandidateDrop } : {} });
       expect(run.code).toBe(0);
       const now = await stateOf(secretId);
       expect(seen).not.toContain(now.value);
