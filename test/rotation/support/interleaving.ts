@@ -12,14 +12,13 @@ import type { CredentialClients, RedisClient, SqlClient } from '../../../src/rot
  * calls waiting are handed to the scheduler in the order the actors were started, so the
  * scheduler's draws (its seed and path) name the same call on every replay.
  *
- * An actor that runs on without reaching a call for STUCK_MS (one whose statement waits on a lock
- * another actor holds until its own next call, e.g. two ALTER ROLEs of one role in transactions)
- * does not hold the others up: a call of those waiting is released anyway.
+ * A SQL transaction is one call: its BEGIN waits for its turn, and the statements after it run
+ * on until COMMIT or ROLLBACK. So no actor holds a lock while it waits for its turn, and no call
+ * in flight can wait on one: the next release always comes, without a timer that would race the
+ * machine's speed.
  *
  * Actors not started here (the rotation function behind RotateSecret) run free, as before.
  */
-const STUCK_MS = 3_000;
-
 /** What an actor sends through: each call waits for its turn, then runs. */
 export interface Turns {
   call<T>(label: string, run: () => Promise<T>): Promise<T>;
@@ -98,32 +97,27 @@ export class Interleaving {
     });
     done.catch(() => {});
     while (!settled) {
-      const moved = await this.nextChange();
+      await this.nextChange();
       // Whatever the change set off within this turn of the event loop (an actor going on to its next call) has run.
       await new Promise((resolve) => setImmediate(resolve));
       if (settled) break;
-      if (moved && !this.actors.every((a) => a.settled || a.ready)) continue;
+      if (!this.actors.every((a) => a.settled || a.ready)) continue;
       this.handOver();
       if (this.scheduler.count() > 0) await this.scheduler.waitOne();
     }
     return done;
   }
 
-  /** True on a change since the last look, false after STUCK_MS without one. */
-  private nextChange(): Promise<boolean> {
+  /** Resolves on the next change (at once if one came since the last look). */
+  private nextChange(): Promise<void> {
     if (this.version !== this.seen) {
       this.seen = this.version;
-      return Promise.resolve(true);
+      return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve(false);
-      }, STUCK_MS);
       this.wake = () => {
-        clearTimeout(timer);
         this.seen = this.version;
-        resolve(true);
+        resolve();
       };
     });
   }
@@ -163,9 +157,21 @@ export function scheduledCredentialClients(clients: CredentialClients, turns: Tu
   return {
     sql: (url) => {
       const client = clients.sql(url);
+      // Inside a transaction, statements run on: the transaction took its turn at BEGIN (see Interleaving).
+      let inTransaction = false;
       const scheduled: SqlClient = {
         connect: () => turns.call(`${who}: PostgreSQL login as ${userOf(url)}`, () => client.connect()),
-        query: (text, values) => turns.call(`${who}: SQL ${statementOf(text)}`, () => client.query(text, values)),
+        query: async (text, values) => {
+          const statement = statementOf(text).toUpperCase();
+          const ends = /^(COMMIT|ROLLBACK)\b/.test(statement);
+          if (inTransaction || ends) {
+            if (ends) inTransaction = false;
+            return client.query(text, values);
+          }
+          const result = await turns.call(`${who}: SQL ${statementOf(text)}`, () => client.query(text, values));
+          if (/^BEGIN\b/.test(statement)) inTransaction = true;
+          return result;
+        },
         end: () => client.end(),
       };
       return scheduled;
