@@ -290,6 +290,8 @@ describe('secrets rollback cancelling a password rotation that is about to set i
     // passes its claim check; the cancel takes AWSPENDING off and looks again; then the
     // rotation runs ALTER ROLE. Without the mark the cancel reported success here and the
     // server ended on a password no label held.
+    let looked!: () => void;
+    const cancelLooked = new Promise<void>((r) => (looked = r));
     let checked!: () => void;
     const rotationChecked = new Promise<void>((r) => (checked = r));
     let cancelDone!: () => void;
@@ -298,6 +300,9 @@ describe('secrets rollback cancelling a password rotation that is about to set i
     const rotation = secretsCli(['rotate', 'database-password', '--yes', '--project', s.project], {
       cwd: s.cwd,
       faults: {
+        beforeSend: async (_n, name, input) => {
+          if (name === 'UpdateSecretVersionStageCommand' && String(input.VersionStage).startsWith('ROTATION_SETTING_')) await cancelLooked;
+        },
         afterSend: async (_n, name, input) => {
           if (name === 'UpdateSecretVersionStageCommand' && String(input.VersionStage).startsWith('ROTATION_SETTING_')) marked = true;
           else if (marked && name === 'ListSecretVersionIdsCommand') {
@@ -312,7 +317,10 @@ describe('secrets rollback cancelling a password rotation that is about to set i
       cwd: s.cwd,
       faults: {
         beforeSend: async (_n, name, input) => {
-          if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSPENDING' && input.MoveToVersionId === undefined) await rotationChecked;
+          if (name === 'UpdateSecretVersionStageCommand' && input.VersionStage === 'AWSPENDING' && input.MoveToVersionId === undefined) {
+            looked();
+            await rotationChecked;
+          }
         },
       },
     }).finally(() => cancelDone());
